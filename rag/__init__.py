@@ -1,0 +1,31 @@
+"""Offline multilingual question answering over a document folder.
+
+    import rag
+    index = rag.build(["data/corpus"], "index/")
+    index = rag.load("index/")
+    hits = index.search("question", k=10, sources=None, langs=None)
+    answer = index.ask("question", k=5)
+    index.add(["new.pdf"]); index.remove("old.txt")
+"""
+from __future__ import annotations
+
+from .index import BuildReport, DocumentInfo, Index, QueryError
+from .ingest import IngestError
+from .settings import Settings
+from .store import IndexError_ as IndexFormatError
+from .types import Answer, Hit
+
+__all__ = ["build", "load", "Index", "Hit", "Answer", "Settings", "BuildReport", "DocumentInfo",
+           "QueryError", "IngestError", "IndexFormatError"]
+
+
+def build(paths, folder="index", model=None, settings=None, progress=None) -> Index:
+    """Index files or folders into `folder`; returns the loaded Index."""
+    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
+        paths = [paths]
+    return Index.build(paths, folder, model=model, settings=settings, progress=progress)
+
+
+def load(folder="index", model=None) -> Index:
+    """Load an index; checks manifest.json (format, model) and the data checksums."""
+    return Index.load(folder, model=model)

@@ -1,0 +1,45 @@
+"""Extractive answers (stage 7): quote the best sentences, or abstain.
+
+No text is generated: a quote is a sentence of a retrieved passage, with its
+own source span. `found` is False when the best passage's fused score is
+below the calibrated threshold (see eval/calibrate.py).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .types import Answer, Hit
+
+
+def quotes_from(candidates: list[tuple[Hit, int, float, str, tuple[int, int], int | None]],
+                max_quotes: int, margin: float = 1.0) -> list[Hit]:
+    """Pick quotes from scored sentences.
+
+    `candidates`: (passage hit, sentence row, sentence score, sentence text,
+    source span, page). The best sentence always; others within `margin` of it
+    (standardised units), at most one per passage, best first.
+    """
+    if not candidates:
+        return []
+    order = sorted(candidates, key=lambda c: (-c[2], c[0].source, c[4][0]))
+    best = order[0][2]
+    out: list[Hit] = []
+    used: set[str] = set()
+    for hit, _row, score, text, (s, e), page in order:
+        if len(out) >= max_quotes or score < best - margin:
+            break
+        if hit.chunk_id in used:
+            continue
+        used.add(hit.chunk_id)
+        out.append(Hit(text=text, source=hit.source, start=s, end=e, page=page, lang=hit.lang,
+                       score=float(score), chunk_id=hit.chunk_id))
+    return out
+
+
+def decide(top_score: float | None, threshold: float) -> bool:
+    return top_score is not None and bool(np.isfinite(top_score)) and top_score >= threshold
+
+
+def make_answer(hits: list[Hit], quotes: list[Hit], threshold: float, query_lang: str) -> Answer:
+    found = decide(hits[0].score if hits else None, threshold)
+    return Answer(found=found, quotes=quotes if found else [], hits=hits, query_lang=query_lang)

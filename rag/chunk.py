@@ -1,0 +1,106 @@
+"""Split cleaned blocks into sentences and overlapping chunks (stage 3).
+
+Sentences come from razdel (rule-based, built for Russian, fine for English),
+with repairs for the citation style of our corpus, where razdel splits inside
+"[Гурвич, 1925. С. 11]" or "Nov. 14". Chunks are runs of whole sentences
+packed by langchain's TextSplitter machinery, overlapping by whole sentences.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
+from razdel import sentenize
+
+from .clean import Block
+
+_ABBREV = re.compile(
+    r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Dr|St|cf|vol|Vol|p|pp|No|no|ed|eds|etc|e\.g|i\.e|"
+    r"ibid|Ibid|op|cit)\.)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int  # block offsets
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int  # block offsets
+    end: int
+    sentences: tuple[Sentence, ...]
+
+
+def _unbalanced(text: str) -> bool:
+    return text.count("[") > text.count("]") or text.count("(") > text.count(")")
+
+
+def sentences(text: str) -> list[Sentence]:
+    out: list[Sentence] = []
+    for s in sentenize(text):
+        if out:
+            prev = text[out[-1].start : out[-1].end]
+            nxt = s.text
+            if (nxt[:1].islower() or nxt[:1].isdigit() or _ABBREV.search(prev)
+                    or _unbalanced(prev)):
+                out[-1] = Sentence(out[-1].start, s.stop)
+                continue
+        out.append(Sentence(s.start, s.stop))
+    return out
+
+
+class SentenceSplitter(TextSplitter):
+    """langchain splitter whose units are sentences (long ones cut further).
+
+    Units keep their trailing whitespace and are merged with "" so that every
+    chunk is an exact substring of the block text.
+    """
+
+    def __init__(self, chunk_size: int, chunk_overlap: int):
+        super().__init__(chunk_size=chunk_size, chunk_overlap=chunk_overlap, strip_whitespace=False)
+        self._long = RecursiveCharacterTextSplitter(
+            chunk_size=chunk_size, chunk_overlap=0, keep_separator="end", strip_whitespace=False,
+            separators=["\n", "; ", ", ", " ", ""],
+        )
+
+    def units(self, text: str) -> list[Sentence]:
+        out: list[Sentence] = []
+        bounds = sentences(text)
+        for i, s in enumerate(bounds):
+            end = bounds[i + 1].start if i + 1 < len(bounds) else len(text)  # take trailing space
+            if end - s.start <= self._chunk_size:
+                out.append(Sentence(s.start, end))
+                continue
+            pos = s.start
+            for piece in self._long.split_text(text[s.start : end]):
+                out.append(Sentence(pos, pos + len(piece)))
+                pos += len(piece)
+            if pos != end:  # the recursive splitter dropped nothing, but be exact
+                out[-1] = Sentence(out[-1].start, end)
+        return out
+
+    def split_text(self, text: str) -> list[str]:
+        return self._merge_splits([text[u.start : u.end] for u in self.units(text)], "")
+
+    def chunks(self, text: str) -> list[Chunk]:
+        units = self.units(text)
+        pieces = self._merge_splits([text[u.start : u.end] for u in units], "")
+        starts = [u.start for u in units]
+        out: list[Chunk] = []
+        cursor = 0
+        for piece in pieces:
+            # pieces are exact substrings in order; overlap means the next one
+            # may begin before the previous end (langchain's add_start_index does the same)
+            start = text.find(piece, cursor)
+            if start < 0:
+                raise AssertionError("chunk is not a substring of its block")
+            end = start + len(piece)
+            run = tuple(units[bisect_left(starts, start) : bisect_left(starts, end)])
+            out.append(Chunk(start, end, run))
+            cursor = start + 1
+        return out

@@ -1,0 +1,188 @@
+"""Clean decoded text into blocks, keeping a map back to the source (stage 2).
+
+What our corpus needs and generic splitters don't do: PDF extraction breaks
+words with a hyphen at line ends, hard-wraps every line, puts footnotes in
+the middle of the body text and flattens tables into lines of numbers; a
+converted book opens with hundreds of navigation links. Every character of
+a cleaned block carries `origin[i]`, the offset in the decoded source text it
+came from, so anything cut from a block maps back to `raw[start:end]`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    text: str
+    origin: np.ndarray  # int64, len(text): source offset of each character
+    kind: str  # "body" | "footnote" | "table"
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Source span [s, e) of block characters [start, end)."""
+        seg = self.origin[start:end]
+        return int(seg.min()), int(seg.max()) + 1
+
+
+_NAV_LINK = re.compile(r"^\s*(?:[-*+]\s*)?\[[^\]]*\]\([^)]*\)\s*$")
+_LIST_ITEM = re.compile(r"^\s*[-*+](?:\s|$)")
+_PAGE_NUMBER = re.compile(r"^\s*[-–—]?\s*\d{1,4}\s*[-–—]?\s*$")
+_FOOTNOTE = re.compile(
+    r"^\s*\d{1,3}\s+(?:Там же|Ibid|См\.|Cм\.|Цит\.|Подсчитано|Составлено|Архив|[А-ЯЁA-Z]{2,}\b|"
+    r"[А-ЯЁA-Z][а-яёa-z]+,\s+[А-ЯЁA-Z]\.)"
+)
+_TABLE_CAPTION = re.compile(r"^\s*(?:Таблица|Табл\.|Table)\s*\d+", re.IGNORECASE)
+_TERMINAL = ".!?…:;»\"'”)"
+# Hyphenated compounds whose first part is never a word-break fragment.
+_COMPOUND_PREFIXES = {
+    "северо", "юго", "кое", "военно", "социал", "историко", "научно", "общественно",
+    "партийно", "социально", "политико", "административно", "финансово", "торгово",
+    "культурно", "северо-западный", "северо-восточный", "государственно", "рабоче",
+    "советско", "российско", "англо", "франко", "германо", "русско", "well", "self", "non",
+}
+_WORD = re.compile(r"\w+", re.UNICODE)
+_HYPHENS = "-\u2010\u00ad"
+_TOC_RUN = 8  # this many list items in a row is a navigation list, not prose
+
+
+def _lines(raw: str) -> list[tuple[int, int]]:
+    """(start, end) of every line; form feeds (PDF page breaks) end lines too."""
+    out, pos = [], 0
+    for m in re.finditer(r"[\n\f]", raw):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(raw)))
+    return out
+
+
+def _junk_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
+    junk = {i for i, (s, e) in enumerate(lines) if _NAV_LINK.match(raw[s:e])}
+    run: list[int] = []
+    for i, (s, e) in enumerate(lines + [(0, 0)]):
+        line = raw[s:e]
+        if i < len(lines) and not line.strip():
+            continue
+        if i < len(lines) and (_LIST_ITEM.match(line) or i in junk) and len(line) < 160:
+            run.append(i)
+            continue
+        if len(run) >= _TOC_RUN:
+            junk.update(run)
+        run = []
+    return junk
+
+
+class _Builder:
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.chars: list[str] = []
+        self.origin: list[int] = []
+
+    def add(self, text: str, start: int) -> None:
+        for k, ch in enumerate(text):
+            if ch == "\u00ad":  # soft hyphen inside a line: invisible, drop it
+                continue
+            self.chars.append(ch)
+            self.origin.append(start + k)
+
+    def sep(self, ch: str, at: int) -> None:
+        if self.chars:
+            self.chars.append(ch)
+            self.origin.append(at)
+
+    def last_char(self) -> str:
+        return self.chars[-1] if self.chars else ""
+
+    def block(self) -> Block | None:
+        text = "".join(self.chars)
+        if not text.strip():
+            return None
+        return Block(text, np.asarray(self.origin, dtype=np.int64), self.kind)
+
+
+def _keep_hyphen(left: str, right: str, vocab: set[str], hyphenated: set[str]) -> bool:
+    """Is `left-` + newline + `right` a real hyphenated compound (not a word break)?"""
+    if not left or not right:
+        return True
+    if left[-1].isdigit() or right[0].isdigit() or right[0].isupper():
+        return True  # 1920-е, Нью-Йорк
+    lw, rw = left.lower(), right.lower()
+    if f"{lw}-{rw}" in hyphenated:
+        return True
+    if lw + rw in vocab:
+        return False
+    return lw in _COMPOUND_PREFIXES
+
+
+def clean(raw: str) -> list[Block]:
+    lines = _lines(raw)
+    junk = _junk_lines(raw, lines)
+    vocab = {w.lower() for w in _WORD.findall(raw)}
+    hyphenated = {m.group(0).lower() for m in re.finditer(r"\w+-\w+", raw)}
+
+    blocks: list[Block] = []
+    body = _Builder("body")
+    table: _Builder | None = None
+    gap = False  # blank or junk line since the last body line
+    prev_end = 0  # source offset just after the last body line's content
+
+    def flush(b: _Builder | None) -> None:
+        if b is not None and (blk := b.block()) is not None:
+            blocks.append(blk)
+
+    for i, (s, e) in enumerate(lines):
+        line = raw[s:e]
+        stripped = line.strip()
+        if i in junk or not stripped or _PAGE_NUMBER.match(line):
+            gap = True
+            continue
+        cs = s + (len(line) - len(line.lstrip()))
+        ce = s + len(line.rstrip())
+
+        if table is not None:
+            # a table row is short; a long prose line ends the table
+            if len(stripped) <= 90:
+                table.sep("\n", s - 1 if s else s)
+                table.add(raw[cs:ce], cs)
+                continue
+            flush(table)
+            table = None
+        if _TABLE_CAPTION.match(line):
+            flush(body)
+            body, gap = _Builder("body"), False
+            table = _Builder("table")
+            table.add(raw[cs:ce], cs)
+            continue
+        if _FOOTNOTE.match(line) and len(stripped) < 400:
+            fb = _Builder("footnote")
+            fb.add(raw[cs:ce], cs)
+            flush(fb)
+            continue
+
+        last = body.last_char()
+        if last and last in _HYPHENS and len(body.chars) > 1 and body.chars[-2].isalpha() and stripped[0].isalpha():
+            # word broken across lines: find the fragments on both sides
+            k = len(body.chars) - 1
+            j = k
+            while j > 0 and body.chars[j - 1].isalnum():
+                j -= 1
+            left = "".join(body.chars[j:k])
+            m = _WORD.match(raw, cs)
+            right = m.group(0) if m else ""
+            if not _keep_hyphen(left, right, vocab, hyphenated):
+                body.chars.pop()
+                body.origin.pop()
+            body.add(raw[cs:ce], cs)
+        else:
+            indented = cs > s
+            para = gap or indented
+            sep = "\n" if (last in _TERMINAL and para) else " "
+            body.sep(sep, prev_end)
+            body.add(raw[cs:ce], cs)
+        prev_end = ce
+        gap = False
+    flush(table)
+    flush(body)
+    return blocks

@@ -1,0 +1,357 @@
+"""The Index: build, load, search, ask, add, remove.
+
+This module only wires the stages together (ingest -> clean -> chunk ->
+embed -> store -> retrieve -> answer); each stage lives in its own module.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .answer import make_answer, quotes_from
+from .chunk import SentenceSplitter
+from .clean import clean
+from .embed import Embedder, load_embedder
+from .ingest import Document, IngestError, discover, read_document
+from .lang import detect
+from .retrieve import DenseRetriever, HybridRetriever, LexicalRetriever, Query
+from .retrieve.hybrid import SentenceScorer
+from .settings import Settings
+from .store import ChunkRecord, IndexError_, Manifest, Payload
+from .types import Answer, Hit
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
+
+
+class QueryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    indexed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    chunks: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    source: str
+    chunks: int
+    langs: tuple[str, ...]
+    sha256: str
+
+
+# ------------------------------------------------------------ processing
+@dataclass
+class _Processed:
+    doc: Document
+    chunks: list[ChunkRecord]  # sentence rows are local (into .sentences)
+    sentences: list[str] = field(default_factory=list)
+
+
+def process(doc: Document, settings: Settings) -> _Processed:
+    """Clean and chunk one document; sentence rows index `sentences`."""
+    splitter = SentenceSplitter(settings.chunk_size, settings.chunk_overlap)
+    out = _Processed(doc, [])
+    for block in clean(doc.text):
+        seen: dict[int, int] = {}  # block offset of a sentence -> local row
+        for ch in splitter.chunks(block.text):
+            text = block.text[ch.start : ch.end].strip()
+            if not text:
+                continue
+            lead = len(block.text[ch.start : ch.end]) - len(block.text[ch.start : ch.end].lstrip())
+            s, e = block.span(ch.start + lead, ch.start + lead + len(text))
+            sents = []
+            for u in ch.sentences:
+                st = block.text[u.start : u.end]
+                stext = st.strip()
+                if not stext:
+                    continue
+                us = u.start + (len(st) - len(st.lstrip()))
+                if us not in seen:
+                    seen[us] = len(out.sentences)
+                    out.sentences.append(stext)
+                ss, se = block.span(us, us + len(stext))
+                rel = us - (ch.start + lead)
+                sents.append((rel, rel + len(stext), ss, se, seen[us]))
+            out.chunks.append(ChunkRecord(
+                id=f"{doc.source}:{s}-{e}", source=doc.source, start=s, end=e, page=doc.page_at(s),
+                lang=detect(text), kind=block.kind, text=text, sents=tuple(sents),
+            ))
+    return out
+
+
+def _canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
+    """Order chunks and sentences by (source, span) so that any sequence of
+    add/remove gives exactly the arrays a full rebuild gives."""
+    order = sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start, chunks[i].end, chunks[i].id))
+    chunks = [chunks[i] for i in order]
+    cvec = cvec[order] if len(order) else cvec
+    key: dict[int, tuple] = {}
+    for c in chunks:
+        for rel_s, rel_e, s, e, row in c.sents:
+            key.setdefault(row, (c.source, s, e))
+    rows = sorted(key, key=lambda r: (key[r], r))
+    remap = {old: new for new, old in enumerate(rows)}
+    chunks = [replace(c, sents=tuple((a, b, s, e, remap[r]) for a, b, s, e, r in c.sents)) for c in chunks]
+    svec = svec[rows] if len(rows) else np.zeros((0, svec.shape[1] if svec.ndim == 2 else 0), np.float32)
+    return chunks, cvec, svec
+
+
+# ------------------------------------------------------------------ index
+class Index:
+    def __init__(self, folder: Path, payload: Payload, embedder: Embedder, settings: Settings):
+        self.folder = Path(folder)
+        self.payload = payload
+        self.embedder = embedder
+        self.settings = settings
+        self._lock = threading.RLock()  # add/remove swap state; searches read a snapshot
+        self._wire()
+
+    # ----- construction
+    @classmethod
+    def build(cls, paths: Iterable[str | os.PathLike], folder: str | os.PathLike = "index",
+              model: str | Embedder | None = None, settings: Settings | None = None,
+              progress: Progress | None = None) -> "Index":
+        emb = load_embedder(model)
+        settings = settings or Settings()
+        m = Manifest(store.FORMAT_VERSION, {"name": emb.name, "fingerprint": emb.fingerprint}, emb.dim,
+                     settings.to_dict(), {})
+        empty = Payload(m, [], np.zeros((0, emb.dim), np.float32), np.zeros((0, emb.dim), np.float32))
+        idx = cls(Path(folder), empty, emb, settings)
+        idx.last_report = idx._update(list(paths), replace_all=True, progress=progress)
+        if not idx.payload.chunks:
+            reasons = "; ".join(f"{s}: {r}" for s, r in idx.last_report.skipped) or "no files given"
+            raise IndexError_(f"nothing to index ({reasons})")
+        return idx
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None) -> "Index":
+        folder = Path(folder)
+        m = store.read_manifest(folder)
+        name = m.model.get("name")
+        if model is not None:
+            want = model.name if isinstance(model, Embedder) else model
+            if want != name:
+                raise IndexError_(
+                    f"{folder} was built with model '{name}', not '{want}'; "
+                    f"load it with that model or rebuild with: rag index PATH -o {folder} --model {want}"
+                )
+        emb = load_embedder(model if model is not None else name)
+        if emb.fingerprint != m.model.get("fingerprint") or emb.dim != m.dim:
+            raise IndexError_(
+                f"{folder} was built with different weights of '{name}' "
+                f"({m.model.get('fingerprint')}, dim {m.dim}) than loaded now ({emb.fingerprint}, dim {emb.dim}); "
+                f"rebuild with: rag index PATH -o {folder}"
+            )
+        payload = store.read(folder)
+        return cls(folder, payload, emb, Settings.from_dict(m.settings))
+
+    def _wire(self) -> None:
+        import faiss
+
+        p = self.payload
+        self.rows_by_source: dict[str, np.ndarray] = {}
+        for i, c in enumerate(p.chunks):
+            self.rows_by_source.setdefault(c.source, []).append(i)
+        self.rows_by_source = {k: np.asarray(v) for k, v in self.rows_by_source.items()}
+        self.langs = np.asarray([c.lang for c in p.chunks])
+        faiss_index = faiss.IndexFlatIP(p.manifest.dim)
+        if len(p.chunk_vectors):
+            faiss_index.add(np.ascontiguousarray(p.chunk_vectors))
+        s = self.settings
+        self.dense = DenseRetriever(faiss_index, p.chunk_vectors, list(self.langs), balance=s.balance)
+        self.lexical = LexicalRetriever.build([c.text for c in p.chunks]) if p.chunks else None
+        sent_lang = [""] * len(p.sent_vectors)
+        sent_text = [""] * len(p.sent_vectors)
+        for c in p.chunks:
+            for a, b, _s, _e, r in c.sents:
+                sent_text[r] = c.text[a:b]
+                sent_lang[r] = detect(sent_text[r])
+        self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
+        self.sent_scorer = SentenceScorer(p.sent_vectors, sent_lang) if len(p.sent_vectors) else None
+        self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
+                                      lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth)
+
+    # ----- queries
+    def _query(self, text: str) -> Query:
+        if not isinstance(text, str):
+            raise QueryError(f"query must be text, not {type(text).__name__}")
+        clean_text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t").strip()
+        if not clean_text:
+            raise QueryError("empty query: type a question")
+        clean_text = clean_text[:MAX_QUERY_CHARS]
+        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0])
+
+    def _mask(self, sources, langs) -> np.ndarray | None:
+        if sources is None and langs is None:
+            return None
+        n = len(self.payload.chunks)
+        mask = np.ones(n, bool)
+        if sources is not None:
+            sources = [sources] if isinstance(sources, str) else list(sources)
+            unknown = [s for s in sources if s not in self.rows_by_source]
+            if unknown:
+                raise QueryError(f"not in the index: {', '.join(unknown)}")
+            m = np.zeros(n, bool)
+            for s in sources:
+                m[self.rows_by_source[s]] = True
+            mask &= m
+        if langs is not None:
+            langs = [langs] if isinstance(langs, str) else list(langs)
+            mask &= np.isin(self.langs, langs)
+        return mask
+
+    def _hit(self, row: int, score: float) -> Hit:
+        c = self.payload.chunks[row]
+        return Hit(text=c.text, source=c.source, start=c.start, end=c.end, page=c.page, lang=c.lang,
+                   score=float(score), chunk_id=c.id)
+
+    def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
+        q = self._query(query)
+        if k <= 0 or not self.payload.chunks:
+            return []
+        r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical}[retriever]
+        if r is None:
+            return []
+        return [self._hit(s.row, s.score) for s in r.search(q, k, self._mask(sources, langs))]
+
+    def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
+        q = self._query(query)
+        mask = self._mask(sources, langs)
+        scored = self.hybrid.search(q, k, mask) if self.payload.chunks else []
+        hits = [self._hit(s.row, s.score) for s in scored]
+        cands = []
+        if scored and self.sent_scorer is not None:
+            top = scored[: self.settings.max_quotes]
+            rows = [s.row for s in top]
+            for hit, row in zip(hits, rows):
+                c = self.payload.chunks[row]
+                srows = self.chunk_sents[row]
+                if not len(srows):
+                    continue
+                z = self.sent_scorer.scores(q.vector, srows)
+                for (a, b, s, e, r), zz in zip(c.sents, z):
+                    cands.append((hit, r, float(zz), c.text[a:b], (s, e), c.page))
+        quotes = quotes_from(cands, self.settings.max_quotes)
+        return make_answer(hits, quotes, self.settings.abstain_below, q.lang)
+
+    # ----- documents
+    def documents(self) -> list[DocumentInfo]:
+        out = []
+        for src, meta in sorted(self.payload.manifest.files.items()):
+            out.append(DocumentInfo(src, meta["chunks"], tuple(meta["langs"]), meta["sha256"]))
+        return out
+
+    def add(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None) -> BuildReport:
+        return self._update(list(paths), replace_all=False, progress=progress)
+
+    def remove(self, sources: str | Iterable[str]) -> BuildReport:
+        sources = [sources] if isinstance(sources, str) else list(sources)
+        unknown = [s for s in sources if s not in self.payload.manifest.files]
+        if unknown:
+            raise QueryError(f"not in the index: {', '.join(unknown)}")
+        t0 = time.perf_counter()
+        with self._lock:
+            keep = [i for i, c in enumerate(self.payload.chunks) if c.source not in sources]
+            files = {k: v for k, v in self.payload.manifest.files.items() if k not in sources}
+            self._commit(keep, [], files)
+        return BuildReport(removed=tuple(sources), chunks=len(self.payload.chunks), seconds=time.perf_counter() - t0)
+
+    def _update(self, paths: list, replace_all: bool, progress: Progress | None) -> BuildReport:
+        t0 = time.perf_counter()
+        found, skipped = discover(paths)
+        skipped = list(skipped)
+        with self._lock:
+            old_files = {} if replace_all else dict(self.payload.manifest.files)
+            docs: list[Document] = []
+            unchanged: list[str] = []
+            seen_sources: set[str] = set()
+            for i, (path, source) in enumerate(found):
+                if progress:
+                    progress("read", i, len(found))
+                if source in seen_sources:
+                    skipped.append((source, "given twice"))
+                    continue
+                seen_sources.add(source)
+                try:
+                    doc = read_document(path, source)
+                except IngestError as e:
+                    skipped.append((source, str(e).removeprefix(f"{source}: ")))
+                    continue
+                if old_files.get(source, {}).get("sha256") == doc.sha256:
+                    unchanged.append(source)
+                    continue
+                docs.append(doc)
+            processed = []
+            for i, d in enumerate(docs):
+                if progress:
+                    progress("chunk", i, len(docs))
+                p = process(d, self.settings)
+                if not p.chunks:
+                    skipped.append((d.source, "no text after cleaning"))
+                    continue
+                processed.append(p)
+            new_sources = {p.doc.source for p in processed}
+            keep = [] if replace_all else [i for i, c in enumerate(self.payload.chunks) if c.source not in new_sources]
+            files = {k: v for k, v in old_files.items() if k not in new_sources}
+            for p in processed:
+                files[p.doc.source] = {
+                    "sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
+                    "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
+                }
+            if processed or replace_all:
+                self._commit(keep, processed, files, progress)
+        return BuildReport(
+            indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged),
+            skipped=tuple(skipped), chunks=len(self.payload.chunks), seconds=time.perf_counter() - t0,
+        )
+
+    def _commit(self, keep: list[int], processed: list[_Processed], files: dict,
+                progress: Progress | None = None) -> None:
+        """Embed what is new, merge with what is kept, write, then swap in memory."""
+        p = self.payload
+        chunks = [p.chunks[i] for i in keep]
+        cvec = [p.chunk_vectors[keep]] if keep else []
+        svec = [p.sent_vectors] if keep else []
+        base = len(p.sent_vectors) if keep else 0
+        texts = [c.text for pr in processed for c in pr.chunks]
+        sents = [s for pr in processed for s in pr.sentences]
+        total = len(texts) + len(sents)
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress("embed", done[0], total)
+
+        if texts:
+            cvec.append(self.embedder.embed_passages(texts, progress=tick))
+            svec.append(self.embedder.embed_passages(sents, progress=tick))
+        for pr in processed:
+            for c in pr.chunks:
+                chunks.append(replace(c, sents=tuple((a, b, s, e, r + base) for a, b, s, e, r in c.sents)))
+            base += len(pr.sentences)
+        dim = p.manifest.dim
+        cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
+        sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
+        chunks, cv, sv = _canonical(chunks, cv, sv)
+        m = replace(p.manifest, files=files, settings=self.settings.to_dict())
+        new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
+        if progress:
+            progress("write", 0, 1)
+        new.manifest = store.write(self.folder, new)
+        self.payload = new
+        self._wire()

@@ -1,0 +1,260 @@
+"""Read files into decoded text (stage 1 of the pipeline).
+
+The decoded text is the coordinate system of every offset the product
+reports: for .txt/.md it equals `Path(f).read_text(encoding=...)` (universal
+newlines), for PDF the page texts joined by form feeds, for .docx/.html the
+extracted text as built here.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import os
+from bisect import bisect_right
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+SUPPORTED = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm"}
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class IngestError(ValueError):
+    """A file that cannot be read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str  # path relative to the folder it was indexed from
+    path: str
+    text: str
+    sha256: str
+    encoding: str
+    page_starts: tuple[int, ...] | None = None  # offset where page i+1 begins
+
+    def page_at(self, offset: int) -> int | None:
+        if not self.page_starts:
+            return None
+        return bisect_right(self.page_starts, offset)
+
+
+# ---------------------------------------------------------------- text files
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def detect_encoding(data: bytes) -> str:
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            return enc
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        # UTF-16 without BOM puts a NUL beside every ASCII character
+        even, odd = data[0:4096:2].count(0), data[1:4096:2].count(0)
+        if max(even, odd) > len(data[:4096]) // 4:
+            return "utf-16-be" if even > odd else "utf-16-le"
+        raise IngestError("binary data, not text (NUL bytes)")
+    from charset_normalizer import from_bytes
+
+    # Russian files in the wild are cp1251 or koi8-r; let the detector choose
+    # among the plausible legacy encodings only, never an exotic one.
+    best = from_bytes(data, cp_isolation=["cp1251", "koi8_r", "cp866", "iso8859_5", "cp1252", "latin_1"]).best()
+    if best is None:
+        raise IngestError("unknown text encoding (not UTF-8/16, cp1251, koi8-r)")
+    return best.encoding
+
+
+def decode_text(data: bytes, encoding: str) -> str:
+    # TextIOWrapper with newline=None is what Path.read_text does: the offsets
+    # we report must index the same string a user gets from read_text().
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors="replace", newline=None).read()
+
+
+def _read_text_file(data: bytes) -> tuple[str, str, None]:
+    enc = detect_encoding(data)
+    text = decode_text(data, enc)
+    if text and text.count("\ufffd") > len(text) * 0.1 or _looks_binary(text):
+        raise IngestError("binary data, not text")
+    return text, enc, None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    ctrl = sum(1 for c in sample if ord(c) < 32 and c not in "\n\r\t\f\v")
+    return ctrl > len(sample) * 0.05
+
+
+# ---------------------------------------------------------------------- PDF
+def _read_pdf(path: Path) -> tuple[str, str, tuple[int, ...]]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception as e:  # noqa: BLE001 - pypdf raises several kinds here
+                raise IngestError(f"encrypted PDF ({e})") from e
+            if not ok:
+                raise IngestError("encrypted PDF (password required)")
+        pages = [p.extract_text() or "" for p in reader.pages]
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
+        raise IngestError(f"unreadable PDF ({type(e).__name__}: {e})") from e
+    if not any(p.strip() for p in pages):
+        raise IngestError("PDF has no text layer (scanned? OCR it first)")
+    starts, parts, pos = [], [], 0
+    for i, p in enumerate(pages):
+        if i:
+            parts.append("\f")  # page break
+            pos += 1
+            starts.append(pos)
+        parts.append(p)
+        pos += len(p)
+    return "".join(parts), "pdf", tuple(starts)
+
+
+# --------------------------------------------------------------------- DOCX
+def _read_docx(path: Path) -> tuple[str, str, None]:
+    import zipfile
+
+    import docx
+
+    try:
+        d = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
+        raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
+    except Exception as e:  # noqa: BLE001 - lxml raises its own XMLSyntaxError
+        raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
+    blocks = [p.text for p in d.paragraphs]
+    for t in d.tables:
+        blocks.append("\n".join(" | ".join(c.text.strip() for c in row.cells) for row in t.rows))
+    return "\n\n".join(b for b in blocks if b.strip()), "docx", None
+
+
+# --------------------------------------------------------------------- HTML
+class _HTMLText(HTMLParser):
+    SKIP = {"script", "style", "nav", "header", "footer", "noscript", "template", "svg", "head"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
+             "blockquote", "pre", "table", "ul", "ol", "dd", "dt"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag in self.BLOCK:
+            self.out.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCK:
+            self.out.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+def html_to_text(html: str) -> str:
+    p = _HTMLText()
+    p.feed(html)
+    p.close()
+    import re
+
+    text = "".join(p.out)
+    text = re.sub(r"[ \t]*\n[ \t\n]*\n[ \t\n]*", "\n\n", text)
+    return text.strip()
+
+
+def _read_html(data: bytes) -> tuple[str, str, None]:
+    text, enc, _ = _read_text_file(data)
+    return html_to_text(text), enc, None
+
+
+# ------------------------------------------------------------------- entry
+def read_document(path: str | os.PathLike, source: str | None = None) -> Document:
+    """Read one file. Raises IngestError naming the problem."""
+    p = Path(path)
+    src = source or p.name
+    try:
+        if not p.is_file():
+            raise IngestError(f"{src}: not a regular file")
+        ext = p.suffix.lower()
+        if ext not in SUPPORTED:
+            raise IngestError(f"{src}: unsupported format {ext or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise IngestError(f"{src}: file too large ({size >> 20} MB > {MAX_FILE_BYTES >> 20} MB)")
+        data = p.read_bytes()
+    except OSError as e:
+        raise IngestError(f"{src}: cannot read ({e.strerror or e})") from e
+    if not data.strip():
+        raise IngestError(f"{src}: empty file")
+    try:
+        if ext == ".pdf":
+            text, enc, pages = _read_pdf(p)
+        elif ext == ".docx":
+            text, enc, pages = _read_docx(p)
+        elif ext in (".html", ".htm"):
+            text, enc, pages = _read_html(data)
+        else:
+            text, enc, pages = _read_text_file(data)
+    except IngestError as e:
+        raise IngestError(f"{src}: {e}") from None
+    if not text.strip():
+        raise IngestError(f"{src}: no text")
+    return Document(src, str(p), text, hashlib.sha256(data).hexdigest(), enc, pages)
+
+
+def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
+    """Expand files and folders into (file, source name) pairs.
+
+    A folder's files are named relative to that folder; a single file by its
+    name. Links that point outside a given folder, and link loops, are skipped
+    with a reason rather than followed.
+    """
+    found: list[tuple[Path, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for given in paths:
+        root = Path(given)
+        if root.is_file():
+            found.append((root, root.name))
+            continue
+        if not root.is_dir():
+            skipped.append((str(given), "no such file or folder"))
+            continue
+        real_root = root.resolve()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                f = Path(dirpath) / name
+                rel = f.relative_to(root).as_posix()
+                if Path(name).suffix.lower() not in SUPPORTED:
+                    skipped.append((rel, f"unsupported format {Path(name).suffix or '(none)'}"))
+                    continue
+                if f.is_symlink():
+                    try:
+                        target = f.resolve(strict=True)
+                    except (OSError, RuntimeError):
+                        skipped.append((rel, "broken link or link loop"))
+                        continue
+                    if real_root not in target.parents:
+                        skipped.append((rel, "link points outside the indexed folder"))
+                        continue
+                found.append((f, rel))
+    found.sort(key=lambda x: x[1])
+    return found, skipped

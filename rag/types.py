@@ -1,0 +1,31 @@
+"""Result types of the public API: frozen dataclasses, never loose dicts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage or a quoted sentence.
+
+    `start`/`end` are character offsets into the source file's decoded text,
+    so `raw[start:end]` is exactly the region the text came from (the text
+    itself is the cleaned version: hyphenation joined, line breaks folded).
+    """
+
+    text: str
+    source: str
+    start: int
+    end: int
+    page: int | None
+    lang: str
+    score: float
+    chunk_id: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    found: bool
+    quotes: list[Hit] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    query_lang: str = ""
