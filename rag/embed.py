@@ -44,6 +44,10 @@ class SentenceTransformerEmbedder(Embedder):
         import torch
         from sentence_transformers import SentenceTransformer
 
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()  # no weight-loading progress bars in a CLI or the app
+        hf_logging.disable_progress_bar()
         torch.set_num_threads(threads or min(4, os.cpu_count() or 1))
         if model == DEFAULT_MODEL:
             from .convert import WEIGHTS_SHA256, ensure_e5_small
@@ -53,7 +57,7 @@ class SentenceTransformerEmbedder(Embedder):
             path, self.fingerprint = model, model
         self.name = model
         self.model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.dim = int(self.model.get_embedding_dimension())
         self.prompts = dict(self.model.prompts or {})
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:

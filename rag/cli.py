@@ -1,0 +1,135 @@
+"""Command line: rag index | search | ask | info. Thin: parsing and printing only."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_USAGE, EXIT_INDEX, EXIT_QUERY, EXIT_EMPTY = 2, 3, 4, 5
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def cb(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for b in bars.values():
+                b.close()
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr, leave=False)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    cb.close = lambda: [b.close() for b in bars.values()]
+    return cb
+
+
+def _where(h) -> str:
+    page = f":p{h.page}" if h.page is not None else ""
+    return f"{h.source}{page}:{h.start}-{h.end}"
+
+
+def cmd_index(a) -> int:
+    import rag
+
+    bar = _progress_bar()
+    try:
+        idx = rag.build(a.paths, a.output, model=a.model, progress=bar)
+    except rag.IndexFormatError as e:
+        bar.close()
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_EMPTY
+    bar.close()
+    r = idx.last_report
+    print(f"indexed {len(r.indexed)} files, {r.chunks} chunks in {r.seconds:.1f} s -> {a.output}")
+    for src, reason in r.skipped:
+        print(f"skipped {src}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _load(a):
+    import rag
+
+    return rag.load(a.index, model=a.model)
+
+
+def cmd_search(a) -> int:
+    idx = _load(a)
+    for i, h in enumerate(idx.search(a.query, k=a.k, sources=a.source, langs=a.lang), 1):
+        print(f"{i}. [{h.score:.2f}] {_where(h)} ({h.lang})\n   {h.text[:300]}")
+    return 0
+
+
+def cmd_ask(a) -> int:
+    idx = _load(a)
+    ans = idx.ask(a.query, k=a.k, sources=a.source, langs=a.lang)
+    if not ans.found:
+        print("Not in the documents. Nearest passages:")
+        for h in ans.hits[:3]:
+            print(f"  - {_where(h)}: {h.text[:200]}")
+        return 0
+    for q in ans.quotes:
+        print(f"«{q.text}»\n   — {_where(q)} ({q.lang}, {q.score:.2f})")
+    return 0
+
+
+def cmd_info(a) -> int:
+    idx = _load(a)
+    m = idx.payload.manifest
+    print(f"index {a.index}: model {m.model['name']}, dim {m.dim}, {len(idx.payload.chunks)} chunks")
+    for d in idx.documents():
+        print(f"  {d.source}: {d.chunks} chunks, {','.join(d.langs)}")
+    return 0
+
+
+def cmd_eval(a) -> int:
+    from eval.run import main as eval_main  # the evaluation lives in eval/
+
+    return eval_main(a.rest)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Offline multilingual QA over your documents")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("index", help="build an index of files/folders")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("-o", "--output", default="index")
+    s.add_argument("--model", default=None, help="sentence-transformers folder or name (default: multilingual-e5-small)")
+    s.set_defaults(func=cmd_index)
+    for name, fn, k in (("search", cmd_search, 10), ("ask", cmd_ask, 5)):
+        s = sub.add_parser(name)
+        s.add_argument("query")
+        s.add_argument("-k", type=int, default=k)
+        s.add_argument("--index", default="index")
+        s.add_argument("--model", default=None)
+        s.add_argument("--source", action="append", help="restrict to this document (repeatable)")
+        s.add_argument("--lang", action="append", help="restrict to this language (repeatable)")
+        s.set_defaults(func=fn)
+    s = sub.add_parser("info")
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+    s.set_defaults(func=cmd_info)
+    s = sub.add_parser("eval", help="evaluate retrieval on an eval set (see eval/)")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    import rag
+
+    a = parser().parse_args(argv)
+    try:
+        return a.func(a)
+    except rag.QueryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_QUERY
+    except rag.IndexFormatError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INDEX
+
+
+if __name__ == "__main__":
+    sys.exit(main())

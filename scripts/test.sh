@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Run the whole test suite, slow (real model) tests included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. .venv/bin/activate
+python -m pytest "$@"

@@ -1,0 +1,98 @@
+"""Shared fixtures: a deterministic, model-free embedder and small corpora."""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rag
+from rag.embed import Embedder
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data" / "corpus"
+
+# A Russian paragraph with a word broken across a line break, as PDF extraction leaves it.
+RU_TEXT = (
+    "Статья посвящена избирательной кампании 1924 г. как важному этапу формирования советской электораль-\n"
+    "ной политики. Выборы в сельсоветы прошли в декабре 1924 г. при низкой явке избирателей.\n"
+    "\n"
+    "Инструкторы ВЦИК сообщали о многочисленных нарушениях при проведении выборов.\n"
+)
+EN_MD = (
+    "# Collective farms\n"
+    "\n"
+    "The first five-year plan began in 1928. Peasants were pressed to join collective farms.\n"
+    "\n"
+    "Grain procurement caused famine in several regions of the country.\n"
+)
+RU_CP1251 = (
+    "Кузнецкий округ был создан в 1925 году. Коллективизация в округе шла медленно.\n"
+    "Крестьяне не хотели отдавать скот и инвентарь в колхозы.\n"
+)
+
+
+class FakeEmbedder(Embedder):
+    """Hashed character 3-grams: deterministic across processes, no model, fast."""
+
+    name = "fake-hash"
+    fingerprint = "fake-hash-v1"
+    dim = 256
+
+    def __init__(self) -> None:
+        self._bucket: dict[str, int] = {}
+        self.calls = 0  # texts embedded so far (lets tests see re-embedding)
+
+    def _slot(self, gram: str) -> int:
+        b = self._bucket.get(gram)
+        if b is None:
+            b = self._bucket[gram] = zlib.crc32(gram.encode("utf-8")) % self.dim
+        return b
+
+    def _one(self, text: str) -> np.ndarray:
+        t = f" {text.lower()} "
+        v = np.zeros(self.dim, dtype=np.float32)
+        slots = [self._slot(t[i : i + 3]) for i in range(len(t) - 2)]
+        if slots:
+            np.add.at(v, slots, 1.0)
+        n = float(np.linalg.norm(v))
+        if n == 0.0:
+            v[0] = 1.0
+            return v
+        return v / n
+
+    def embed(self, texts: Sequence[str], kind) -> np.ndarray:  # kind is ignored on purpose
+        self.calls += len(texts)
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._one(t) for t in texts]).astype(np.float32)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    assert CORPUS.is_dir(), f"bundled corpus missing at {CORPUS}"
+    return CORPUS
+
+
+@pytest.fixture
+def small_corpus(tmp_path: Path) -> Path:
+    """Three small files: Russian UTF-8 .txt with a broken word, English .md, Russian cp1251 .txt."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "ru_elections.txt").write_text(RU_TEXT, encoding="utf-8")
+    (d / "en_farms.md").write_text(EN_MD, encoding="utf-8")
+    (d / "ru_cp1251.txt").write_bytes(RU_CP1251.encode("cp1251"))
+    return d
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory) -> rag.Index:
+    folder = tmp_path_factory.mktemp("corpus_index")
+    return rag.build([CORPUS], folder, model=FakeEmbedder())

