@@ -48,11 +48,11 @@ def main() -> None:
     for size in [int(s) for s in a.sizes.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
             idx = rag.build([a.corpus], tmp, model=emb, settings=rag.Settings(chunk_size=size, chunk_overlap=size // 5))
-            for lw, sw, bal in itertools.product((0.0, 1.0, 2.0, 4.0), (0.0, 0.5, 1.0, 2.0), (True, False)):
-                idx.settings = idx.settings.replace(lex_weight=lw, sent_weight=sw, balance=bal)
+            for lw, sw, bal, res in itertools.product((0.0, 1.0, 2.0, 4.0), (0.0, 1.0, 2.0), (True, False), (0, 2)):
+                idx.settings = idx.settings.replace(lex_weight=lw, sent_weight=sw, balance=bal, reserve=res)
                 idx._wire()
                 r = evaluate(idx, items, "hybrid")
-                row = {"size": size, "lex": lw, "sent": sw, "balance": bal,
+                row = {"size": size, "lex": lw, "sent": sw, "balance": bal, "reserve": res,
                        **{f"{s}_{m}": v for s, d in r["slices"].items() for m, v in d.items() if m in ("r@5", "mrr@10")}}
                 rows.append(row)
                 print(json.dumps(row), flush=True)

@@ -8,7 +8,6 @@ packed by langchain's TextSplitter machinery, overlapping by whole sentences.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
@@ -36,18 +35,23 @@ class Chunk:
     sentences: tuple[Sentence, ...]
 
 
-def _unbalanced(text: str) -> bool:
-    return text.count("[") > text.count("]") or text.count("(") > text.count(")")
+def _closes_bracket(prev: str, ahead: str) -> bool:
+    """`prev` opened a bracket that closes in the text `ahead`: razdel split inside a citation."""
+    return ((prev.count("[") > prev.count("]") and "]" in ahead)
+            or (prev.count("(") > prev.count(")") and ")" in ahead))
+
+
+MAX_MERGED = 600  # a repaired sentence never grows past this (a stray "(" must not swallow a book)
 
 
 def sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     for s in sentenize(text):
-        if out:
+        if out and s.stop - out[-1].start <= MAX_MERGED:
             prev = text[out[-1].start : out[-1].end]
             nxt = s.text
-            if (nxt[:1].islower() or nxt[:1].isdigit() or _ABBREV.search(prev)
-                    or _unbalanced(prev)):
+            if (nxt[:1].islower() or nxt[:1].isdigit() or _ABBREV.search(prev[-12:])
+                    or _closes_bracket(prev, text[s.start : s.start + 200])):
                 out[-1] = Sentence(out[-1].start, s.stop)
                 continue
         out.append(Sentence(s.start, s.stop))
@@ -90,17 +94,24 @@ class SentenceSplitter(TextSplitter):
     def chunks(self, text: str) -> list[Chunk]:
         units = self.units(text)
         pieces = self._merge_splits([text[u.start : u.end] for u in units], "")
-        starts = [u.start for u in units]
         out: list[Chunk] = []
-        cursor = 0
+        first = 0
         for piece in pieces:
-            # pieces are exact substrings in order; overlap means the next one
-            # may begin before the previous end (langchain's add_start_index does the same)
-            start = text.find(piece, cursor)
-            if start < 0:
-                raise AssertionError("chunk is not a substring of its block")
-            end = start + len(piece)
-            run = tuple(units[bisect_left(starts, start) : bisect_left(starts, end)])
-            out.append(Chunk(start, end, run))
-            cursor = start + 1
+            if out:
+                # langchain keeps at most chunk_overlap characters of the previous
+                # piece: the next one starts no earlier (this also places a piece
+                # right when the same sentence repeats)
+                while first < len(units) and units[first].start < out[-1].end - self._chunk_overlap:
+                    first += 1
+            j = first
+            while j < len(units) and not text.startswith(piece, units[j].start):
+                j += 1
+            if j == len(units):
+                raise AssertionError("chunk is not a run of whole units")
+            start, end = units[j].start, units[j].start + len(piece)
+            m = j
+            while m < len(units) and units[m].end <= end:
+                m += 1
+            out.append(Chunk(start, end, tuple(units[j:m])))
+            first = j + 1  # overlap: the next piece begins after this one's first unit
         return out

@@ -162,7 +162,11 @@ def clean(raw: str) -> list[Block]:
             continue
 
         last = body.last_char()
-        if last and last in _HYPHENS and len(body.chars) > 1 and body.chars[-2].isalpha() and stripped[0].isalpha():
+        if body.chars and raw[prev_end - 1] == "\u00ad" and stripped[0].isalnum():
+            # a soft hyphen at the line end marks a word break by definition
+            # (_Builder.add already dropped it): join with nothing in between
+            body.add(raw[cs:ce], cs)
+        elif last and last in _HYPHENS and len(body.chars) > 1 and body.chars[-2].isalnum() and stripped[0].isalnum():
             # word broken across lines: find the fragments on both sides
             k = len(body.chars) - 1
             j = k

@@ -19,7 +19,7 @@ from .answer import make_answer, quotes_from
 from .chunk import SentenceSplitter
 from .clean import clean
 from .embed import Embedder, load_embedder
-from .ingest import Document, IngestError, discover, read_document
+from .ingest import Document, IngestError, discover, page_at, read_document
 from .lang import detect
 from .retrieve import DenseRetriever, HybridRetriever, LexicalRetriever, Query
 from .retrieve.hybrid import SentenceScorer
@@ -183,7 +183,8 @@ class Index:
         self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
         self.sent_scorer = SentenceScorer(p.sent_vectors, sent_lang) if len(p.sent_vectors) else None
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
-                                      lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth)
+                                      lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
+                                      reserve=s.reserve)
 
     # ----- queries
     def _query(self, text: str) -> Query:
@@ -243,8 +244,9 @@ class Index:
                 if not len(srows):
                     continue
                 z = self.sent_scorer.scores(q.vector, srows)
+                pages = self.payload.manifest.files.get(c.source, {}).get("page_starts")
                 for (a, b, s, e, r), zz in zip(c.sents, z):
-                    cands.append((hit, r, float(zz), c.text[a:b], (s, e), c.page))
+                    cands.append((hit, r, float(zz), c.text[a:b], (s, e), page_at(pages, s)))
         quotes = quotes_from(cands, self.settings.max_quotes)
         return make_answer(hits, quotes, self.settings.abstain_below, q.lang)
 
@@ -311,8 +313,9 @@ class Index:
                 files[p.doc.source] = {
                     "sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
                     "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
+                    "page_starts": list(p.doc.page_starts) if p.doc.page_starts is not None else None,
                 }
-            if processed or replace_all:
+            if processed:  # nothing new: leave what is on disk untouched
                 self._commit(keep, processed, files, progress)
         return BuildReport(
             indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged),

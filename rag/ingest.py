@@ -31,12 +31,17 @@ class Document:
     text: str
     sha256: str
     encoding: str
-    page_starts: tuple[int, ...] | None = None  # offset where page i+1 begins
+    page_starts: tuple[int, ...] | None = None  # paged formats: offsets where pages 2, 3, ... begin
 
     def page_at(self, offset: int) -> int | None:
-        if not self.page_starts:
-            return None
-        return bisect_right(self.page_starts, offset)
+        return page_at(self.page_starts, offset)
+
+
+def page_at(page_starts, offset: int) -> int | None:
+    """1-based page of a text offset; None for formats without pages."""
+    if page_starts is None:
+        return None
+    return bisect_right(page_starts, offset) + 1
 
 
 # ---------------------------------------------------------------- text files
@@ -48,17 +53,25 @@ def detect_encoding(data: bytes) -> str:
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return enc
+    head = data[:4096]
+    if b"\x00" in head:
+        # UTF-16 without BOM: Cyrillic and ASCII put a 0x00 or 0x04 byte at
+        # every other position; it must be checked before UTF-8, which
+        # accepts NUL bytes
+        even, odd = head[0::2], head[1::2]
+        for hi, enc in ((even, "utf-16-be"), (odd, "utf-16-le")):
+            if len(hi) and sum(b in (0, 4) for b in hi) > 0.9 * len(hi):
+                try:
+                    data.decode(enc)
+                    return enc
+                except UnicodeDecodeError:
+                    break
+        raise IngestError("binary data, not text (NUL bytes)")
     try:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    if b"\x00" in data[:4096]:
-        # UTF-16 without BOM puts a NUL beside every ASCII character
-        even, odd = data[0:4096:2].count(0), data[1:4096:2].count(0)
-        if max(even, odd) > len(data[:4096]) // 4:
-            return "utf-16-be" if even > odd else "utf-16-le"
-        raise IngestError("binary data, not text (NUL bytes)")
     from charset_normalizer import from_bytes
 
     # Russian files in the wild are cp1251 or koi8-r; let the detector choose

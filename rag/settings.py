@@ -14,6 +14,7 @@ class Settings:
     sent_weight: float = 0.5
     depth: int = 50
     balance: bool = True
+    reserve: int = 2  # places in the top k kept for each other language
     # Abstention: "not in the documents" when the best fused score is below
     # this. Calibrated by eval/calibrate.py on the corpus eval set.
     abstain_below: float = 3.0

@@ -43,7 +43,8 @@ class SentenceScorer:
 class HybridRetriever(Retriever):
     def __init__(self, dense: DenseRetriever, lexical: LexicalRetriever | None,
                  sentences: SentenceScorer | None, chunk_sents: list[np.ndarray],
-                 lex_weight: float = 2.0, sent_weight: float = 0.5, depth: int = 50):
+                 lex_weight: float = 2.0, sent_weight: float = 0.5, depth: int = 50,
+                 reserve: int = 0):
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
@@ -51,6 +52,7 @@ class HybridRetriever(Retriever):
         self.lex_weight = lex_weight
         self.sent_weight = sent_weight
         self.depth = depth
+        self.reserve = reserve
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         depth = max(self.depth, k)
@@ -73,8 +75,34 @@ class HybridRetriever(Retriever):
         score = np.array([cand[r] + self.lex_weight * lex.get(r, 0.0) for r in rows], dtype=np.float64)
         if self.sentences is not None and self.sent_weight:
             score += self.sent_weight * self.best_sentence(query, rows)[0]
-        order = np.lexsort((rows, -score))[:k]
-        return [Scored(int(rows[i]), float(score[i])) for i in order]
+        order = np.lexsort((rows, -score))
+        top = self._reserve_languages(order, rows, query.lang, k) if self.reserve else list(order[:k])
+        return [Scored(int(rows[i]), float(score[i])) for i in top]
+
+    def _reserve_languages(self, order: np.ndarray, rows: np.ndarray, qlang: str, k: int) -> list[int]:
+        """Keep the best `reserve` passages of every other language in the top k.
+
+        Even standardised, the larger language pool wins the extremes (more
+        draws), so a Russian article answering an English question can sit
+        at rank 7 behind on-topic English book passages. Reserving places
+        costs same-language questions at most the last `reserve` slots per
+        language (measured: eval/tune.py).
+        """
+        langs = self.dense.langs[rows[order]]
+        top = list(order[:k])
+        for lang in sorted(set(langs.tolist()) - {qlang}):
+            best = [int(i) for i in order[langs == lang][: self.reserve]]
+            for b in best:
+                if b not in top and len(top) >= k:
+                    drop = next((j for j in range(len(top) - 1, -1, -1)
+                                 if self.dense.langs[rows[top[j]]] == qlang), None)
+                    if drop is None:
+                        break
+                    top.pop(drop)
+                if b not in top:
+                    top.append(b)
+        rank = {int(i): r for r, i in enumerate(order)}
+        return sorted(top, key=rank.__getitem__)
 
     def best_sentence(self, query: Query, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(best standardised sentence score, its sentence row) for each chunk row."""

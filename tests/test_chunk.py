@@ -1,0 +1,185 @@
+"""Stage 3: sentence splitting and sentence-aligned overlapping chunks."""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+import pytest
+
+from rag.chunk import SentenceSplitter, sentences
+from rag.clean import clean
+
+
+def split(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in sentences(text)]
+
+
+# ------------------------------------------------------------ sentences
+@pytest.mark.parametrize("text, expected", [
+    ("Это было так, т. е. иначе. Второе предложение.",
+     ["Это было так, т. е. иначе.", "Второе предложение."]),
+    ("Это было, т.е. иначе. Второе.", ["Это было, т.е. иначе.", "Второе."]),
+    ("В 1924 г. прошли выборы. Затем всё изменилось.",
+     ["В 1924 г. прошли выборы.", "Затем всё изменилось."]),
+    ("В 1924 г. Прошли выборы.", ["В 1924 г. Прошли выборы."]),
+    ("Об этом писал Гурвич [Гурвич, 1925. С. 11]. Далее идёт текст.",
+     ["Об этом писал Гурвич [Гурвич, 1925. С. 11].", "Далее идёт текст."]),
+    ("Не все регионы присылали сведения [Гурвич, 1923. С. 107; О результатах выборов, 1923. С. 74]. "
+     "Существовал и еще один аспект.",
+     ["Не все регионы присылали сведения [Гурвич, 1923. С. 107; О результатах выборов, 1923. С. 74].",
+      "Существовал и еще один аспект."]),
+    ("The meeting was on Nov. 14 in Moscow. Then it ended.",
+     ["The meeting was on Nov. 14 in Moscow.", "Then it ended."]),
+    ("Mr. Smith went to Washington. He stayed.", ["Mr. Smith went to Washington.", "He stayed."]),
+    ("Первое. Второе! Третье?", ["Первое.", "Второе!", "Третье?"]),
+])
+def test_sentence_boundaries(text, expected):
+    assert split(text) == expected
+
+
+def test_sentences_are_ordered_disjoint_and_cover_all_words():
+    text = ("Статья посвящена избирательной кампании 1924 г. как важному этапу. "
+            "Инструкторы ВЦИК, т. е. представители центра, сообщали о нарушениях [Гурвич, 1925. С. 11]. "
+            "The meeting was on Nov. 14 in Moscow.")
+    sents = sentences(text)
+    for a, b in zip(sents, sents[1:]):
+        assert a.end <= b.start
+    joined = " ".join(text[s.start : s.end] for s in sents)
+    assert joined.split() == text.split()
+    assert len(sents) == 3
+
+
+def test_no_split_right_after_archive_abbreviations():
+    text = "См. ГАРФ. Ф. 1235. Оп. 101. Д. 151. Л. 158. Новое предложение здесь."
+    got = split(text)
+    assert got[-1] == "Новое предложение здесь."
+    for s in got:
+        assert not re.search(r"\b(?:Оп|Д|Л|С|Ф)\.$", s), got
+
+
+def test_unclosed_bracket_does_not_swallow_the_rest_of_the_block():
+    text = "He studied (the Short Course in the History of the A. " + " ".join(
+        f"This is normal sentence number {i} about the Politburo." for i in range(30))
+    got = split(text)
+    assert max(len(s) for s in got) < 300, [len(s) for s in got]
+
+
+def test_russian_article_has_no_giant_sentence(corpus_dir):
+    # the bracket repair must not merge runs of sentences in a normal article
+    raw = (corpus_dir / "001_beb6170ce5aff926.txt").read_text(encoding="utf-8")
+    for b in clean(raw):
+        assert all(s.end - s.start < 3000 for s in sentences(b.text))
+
+
+# ------------------------------------------------------------ chunks
+def make_text(n: int = 40) -> str:
+    parts = []
+    for i in range(n):
+        parts.append(f"Предложение номер {i} рассказывает о выборах {1900 + i} г. в волости номер {i * 7}. ")
+        if i % 5 == 4:
+            parts.append(f"Длинное пояснение, т. е. комментарий [Гурвич, {1920 + i}. С. {i}], "
+                         f"занимающий больше места, чем обычная фраза, и содержащий ссылку на источник. ")
+    return "".join(parts).strip()
+
+
+def corpus_blocks(corpus_dir):
+    out = []
+    for f in sorted(corpus_dir.glob("*.txt")):
+        out.extend(b.text for b in clean(f.read_text(encoding="utf-8")))
+    return out
+
+
+def check_chunks(text: str, size: int, overlap: int) -> None:
+    sp = SentenceSplitter(size, overlap)
+    chunks = sp.chunks(text)
+    units = sorted({u for c in chunks for u in c.sentences}, key=lambda u: u.start)
+    if len(text) < 20_000:  # sentence splitting is slow on the 600 KB block; done once there
+        assert units == sp.units(text), "a unit is in no chunk"
+    unit_starts = {u.start for u in units}
+    assert chunks, "a non-empty block must give chunks"
+    # exact substrings, in order, each at a sentence (unit) boundary
+    for c in chunks:
+        assert 0 <= c.start < c.end <= len(text)
+        assert c.start in unit_starts
+        assert c.end == len(text) or c.end in unit_starts
+        # actual behaviour: every unit is cut to <= size, so no chunk exceeds chunk_size
+        assert c.end - c.start <= size, (c.end - c.start, size)
+        assert c.sentences and c.sentences[0].start == c.start and c.sentences[-1].end == c.end
+        assert "".join(text[u.start : u.end] for u in c.sentences) == text[c.start : c.end]
+    assert chunks[0].start == 0 and chunks[-1].end == len(text)
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.start < b.start, "chunks advance"
+        assert b.start <= a.end, "no gap between consecutive chunks"
+        assert a.end - b.start <= overlap, "overlap is bounded by chunk_overlap"
+    # no text lost: every sentence is inside at least one chunk (a sentence longer than
+    # chunk_size: each of its pieces is)
+    starts = [c.start for c in chunks]
+
+    def inside(a: int, b: int) -> bool:
+        c = chunks[bisect_right(starts, a) - 1]  # the chunk starting last at or before a
+        return c.start <= a and b <= c.end
+
+    for s in sentences(text):
+        if s.end - s.start <= size:
+            assert inside(s.start, s.end), text[s.start : s.end]
+        else:
+            pieces = [u for u in units if s.start <= u.start < s.end]
+            assert pieces and all(inside(u.start, u.end) for u in pieces), text[s.start : s.end]
+
+
+@pytest.mark.parametrize("size, overlap", [(600, 120), (200, 50), (120, 0), (80, 40)])
+def test_chunk_invariants_synthetic(size, overlap):
+    check_chunks(make_text(), size, overlap)
+
+
+def test_chunk_invariants_on_corpus_blocks(corpus_dir):
+    blocks = corpus_blocks(corpus_dir)
+    assert len(blocks) >= 15
+    for text in blocks:
+        check_chunks(text, 600, 120)
+
+
+def test_overlap_is_used_when_sentences_fit():
+    text = make_text()
+    chunks = SentenceSplitter(300, 120).chunks(text)
+    assert len(chunks) > 3
+    overlaps = [a.end - b.start for a, b in zip(chunks, chunks[1:])]
+    assert any(o > 0 for o in overlaps), "consecutive chunks should share whole sentences"
+
+
+def test_no_overlap_when_overlap_zero():
+    text = make_text()
+    chunks = SentenceSplitter(200, 0).chunks(text)
+    for a, b in zip(chunks, chunks[1:]):
+        assert a.end == b.start
+
+
+def test_sentence_longer_than_chunk_is_cut_without_loss():
+    words = " ".join(f"слово{i}" for i in range(300)) + "."
+    text = "Короткое начало. " + words + " Короткий конец."
+    sp = SentenceSplitter(200, 40)
+    chunks = sp.chunks(text)
+    assert all(c.end - c.start <= 200 for c in chunks)
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    assert covered == set(range(len(text)))
+    assert "".join(text[u.start : u.end] for u in sp.units(text)) == text
+
+
+def test_split_text_matches_chunks():
+    text = make_text()
+    sp = SentenceSplitter(250, 60)
+    assert sp.split_text(text) == [text[c.start : c.end] for c in sp.chunks(text)]
+
+
+def test_short_block_is_one_chunk():
+    text = "Одно короткое предложение. И ещё одно."
+    chunks = SentenceSplitter(600, 120).chunks(text)
+    assert [(c.start, c.end) for c in chunks] == [(0, len(text))]
+    assert len(chunks[0].sentences) == 2
+
+
+def test_repeated_sentences_are_all_covered():
+    text = "Одно и то же предложение повторяется здесь. " * 40
+    check_chunks(text.strip(), 600, 120)

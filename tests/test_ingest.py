@@ -1,0 +1,276 @@
+"""Stage 1: reading files of every supported format and encoding into decoded text."""
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from rag.ingest import Document, IngestError, detect_encoding, discover, read_document
+
+RU = ("Избирательная кампания 1924 года проходила в сложных условиях. Инструкторы ВЦИК "
+      "сообщали о нарушениях.\nЯвка избирателей была низкой, т. е. меньше половины.\r\n"
+      "Съешь же ещё этих мягких французских булок, да выпей чаю!\n")
+EN = "The first five-year plan began in 1928.\r\nPeasants joined collective farms.\n"
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF with a Helvetica text layer, one content stream per page."""
+    n = len(pages)
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    for i, text in enumerate(pages):
+        stream = f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode("latin-1")
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                    f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
+        objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for k, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+PDF_PAGES = ["Hello election 1924", "Second page votes 1925"]
+
+
+# ------------------------------------------------------------ text formats and encodings
+@pytest.mark.parametrize("encoding, expected_label", [
+    ("utf-8", "utf-8"),
+    ("utf-8-sig", "utf-8-sig"),
+    ("utf-16", "utf-16"),
+    ("cp1251", "cp1251"),
+    ("koi8-r", "koi8_r"),
+])
+@pytest.mark.parametrize("ext", [".txt", ".md"])
+def test_text_file_decodes_like_read_text(tmp_path, encoding, expected_label, ext):
+    f = tmp_path / f"doc{ext}"
+    f.write_bytes(RU.encode(encoding))
+    doc = read_document(f)
+    assert doc.text == f.read_text(encoding=encoding)
+    assert doc.text == RU.replace("\r\n", "\n")  # universal newlines, BOM stripped
+    assert doc.encoding == expected_label
+    assert doc.source == f.name and doc.page_starts is None
+    assert doc.page_at(0) is None
+
+
+def test_bom_decides_encoding():
+    assert detect_encoding(b"\xef\xbb\xbfabc") == "utf-8-sig"
+    assert detect_encoding("abc".encode("utf-16")) == "utf-16"
+    assert detect_encoding(b"\xff\xfe" + "Выборы".encode("utf-16-le")) == "utf-16"
+    assert detect_encoding(b"\xfe\xff" + "Выборы".encode("utf-16-be")) == "utf-16"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_read(tmp_path, encoding):
+    f = tmp_path / "u16.txt"
+    f.write_bytes(RU.encode(encoding))
+    assert read_document(f).text == f.read_text(encoding=encoding)
+
+
+def test_english_utf8(tmp_path):
+    f = tmp_path / "en.txt"
+    f.write_bytes(EN.encode("utf-8"))
+    doc = read_document(f)
+    assert doc.text == f.read_text(encoding="utf-8") == EN.replace("\r\n", "\n")
+
+
+def test_sha256_is_of_the_bytes(tmp_path):
+    import hashlib
+
+    f = tmp_path / "a.txt"
+    f.write_bytes(RU.encode("cp1251"))
+    assert read_document(f).sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+
+
+def test_source_name_given_is_kept(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text(EN, encoding="utf-8")
+    assert read_document(f, "sub/a.txt").source == "sub/a.txt"
+
+
+# ------------------------------------------------------------ html / docx / pdf
+def test_html_text_without_scripts_and_navigation(tmp_path):
+    f = tmp_path / "page.html"
+    f.write_text(
+        "<html><head><title>Title</title><style>p {color: red}</style></head><body>"
+        "<nav>Menu Home</nav><h1>Выборы</h1><p>Выборы прошли в 1924&nbsp;г.</p>"
+        "<p>Second &amp; last</p><script>var x = 1;</script><footer>Copyright</footer></body></html>",
+        encoding="utf-8",
+    )
+    doc = read_document(f)
+    assert doc.text == "Выборы\n\nВыборы прошли в 1924\u00a0г.\n\nSecond & last"
+    assert doc.encoding == "utf-8"
+
+
+def test_html_in_cp1251(tmp_path):
+    f = tmp_path / "page.htm"
+    f.write_bytes("<p>Кузнецкий округ был создан в 1925 году. Коллективизация шла медленно.</p>".encode("cp1251"))
+    assert read_document(f).text == "Кузнецкий округ был создан в 1925 году. Коллективизация шла медленно."
+
+
+def test_docx_paragraphs_and_table(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Первый абзац о выборах 1924 года.")
+    d.add_paragraph("   ")
+    d.add_paragraph("Second paragraph in English.")
+    t = d.add_table(rows=2, cols=2)
+    for r, (a, b) in enumerate([("Регион", "Голоса"), ("Омск", "100")]):
+        t.cell(r, 0).text, t.cell(r, 1).text = a, b
+    f = tmp_path / "report.docx"
+    d.save(f)
+    doc = read_document(f)
+    assert doc.text == ("Первый абзац о выборах 1924 года.\n\nSecond paragraph in English."
+                        "\n\nРегион | Голоса\nОмск | 100")
+    assert doc.encoding == "docx" and doc.page_starts is None
+
+
+def test_pdf_text_and_pages(tmp_path):
+    f = tmp_path / "two.pdf"
+    f.write_bytes(make_pdf(PDF_PAGES))
+    doc = read_document(f)
+    assert doc.encoding == "pdf"
+    pages = doc.text.split("\f")
+    assert [p.strip() for p in pages] == PDF_PAGES
+    assert doc.page_starts == (doc.text.index("\f") + 1,)
+    # whatever the numbering, the two pages are told apart at the form feed
+    ff = doc.text.index("\f")
+    assert doc.page_at(ff + 1) == doc.page_at(len(doc.text) - 1) == doc.page_at(0) + 1
+
+
+def test_pdf_page_numbers_are_one_based(tmp_path):
+    f = tmp_path / "two.pdf"
+    f.write_bytes(make_pdf(PDF_PAGES))
+    doc = read_document(f)
+    assert doc.page_at(0) == 1
+    assert doc.page_at(doc.text.index("1924")) == 1
+    assert doc.page_at(doc.text.index("Second")) == 2
+    assert doc.page_at(len(doc.text) - 1) == 2
+
+
+def test_page_at_boundaries():
+    d = Document("x", "x", "ab\fcd\fef", "0", "pdf", (3, 6))
+    assert [d.page_at(i) for i in range(8)] == [1, 1, 1, 2, 2, 2, 3, 3]
+
+
+# ------------------------------------------------------------ bad inputs
+def _corrupt_docx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", b"<<< not xml")
+        z.writestr("word/document.xml", b"\x00\x01garbage")
+    return buf.getvalue()
+
+
+BAD = {
+    "empty.txt": (b"", "empty"),
+    "blank.txt": (b"  \n\t\r\n  ", "empty"),
+    "blank16.txt": (" \n ".encode("utf-16"), "no text"),
+    "binary.txt": (bytes(range(256)) * 16, "binary"),
+    "truncated.pdf": (None, "PDF"),
+    "nolayer.pdf": (None, "no text layer"),
+    "corrupt.docx": (_corrupt_docx(), "corrupt .docx"),
+    "notazip.docx": (b"PK\x03\x04 this is not really a zip file", "corrupt .docx"),
+    "table.xlsx": (b"whatever", "unsupported format .xlsx"),
+    "README": (b"plain words", "unsupported format"),
+    "empty.pdf": (b"", "empty"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_raises_ingest_error_naming_the_file(tmp_path, name):
+    data, words = BAD[name]
+    if name == "truncated.pdf":
+        full = make_pdf(PDF_PAGES)
+        data = full[: len(full) // 2]
+    elif name == "nolayer.pdf":
+        data = make_pdf([""])
+    f = tmp_path / name
+    f.write_bytes(data)
+    with pytest.raises(IngestError) as e:
+        read_document(f)
+    msg = str(e.value)
+    assert msg.startswith(f"{name}: "), msg
+    assert words in msg, msg
+
+
+def test_missing_file_and_folder_raise(tmp_path):
+    with pytest.raises(IngestError, match=r"^gone\.txt: not a regular file"):
+        read_document(tmp_path / "gone.txt")
+    (tmp_path / "dir.txt").mkdir()
+    with pytest.raises(IngestError, match=r"^dir\.txt: "):
+        read_document(tmp_path / "dir.txt")
+
+
+def test_binary_without_nul_bytes_is_rejected(tmp_path):
+    import random
+
+    r = random.Random(7)
+    f = tmp_path / "noise.txt"
+    f.write_bytes(bytes(r.randrange(1, 32) for _ in range(4000)))  # control bytes only
+    with pytest.raises(IngestError, match=r"^noise\.txt: "):
+        read_document(f)
+
+
+# ------------------------------------------------------------ discover
+def test_discover_names_relative_to_folder_and_skips(tmp_path):
+    root = tmp_path / "docs"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    (root / "a.txt").write_text("a", encoding="utf-8")
+    (root / "sub" / "b.md").write_text("b", encoding="utf-8")
+    (root / "sub" / "deeper" / "c.PDF").write_bytes(b"%PDF")
+    (root / ".secret.txt").write_text("s", encoding="utf-8")
+    (root / ".hidden" / "h.txt").write_text("h", encoding="utf-8")
+    (root / "notes.xyz").write_text("x", encoding="utf-8")
+    found, skipped = discover([root])
+    assert [s for _, s in found] == ["a.txt", "sub/b.md", "sub/deeper/c.PDF"]
+    assert all(p.is_file() and p.name == s.rsplit("/", 1)[-1] for p, s in found)
+    assert ("notes.xyz", "unsupported format .xyz") in skipped
+    assert not any("secret" in s or "h.txt" in s for s, _ in skipped)
+
+
+def test_discover_single_file_is_named_by_its_name(tmp_path):
+    (tmp_path / "x").mkdir()
+    f = tmp_path / "x" / "one.txt"
+    f.write_text("one", encoding="utf-8")
+    found, skipped = discover([f, tmp_path / "missing"])
+    assert found == [(f, "one.txt")]
+    assert skipped == [(str(tmp_path / "missing"), "no such file or folder")]
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_discover_skips_links_outside_and_loops(tmp_path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret", encoding="utf-8")
+    (root / "inside.txt").write_text("inside", encoding="utf-8")
+    os.symlink(outside / "secret.txt", root / "leak.txt")
+    os.symlink(root / "loop2.txt", root / "loop1.txt")
+    os.symlink(root / "loop1.txt", root / "loop2.txt")
+    os.symlink(root / "inside.txt", root / "alias.txt")  # inside the folder: allowed
+    os.symlink(outside, root / "linkdir")  # a linked folder is not descended
+    found, skipped = discover([root])
+    names = [s for _, s in found]
+    assert names == ["alias.txt", "inside.txt"]
+    reasons = dict(skipped)
+    assert reasons["leak.txt"] == "link points outside the indexed folder"
+    assert reasons["loop1.txt"] == "broken link or link loop"
+    assert reasons["loop2.txt"] == "broken link or link loop"
+    assert not any("secret" in s for s in names)
