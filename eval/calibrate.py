@@ -2,7 +2,7 @@
 
     python -m eval.calibrate [--index index] [--answer-rate 0.95]
 
-`found` is decided by the best passage's fused score. We pick the highest
+`found` is decided by `Answer.evidence` (see rag/answer.py). We pick the highest
 threshold that still answers at least `answer-rate` of the answerable
 questions, and report how many unanswerable ones it then declines. Put the
 printed value into rag/settings.py (`abstain_below`) on purpose.
@@ -32,7 +32,7 @@ def main() -> None:
     a = p.parse_args()
     idx = rag.load(a.index)
     items = load_questions()
-    top = {i.id: idx.search(i.question, k=1)[0].score for i in items}
+    top = {i.id: idx.ask(i.question).evidence for i in items}
     ans = [top[i.id] for i in items if i.answerable]
     una = [top[i.id] for i in items if not i.answerable]
     t = calibrate(ans, a.answer_rate)

@@ -1,8 +1,9 @@
 """Extractive answers (stage 7): quote the best sentences, or abstain.
 
 No text is generated: a quote is a sentence of a retrieved passage, with its
-own source span. `found` is False when the best passage's fused score is
-below the calibrated threshold (see eval/calibrate.py).
+own source span. `found` is False when the evidence is
+below the calibrated threshold (see eval/calibrate.py): the cosine between
+the question and the best sentence of the top passages.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def decide(top_score: float | None, threshold: float) -> bool:
     return top_score is not None and bool(np.isfinite(top_score)) and top_score >= threshold
 
 
-def make_answer(hits: list[Hit], quotes: list[Hit], threshold: float, query_lang: str) -> Answer:
-    found = decide(hits[0].score if hits else None, threshold)
-    return Answer(found=found, quotes=quotes if found else [], hits=hits, query_lang=query_lang)
+def make_answer(hits: list[Hit], quotes: list[Hit], evidence: float | None, threshold: float,
+                query_lang: str) -> Answer:
+    """`evidence`: cosine of the best sentence of the top passages to the question."""
+    found = decide(evidence, threshold)
+    return Answer(found=found, quotes=quotes if found else [], hits=hits, query_lang=query_lang, evidence=evidence)

@@ -248,7 +248,12 @@ class Index:
                 for (a, b, s, e, r), zz in zip(c.sents, z):
                     cands.append((hit, r, float(zz), c.text[a:b], (s, e), page_at(pages, s)))
         quotes = quotes_from(cands, self.settings.max_quotes)
-        return make_answer(hits, quotes, self.settings.abstain_below, q.lang)
+        # found-or-not uses the raw cosine of the best sentence: unlike the
+        # standardised scores it means the same on a 2-file and a 2,000-file index
+        best = None
+        if cands:
+            best = float(np.max(self.payload.sent_vectors[[c[1] for c in cands]] @ q.vector))
+        return make_answer(hits, quotes, best, self.settings.abstain_below, q.lang)
 
     # ----- documents
     def documents(self) -> list[DocumentInfo]:

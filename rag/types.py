@@ -29,3 +29,4 @@ class Answer:
     quotes: list[Hit] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     query_lang: str = ""
+    evidence: float | None = None  # cosine of the best sentence; `found` is evidence >= threshold

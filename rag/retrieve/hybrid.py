@@ -18,26 +18,19 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Query, Retriever, Scored
-from .dense import DenseRetriever, language_stats_rows
+from .dense import DenseRetriever, LanguageNorm
 from .lexical import LexicalRetriever
 
 
 class SentenceScorer:
-    """Per-sentence similarity, standardised per language."""
+    """Per-sentence similarity, standardised per language like passages."""
 
     def __init__(self, sent_vectors: np.ndarray, sent_langs: list[str]):
         self.vectors = sent_vectors
-        self.langs = np.asarray(sent_langs)
-        self.sample = language_stats_rows(sent_langs)
+        self.norm = LanguageNorm(sent_vectors, sent_langs)
 
     def scores(self, qv: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        raw = self.vectors[rows] @ qv
-        out = raw.copy()
-        for lang, sample in self.sample.items():
-            s = self.vectors[sample] @ qv
-            sel = self.langs[rows] == lang
-            out[sel] = (raw[sel] - s.mean()) / max(float(s.std()), 1e-3)
-        return out
+        return self.norm(qv, rows, self.vectors[rows] @ qv)
 
 
 class HybridRetriever(Retriever):
