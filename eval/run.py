@@ -95,6 +95,16 @@ def evaluate(index, items: list[Item], retriever: str = "hybrid", k: int = 10) -
             "missed": missed}
 
 
+def quote_hits(index, items: list[Item]) -> dict:
+    """Share of answerable questions whose first quote (a sentence) overlaps the evidence."""
+    ans = [i for i in items if i.answerable]
+    hit = 0
+    for it in ans:
+        a = index.ask(it.question)
+        hit += bool(a.quotes) and rank_of(a.quotes[:1], it) == 1
+    return {"quote@1": round(hit / max(1, len(ans)), 3)}
+
+
 def abstention(index, items: list[Item]) -> dict:
     """Share of unanswerable questions declined, and of answerable ones answered."""
     found = {i.id: index.ask(i.question).found for i in items}
@@ -125,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in ("dense", "bm25", "hybrid"):
         out["configs"].append(evaluate(idx, items, r))
     out["abstention"] = abstention(idx, items)
+    out["quotes"] = quote_hits(idx, items)
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / "corpus_eval.json").write_text(json.dumps(out, ensure_ascii=False, indent=1))
     print(f"{'config':10} {'slice':10} {'n':>4} {'r@1':>6} {'r@5':>6} {'r@10':>6} {'mrr@10':>7}")
@@ -133,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{c['retriever']:10} {s:10} {m['n']:4d} {m['r@1']:6.3f} {m['r@5']:6.3f} {m['r@10']:6.3f} {m['mrr@10']:7.3f}")
         print(f"{c['retriever']:10} p50 {c['p50_ms']} ms; missed@5: {len(c['missed'])}")
     print("abstention:", out["abstention"])
+    print("quotes:", out["quotes"])
     return 0
 
 

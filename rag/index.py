@@ -173,7 +173,9 @@ class Index:
             faiss_index.add(np.ascontiguousarray(p.chunk_vectors))
         s = self.settings
         self.dense = DenseRetriever(faiss_index, p.chunk_vectors, list(self.langs), balance=s.balance)
-        self.lexical = LexicalRetriever.build([c.text for c in p.chunks]) if p.chunks else None
+        texts = [c.text for c in p.chunks]
+        self.lexical = LexicalRetriever.build(texts) if p.chunks else None
+        self.names = LexicalRetriever.build(texts, "names") if p.chunks else None
         sent_lang = [""] * len(p.sent_vectors)
         sent_text = [""] * len(p.sent_vectors)
         for c in p.chunks:
@@ -184,7 +186,7 @@ class Index:
         self.sent_scorer = SentenceScorer(p.sent_vectors, sent_lang) if len(p.sent_vectors) else None
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
-                                      reserve=s.reserve)
+                                      reserve=s.reserve, names=self.names, name_weight=s.name_weight)
 
     # ----- queries
     def _query(self, text: str) -> Query:

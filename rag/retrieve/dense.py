@@ -16,7 +16,7 @@ from .base import Query, Retriever, Scored
 SAMPLE = 1024  # passages per language used to estimate the score distribution
 
 
-PRIOR = 30  # passages' worth of weight given to the all-language distribution
+PRIOR = 1  # rows' worth of weight given to the all-language distribution (tiny pools only)
 
 
 class LanguageNorm:

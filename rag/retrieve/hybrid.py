@@ -37,7 +37,7 @@ class HybridRetriever(Retriever):
     def __init__(self, dense: DenseRetriever, lexical: LexicalRetriever | None,
                  sentences: SentenceScorer | None, chunk_sents: list[np.ndarray],
                  lex_weight: float = 2.0, sent_weight: float = 0.5, depth: int = 50,
-                 reserve: int = 0):
+                 reserve: int = 0, names: LexicalRetriever | None = None, name_weight: float = 0.0):
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
@@ -46,17 +46,16 @@ class HybridRetriever(Retriever):
         self.sent_weight = sent_weight
         self.depth = depth
         self.reserve = reserve
+        self.names = names
+        self.name_weight = name_weight
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         depth = max(self.depth, k)
         dense = self.dense.search(query, depth, mask)
         cand = {s.row: s.score for s in dense}
-        lex: dict[int, float] = {}
-        if self.lexical is not None and self.lex_weight:
-            top = self.lexical.max_score(query)
-            if top > 0:
-                lex = {s.row: s.score / top for s in self.lexical.search(query, depth, mask)}
-        missing = np.array(sorted(set(lex) - set(cand)), dtype=np.int64)
+        lex = self._share(self.lexical, self.lex_weight, query, depth, mask)
+        names = self._share(self.names, self.name_weight, query, depth, mask)
+        missing = np.array(sorted((set(lex) | set(names)) - set(cand)), dtype=np.int64)
         if len(missing):
             qv = query.vector
             raw = self.dense.vectors[missing] @ qv
@@ -65,7 +64,8 @@ class HybridRetriever(Retriever):
         rows = np.array(sorted(cand), dtype=np.int64)
         if len(rows) == 0:
             return []
-        score = np.array([cand[r] + self.lex_weight * lex.get(r, 0.0) for r in rows], dtype=np.float64)
+        score = np.array([cand[r] + self.lex_weight * lex.get(r, 0.0) + self.name_weight * names.get(r, 0.0)
+                          for r in rows], dtype=np.float64)
         if self.sentences is not None and self.sent_weight:
             score += self.sent_weight * self.best_sentence(query, rows)[0]
         order = np.lexsort((rows, -score))
@@ -96,6 +96,16 @@ class HybridRetriever(Retriever):
                     top.append(b)
         rank = {int(i): r for r, i in enumerate(order)}
         return sorted(top, key=rank.__getitem__)
+
+    @staticmethod
+    def _share(r: LexicalRetriever | None, weight: float, query: Query, depth: int, mask) -> dict[int, float]:
+        """BM25 score as a share of the best score any passage could get."""
+        if r is None or not weight:
+            return {}
+        top = r.max_score(query)
+        if top <= 0:
+            return {}
+        return {s.row: s.score / top for s in r.search(query, depth, mask)}
 
     def best_sentence(self, query: Query, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(best standardised sentence score, its sentence row) for each chunk row."""

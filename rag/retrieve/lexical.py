@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..translit import name_key
 from .base import Query, Retriever, Scored
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -43,29 +44,42 @@ def tokenize(text: str) -> list[str]:
     return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP]
 
 
+def name_tokens(text: str) -> list[str]:
+    """Script-neutral keys of capitalised words (names, places, acronyms)."""
+    return [name_key(_stem(w.lower())) for w in _TOKEN.findall(text)
+            if len(w) >= 3 and w[0].isupper() and w.lower() not in _STOP]
+
+
+TOKENIZERS = {"words": tokenize, "names": name_tokens}
+
+
 class LexicalRetriever(Retriever):
-    def __init__(self, bm25):
+    """BM25 over one token field: stemmed words, or script-neutral name keys."""
+
+    def __init__(self, bm25, field: str = "words"):
         self.bm25 = bm25
+        self.field = field
+        self.tokenize = TOKENIZERS[field]
 
     @classmethod
-    def build(cls, texts: list[str]) -> "LexicalRetriever":
+    def build(cls, texts: list[str], field: str = "words") -> "LexicalRetriever":
         import bm25s
 
         bm = bm25s.BM25()
-        bm.index([tokenize(t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(bm)
+        bm.index([TOKENIZERS[field](t) or ["\u2205"] for t in texts], show_progress=False)
+        return cls(bm, field)
 
     def save(self, folder: Path) -> None:
         self.bm25.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalRetriever":
+    def load(cls, folder: Path, field: str = "words") -> "LexicalRetriever":
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False))
+        return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False), field)
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
-        toks = [t for t in tokenize(query.text) if t in self.bm25.vocab_dict]
+        toks = [t for t in self.tokenize(query.text) if t in self.bm25.vocab_dict]
         n = len(mask) if mask is not None else self.bm25.scores["num_docs"]
         if not toks or k <= 0 or n == 0:
             return []
@@ -83,7 +97,7 @@ class LexicalRetriever(Retriever):
         Used to express a BM25 score as the share of the query's information a
         passage matches; a cross-lingual query matching only a year stays low.
         """
-        toks = [t for t in tokenize(query.text) if t in self.bm25.vocab_dict]
+        toks = [t for t in self.tokenize(query.text) if t in self.bm25.vocab_dict]
         if not toks:
             return 0.0
         n = self.bm25.scores["num_docs"]
