@@ -49,8 +49,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             idx = rag.build([a.corpus], tmp, model=emb, settings=rag.Settings(chunk_size=size, chunk_overlap=size // 5))
             for lw, sw, bal, res in itertools.product((0.0, 1.0, 2.0, 4.0), (0.0, 1.0, 2.0), (True, False), (0, 2)):
-                idx.settings = idx.settings.replace(lex_weight=lw, sent_weight=sw, balance=bal, reserve=res)
-                idx._wire()
+                idx.reconfigure(lex_weight=lw, sent_weight=sw, balance=bal, reserve=res)
                 r = evaluate(idx, items, "hybrid")
                 row = {"size": size, "lex": lw, "sent": sw, "balance": bal, "reserve": res,
                        **{f"{s}_{m}": v for s, d in r["slices"].items() for m, v in d.items() if m in ("r@5", "mrr@10")}}

@@ -28,6 +28,7 @@ from .store import ChunkRecord, IndexError_, Manifest, Payload
 from .types import Answer, Hit
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+LEXICAL_FIELDS = ("words", "names")  # BM25 fields, see rag/retrieve/lexical.py
 MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
 
 
@@ -112,13 +113,14 @@ def _canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
 
 # ------------------------------------------------------------------ index
 class Index:
-    def __init__(self, folder: Path, payload: Payload, embedder: Embedder, settings: Settings):
+    def __init__(self, folder: Path, payload: Payload, embedder: Embedder, settings: Settings,
+                 lexical: dict[str, LexicalRetriever] | None = None):
         self.folder = Path(folder)
         self.payload = payload
         self.embedder = embedder
         self.settings = settings
         self._lock = threading.RLock()  # add/remove swap state; searches read a snapshot
-        self._wire()
+        self._wire(lexical or self._build_lexical(payload))
 
     # ----- construction
     @classmethod
@@ -157,9 +159,20 @@ class Index:
                 f"rebuild with: rag index PATH -o {folder}"
             )
         payload = store.read(folder)
-        return cls(folder, payload, emb, Settings.from_dict(m.settings))
+        lexical = {}
+        for field in LEXICAL_FIELDS:
+            try:
+                lexical[field] = LexicalRetriever.load(folder / m.data[f"bm25_{field}"]["name"], field)
+            except (KeyError, OSError, ValueError) as e:
+                raise IndexError_(f"{folder}: BM25 index '{field}' is missing or unreadable ({e}); rebuild the index") from e
+        return cls(folder, payload, emb, Settings.from_dict(m.settings), lexical)
 
-    def _wire(self) -> None:
+    @staticmethod
+    def _build_lexical(p: Payload) -> dict[str, LexicalRetriever]:
+        texts = [c.text for c in p.chunks]
+        return {f: LexicalRetriever.build(texts, f) for f in LEXICAL_FIELDS} if texts else {}
+
+    def _wire(self, lexical: dict[str, LexicalRetriever]) -> None:
         import faiss
 
         p = self.payload
@@ -173,9 +186,8 @@ class Index:
             faiss_index.add(np.ascontiguousarray(p.chunk_vectors))
         s = self.settings
         self.dense = DenseRetriever(faiss_index, p.chunk_vectors, list(self.langs), balance=s.balance)
-        texts = [c.text for c in p.chunks]
-        self.lexical = LexicalRetriever.build(texts) if p.chunks else None
-        self.names = LexicalRetriever.build(texts, "names") if p.chunks else None
+        self.lexical = lexical.get("words")
+        self.names = lexical.get("names")
         sent_lang = [""] * len(p.sent_vectors)
         sent_text = [""] * len(p.sent_vectors)
         for c in p.chunks:
@@ -187,6 +199,11 @@ class Index:
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
                                       reserve=s.reserve, names=self.names, name_weight=s.name_weight)
+
+    def reconfigure(self, **settings) -> None:
+        """Change query-time settings (fusion weights, threshold) in memory, e.g. to tune them."""
+        self.settings = self.settings.replace(**settings)
+        self._wire({f: r for f, r in (("words", self.lexical), ("names", self.names)) if r is not None})
 
     # ----- queries
     def _query(self, text: str) -> Query:
@@ -362,6 +379,7 @@ class Index:
         new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
         if progress:
             progress("write", 0, 1)
-        new.manifest = store.write(self.folder, new)
+        lexical = self._build_lexical(new)
+        new.manifest = store.write(self.folder, new, {f"bm25_{f}": r.save for f, r in lexical.items()})
         self.payload = new
-        self._wire()
+        self._wire(lexical)

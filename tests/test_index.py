@@ -486,3 +486,23 @@ def test_rebuild_leaves_only_current_generation(built, files):
     m = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
     assert names == sorted(["manifest.json"] + [d["name"] for d in m["data"].values()])
     assert rag.load(built, model=FakeEmbedder()).documents() == idx.documents()
+
+
+@pytest.mark.parametrize("field", ["words", "names"])
+def test_load_corrupt_bm25_index(built, field):
+    name = json.loads((built / "manifest.json").read_text(encoding="utf-8"))["data"][f"bm25_{field}"]["name"]
+    f = sorted((built / name).glob("*.npy"))[0]
+    f.write_bytes(f.read_bytes()[:10])
+    with pytest.raises(rag.IndexFormatError, match="corrupt"):
+        rag.load(built, model=FakeEmbedder())
+
+
+def test_bm25_is_loaded_from_disk_not_rebuilt(built, monkeypatch):
+    from rag.retrieve.lexical import LexicalRetriever
+
+    def refuse(*a, **k):
+        raise AssertionError("BM25 rebuilt at load time")
+
+    monkeypatch.setattr(LexicalRetriever, "build", refuse)
+    idx = rag.load(built, model=FakeEmbedder())
+    assert idx.search("выборы 1924", k=3, retriever="bm25")
