@@ -1,6 +1,7 @@
 """Streamlit chat over the bundled corpus: UI only, all logic is in rag/."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -9,8 +10,8 @@ import streamlit as st
 import rag
 
 ROOT = Path(__file__).parent
-INDEX = ROOT / "index"
-CORPUS = ROOT / "data" / "corpus"
+INDEX = Path(os.environ.get("RAG_INDEX_DIR", ROOT / "index"))
+CORPUS = Path(os.environ.get("RAG_CORPUS_DIR", ROOT / "data" / "corpus"))
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 

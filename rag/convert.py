@@ -12,7 +12,6 @@ ordinary `SentenceTransformer(path)` loading code runs.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import io
 import json
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import sha256_file
 
 MODEL_NAME = "multilingual-e5-small"
 WEIGHTS_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
@@ -55,12 +56,6 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("rag-offline"))
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # ----------------------------------------------------------------- parsing

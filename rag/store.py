@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import sha256_file
+
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
@@ -58,12 +60,6 @@ class Manifest:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1, sort_keys=True)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -161,11 +157,11 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
 
 def _tree_sha256(path: Path) -> str:
     if path.is_file():
-        return _sha256(path)
+        return sha256_file(path)
     h = hashlib.sha256()
     for f in sorted(path.rglob("*")):
         if f.is_file():
-            h.update(f.relative_to(path).as_posix().encode() + b"\0" + _sha256(f).encode())
+            h.update(f.relative_to(path).as_posix().encode() + b"\0" + sha256_file(f).encode())
     return h.hexdigest()
 
 
