@@ -38,7 +38,7 @@ def main() -> None:
     t = calibrate(ans, a.answer_rate)
     print(f"answerable scores: p5 {np.percentile(ans, 5):.3f} median {np.median(ans):.3f}")
     print(f"unanswerable scores: median {np.median(una):.3f} max {max(una):.3f}")
-    print(f"threshold {t:.3f}: answers {np.mean(np.array(ans) >= t):.3f} of answerable, "
+    print(f"threshold {t:.4f} (round down to 4 places for settings.py): answers {np.mean(np.array(ans) >= t):.3f} of answerable, "
           f"declines {np.mean(np.array(una) < t):.3f} of unanswerable")
 
 

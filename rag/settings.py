@@ -21,7 +21,7 @@ class Settings:
     # Abstention: "not in the documents" when the cosine of the question to
     # the best sentence of the top passages is below this. Calibrated by
     # eval/calibrate.py on the corpus eval set (answer >= 95 % of answerable).
-    abstain_below: float = 0.816
+    abstain_below: float = 0.8135
     max_quotes: int = 3
 
     def to_dict(self) -> dict:
