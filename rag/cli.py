@@ -52,6 +52,8 @@ def cmd_index(a) -> int:
 def _load(a):
     import rag
 
+    if getattr(a, "query", None) is not None and not a.query.strip():
+        raise rag.QueryError("empty query: type a question")  # before the model loads
     return rag.load(a.index, model=a.model)
 
 
