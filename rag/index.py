@@ -133,9 +133,11 @@ class Index:
                      settings.to_dict(), {})
         empty = Payload(m, [], np.zeros((0, emb.dim), np.float32), np.zeros((0, emb.dim), np.float32))
         idx = cls(Path(folder), empty, emb, settings)
-        idx.last_report = idx._update(list(paths), replace_all=True, progress=progress)
+        paths = list(paths)
+        idx.last_report = idx._update(paths, replace_all=True, progress=progress)
         if not idx.payload.chunks:
-            reasons = "; ".join(f"{s}: {r}" for s, r in idx.last_report.skipped) or "no files given"
+            given = ", ".join(str(p) for p in paths) or "(none)"
+            reasons = "; ".join(f"{s}: {r}" for s, r in idx.last_report.skipped) or f"no supported files in {given}"
             raise IndexError_(f"nothing to index ({reasons})")
         return idx
 

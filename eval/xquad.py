@@ -1,0 +1,104 @@
+"""XQuAD (en + ru dev split) as an external retrieval benchmark.
+
+    python -m eval.xquad [--data ../shared/xquad] [--out results/]
+
+One mixed index of all 320 paragraphs (160 per language, one file each);
+all 1,632 questions are asked. For each direction (question language ->
+passage language) the target is the question's paragraph in the passage
+language, searched with the language filter; "mixed" searches without a
+filter and accepts either language version. Quote accuracy: the top quote of
+ask() contains the gold answer in the quote's language. The data is read
+from ../shared/xquad (CC BY-SA 4.0) and never copied into the project.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .run import metrics
+
+DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "xquad"
+
+
+def load(data: Path) -> dict[str, list[dict]]:
+    """Per language: paragraphs in file order, each {"context", "qas": [(id, question, answers)]}."""
+    out = {}
+    for lang in ("en", "ru"):
+        d = json.loads((data / f"xquad.{lang}.dev.json").read_text(encoding="utf-8"))
+        out[lang] = [{"context": p["context"],
+                      "qas": [(q["id"], q["question"], [a["text"] for a in q["answers"]]) for q in p["qas"]]}
+                     for a in d["data"] for p in a["paragraphs"]]
+    if [[q[0] for q in p["qas"]] for p in out["en"]] != [[q[0] for q in p["qas"]] for p in out["ru"]]:
+        raise ValueError("en and ru files are not parallel")
+    return out
+
+
+def source(lang: str, i: int) -> str:
+    return f"{lang}/p{i:03d}.txt"
+
+
+def run(index, paras: dict[str, list[dict]], k: int = 10) -> dict:
+    answers = {lang: {q[0]: q[2] for p in ps for q in p["qas"]} for lang, ps in paras.items()}
+    res: dict[str, dict] = {}
+    lat = []
+    for qlang in ("en", "ru"):
+        for plang in ("en", "ru", None):
+            ranks = []
+            for i, p in enumerate(paras[qlang]):
+                want = {source(plang, i)} if plang else {source("en", i), source("ru", i)}
+                for _qid, question, _ in p["qas"]:
+                    t = time.perf_counter()
+                    hits = index.search(question, k=k, langs=[plang] if plang else None)
+                    lat.append(time.perf_counter() - t)
+                    ranks.append(next((r for r, h in enumerate(hits, 1) if h.source in want), None))
+            res[f"{qlang}->{plang or 'mixed'}"] = metrics(ranks)
+    for qlang in ("en", "ru"):
+        ok = n = 0
+        for p in paras[qlang]:
+            for qid, question, _ in p["qas"]:
+                a = index.ask(question)
+                n += 1
+                if a.quotes:
+                    q = a.quotes[0]
+                    gold = answers.get(q.source.split("/")[0], {}).get(qid, [])
+                    ok += any(g in q.text for g in gold)
+        res[f"{qlang} quote accuracy"] = {"n": n, "acc": round(ok / max(n, 1), 3)}
+    res["search_p50_ms"] = round(1000 * sorted(lat)[len(lat) // 2], 1)
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    import rag
+
+    p = argparse.ArgumentParser(prog="python -m eval.xquad")
+    p.add_argument("--data", default=str(DEFAULT_DATA))
+    p.add_argument("--out", default="results")
+    a = p.parse_args(argv)
+    data = Path(a.data)
+    if not (data / "xquad.en.dev.json").exists():
+        print(f"XQuAD not found at {data}: skipped (pass --data PATH)", file=sys.stderr)
+        return 0
+    paras = load(data)
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs"
+        for lang, ps in paras.items():
+            (docs / lang).mkdir(parents=True)
+            for i, par in enumerate(ps):
+                (docs / source(lang, i)).write_text(par["context"], encoding="utf-8")
+        t = time.perf_counter()
+        index = rag.build([docs], Path(tmp) / "index")
+        build_s = time.perf_counter() - t
+        res = {"build_seconds": round(build_s, 1), "chunks": len(index.payload.chunks), **run(index, paras)}
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / "xquad.json").write_text(json.dumps(res, indent=1))
+    for name, m in res.items():
+        print(f"{name:22} {m}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
