@@ -77,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.xquad")
     p.add_argument("--data", default=str(DEFAULT_DATA))
     p.add_argument("--out", default="results")
+    p.add_argument("--index", default=None, help="keep the benchmark index here and reuse it")
+    p.add_argument("--settings", default=None, help='query-time settings as JSON, e.g. \'{"lex_weight": 2}\'')
     a = p.parse_args(argv)
     data = Path(a.data)
     if not (data / "xquad.en.dev.json").exists():
@@ -84,14 +86,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     paras = load(data)
     with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp) / "docs"
-        for lang, ps in paras.items():
-            (docs / lang).mkdir(parents=True)
-            for i, par in enumerate(ps):
-                (docs / source(lang, i)).write_text(par["context"], encoding="utf-8")
+        folder = Path(a.index) if a.index else Path(tmp) / "index"
         t = time.perf_counter()
-        index = rag.build([docs], Path(tmp) / "index")
+        try:
+            index = rag.load(folder)  # --index: reuse a benchmark index built earlier
+        except rag.IndexFormatError:
+            docs = Path(tmp) / "docs"
+            for lang, ps in paras.items():
+                (docs / lang).mkdir(parents=True)
+                for i, par in enumerate(ps):
+                    (docs / source(lang, i)).write_text(par["context"], encoding="utf-8")
+            index = rag.build([docs], folder)
         build_s = time.perf_counter() - t
+        if a.settings:
+            index.reconfigure(**json.loads(a.settings))
         res = {"build_seconds": round(build_s, 1), "chunks": len(index.payload.chunks), **run(index, paras)}
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / "xquad.json").write_text(json.dumps(res, indent=1))
