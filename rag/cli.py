@@ -86,10 +86,10 @@ def cmd_info(a) -> int:
     return 0
 
 
-def cmd_eval(a) -> int:
-    from eval.run import main as eval_main  # the evaluation lives in eval/
+def cmd_eval(argv: list[str]) -> int:
+    from eval.run import main as eval_main  # the evaluation lives in eval/, with its own options
 
-    return eval_main(a.rest)
+    return eval_main(argv)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -113,15 +113,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default="index")
     s.add_argument("--model", default=None)
     s.set_defaults(func=cmd_info)
-    s = sub.add_parser("eval", help="evaluate retrieval on an eval set (see eval/)")
-    s.add_argument("rest", nargs=argparse.REMAINDER)
-    s.set_defaults(func=cmd_eval)
+    sub.add_parser("eval", help="evaluate retrieval on the eval set (rag eval --help)", add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     import rag
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:
+        return cmd_eval(argv[1:])
     a = parser().parse_args(argv)
     try:
         return a.func(a)
