@@ -98,11 +98,13 @@ def evaluate(index, items: list[Item], retriever: str = "hybrid", k: int = 10) -
 def quote_hits(index, items: list[Item]) -> dict:
     """Share of answerable questions whose first quote (a sentence) overlaps the evidence."""
     ans = [i for i in items if i.answerable]
-    hit = 0
+    hit, lat = 0, []
     for it in ans:
+        t = time.perf_counter()
         a = index.ask(it.question)
+        lat.append(time.perf_counter() - t)
         hit += bool(a.quotes) and rank_of(a.quotes[:1], it) == 1
-    return {"quote@1": round(hit / max(1, len(ans)), 3)}
+    return {"quote@1": round(hit / max(1, len(ans)), 3), "ask_p50_ms": round(1000 * float(np.median(lat)), 1)}
 
 
 def abstention(index, items: list[Item]) -> dict:
