@@ -113,7 +113,7 @@ def abstention(index, items: list[Item]) -> dict:
     una = [i for i in items if not i.answerable]
     ans = [i for i in items if i.answerable]
     return {
-        "threshold": index.settings.abstain_below,
+        "threshold": index.settings.abstain_below, "threshold_cross": index.settings.abstain_below_cross,
         "abstain_unanswerable": round(sum(not found[i.id] for i in una) / max(1, len(una)), 3),
         "answer_answerable": round(sum(found[i.id] for i in ans) / max(1, len(ans)), 3),
     }

@@ -271,10 +271,16 @@ class Index:
         quotes = quotes_from(cands, self.settings.max_quotes)
         # found-or-not uses the raw cosine of the best sentence: unlike the
         # standardised scores it means the same on a 2-file and a 2,000-file index
-        best = None
+        best, best_lang, threshold = None, "", self.settings.abstain_below
         if cands:
-            best = float(np.max(self.payload.sent_vectors[[c[1] for c in cands]] @ q.vector))
-        return make_answer(hits, quotes, best, self.settings.abstain_below, q.lang)
+            rows = np.array([c[1] for c in cands])
+            cos = self.payload.sent_vectors[rows] @ q.vector
+            best = float(cos.max())
+            best_lang = str(self.sent_scorer.norm.langs[rows[int(cos.argmax())]])
+            if q.lang != "und" and best_lang != q.lang:
+                # across languages e5's cosines run ~0.04 lower (eval/calibrate.py)
+                threshold = self.settings.abstain_below_cross
+        return make_answer(hits, quotes, best, best_lang, threshold, q.lang)
 
     # ----- documents
     def documents(self) -> list[DocumentInfo]:

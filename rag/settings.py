@@ -19,9 +19,12 @@ class Settings:
     balance: bool = True
     reserve: int = 2  # places in the top k kept for each other language
     # Abstention: "not in the documents" when the cosine of the question to
-    # the best sentence of the top passages is below this. Calibrated by
-    # eval/calibrate.py on the corpus eval set (answer >= 95 % of answerable).
-    abstain_below: float = 0.8135
+    # the best sentence of the top passages is below this; a separate value
+    # when that sentence is in another language than the question. Calibrated
+    # by eval/calibrate.py on the corpus eval set (answer >= 95 % of the
+    # answerable questions of each kind).
+    abstain_below: float = 0.8201
+    abstain_below_cross: float = 0.8001
     max_quotes: int = 3
 
     def to_dict(self) -> dict:

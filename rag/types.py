@@ -30,3 +30,4 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     query_lang: str = ""
     evidence: float | None = None  # cosine of the best sentence; `found` is evidence >= threshold
+    evidence_lang: str = ""  # that sentence's language (picks the threshold)

@@ -506,3 +506,15 @@ def test_bm25_is_loaded_from_disk_not_rebuilt(built, monkeypatch):
     monkeypatch.setattr(LexicalRetriever, "build", refuse)
     idx = rag.load(built, model=FakeEmbedder())
     assert idx.search("выборы 1924", k=3, retriever="bm25")
+
+
+def test_ask_never_repeats_a_quote(tmp_path):
+    """Overlapping chunks share sentences; the same sentence is quoted once."""
+    f = tmp_path / "doc.txt"
+    f.write_text(" ".join(f"Предложение номер {i} о выборах в советы." for i in range(40)), encoding="utf-8")
+    idx = rag.build([f], tmp_path / "idx", model=FakeEmbedder(),
+                    settings=rag.Settings(chunk_size=200, chunk_overlap=100, abstain_below=-1e9,
+                                          abstain_below_cross=-1e9))
+    for q in ("Предложение номер 7 о выборах", "выборах в советы"):
+        spans = [(h.source, h.start, h.end) for h in idx.ask(q).quotes]
+        assert len(spans) == len(set(spans)) and spans
