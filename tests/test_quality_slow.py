@@ -1,0 +1,38 @@
+"""Pinned retrieval quality (like Pyserini's 2CR): the default configuration on the
+corpus question set must not fall below eval/expected.json by more than its tolerance."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory):
+    import rag
+    from eval.run import abstention, evaluate, load_questions, quote_hits
+
+    idx = rag.build([ROOT / "data" / "corpus"], tmp_path_factory.mktemp("corpus-index"))
+    items = load_questions()
+    return {"hybrid": evaluate(idx, items, "hybrid")["slices"], "abstention": abstention(idx, items),
+            "quotes": quote_hits(idx, items)}
+
+
+def test_quality_does_not_regress(measured):
+    expected = json.loads((ROOT / "eval" / "expected.json").read_text(encoding="utf-8"))
+    tol = expected["tolerance"]
+    drops = []
+    for group in ("hybrid", "abstention", "quotes"):
+        for key, want in expected[group].items():
+            if isinstance(want, dict):
+                for metric, w in want.items():
+                    got = measured[group][key][metric]
+                    if got < w - tol:
+                        drops.append(f"{group}.{key}.{metric}: {got} < {w} - {tol}")
+            elif measured[group][key] < want - tol:
+                drops.append(f"{group}.{key}: {measured[group][key]} < {want} - {tol}")
+    assert not drops, "quality dropped: " + "; ".join(drops)
