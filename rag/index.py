@@ -28,7 +28,13 @@ from .store import ChunkRecord, IndexError_, Manifest, Payload
 from .types import Answer, Hit
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
-LEXICAL_FIELDS = ("words", "names")  # BM25 fields, see rag/retrieve/lexical.py
+LEXICAL_FIELDS = ("words", "names")
+
+
+def faiss_write(index, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))  # BM25 fields, see rag/retrieve/lexical.py
 MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
 
 
@@ -114,13 +120,13 @@ def _canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
 # ------------------------------------------------------------------ index
 class Index:
     def __init__(self, folder: Path, payload: Payload, embedder: Embedder, settings: Settings,
-                 lexical: dict[str, LexicalRetriever] | None = None):
+                 parts: dict | None = None):
         self.folder = Path(folder)
         self.payload = payload
         self.embedder = embedder
         self.settings = settings
         self._lock = threading.RLock()  # add/remove swap state; searches read a snapshot
-        self._wire(lexical or self._build_lexical(payload))
+        self._wire(parts or self._build_parts(payload))
 
     # ----- construction
     @classmethod
@@ -161,41 +167,47 @@ class Index:
                 f"rebuild with: rag index PATH -o {folder}"
             )
         payload = store.read(folder)
-        lexical = {}
-        for field in LEXICAL_FIELDS:
-            try:
-                lexical[field] = LexicalRetriever.load(folder / m.data[f"bm25_{field}"]["name"], field)
-            except (KeyError, OSError, ValueError) as e:
-                raise IndexError_(f"{folder}: BM25 index '{field}' is missing or unreadable ({e}); rebuild the index") from e
-        return cls(folder, payload, emb, Settings.from_dict(m.settings), lexical)
-
-    @staticmethod
-    def _build_lexical(p: Payload) -> dict[str, LexicalRetriever]:
-        texts = [c.text for c in p.chunks]
-        return {f: LexicalRetriever.build(texts, f) for f in LEXICAL_FIELDS} if texts else {}
-
-    def _wire(self, lexical: dict[str, LexicalRetriever]) -> None:
         import faiss
 
+        parts: dict = {}
+        try:
+            parts["faiss"] = faiss.read_index(str(folder / m.data["faiss"]["name"]))
+            for field in LEXICAL_FIELDS:
+                parts[field] = LexicalRetriever.load(folder / m.data[f"bm25_{field}"]["name"], field)
+        except (KeyError, OSError, ValueError, RuntimeError) as e:
+            raise IndexError_(f"{folder}: search index missing or unreadable ({e}); rebuild the index") from e
+        if parts["faiss"].ntotal != len(payload.chunks):
+            raise IndexError_(f"{folder}: FAISS index and chunk records disagree; rebuild the index")
+        return cls(folder, payload, emb, Settings.from_dict(m.settings), parts)
+
+    @staticmethod
+    def _build_parts(p: Payload) -> dict:
+        """The search structures derived from a payload: FAISS and the BM25 fields."""
+        import faiss
+
+        index = faiss.IndexFlatIP(p.manifest.dim)
+        if len(p.chunk_vectors):
+            index.add(np.ascontiguousarray(p.chunk_vectors))
+        texts = [c.text for c in p.chunks]
+        lexical = {f: LexicalRetriever.build(texts, f) for f in LEXICAL_FIELDS} if texts else {}
+        return {"faiss": index, **lexical}
+
+    def _wire(self, parts: dict) -> None:
+        self.parts = parts
         p = self.payload
         self.rows_by_source: dict[str, np.ndarray] = {}
         for i, c in enumerate(p.chunks):
             self.rows_by_source.setdefault(c.source, []).append(i)
         self.rows_by_source = {k: np.asarray(v) for k, v in self.rows_by_source.items()}
         self.langs = np.asarray([c.lang for c in p.chunks])
-        faiss_index = faiss.IndexFlatIP(p.manifest.dim)
-        if len(p.chunk_vectors):
-            faiss_index.add(np.ascontiguousarray(p.chunk_vectors))
         s = self.settings
-        self.dense = DenseRetriever(faiss_index, p.chunk_vectors, list(self.langs), balance=s.balance)
-        self.lexical = lexical.get("words")
-        self.names = lexical.get("names")
+        self.dense = DenseRetriever(parts["faiss"], p.chunk_vectors, list(self.langs), balance=s.balance)
+        self.lexical = parts.get("words")
+        self.names = parts.get("names")
         sent_lang = [""] * len(p.sent_vectors)
-        sent_text = [""] * len(p.sent_vectors)
         for c in p.chunks:
             for a, b, _s, _e, r in c.sents:
-                sent_text[r] = c.text[a:b]
-                sent_lang[r] = detect(sent_text[r])
+                sent_lang[r] = detect(c.text[a:b])
         self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
         self.sent_scorer = SentenceScorer(p.sent_vectors, sent_lang) if len(p.sent_vectors) else None
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
@@ -205,7 +217,7 @@ class Index:
     def reconfigure(self, **settings) -> None:
         """Change query-time settings (fusion weights, threshold) in memory, e.g. to tune them."""
         self.settings = self.settings.replace(**settings)
-        self._wire({f: r for f, r in (("words", self.lexical), ("names", self.names)) if r is not None})
+        self._wire(self.parts)
 
     # ----- queries
     def _query(self, text: str) -> Query:
@@ -387,7 +399,9 @@ class Index:
         new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
         if progress:
             progress("write", 0, 1)
-        lexical = self._build_lexical(new)
-        new.manifest = store.write(self.folder, new, {f"bm25_{f}": r.save for f, r in lexical.items()})
+        parts = self._build_parts(new)
+        writers = {f"bm25_{f}": parts[f].save for f in LEXICAL_FIELDS if f in parts}
+        writers["faiss"] = lambda path, index=parts["faiss"]: faiss_write(index, path)
+        new.manifest = store.write(self.folder, new, writers)
         self.payload = new
-        self._wire(lexical)
+        self._wire(parts)

@@ -101,9 +101,9 @@ class Payload:
 
 
 def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) -> Manifest:
-    """Write a new generation and switch manifest.json to it."""
-    import faiss
+    """Write a new generation and switch manifest.json to it.
 
+    `extra`: role -> writer(path) for the search structures (FAISS, BM25)."""
     folder.mkdir(parents=True, exist_ok=True)
     if not os.access(folder, os.W_OK):
         raise IndexError_(f"cannot write to {folder} (read-only?)")
@@ -113,7 +113,6 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
         "chunks": f"chunks.{tag}.jsonl",
         "chunk_vectors": f"chunk_vectors.{tag}.npy",
         "sent_vectors": f"sent_vectors.{tag}.npy",
-        "faiss": f"chunks.{tag}.faiss",
     }
     written: list[Path] = []
     try:
@@ -127,12 +126,7 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
                 f.flush()
                 os.fsync(f.fileno())
             written.append(folder / names[role])
-        index = faiss.IndexFlatIP(p.manifest.dim)
-        if len(p.chunk_vectors):
-            index.add(np.ascontiguousarray(p.chunk_vectors, dtype=np.float32))
-        faiss.write_index(index, str(folder / names["faiss"]))
-        written.append(folder / names["faiss"])
-        for role, writer in (extra or {}).items():
+        for role, writer in (extra or {}).items():  # search structures: FAISS, BM25
             name = f"{role}.{tag}"
             writer(folder / name)
             names[role] = name
