@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
 
-from .clean import Block
 
 _ABBREV = re.compile(
     r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
