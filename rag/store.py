@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -195,8 +194,3 @@ def read(folder: Path, verify: bool = True) -> Payload:
     if len(chunks) != len(cv) or cv.shape[1:] != (m.dim,):
         raise IndexError_(f"{folder}: chunk records and vectors disagree; rebuild the index")
     return Payload(m, chunks, cv, sv)
-
-
-def temp_sibling(folder: Path) -> Path:
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))

@@ -28,18 +28,12 @@ def assert_origin_maps(raw: str, blocks: list[Block]) -> None:
 
 
 # ------------------------------------------------------------ hyphenation
-def test_hyphen_at_line_break_is_joined():
-    raw = "Статья посвящена советской электораль-\nной политике."
-    assert body_text(raw) == "Статья посвящена советской электоральной политике."
-
-
-def test_hyphen_joined_across_blank_line_as_in_corpus():
-    raw = "Статья посвящена советской электораль-\n\nной политике."
-    assert body_text(raw) == "Статья посвящена советской электоральной политике."
-
-
-def test_hyphen_joined_across_trailing_spaces_and_indent():
-    raw = "Статья посвящена советской электораль-  \n\n   ной политике."
+@pytest.mark.parametrize("raw", [
+    "Статья посвящена советской электораль-\nной политике.",
+    "Статья посвящена советской электораль-\n\nной политике.",  # blank line between, as in the corpus
+    "Статья посвящена советской электораль-  \n\n   ной политике.",  # trailing spaces and indent
+])
+def test_hyphen_at_line_break_is_joined(raw):
     assert body_text(raw) == "Статья посвящена советской электоральной политике."
 
 

@@ -67,7 +67,7 @@ class HybridRetriever(Retriever):
         score = np.array([cand[r] + self.lex_weight * lex.get(r, 0.0) + self.name_weight * names.get(r, 0.0)
                           for r in rows], dtype=np.float64)
         if self.sentences is not None and self.sent_weight:
-            score += self.sent_weight * self.best_sentence(query, rows)[0]
+            score += self.sent_weight * self.best_sentence(query, rows)
         order = np.lexsort((rows, -score))
         top = self._reserve_languages(order, rows, query.lang, k) if self.reserve else list(order[:k])
         return [Scored(int(rows[i]), float(score[i])) for i in top]
@@ -107,17 +107,17 @@ class HybridRetriever(Retriever):
             return {}
         return {s.row: s.score / top for s in r.search(query, depth, mask)}
 
-    def best_sentence(self, query: Query, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(best standardised sentence score, its sentence row) for each chunk row."""
+    def best_sentence(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """Best standardised sentence score of each chunk row (0 for a chunk without sentences)."""
         lists = [self.chunk_sents[r] for r in rows]
+        best = np.zeros(len(rows))
         flat = np.concatenate(lists) if lists else np.zeros(0, np.int64)
         if len(flat) == 0:
-            return np.zeros(len(rows)), np.full(len(rows), -1)
+            return best
         s = self.sentences.scores(query.vector, flat)
-        best, arg, pos = np.zeros(len(rows)), np.full(len(rows), -1), 0
+        pos = 0
         for i, lst in enumerate(lists):
             if len(lst):
-                j = int(np.argmax(s[pos : pos + len(lst)]))
-                best[i], arg[i] = s[pos + j], lst[j]
+                best[i] = s[pos : pos + len(lst)].max()
             pos += len(lst)
-        return best, arg
+        return best
