@@ -1,23 +1,50 @@
 """Retrieval evaluation on the corpus question set.
 
-    python -m eval.run [--index index] [--corpus data/corpus] [--out results/]
+    rag eval [QUESTIONS] [--index index] [--config SETTINGS] [--corpus data/corpus] [--out results]
+    python -m eval.run ...                       # the same
 
-A question counts as found at rank r when the r-th passage's source span
-overlaps the span of the question's verbatim evidence quote.
+    from eval.run import run_eval
+    res = run_eval("eval/questions", "index", config={"lex_weight": 2}, out="results")
+
+QUESTIONS is a .jsonl file or a folder of them (default eval/questions);
+SETTINGS is a JSON file or inline JSON of query-time settings for
+Index.reconfigure (rag/settings.py). A question counts as found at rank r
+when the r-th passage's source span overlaps the span of the question's
+verbatim evidence quote. Five configurations are compared over the same
+model: dense, BM25, hybrid without the sentence rerank, the default hybrid
+and the LangChain tutorial baseline (eval/baseline.py). Writes
+OUT/corpus_eval.json, OUT/corpus_eval.md and OUT/recall_at_k.png.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-import numpy as np
+from rag.lang import detect
+from rag.types import Hit
+
+from .metrics import abstention_scores, latency, metrics, recall_curve
 
 HERE = Path(__file__).parent
+DEFAULT_QUESTIONS = HERE / "questions"
+DEFAULT_CORPUS = HERE.parent / "data" / "corpus"
 DOC_LANG = {"000": "ru", "001": "ru", "003": "ru", "002": "en", "004": "en"}
+DEFAULT = "hybrid"
+LABELS = {
+    "dense": "dense only (FAISS)",
+    "bm25": "BM25 only",
+    "hybrid_norerank": "hybrid, no sentence rerank",
+    "hybrid": "hybrid + sentence rerank (default)",
+    "baseline": "tutorial baseline (LangChain 1000/150, raw text, dense)",
+}
+Search = Callable[[str, int], list[Hit]]
 
 
 @dataclass(frozen=True)
@@ -38,9 +65,15 @@ class Item:
         return self.source is not None
 
 
-def load_questions(folder: Path = HERE / "questions", corpus: Path = HERE.parent / "data" / "corpus") -> list[Item]:
+def load_questions(questions: str | os.PathLike = DEFAULT_QUESTIONS,
+                   corpus: str | os.PathLike = DEFAULT_CORPUS) -> list[Item]:
+    """A .jsonl file or a folder of them; evidence located in the raw file text."""
+    questions, corpus = Path(questions), Path(corpus)
+    files = [questions] if questions.is_file() else sorted(questions.glob("*.jsonl"))
+    if not files:
+        raise FileNotFoundError(f"no questions (.jsonl) at {questions}")
     items = []
-    for f in sorted(folder.glob("*.jsonl")):
+    for f in files:
         for line in f.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
@@ -49,104 +82,246 @@ def load_questions(folder: Path = HERE / "questions", corpus: Path = HERE.parent
             if d["source"]:
                 raw = (corpus / d["source"]).read_text(encoding="utf-8")
                 s = raw.find(d["evidence"])
+                if s < 0:
+                    raise ValueError(f"{f}: {d['id']}: evidence not found verbatim in {d['source']}")
                 span = (s, s + len(d["evidence"]))
-                doc_lang = DOC_LANG.get(d["source"][:3])
+                # the bundled documents' languages; other files: the evidence's script
+                doc_lang = DOC_LANG.get(d["source"][:3]) or detect(d["evidence"])
             items.append(Item(d["id"], d["lang"], d["question"], d["source"], d["evidence"], d["answer"],
                               d["kind"], bool(d.get("paraphrase")), span, doc_lang))
     return items
 
 
-def rank_of(hits, item: Item) -> int | None:
-    for r, h in enumerate(hits, 1):
-        if h.source == item.source and h.start < item.span[1] and item.span[0] < h.end:
-            return r
-    return None
+def overlaps(h: Hit, item: Item) -> bool:
+    """The passage's source span shares at least one character with the evidence."""
+    return h.source == item.source and h.start < item.span[1] and item.span[0] < h.end
 
 
-def metrics(ranks: list[int | None]) -> dict:
-    n = len(ranks) or 1
-    r = lambda k: sum(1 for x in ranks if x is not None and x <= k) / n  # noqa: E731
-    mrr = sum(1 / x for x in ranks if x is not None and x <= 10) / n
-    return {"n": len(ranks), "r@1": round(r(1), 3), "r@5": round(r(5), 3), "r@10": round(r(10), 3),
-            "mrr@10": round(mrr, 3)}
+def judge(hits: list[Hit], item: Item) -> list[bool]:
+    return [overlaps(h, item) for h in hits]
+
+
+def rank_of(hits: list[Hit], item: Item) -> int | None:
+    return next((r for r, ok in enumerate(judge(hits, item), 1) if ok), None)
+
+
+def slice_groups(items: list[Item]) -> dict[str, dict[str, list[int]]]:
+    """group -> slice name -> positions in `items` (answerable ones)."""
+    groups: dict[str, dict[str, list[int]]] = {}
+
+    def add(group: str, name: str, pred) -> None:
+        rows = [i for i, it in enumerate(items) if pred(it)]
+        if rows or group == "overall":
+            groups.setdefault(group, {})[name] = rows
+
+    add("overall", "all", lambda i: True)
+    add("overall", "cross", lambda i: i.lang != i.doc_lang)
+    add("overall", "same", lambda i: i.lang == i.doc_lang)
+    add("overall", "paraphrase", lambda i: i.paraphrase)
+    add("overall", "literal", lambda i: not i.paraphrase)
+    for lang in sorted({i.lang for i in items}):
+        add("question language", f"q_{lang}", lambda i, lang=lang: i.lang == lang)
+    for q, d in sorted({(i.lang, i.doc_lang) for i in items}):
+        add("language pair", f"{q}->{d}", lambda i, q=q, d=d: (i.lang, i.doc_lang) == (q, d))
+    for kind in sorted({i.kind for i in items}):
+        add("kind", f"kind:{kind}", lambda i, kind=kind: i.kind == kind)
+    for src in sorted({i.source for i in items}):
+        add("document", f"doc:{src}", lambda i, src=src: i.source == src)
+    return groups
+
+
+def _brief(h: Hit) -> dict:
+    return {"source": h.source, "start": h.start, "end": h.end, "text": " ".join(h.text.split())[:120]}
+
+
+def evaluate_search(search: Search, items: list[Item], name: str = DEFAULT, k: int = 10) -> dict:
+    """Score one search function on the answerable questions: slices, recall curve, latency, misses."""
+    ans = [i for i in items if i.answerable]
+    if ans:
+        search(ans[0].question, k)  # warm-up, untimed: first calls pay for lazy loading
+    judged, lat, missed = [], [], []
+    for it in ans:
+        t = time.perf_counter()
+        hits = search(it.question, k)
+        lat.append(time.perf_counter() - t)
+        rels = judge(hits, it)
+        judged.append(rels)
+        rank = next((r for r, ok in enumerate(rels, 1) if ok), None)
+        if rank is None or rank > 5:
+            missed.append({"id": it.id, "q": it.question, "lang": it.lang, "kind": it.kind, "rank": rank,
+                           "want": {"source": it.source, "start": it.span[0], "end": it.span[1],
+                                    "text": " ".join(it.evidence.split())[:120]},
+                           "got": [_brief(h) for h in hits[:5]]})
+    groups = slice_groups(ans)
+    slices = {s: metrics([judged[i] for i in rows]) for g in groups.values() for s, rows in g.items()}
+    lt = latency(lat)
+    return {"name": name, "label": LABELS.get(name, name), "retriever": name, "slices": slices,
+            "recall_at_k": recall_curve(judged), "search": lt, "p50_ms": lt["p50_ms"], "missed": missed}
 
 
 def evaluate(index, items: list[Item], retriever: str = "hybrid", k: int = 10) -> dict:
-    ans = [i for i in items if i.answerable]
-    ranks, lat, missed = [], [], []
-    for it in ans:
-        t = time.perf_counter()
-        hits = index.search(it.question, k=k, retriever=retriever)
-        lat.append(time.perf_counter() - t)
-        r = rank_of(hits, it)
-        ranks.append(r)
-        if r is None or r > 5:
-            missed.append({"id": it.id, "q": it.question, "want": it.source, "got": [h.source for h in hits[:3]]})
-    by = {}
-    for name, pred in {
-        "all": lambda i: True,
-        "cross": lambda i: i.lang != i.doc_lang,
-        "same": lambda i: i.lang == i.doc_lang,
-        "q_ru": lambda i: i.lang == "ru", "q_en": lambda i: i.lang == "en",
-        "paraphrase": lambda i: i.paraphrase,
-    }.items():
-        by[name] = metrics([r for i, r in zip(ans, ranks) if pred(i)])
-    return {"retriever": retriever, "slices": by, "p50_ms": round(1000 * float(np.median(lat)), 1),
-            "missed": missed}
+    """One retriever of the index ("dense", "bm25", "hybrid") at its current settings."""
+    return evaluate_search(lambda q, n: index.search(q, k=n, retriever=retriever), items, retriever, k)
 
 
-def quote_hits(index, items: list[Item]) -> dict:
-    """Share of answerable questions whose first quote (a sentence) overlaps the evidence."""
-    ans = [i for i in items if i.answerable]
-    hit, lat = 0, []
-    for it in ans:
+# ----------------------------------------------------------------- ask()
+def ask_all(index, items: list[Item]) -> list[tuple]:
+    """(Answer, seconds) per question; abstention and quotes both read it."""
+    if items:
+        index.ask(items[0].question)  # warm-up, untimed
+    out = []
+    for it in items:
         t = time.perf_counter()
         a = index.ask(it.question)
-        lat.append(time.perf_counter() - t)
-        hit += bool(a.quotes) and rank_of(a.quotes[:1], it) == 1
-    return {"quote@1": round(hit / max(1, len(ans)), 3), "ask_p50_ms": round(1000 * float(np.median(lat)), 1)}
+        out.append((a, time.perf_counter() - t))
+    return out
 
 
-def abstention(index, items: list[Item]) -> dict:
-    """Share of unanswerable questions declined, and of answerable ones answered."""
-    found = {i.id: index.ask(i.question).found for i in items}
-    una = [i for i in items if not i.answerable]
-    ans = [i for i in items if i.answerable]
-    return {
-        "threshold": index.settings.abstain_below, "threshold_cross": index.settings.abstain_below_cross,
-        "abstain_unanswerable": round(sum(not found[i.id] for i in una) / max(1, len(una)), 3),
-        "answer_answerable": round(sum(found[i.id] for i in ans) / max(1, len(ans)), 3),
-    }
+def abstention(index, items: list[Item], asked: list[tuple] | None = None) -> dict:
+    """Precision/recall of "not in the documents" on the unanswerable questions; answerable answered."""
+    asked = asked if asked is not None else ask_all(index, items)
+    return {"threshold": index.settings.abstain_below, "threshold_cross": index.settings.abstain_below_cross,
+            **abstention_scores([(it.answerable, a.found) for it, (a, _) in zip(items, asked)])}
+
+
+def quote_hits(index, items: list[Item], asked: list[tuple] | None = None) -> dict:
+    """Share of answerable questions whose first quote (a sentence) overlaps the evidence; ask latency."""
+    asked = asked if asked is not None else ask_all(index, items)
+    pairs = [(it, a, s) for it, (a, s) in zip(items, asked) if it.answerable]
+    hit = sum(bool(a.quotes) and overlaps(a.quotes[0], it) for it, a, _ in pairs)
+    lt = latency([s for _, s in asked])
+    return {"quote@1": round(hit / max(1, len(pairs)), 3), "ask_p50_ms": lt["p50_ms"], "ask_p95_ms": lt["p95_ms"]}
+
+
+# ------------------------------------------------------------ the run
+def parse_config(config) -> dict:
+    """None, a dict, inline JSON or a JSON file -> settings for Index.reconfigure (names checked)."""
+    from rag.settings import Settings
+
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        text = str(config)
+        config = json.loads(text if text.lstrip().startswith("{") else Path(text).read_text(encoding="utf-8"))
+    if not isinstance(config, dict):
+        raise TypeError("config must be a JSON object of settings")
+    names = {f.name for f in fields(Settings)}
+    unknown = sorted(set(config) - names)
+    if unknown:
+        raise ValueError(f"unknown settings {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    return config
+
+
+@contextmanager
+def reconfigured(index, **settings) -> Iterator[None]:
+    """Query-time settings for the duration of a block, then the previous ones back."""
+    before = index.settings
+    index.reconfigure(**settings)
+    try:
+        yield
+    finally:
+        index.reconfigure(**before.to_dict())
+
+
+def open_index(index, corpus: Path):
+    import rag
+
+    if isinstance(index, rag.Index):
+        return index
+    try:
+        return rag.load(index)
+    except rag.IndexFormatError:
+        print(f"building {index} from {corpus} ...", file=sys.stderr)
+        return rag.build([corpus], index)
+
+
+def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="results",
+             corpus=DEFAULT_CORPUS, xquad=None) -> dict:
+    """Compare the five configurations; write OUT/corpus_eval.{json,md} and OUT/recall_at_k.png.
+
+    `index` is an Index or a folder (built from `corpus` when missing or invalid);
+    `xquad` is an XQuAD result file for the report (default OUT/xquad.json, if present).
+    """
+    from .baseline import Baseline
+    from .report import write_report
+
+    corpus, out = Path(corpus), Path(out)
+    settings = parse_config(config)
+    items = load_questions(questions, corpus)
+    idx = open_index(index, corpus)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)
+    res = {"questions": len(items), "answerable": sum(i.answerable for i in items),
+           "questions_path": str(questions), "index": str(getattr(idx, "folder", index)),
+           "model": idx.embedder.name, "config": settings, "default": DEFAULT, "configs": []}
+    t0 = time.perf_counter()
+    with reconfigured(idx, **settings):
+        res["settings"] = idx.settings.to_dict()
+        for r in ("dense", "bm25"):
+            log(f"{r} ...")
+            res["configs"].append(evaluate(idx, items, r))
+        for name, kw in (("hybrid_norerank", {"sent_weight": 0.0}), (DEFAULT, {})):
+            log(f"{name} ...")
+            with reconfigured(idx, **kw):
+                c = evaluate(idx, items, "hybrid")
+                asked = ask_all(idx, items)
+                c.update(name=name, label=LABELS[name], ask=latency([s for _, s in asked]),
+                         abstention=abstention(idx, items, asked), quotes=quote_hits(idx, items, asked))
+            res["configs"].append(c)
+        log("baseline: splitting and embedding the raw corpus ...")
+        t = time.perf_counter()
+        base = Baseline.build([corpus], idx.embedder)
+        res["baseline_build_seconds"] = round(time.perf_counter() - t, 1)
+        res["baseline_chunks"] = len(base.chunks)
+        res["configs"].append(evaluate_search(base.search, items, "baseline"))
+    default = next(c for c in res["configs"] if c["name"] == DEFAULT)
+    res["abstention"], res["quotes"] = default["abstention"], default["quotes"]
+    res["slice_groups"] = {g: list(s) for g, s in slice_groups([i for i in items if i.answerable]).items()}
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    xq = Path(xquad) if xquad else out / "xquad.json"
+    res["xquad"] = json.loads(xq.read_text(encoding="utf-8")) if xq.is_file() else None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "corpus_eval.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_report(res, out)
+    return res
+
+
+def summary(res: dict) -> str:
+    """The side-by-side table for a terminal."""
+    head = f"{'config':16} {'r@1':>6} {'r@5':>6} {'r@10':>6} {'mrr@10':>7} {'ndcg@10':>8} {'cross@5':>8} " \
+           f"{'same@5':>7} {'p50 ms':>7} {'p95 ms':>7} {'missed@5':>8}"
+    lines = [head]
+    for c in res["configs"]:
+        a, s = c["slices"]["all"], c["slices"]
+        lines.append(f"{c['name']:16} {a['r@1']:6.3f} {a['r@5']:6.3f} {a['r@10']:6.3f} {a['mrr@10']:7.3f} "
+                     f"{a['ndcg@10']:8.3f} {s['cross']['r@5']:8.3f} {s['same']['r@5']:7.3f} "
+                     f"{c['search']['p50_ms']:7.1f} {c['search']['p95_ms']:7.1f} {len(c['missed']):8d}")
+    ab, q = res["abstention"], res["quotes"]
+    lines.append(f"abstention ({DEFAULT}): precision {ab['precision']}, recall {ab['recall']}, "
+                 f"answerable answered {ab['answer_answerable']}; quote@1 {q['quote@1']}; "
+                 f"ask p50/p95 {q['ask_p50_ms']}/{q['ask_p95_ms']} ms")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    import rag
-
-    p = argparse.ArgumentParser(prog="rag eval")
-    p.add_argument("--index", default="index")
-    p.add_argument("--corpus", default=str(HERE.parent / "data" / "corpus"))
+    p = argparse.ArgumentParser(prog="rag eval", description="Retrieval quality on a question set.")
+    p.add_argument("questions", nargs="?", default=str(DEFAULT_QUESTIONS),
+                   help="a .jsonl file or a folder of them (default: eval/questions)")
+    p.add_argument("--index", default="index", help="index folder; built from --corpus if missing or invalid")
+    p.add_argument("--config", default=None,
+                   help='query-time settings: JSON file or inline JSON, e.g. \'{"lex_weight": 2}\'')
+    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--out", default="results")
+    p.add_argument("--xquad", default=None, help="XQuAD results to include (default: OUT/xquad.json if present)")
     a = p.parse_args(argv)
-    items = load_questions(corpus=Path(a.corpus))
+    if not Path(a.questions).exists():
+        p.error(f"no questions at {a.questions}")
     try:
-        idx = rag.load(a.index)
-    except rag.IndexFormatError:
-        print(f"building {a.index} from {a.corpus} ...", file=sys.stderr)
-        idx = rag.build([a.corpus], a.index)
-    out = {"questions": len(items), "configs": []}
-    for r in ("dense", "bm25", "hybrid"):
-        out["configs"].append(evaluate(idx, items, r))
-    out["abstention"] = abstention(idx, items)
-    out["quotes"] = quote_hits(idx, items)
-    Path(a.out).mkdir(parents=True, exist_ok=True)
-    (Path(a.out) / "corpus_eval.json").write_text(json.dumps(out, ensure_ascii=False, indent=1))
-    print(f"{'config':10} {'slice':10} {'n':>4} {'r@1':>6} {'r@5':>6} {'r@10':>6} {'mrr@10':>7}")
-    for c in out["configs"]:
-        for s, m in c["slices"].items():
-            print(f"{c['retriever']:10} {s:10} {m['n']:4d} {m['r@1']:6.3f} {m['r@5']:6.3f} {m['r@10']:6.3f} {m['mrr@10']:7.3f}")
-        print(f"{c['retriever']:10} p50 {c['p50_ms']} ms; missed@5: {len(c['missed'])}")
-    print("abstention:", out["abstention"])
-    print("quotes:", out["quotes"])
+        parse_config(a.config)
+    except (ValueError, TypeError, OSError) as e:
+        p.error(f"--config: {e}")
+    res = run_eval(a.questions, a.index, a.config, a.out, a.corpus, a.xquad)
+    print(summary(res))
+    print(f"report: {Path(a.out) / 'corpus_eval.md'}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """XQuAD (en + ru dev split) as an external retrieval benchmark.
 
-    python -m eval.xquad [--data ../shared/xquad] [--out results/]
+    python -m eval.xquad [--data ../shared/xquad] [--out results/]   # writes xquad.json, xquad.md
 
 One mixed index of all 320 paragraphs (160 per language, one file each);
 all 1,632 questions are asked. For each direction (question language ->
@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .run import metrics
+from .metrics import metrics
+from .report import xquad_table
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "xquad"
 
@@ -47,15 +48,15 @@ def run(index, paras: dict[str, list[dict]], k: int = 10) -> dict:
     lat = []
     for qlang in ("en", "ru"):
         for plang in ("en", "ru", None):
-            ranks = []
+            judged = []
             for i, p in enumerate(paras[qlang]):
                 want = {source(plang, i)} if plang else {source("en", i), source("ru", i)}
                 for _qid, question, _ in p["qas"]:
                     t = time.perf_counter()
                     hits = index.search(question, k=k, langs=[plang] if plang else None)
                     lat.append(time.perf_counter() - t)
-                    ranks.append(next((r for r, h in enumerate(hits, 1) if h.source in want), None))
-            res[f"{qlang}->{plang or 'mixed'}"] = metrics(ranks)
+                    judged.append([h.source in want for h in hits])
+            res[f"{qlang}->{plang or 'mixed'}"] = metrics(judged)
     for qlang in ("en", "ru"):
         ok = n = 0
         for p in paras[qlang]:
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         res = {"build_seconds": round(build_s, 1), "chunks": len(index.payload.chunks), **run(index, paras)}
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / "xquad.json").write_text(json.dumps(res, indent=1))
+    (Path(a.out) / "xquad.md").write_text("# XQuAD (en + ru)\n\n" + xquad_table(res) + "\n", encoding="utf-8")
     for name, m in res.items():
         print(f"{name:22} {m}")
     return 0

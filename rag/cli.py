@@ -1,4 +1,4 @@
-"""Command line: rag index | search | ask | info. Thin: parsing and printing only."""
+"""Command line: rag index | search | ask | info | eval. Thin: parsing and printing only."""
 from __future__ import annotations
 
 import argparse
@@ -113,7 +113,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default="index")
     s.add_argument("--model", default=None)
     s.set_defaults(func=cmd_info)
-    sub.add_parser("eval", help="evaluate retrieval on the eval set (rag eval --help)", add_help=False)
+    sub.add_parser("eval", add_help=False,
+                   help="compare retrievers on a question set: recall@k, MRR, nDCG, abstention, latency "
+                        "(rag eval --help)")
     return p
 
 
