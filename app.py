@@ -1,18 +1,121 @@
-"""Streamlit chat over the bundled corpus: UI only, all logic is in rag/."""
+"""Streamlit chat over the bundled corpus: UI only; the logic is in rag/ (uploads: rag/uploads.py).
+
+Document text is never rendered as HTML: it goes through md_escape (markdown with every
+markup character escaped) or st.code, and nothing here uses unsafe_allow_html.
+"""
 from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import streamlit as st
 
 import rag
+from rag import uploads
+from rag.lang import detect
 
 ROOT = Path(__file__).parent
 INDEX = Path(os.environ.get("RAG_INDEX_DIR", ROOT / "index"))
 CORPUS = Path(os.environ.get("RAG_CORPUS_DIR", ROOT / "data" / "corpus"))
+WINDOW = 300  # characters of the passage shown on each side of a quote before expanding
+CONTEXT = 800  # characters of the document shown on each side of the passage when expanded
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+LABELS = {
+    "en": {
+        "title": "Ask the documents",
+        "placeholder": "Ask in Russian or English",
+        "filters": "Search",
+        "sources": "Documents to search",
+        "sources_all": "All documents",
+        "langs": "Languages to search",
+        "langs_all": "All languages",
+        "k": "Passages",
+        "scores": "Show relevance scores",
+        "documents": "Indexed documents",
+        "doc_line": "chunks: {chunks} · {langs}",
+        "uploaded": "uploaded",
+        "upload": "Add documents",
+        "upload_label": "Files to index",
+        "upload_help": "{types}; at most {n} files of {mb} MB each",
+        "upload_button": "Index uploaded files",
+        "upload_none": "Choose files first.",
+        "indexed": "Indexed: {names}",
+        "unchanged": "Already indexed, unchanged: {names}",
+        "refused": "Not indexed — {name}: {reason}",
+        "remove": "Remove a document",
+        "remove_button": "Remove from the index",
+        "remove_choose": "Choose a document",
+        "remove_help": "An uploaded document's file is deleted; a bundled one stays on disk.",
+        "removed": "Removed: {name}",
+        "not_found": "**Not in the documents.** The nearest passages:",
+        "nearest": "Nearest passages",
+        "cross": "cross-lingual: {q} → {d}",
+        "page": "p. {n}",
+        "chars": "chars {s}–{e}",
+        "score": "score {v:.2f}",
+        "more": "Surrounding text",
+        "cite": "Copy citation",
+        "searched": "Searched in: {what}",
+        "building": "Building the index of the bundled corpus (first start only)…",
+        "rebuilding": "The saved index cannot be used ({why}); rebuilding it…",
+        "loading": "Loading the index and the model…",
+        "read": "Reading files",
+        "chunk": "Cleaning and splitting into passages",
+        "embed": "Embedding passages and sentences",
+        "write": "Writing the index",
+    },
+    "ru": {
+        "title": "Вопросы к документам",
+        "placeholder": "Спросите по-русски или по-английски",
+        "filters": "Поиск",
+        "sources": "Искать в документах",
+        "sources_all": "Во всех документах",
+        "langs": "Языки поиска",
+        "langs_all": "Все языки",
+        "k": "Фрагментов",
+        "scores": "Показывать оценки релевантности",
+        "documents": "Документы в индексе",
+        "doc_line": "фрагментов: {chunks} · {langs}",
+        "uploaded": "загружен",
+        "upload": "Добавить документы",
+        "upload_label": "Файлы для индексации",
+        "upload_help": "{types}; не больше {n} файлов по {mb} МБ",
+        "upload_button": "Проиндексировать файлы",
+        "upload_none": "Сначала выберите файлы.",
+        "indexed": "Проиндексированы: {names}",
+        "unchanged": "Уже в индексе, без изменений: {names}",
+        "refused": "Не проиндексирован — {name}: {reason}",
+        "remove": "Удалить документ",
+        "remove_button": "Удалить из индекса",
+        "remove_choose": "Выберите документ",
+        "remove_help": "Файл загруженного документа удаляется; файлы корпуса остаются на диске.",
+        "removed": "Удалён: {name}",
+        "not_found": "**В документах ответа нет.** Ближайшие фрагменты:",
+        "nearest": "Ближайшие фрагменты",
+        "cross": "межъязыковой: {q} → {d}",
+        "page": "с. {n}",
+        "chars": "символы {s}–{e}",
+        "score": "оценка {v:.2f}",
+        "more": "Текст вокруг",
+        "cite": "Скопировать цитату",
+        "searched": "Поиск в: {what}",
+        "building": "Строится индекс корпуса (только при первом запуске)…",
+        "rebuilding": "Сохранённый индекс не подходит ({why}); строится заново…",
+        "loading": "Загрузка индекса и модели…",
+        "read": "Чтение файлов",
+        "chunk": "Очистка и разбиение на фрагменты",
+        "embed": "Векторизация фрагментов и предложений",
+        "write": "Запись индекса",
+    },
+}
+
+
+def t(key: str, **kw) -> str:
+    """A UI label in the language chosen in the sidebar (English until one is chosen)."""
+    return LABELS[st.session_state.get("ui_lang", "en")][key].format(**kw)
 
 
 def md_escape(text: str) -> str:
@@ -20,81 +123,276 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
 
 
+def md_inline(text: str) -> str:
+    """md_escape for text inside a markdown directive, where a line break would end it."""
+    return md_escape(" ".join(text.split()))
+
+
+# ------------------------------------------------------------------ the index
 @st.cache_resource(show_spinner=False)
-def get_index() -> rag.Index:
+def load_index(folder: str, _built: rag.Index | None = None) -> rag.Index:
+    """One Index per server process, shared by all sessions (it locks its own updates).
+    `_built` (not part of the cache key) hands over an index just built, so the model
+    is not loaded twice on the first start."""
+    return _built if _built is not None else rag.load(folder)
+
+
+@st.cache_resource(show_spinner=False)
+def build_lock() -> threading.Lock:
+    return threading.Lock()  # two sessions opened at first start must not both build
+
+
+def upload_folder() -> Path | None:
+    """The uploads folder, or None (uploads off) when it is misconfigured into the corpus."""
     try:
-        return rag.load(INDEX)
-    except rag.IndexFormatError:
-        bar = st.progress(0.0, text="Building the index of the bundled corpus (first start only)…")
+        return uploads.upload_dir(INDEX, CORPUS)
+    except uploads.UploadError as e:
+        st.sidebar.error(md_escape(str(e)))
+        return None
 
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.progress(min(1.0, done / max(total, 1)), text=f"Indexing: {stage} {done}/{total}")
 
-        idx = rag.build([CORPUS], INDEX, progress=progress)
+def progress_callback(bar):
+    """An Index progress callback that shows the stage in words on a st.progress bar."""
+    def report(stage: str, done: int, total: int) -> None:
+        label = t(stage) if stage in LABELS["en"] else stage
+        bar.progress(min(1.0, done / max(total, 1)), text=f"{label}: {done}/{total}")
+    return report
+
+
+def get_index() -> rag.Index:
+    """The saved index; built with a progress bar when there is none (or it is unusable)."""
+    try:
+        with st.spinner(t("loading")):
+            return load_index(str(INDEX))
+    except rag.IndexFormatError as e:
+        why = e
+    with build_lock():
+        try:
+            return load_index(str(INDEX))  # built meanwhile by another session
+        except rag.IndexFormatError:
+            pass
+        first = not (INDEX / "manifest.json").exists()
+        bar = st.progress(0.0, text=t("building") if first else t("rebuilding", why=md_escape(str(why))))
+        saved = upload_folder()
+        paths = [CORPUS] + ([saved] if saved and uploads.list_uploads(saved) else [])  # uploads survive a rebuild
+        idx = rag.build(paths, INDEX, progress=progress_callback(bar))
         bar.empty()
-        return idx
+        return load_index(str(INDEX), _built=idx)
 
 
+# ------------------------------------------------------------------ answers
 def where(h: rag.Hit) -> str:
-    page = f", p. {h.page}" if h.page is not None else ""
-    return f"{h.source}{page}, chars {h.start}–{h.end}"
+    page = f" · {t('page', n=h.page)}" if h.page is not None else ""
+    return f"{h.source}{page} · {t('chars', s=h.start, e=h.end)}"
 
 
-def show_answer(ans: rag.Answer, show_scores: bool) -> None:
+def meta_line(q: rag.Hit, query_lang: str, show_scores: bool) -> str:
+    """Source, page, span, language tag, cross-lingual badge and (optionally) the score."""
+    lang = detect(q.text)
+    parts = [md_escape(where(q)), f":gray-badge[{lang.upper()}]"]
+    if query_lang in ("ru", "en") and lang in ("ru", "en") and lang != query_lang:
+        parts.append(f":violet-badge[{t('cross', q=query_lang, d=lang)}]")
+    if show_scores:
+        parts.append(t("score", v=q.score))
+    return " · ".join(parts)
+
+
+def clip_words(text: str, n: int, from_end: bool) -> str:
+    """At most `n` characters of `text` (its end or its start), cut between words."""
+    if len(text) <= n:
+        return text
+    if from_end:
+        return "… " + text[-n:].split(None, 1)[-1]
+    return text[:n].rsplit(None, 1)[0] + " …"
+
+
+def highlighted(before: str, quote: str, after: str) -> str:
+    """Markdown of a quote highlighted between escaped text: nothing in it is markup."""
+    return f"{md_escape(before)} :orange-background[{md_inline(quote)}] {md_escape(after)}".strip()
+
+
+def quote_in_passage(q: rag.Hit, passage: rag.Hit | None) -> tuple[str, str]:
+    """The passage text before and after the quote ("", "" when it cannot be placed)."""
+    i = passage.text.find(q.text) if passage is not None else -1
+    if i < 0:
+        return "", ""
+    return passage.text[:i], passage.text[i + len(q.text):]
+
+
+def citation(q: rag.Hit) -> str:
+    return f"«{' '.join(q.text.split())}» — {where(q)}"
+
+
+def show_quote(index: rag.Index, q: rag.Hit, passage: rag.Hit | None, query_lang: str,
+               show_scores: bool) -> None:
+    before, after = quote_in_passage(q, passage)
+    with st.container(border=True):
+        st.caption(meta_line(q, query_lang, show_scores))
+        st.markdown(highlighted(clip_words(before, WINDOW, True), q.text, clip_words(after, WINDOW, False)))
+        if passage is not None:
+            with st.expander(t("more")):
+                doc_before, doc_after = index.context(passage, chars=CONTEXT)
+                if doc_before:
+                    st.caption(md_escape("… " + doc_before))
+                st.markdown(highlighted(before, q.text, after) if before or after else md_escape(passage.text))
+                if doc_after:
+                    st.caption(md_escape(doc_after + " …"))
+        with st.expander(t("cite")):
+            st.code(citation(q), language=None, wrap_lines=True)
+
+
+def show_answer(index: rag.Index, ans: rag.Answer, show_scores: bool) -> None:
     if not ans.found:
-        st.markdown("**Not in the documents.** The nearest passages:")
-        with st.expander("Nearest passages", expanded=False):
+        st.markdown(t("not_found"))
+        with st.expander(t("nearest"), expanded=False):
             for h in ans.hits[:3]:
-                st.caption(where(h))
+                st.caption(md_escape(where(h)) + (f" · {t('score', v=h.score)}" if show_scores else ""))
                 st.markdown(md_escape(h.text))
         return
     by_id = {h.chunk_id: h for h in ans.hits}
     for q in ans.quotes:
-        cross = " · cross-lingual" if ans.query_lang not in ("und", q.lang) else ""
-        score = f" · score {q.score:.2f}" if show_scores else ""
-        st.markdown(f"> {md_escape(q.text)}")
-        st.caption(f"{where(q)} · {q.lang}{cross}{score}")
-        passage = by_id.get(q.chunk_id)
-        if passage is not None:
-            with st.expander("Passage in context"):
-                i = passage.text.find(q.text)
-                if i >= 0:
-                    st.markdown(md_escape(passage.text[:i]) + " :orange-background[" + md_escape(q.text) + "] "
-                                + md_escape(passage.text[i + len(q.text):]))
-                else:
-                    st.markdown(md_escape(passage.text))
+        show_quote(index, q, by_id.get(q.chunk_id), ans.query_lang, show_scores)
 
 
-def main() -> None:
-    st.set_page_config(page_title="Ask the documents", page_icon="📚")
-    st.title("Ask the documents")
-    index = get_index()
-    with st.sidebar:
-        k = st.slider("Passages", 1, 10, 5)
-        show_scores = st.checkbox("Show scores", value=False)
-        st.subheader("Documents")
-        for d in index.documents():
-            st.caption(f"{d.source} — {d.chunks} chunks, {', '.join(d.langs)}")
-    if "messages" not in st.session_state:
-        st.session_state.messages = []
+# ------------------------------------------------------------------ sidebar
+def language_switch() -> None:
+    st.radio("Language / Язык", ["en", "ru"], key="ui_lang", horizontal=True,
+             format_func={"en": "English", "ru": "Русский"}.get)
+
+
+def search_filters(index: rag.Index) -> dict:
+    """Documents, languages, number of passages, scores: the options of index.ask."""
+    docs = index.documents()
+    sources = [d.source for d in docs]
+    langs = sorted({lang for d in docs for lang in d.langs})
+    # a document removed since it was selected must leave the selection, or the widget fails
+    for key, options in (("f_sources", sources), ("f_langs", langs)):
+        if key in st.session_state:
+            st.session_state[key] = [v for v in st.session_state[key] if v in options]
+    st.subheader(t("filters"))
+    chosen = st.multiselect(t("sources"), sources, key="f_sources", placeholder=t("sources_all"))
+    chosen_langs = st.multiselect(t("langs"), langs, key="f_langs", placeholder=t("langs_all"),
+                                  format_func=str.upper)
+    k = st.slider(t("k"), 1, 10, 5, key="k")
+    scores = st.toggle(t("scores"), key="scores")
+    return {"sources": chosen or None, "langs": chosen_langs or None, "k": k, "scores": scores}
+
+
+def document_list(index: rag.Index, uploaded: list[str]) -> None:
+    st.subheader(t("documents"))
+    for d in index.documents():
+        tag = f" · :blue-badge[{t('uploaded')}]" if d.source in uploaded else ""
+        st.caption(f"{md_escape(d.source)} — {t('doc_line', chunks=d.chunks, langs=', '.join(d.langs))}{tag}")
+
+
+def upload_form(index: rag.Index, folder: Path, uploaded: list[str]) -> None:
+    st.subheader(t("upload"))
+    n = st.session_state.setdefault("uploader_n", 0)  # a new key empties the uploader after indexing
+    files = st.file_uploader(
+        t("upload_label"), type=list(uploads.UPLOAD_TYPES), accept_multiple_files=True, key=f"uploader_{n}",
+        max_upload_size=uploads.MAX_UPLOAD_MB,
+    )
+    st.caption(t("upload_help", types=", ".join(uploads.UPLOAD_TYPES), n=uploads.MAX_UPLOAD_FILES,
+                 mb=uploads.MAX_UPLOAD_MB))
+    if not st.button(t("upload_button"), key="index_uploads"):
+        return
+    if not files:
+        st.warning(t("upload_none"))
+        return
+    protected = uploads.protected_names([d.source for d in index.documents()], uploaded,
+                                        uploads.bundled_names(CORPUS))
+    bar = st.progress(0.0, text=t("read"))
+    check, report = uploads.add_uploads(index, folder, [(f.name, f.getvalue()) for f in files], protected,
+                                        progress=progress_callback(bar))
+    bar.empty()
+    notes = [("error", t("refused", name=name, reason=why)) for name, why in check.refused]
+    if report is not None:
+        notes += [("error", t("refused", name=name, reason=why)) for name, why in report.skipped]
+        if report.indexed:
+            notes.append(("success", t("indexed", names=", ".join(report.indexed))))
+        if report.unchanged:
+            notes.append(("info", t("unchanged", names=", ".join(report.unchanged))))
+    st.session_state.notes = notes
+    st.session_state.uploader_n = n + 1
+    st.rerun()  # the document list and the filters now include the new files
+
+
+def remove_form(index: rag.Index, folder: Path) -> None:
+    st.subheader(t("remove"))
+    sources = [d.source for d in index.documents()]
+    source = st.selectbox(t("remove"), sources, index=None, key="remove_source",
+                          label_visibility="collapsed", placeholder=t("remove_choose"))
+    if st.button(t("remove_button"), key="remove", disabled=source is None, help=t("remove_help")):
+        uploads.remove_document(index, folder, source)
+        st.session_state.notes = [("success", t("removed", name=source))]
+        del st.session_state["remove_source"]
+        st.rerun()
+
+
+def show_notes() -> None:
+    """Messages of the last upload or removal, kept across the rerun that refreshes the lists."""
+    for kind, text in st.session_state.pop("notes", []):
+        {"error": st.error, "success": st.success, "info": st.info}[kind](md_escape(text))
+
+
+# ------------------------------------------------------------------ chat
+def ask(index: rag.Index, question: str, opts: dict) -> None:
+    """Answer one question in the chat and keep it in this session's history."""
+    st.session_state.messages.append({"role": "user", "text": question})
+    with st.chat_message("user"):
+        st.markdown(md_escape(question))
+    with st.chat_message("assistant"):
+        try:
+            ans = index.ask(question, k=opts["k"], sources=opts["sources"], langs=opts["langs"])
+        except rag.QueryError as e:  # e.g. an empty question: said in the chat, kept in its history
+            st.session_state.messages.append({"role": "assistant", "error": str(e)})
+            st.warning(md_escape(str(e)))
+            return
+        scope = searched_in(opts)
+        if scope:
+            st.caption(scope)
+        show_answer(index, ans, opts["scores"])
+    st.session_state.messages.append({"role": "assistant", "answer": ans, "scope": scope})
+
+
+def searched_in(opts: dict) -> str:
+    what = [md_escape(s) for s in opts["sources"] or []] + [lang.upper() for lang in opts["langs"] or []]
+    return t("searched", what=", ".join(what)) if what else ""
+
+
+def history(index: rag.Index, show_scores: bool) -> None:
     for m in st.session_state.messages:
         with st.chat_message(m["role"]):
             if m["role"] == "user":
                 st.markdown(md_escape(m["text"]))
-            else:
-                show_answer(m["answer"], show_scores)
-    if question := st.chat_input("Ask in Russian or English"):
-        st.session_state.messages.append({"role": "user", "text": question})
-        with st.chat_message("user"):
-            st.markdown(md_escape(question))
-        with st.chat_message("assistant"):
-            try:
-                ans = index.ask(question, k=k)
-            except rag.QueryError as e:
-                st.warning(str(e))
-                return
-            show_answer(ans, show_scores)
-        st.session_state.messages.append({"role": "assistant", "answer": ans})
+                continue
+            if "error" in m:
+                st.warning(md_escape(m["error"]))
+                continue
+            if m.get("scope"):
+                st.caption(m["scope"])
+            show_answer(index, m["answer"], show_scores)
+
+
+def main() -> None:
+    st.set_page_config(page_title="Ask the documents", page_icon="📚")
+    with st.sidebar:
+        language_switch()
+    st.title(t("title"))
+    index = get_index()
+    folder = upload_folder()
+    saved = uploads.list_uploads(folder) if folder else []
+    with st.sidebar:
+        opts = search_filters(index)
+        document_list(index, saved)
+        if folder:
+            upload_form(index, folder, saved)
+            remove_form(index, folder)
+    show_notes()
+    st.session_state.setdefault("messages", [])
+    history(index, opts["scores"])
+    if question := st.chat_input(t("placeholder")):
+        ask(index, question, opts)
 
 
 main()

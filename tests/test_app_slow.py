@@ -1,50 +1,197 @@
 """The chat app end to end through Streamlit's AppTest, with the real model (slow)."""
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
 APP = str(Path(__file__).parent.parent / "app.py")
+MUSEUM = (
+    "The city museum of clocks opens at nine o'clock every morning except Monday. "
+    "Its oldest exhibit is a water clock brought from Bukhara in 1870."
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A small corpus indexed once, by the app's own first start."""
+    from streamlit.testing.v1 import AppTest
+    from test_model_slow import EN_DOC, RU_DOC
+
+    root = tmp_path_factory.mktemp("app")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "ru.txt").write_text(RU_DOC, encoding="utf-8")
+    (corpus / "en.txt").write_text(EN_DOC + "\n\n<script>alert(1)</script> The **bridge** cost [a lot](#).",
+                                   encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAG_INDEX_DIR", str(root / "index"))
+        mp.setenv("RAG_CORPUS_DIR", str(corpus))
+        first = AppTest.from_file(APP, default_timeout=300).run()
+    return root, first
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(built, tmp_path, monkeypatch):
+    """The app on a private copy of the built index, so uploads and removals stay in this test."""
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from test_model_slow import EN_DOC, RU_DOC
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "ru.txt").write_text(RU_DOC, encoding="utf-8")
-    (corpus / "en.txt").write_text(EN_DOC + "\n\n<script>alert(1)</script> The **bridge** cost [a lot](#).", encoding="utf-8")
+    root, _ = built
+    shutil.copytree(root / "index", tmp_path / "index")
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
-    at = AppTest.from_file(APP, default_timeout=240)
-    return at.run()
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(root / "corpus"))
+    monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
+    yield AppTest.from_file(APP, default_timeout=240).run()
+    st.cache_resource.clear()  # one loaded model per test, not one per test kept for the session
 
 
-def test_first_start_builds_index_and_answers_cross_lingual(app):
-    assert not app.exception
-    assert "en.txt" in " ".join(c.value for c in app.sidebar.caption)
-    app.chat_input[0].set_value("Кто победил в шахматном турнире?").run()
-    assert not app.exception
-    text = " ".join(m.value for m in app.markdown)
-    assert "chess tournament" in text
-    assert any("en.txt" in c.value and "cross-lingual" in c.value for c in app.caption)
+def plain(markdown: str) -> str:
+    """Markdown as read: escapes dropped (the app escapes file names and document text)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def main_text(at) -> str:
+    """Everything the chat area shows (markdown and captions, not the sidebar)."""
+    side = {id(e) for e in at.sidebar.markdown} | {id(e) for e in at.sidebar.caption}
+    return plain(" ".join(e.value for e in list(at.markdown) + list(at.caption) if id(e) not in side))
+
+
+def sidebar_text(at) -> str:
+    return plain(" ".join(c.value for c in at.sidebar.caption))
+
+
+def ask(at, question: str):
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_start_builds_index_then_loads_it(built, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    root, first = built
+    assert not first.exception
+    manifest = root / "index" / "manifest.json"
+    assert "en.txt" in sidebar_text(first) and "ru.txt" in sidebar_text(first)
+    stamp = manifest.stat().st_mtime_ns
+    monkeypatch.setenv("RAG_INDEX_DIR", str(root / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(root / "corpus"))
+    st.cache_resource.clear()  # a new server process: nothing in memory
+    again = AppTest.from_file(APP, default_timeout=240).run()
+    assert not again.exception and "en.txt" in sidebar_text(again)
+    assert manifest.stat().st_mtime_ns == stamp  # loaded, not rebuilt
+
+
+def test_cross_lingual_answer_is_quoted_with_its_source(app):
+    ask(app, "Кто победил в шахматном турнире?")
+    text = main_text(app)
+    assert ":orange-background[The chess tournament was won" in text  # highlighted inside its passage
+    meta = [plain(c.value) for c in app.caption if "en\\.txt" in c.value]
+    assert meta and "chars" in meta[0] and ":gray-badge[EN]" in meta[0]
+    assert ":violet-badge[cross-lingual: ru → en]" in meta[0]
+    assert "score" not in meta[0]  # scores are off by default
+
+
+def test_copy_citation_and_scores(app):
+    app.sidebar.toggle(key="scores").set_value(True).run()
+    ask(app, "Who won the chess tournament?")
+    cites = [c.value for c in app.code]
+    assert any(c.startswith("«The chess tournament was won") and "en.txt" in c and "chars" in c for c in cites)
+    meta = [plain(c.value) for c in app.caption if "en\\.txt" in c.value]
+    assert "score" in meta[0] and "cross-lingual" not in meta[0]
+    assert any(e.label == "Surrounding text" for e in app.expander)
+
+
+def test_history_is_kept(app):
+    ask(app, "Who won the chess tournament?")
+    ask(app, "Кто открыл новый мост?")
+    assert [m.name for m in app.chat_message] == ["user", "assistant", "user", "assistant"]
+    assert "chess" in main_text(app) and "bridge" in main_text(app)
 
 
 def test_not_found_is_said_plainly(app):
-    app.chat_input[0].set_value("Как испечь ржаной хлеб на закваске?").run()
-    assert not app.exception
+    ask(app, "Как испечь ржаной хлеб на закваске?")
     assert any("Not in the documents" in m.value for m in app.markdown)
+    nearest = [e for e in app.expander if e.label == "Nearest passages"]
+    assert nearest and not nearest[0].proto.expanded
 
 
 def test_document_markup_is_escaped(app):
-    app.chat_input[0].set_value("How much did the bridge cost?").run()
+    ask(app, "How much did the bridge cost?")
     shown = " ".join(m.value for m in app.markdown)
     # the passage holding the markup is shown, with every markup character escaped
     assert "\\<script\\>" in shown
     assert "<script>" not in shown.replace("\\<script\\>", "")
     assert "\\*\\*bridge\\*\\*" in shown and "\\[a lot\\]\\(\\#\\)" in shown
+
+
+def test_document_filter_restricts_quotes(app):
+    ask(app, "Who won the chess tournament?")
+    assert "en.txt" in main_text(app)
+    app.sidebar.multiselect(key="f_sources").set_value(["ru.txt"]).run()
+    app.session_state["messages"] = []
+    ask(app, "Who won the chess tournament?")
+    shown = main_text(app)
+    assert "Searched in: ru.txt" in shown and "en.txt" not in shown
+    assert "tournament was won" not in shown
+
+
+def test_language_filter_restricts_quotes(app):
+    app.sidebar.multiselect(key="f_langs").set_value(["ru"]).run()
+    ask(app, "Why were the 1924 election results cancelled?")
+    shown = main_text(app)
+    assert "ru.txt" in shown and "en.txt" not in shown
+    assert "35" in shown
+
+
+def test_upload_then_remove(app, tmp_path):
+    files = [
+        ("../../Музей часов.txt", MUSEUM.encode(), "text/plain"),  # path parts dropped, name sanitised
+        ("en.txt", b"A file named like a bundled document.", "text/plain"),  # refused
+        ("empty.md", b"", "text/markdown"),  # refused: nothing to index
+    ]
+    app.sidebar.file_uploader[0].set_value(files).run()
+    app.sidebar.button(key="index_uploads").click().run()
+    assert not app.exception, app.exception
+    saved = tmp_path / "uploads" / "Музей_часов.txt"
+    assert saved.read_text() == MUSEUM
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["Музей_часов.txt"]
+    assert any("Indexed: Музей_часов.txt" in plain(s.value) for s in app.success)
+    refused = plain(" ".join(e.value for e in app.error))
+    assert "en.txt" in refused and "bundled document" in refused and "empty.md: empty file" in refused
+    assert "Музей_часов.txt" in sidebar_text(app) and "uploaded" in sidebar_text(app)
+
+    ask(app, "Во сколько открывается музей часов?")
+    assert "Музей_часов.txt" in main_text(app) and "nine o'clock" in main_text(app)
+
+    app.sidebar.selectbox(key="remove_source").set_value("Музей_часов.txt").run()
+    app.sidebar.button(key="remove").click().run()
+    assert not app.exception, app.exception
+    assert "Музей_часов.txt" not in sidebar_text(app)
+    assert not saved.exists()
+    assert any("Removed: Музей_часов.txt" in plain(s.value) for s in app.success)
+
+
+def test_removing_a_bundled_document_keeps_its_file(app, built):
+    root, _ = built
+    app.sidebar.selectbox(key="remove_source").set_value("ru.txt").run()
+    app.sidebar.button(key="remove").click().run()
+    assert not app.exception, app.exception
+    assert "ru.txt" not in sidebar_text(app) and "en.txt" in sidebar_text(app)
+    assert (root / "corpus" / "ru.txt").is_file()
+
+
+def test_language_switch_changes_labels(app):
+    assert app.title[0].value == "Ask the documents"
+    app.sidebar.radio(key="ui_lang").set_value("ru").run()
+    assert app.title[0].value == "Вопросы к документам"
+    assert app.chat_input[0].placeholder == "Спросите по-русски или по-английски"
+    assert app.sidebar.toggle(key="scores").label == "Показывать оценки релевантности"
+    ask(app, "Как испечь ржаной хлеб на закваске?")
+    assert any("В документах ответа нет" in m.value for m in app.markdown)
+    assert any(e.label == "Ближайшие фрагменты" for e in app.expander)
