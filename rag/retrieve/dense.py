@@ -6,6 +6,12 @@ rarely reaches the Russian passage that answers it. With `balance`, scores are
 standardised per passage language (z-score against that language's score
 distribution for this query, estimated on a fixed sample of its passages), so
 each language competes on how far its best passage stands out.
+
+Even standardised, the larger pool wins the extremes: the best of n draws
+sits near sqrt(2 ln n) standard deviations, ~3.5 for 517 English passages
+against ~2.8 for 56 Russian ones. `pool_correction` subtracts that share of
+the expected maximum per language (0.6 by eval/tune.py; measured r@5 on the
+corpus set .838 -> .868, English questions on Russian passages .643 -> .714).
 """
 from __future__ import annotations
 
@@ -28,12 +34,14 @@ class LanguageNorm:
     passages the per-language estimate is noise (one passage gives sd 0).
     """
 
-    def __init__(self, vectors: np.ndarray, langs: list[str] | np.ndarray):
+    def __init__(self, vectors: np.ndarray, langs: list[str] | np.ndarray, pool_correction: float = 0.0):
         self.vectors = vectors
         self.langs = np.asarray(langs)
         self.sample: dict[str, np.ndarray] = {}
+        self.offset: dict[str, float] = {}  # pool_correction * expected max z of the language's pool
         for lang in sorted(set(self.langs.tolist())):
             rows = np.flatnonzero(self.langs == lang)
+            self.offset[lang] = pool_correction * float(np.sqrt(2 * np.log(max(len(rows), 2))))
             self.sample[lang] = rows[np.linspace(0, len(rows) - 1, SAMPLE).astype(int)] if len(rows) > SAMPLE else rows
         allrows = np.arange(len(self.langs))
         self.all = allrows[np.linspace(0, len(allrows) - 1, SAMPLE).astype(int)] if len(allrows) > SAMPLE else allrows
@@ -52,17 +60,18 @@ class LanguageNorm:
             w = len(s) / (len(s) + PRIOR)
             mu = w * float(s.mean()) + (1 - w) * g_mu
             sd = w * float(s.std()) + (1 - w) * g_sd
-            out[sel] = (out[sel] - mu) / max(sd, 1e-3)
+            out[sel] = (out[sel] - mu) / max(sd, 1e-3) - self.offset[lang]
         return out
 
 
 class DenseRetriever(Retriever):
-    def __init__(self, index, vectors: np.ndarray, langs: list[str], balance: bool = True):
+    def __init__(self, index, vectors: np.ndarray, langs: list[str], balance: bool = True,
+                 pool_correction: float = 0.0):
         self.index = index  # faiss index over `vectors`
         self.vectors = vectors
         self.langs = np.asarray(langs)
         self.balance = balance
-        self.standardise = LanguageNorm(vectors, self.langs)
+        self.standardise = LanguageNorm(vectors, self.langs, pool_correction)
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         import faiss

@@ -25,9 +25,9 @@ from .lexical import LexicalRetriever
 class SentenceScorer:
     """Per-sentence similarity, standardised per language like passages."""
 
-    def __init__(self, sent_vectors: np.ndarray, sent_langs: list[str]):
+    def __init__(self, sent_vectors: np.ndarray, sent_langs: list[str], pool_correction: float = 0.0):
         self.vectors = sent_vectors
-        self.norm = LanguageNorm(sent_vectors, sent_langs)
+        self.norm = LanguageNorm(sent_vectors, sent_langs, pool_correction)
 
     def scores(self, qv: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self.norm(qv, rows, self.vectors[rows] @ qv)
