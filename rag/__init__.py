@@ -15,8 +15,19 @@ from .settings import Settings
 from .store import IndexError_ as IndexFormatError
 from .types import Answer, Hit
 
-__all__ = ["build", "load", "Index", "Hit", "Answer", "Settings", "BuildReport", "DocumentInfo",
-           "QueryError", "IngestError", "IndexFormatError"]
+__all__ = [
+    "Answer",
+    "BuildReport",
+    "DocumentInfo",
+    "Hit",
+    "Index",
+    "IndexFormatError",
+    "IngestError",
+    "QueryError",
+    "Settings",
+    "build",
+    "load",
+]
 
 
 def build(paths, folder="index", model=None, settings=None, progress=None) -> Index:

@@ -87,7 +87,9 @@ def cmd_info(a) -> int:
 
 
 def cmd_eval(argv: list[str]) -> int:
-    from eval.run import main as eval_main  # the evaluation lives in eval/, with its own options
+    from eval.run import (
+        main as eval_main,  # the evaluation lives in eval/, with its own options
+    )
 
     return eval_main(argv)
 

@@ -213,7 +213,15 @@ def _precompiled_charsmap(rules: dict[tuple[int, ...], tuple[int, ...]]) -> byte
 
 
 def build_tokenizer(m: Q4Model):
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
     from tokenizers.models import Unigram
 
     tok = Tokenizer(Unigram([(p, float(s)) for p, s in zip(m.pieces, m.scores)], unk_id=m.special["unk"]))

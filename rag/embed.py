@@ -47,7 +47,6 @@ class SentenceTransformerEmbedder(Embedder):
     def __init__(self, model: str = DEFAULT_MODEL, threads: int | None = None):
         import torch
         from sentence_transformers import SentenceTransformer
-
         from transformers.utils import logging as hf_logging
 
         hf_logging.set_verbosity_error()  # no weight-loading progress bars in a CLI or the app

@@ -132,7 +132,7 @@ class Index:
     @classmethod
     def build(cls, paths: Iterable[str | os.PathLike], folder: str | os.PathLike = "index",
               model: str | Embedder | None = None, settings: Settings | None = None,
-              progress: Progress | None = None) -> "Index":
+              progress: Progress | None = None) -> Index:
         emb = load_embedder(model)
         settings = settings or Settings()
         m = Manifest(store.FORMAT_VERSION, {"name": emb.name, "fingerprint": emb.fingerprint}, emb.dim,
@@ -148,7 +148,7 @@ class Index:
         return idx
 
     @classmethod
-    def load(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None) -> "Index":
+    def load(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None) -> Index:
         folder = Path(folder)
         m = store.read_manifest(folder)
         name = m.model.get("name")

@@ -112,7 +112,7 @@ def _read_pdf(path: Path) -> tuple[str, str, tuple[int, ...]]:
         if reader.is_encrypted:
             try:
                 ok = reader.decrypt("")
-            except Exception as e:  # noqa: BLE001 - pypdf raises several kinds here
+            except Exception as e:
                 raise IngestError(f"encrypted PDF ({e})") from e
             if not ok:
                 raise IngestError("encrypted PDF (password required)")
@@ -144,7 +144,7 @@ def _read_docx(path: Path) -> tuple[str, str, None]:
         d = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
-    except Exception as e:  # noqa: BLE001 - lxml raises its own XMLSyntaxError
+    except Exception as e:
         raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
     blocks = [p.text for p in d.paragraphs]
     for t in d.tables:

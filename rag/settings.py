@@ -32,9 +32,9 @@ class Settings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Settings":
+    def from_dict(cls, d: dict) -> Settings:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
 
-    def replace(self, **kw) -> "Settings":
+    def replace(self, **kw) -> Settings:
         return Settings(**{**asdict(self), **kw})

@@ -4,11 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import FakeEmbedder
 
 import rag
 from rag.cli import EXIT_INDEX, EXIT_QUERY, main
-
-from conftest import FakeEmbedder
 
 
 def test_info_on_missing_index_exits_3(tmp_path, capsys):

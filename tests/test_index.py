@@ -6,11 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import FakeEmbedder
 
 import rag
 from rag.clean import clean
-
-from conftest import FakeEmbedder
 
 SMALL = rag.Settings(chunk_size=200, chunk_overlap=60)
 

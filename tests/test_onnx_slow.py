@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from test_model_slow import SAMPLE
 
 pytestmark = pytest.mark.slow

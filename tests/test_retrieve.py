@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import FakeEmbedder
 
 import rag
-from conftest import FakeEmbedder
 from rag.retrieve.base import Query
 from rag.retrieve.lexical import LexicalRetriever, name_tokens, tokenize
 from rag.translit import name_key

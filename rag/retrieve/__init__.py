@@ -4,4 +4,4 @@ from .dense import DenseRetriever
 from .hybrid import HybridRetriever
 from .lexical import LexicalRetriever
 
-__all__ = ["Query", "Retriever", "DenseRetriever", "LexicalRetriever", "HybridRetriever"]
+__all__ = ["DenseRetriever", "HybridRetriever", "LexicalRetriever", "Query", "Retriever"]

@@ -14,17 +14,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 _CYR = re.compile(r"[\u0400-\u04FF]")
 # A few very frequent function words; BM25's IDF handles the rest.
 _STOP = set(
-    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от "
-    "меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж "
-    "вам ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без "
-    "будто чего раз тоже себе под будет ж тогда кто этот того потому этого какой совсем ним здесь этом один "
-    "почти мой тем чтобы нее были куда зачем всех никогда можно при наконец два об другой хоть после над больше "
-    "тот через эти нас про всего них какая много разве три эту моя впрочем хорошо свою этой перед иногда лучше "
-    "чуть том нельзя такой им более всегда конечно всю между это также которые который которых которая "
-    "the a an and or of to in on at by for with from as is are was were be been being that this these those "
-    "it its which who whom what when where why how did do does not no but if then than so such into about "
-    "there their they them he she his her we our you your i me my has have had will would can could should "
-    "may might also any all some more most other".split()
+    ["и", "в", "во", "не", "что", "он", "на", "я", "с", "со", "как", "а", "то", "все", "она", "так", "его", "но", "да", "ты", "к", "у", "же", "вы", "за", "бы", "по", "только", "ее", "мне", "было", "вот", "от", "меня", "еще", "нет", "о", "из", "ему", "теперь", "когда", "даже", "ну", "вдруг", "ли", "если", "уже", "или", "ни", "быть", "был", "него", "до", "вас", "нибудь", "опять", "уж", "вам", "ведь", "там", "потом", "себя", "ничего", "ей", "может", "они", "тут", "где", "есть", "надо", "ней", "для", "мы", "тебя", "их", "чем", "была", "сам", "чтоб", "без", "будто", "чего", "раз", "тоже", "себе", "под", "будет", "ж", "тогда", "кто", "этот", "того", "потому", "этого", "какой", "совсем", "ним", "здесь", "этом", "один", "почти", "мой", "тем", "чтобы", "нее", "были", "куда", "зачем", "всех", "никогда", "можно", "при", "наконец", "два", "об", "другой", "хоть", "после", "над", "больше", "тот", "через", "эти", "нас", "про", "всего", "них", "какая", "много", "разве", "три", "эту", "моя", "впрочем", "хорошо", "свою", "этой", "перед", "иногда", "лучше", "чуть", "том", "нельзя", "такой", "им", "более", "всегда", "конечно", "всю", "между", "это", "также", "которые", "который", "которых", "которая", "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "that", "this", "these", "those", "it", "its", "which", "who", "whom", "what", "when", "where", "why", "how", "did", "do", "does", "not", "no", "but", "if", "then", "than", "so", "such", "into", "about", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "me", "my", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "also", "any", "all", "some", "more", "most", "other"]
 )
 
 
@@ -62,7 +52,7 @@ class LexicalRetriever(Retriever):
         self.tokenize = TOKENIZERS[field]
 
     @classmethod
-    def build(cls, texts: list[str], field: str = "words") -> "LexicalRetriever":
+    def build(cls, texts: list[str], field: str = "words") -> LexicalRetriever:
         import bm25s
 
         bm = bm25s.BM25()
@@ -73,7 +63,7 @@ class LexicalRetriever(Retriever):
         self.bm25.save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, field: str = "words") -> "LexicalRetriever":
+    def load(cls, folder: Path, field: str = "words") -> LexicalRetriever:
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False), field)
