@@ -22,6 +22,7 @@ from .embed import Embedder, load_embedder
 from .ingest import Document, IngestError, discover, page_at, read_document
 from .lang import detect
 from .retrieve import DenseRetriever, HybridRetriever, LexicalRetriever, Query
+from .retrieve.dense import choose_index_type, index_type_of, make_faiss
 from .retrieve.hybrid import SentenceScorer
 from .settings import Settings
 from .store import ChunkRecord, IndexError_, Manifest, Payload
@@ -176,6 +177,8 @@ class Index:
                 parts[field] = LexicalRetriever.load(folder / m.data[f"bm25_{field}"]["name"], field)
         except (KeyError, OSError, ValueError, RuntimeError) as e:
             raise IndexError_(f"{folder}: search index missing or unreadable ({e}); rebuild the index") from e
+        if index_type_of(parts["faiss"]) != m.index_type:
+            raise IndexError_(f"{folder}: FAISS index is not the '{m.index_type}' the manifest names; rebuild the index")
         if parts["faiss"].ntotal != len(payload.chunks):
             raise IndexError_(f"{folder}: FAISS index and chunk records disagree; rebuild the index")
         return cls(folder, payload, emb, Settings.from_dict(m.settings), parts)
@@ -183,11 +186,7 @@ class Index:
     @staticmethod
     def _build_parts(p: Payload) -> dict:
         """The search structures derived from a payload: FAISS and the BM25 fields."""
-        import faiss
-
-        index = faiss.IndexFlatIP(p.manifest.dim)
-        if len(p.chunk_vectors):
-            index.add(np.ascontiguousarray(p.chunk_vectors))
+        index = make_faiss(p.chunk_vectors.reshape(-1, p.manifest.dim), choose_index_type(len(p.chunk_vectors)))
         texts = [c.text for c in p.chunks]
         lexical = {f: LexicalRetriever.build(texts, f) for f in LEXICAL_FIELDS} if texts else {}
         return {"faiss": index, **lexical}
@@ -397,7 +396,8 @@ class Index:
         cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
         sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
         chunks, cv, sv = _canonical(chunks, cv, sv)
-        m = replace(p.manifest, files=files, settings=self.settings.to_dict())
+        m = replace(p.manifest, files=files, settings=self.settings.to_dict(),
+                    index_type=choose_index_type(len(cv)))
         new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
         if progress:
             progress("write", 0, 1)

@@ -64,10 +64,56 @@ class LanguageNorm:
         return out
 
 
+# ---------------------------------------------------------------- FAISS
+# Index type by size, from bench/scale.py on this 2-core machine (see
+# bench/README or results/bench/bench.md): exact search while it stays
+# fast, then HNSW (graph, recall@10 >= 0.95 at EF_SEARCH), then IVF.
+FLAT_MAX = 100_000
+HNSW_MAX = 2_000_000
+HNSW_M, HNSW_EF_CONSTRUCTION, EF_SEARCH = 32, 80, 64
+EXACT_SUBSET = 50_000  # a filtered subset this small is scored exactly (no ANN recall loss)
+
+
+def choose_index_type(n: int) -> str:
+    return "flat" if n <= FLAT_MAX else ("hnsw" if n <= HNSW_MAX else "ivf")
+
+
+def make_faiss(vectors: np.ndarray, index_type: str):
+    """An inner-product FAISS index over (normalised) vectors."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if index_type == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif index_type == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = EF_SEARCH
+    elif index_type == "ivf":
+        nlist = max(1, int(4 * np.sqrt(len(vectors))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(np.ascontiguousarray(vectors[:: max(1, len(vectors) // (nlist * 64))]))
+        index.nprobe = 32
+    else:
+        raise ValueError(f"unknown FAISS index type {index_type!r}")
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def index_type_of(index) -> str:
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSW):
+        return "hnsw"
+    return "ivf" if isinstance(index, faiss.IndexIVF) else "flat"
+
+
 class DenseRetriever(Retriever):
     def __init__(self, index, vectors: np.ndarray, langs: list[str], balance: bool = True,
                  pool_correction: float = 0.0):
         self.index = index  # faiss index over `vectors`
+        self.kind = index_type_of(index)
         self.vectors = vectors
         self.langs = np.asarray(langs)
         self.balance = balance
@@ -89,10 +135,20 @@ class DenseRetriever(Retriever):
             ids = np.flatnonzero(allowed)
             if len(ids) == 0:
                 continue
+            kk = min(k, len(ids))
+            if len(ids) < n and (self.kind == "flat" or len(ids) <= EXACT_SUBSET):
+                # exact over the subset: as cheap as a selector scan, and
+                # an ANN graph walk would lose recall on a small subset
+                sc = self.vectors[ids] @ qv
+                top = np.argpartition(-sc, kk - 1)[:kk] if kk < len(ids) else np.arange(len(ids))
+                rows_all.append(ids[top])
+                scores_all.append(sc[top])
+                continue
             params = None
             if len(ids) < n:
-                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids.astype(np.int64)))
-            kk = min(k, len(ids))
+                sel = faiss.IDSelectorBatch(ids.astype(np.int64))
+                params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(EF_SEARCH, kk)) if self.kind == "hnsw"
+                          else faiss.SearchParametersIVF(sel=sel, nprobe=self.index.nprobe))
             D, I = self.index.search(qv[None, :], kk, params=params)
             keep = I[0] >= 0
             rows_all.append(I[0][keep])
