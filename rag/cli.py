@@ -46,6 +46,8 @@ def cmd_index(a) -> int:
     print(f"indexed {len(r.indexed)} files, {r.chunks} chunks in {r.seconds:.1f} s -> {a.output}")
     for src, reason in r.skipped:
         print(f"skipped {src}: {reason}", file=sys.stderr)
+    for src, problem in r.warnings:
+        print(f"warning {src}: {problem}", file=sys.stderr)
     return 0
 
 

@@ -51,6 +51,7 @@ class BuildReport:
     skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
     chunks: int = 0
     seconds: float = 0.0
+    warnings: tuple[tuple[str, str], ...] = ()  # (source, problem) of files indexed anyway
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ class Index:
 
     def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
         q = self._query(query)
+        k = max(k, 0)  # as in search: no passages for k <= 0 (a negative k must not slice from the end)
         mask = self._mask(sources, langs)
         scored = self.hybrid.search(q, k, mask) if self.payload.chunks else []
         hits = [self._hit(s.row, s.score) for s in scored]
@@ -325,7 +327,10 @@ class Index:
             old_files = {} if replace_all else dict(self.payload.manifest.files)
             docs: list[Document] = []
             unchanged: list[str] = []
+            warnings: list[tuple[str, str]] = []
             seen_sources: set[str] = set()
+            # same bytes under another name: indexed once, or every answer would be quoted twice
+            by_sha = {} if replace_all else {v["sha256"]: k for k, v in old_files.items()}
             for i, (path, source) in enumerate(found):
                 if progress:
                     progress("read", i, len(found))
@@ -341,6 +346,11 @@ class Index:
                 if old_files.get(source, {}).get("sha256") == doc.sha256:
                     unchanged.append(source)
                     continue
+                if by_sha.get(doc.sha256, source) != source:
+                    skipped.append((source, f"same content as {by_sha[doc.sha256]} (a duplicate)"))
+                    continue
+                by_sha[doc.sha256] = source
+                warnings.extend((source, w) for w in doc.warnings)
                 docs.append(doc)
             processed = []
             for i, d in enumerate(docs):
@@ -365,6 +375,7 @@ class Index:
         return BuildReport(
             indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged),
             skipped=tuple(skipped), chunks=len(self.payload.chunks), seconds=time.perf_counter() - t0,
+            warnings=tuple(warnings),
         )
 
     def _commit(self, keep: list[int], processed: list[_Processed], files: dict,

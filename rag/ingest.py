@@ -32,6 +32,7 @@ class Document:
     sha256: str
     encoding: str
     page_starts: tuple[int, ...] | None = None  # paged formats: offsets where pages 2, 3, ... begin
+    warnings: tuple[str, ...] = ()  # read, but with a problem the user should know of
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.page_starts, offset)
@@ -72,6 +73,8 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if _invalid_utf8(data) * 20 <= sum(c > "\x7f" for c in data.decode("utf-8", "ignore")):
+        return "utf-8"  # UTF-8 with a few bad bytes (a damaged copy), not a legacy encoding
     from charset_normalizer import from_bytes
 
     # Russian files in the wild are cp1251 or koi8-r; let the detector choose
@@ -80,6 +83,11 @@ def detect_encoding(data: bytes) -> str:
     if best is None:
         raise IngestError("unknown text encoding (not UTF-8/16, cp1251, koi8-r)")
     return best.encoding
+
+
+def _invalid_utf8(data: bytes) -> int:
+    """Number of byte sequences that are not valid UTF-8."""
+    return data.decode("utf-8", "replace").count("\ufffd") - data.decode("utf-8", "ignore").count("\ufffd")
 
 
 def decode_text(data: bytes, encoding: str) -> str:
@@ -228,7 +236,10 @@ def read_document(path: str | os.PathLike, source: str | None = None) -> Documen
         raise IngestError(f"{src}: {e}") from None
     if not text.strip():
         raise IngestError(f"{src}: no text")
-    return Document(src, str(p), text, hashlib.sha256(data).hexdigest(), enc, pages)
+    warnings = ()
+    if enc == "utf-8" and (bad := _invalid_utf8(data)):
+        warnings = (f"{bad} invalid UTF-8 byte sequence{'s' if bad > 1 else ''} replaced by U+FFFD",)
+    return Document(src, str(p), text, hashlib.sha256(data).hexdigest(), enc, pages, warnings)
 
 
 def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:

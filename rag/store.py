@@ -83,9 +83,17 @@ def read_manifest(folder: Path) -> Manifest:
             f"rebuild it with: rag index PATH -o {folder}"
         )
     try:
-        return Manifest(**d)
+        m = Manifest(**d)
     except TypeError as e:
         raise IndexError_(f"{p} is missing fields ({e}); rebuild the index") from e
+    types = {"model": dict, "dim": int, "settings": dict, "files": dict, "data": dict, "generation": int,
+             "index_type": str}
+    bad = [k for k, t in types.items() if not isinstance(getattr(m, k), t)]
+    bad += [f"data.{k}" for k, v in (m.data.items() if isinstance(m.data, dict) else ())
+            if not (isinstance(v, dict) and isinstance(v.get("name"), str) and isinstance(v.get("sha256"), str))]
+    if bad:
+        raise IndexError_(f"{p} has fields of the wrong type ({', '.join(bad)}); rebuild the index")
+    return m
 
 
 # ------------------------------------------------------------------ payload
@@ -103,7 +111,10 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
     """Write a new generation and switch manifest.json to it.
 
     `extra`: role -> writer(path) for the search structures (FAISS, BM25)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexError_(f"cannot create the index folder {folder}: {e.strerror or e}") from e
     if not os.access(folder, os.W_OK):
         raise IndexError_(f"cannot write to {folder} (read-only?)")
     gen = _current_generation(folder) + 1
@@ -113,37 +124,36 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
         "chunk_vectors": f"chunk_vectors.{tag}.npy",
         "sent_vectors": f"sent_vectors.{tag}.npy",
     }
-    written: list[Path] = []
     try:
         lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in p.chunks)
         _fsync_write(folder / names["chunks"], lines.encode("utf-8"))
-        written.append(folder / names["chunks"])
         for role in ("chunk_vectors", "sent_vectors"):
             arr = np.ascontiguousarray(getattr(p, role), dtype=np.float32)
             with open(folder / names[role], "wb") as f:
                 np.save(f, arr, allow_pickle=False)
                 f.flush()
                 os.fsync(f.fileno())
-            written.append(folder / names[role])
         for role, writer in (extra or {}).items():  # search structures: FAISS, BM25
             name = f"{role}.{tag}"
             writer(folder / name)
             names[role] = name
-            written.append(folder / name)
         data = {role: {"name": n, "sha256": _tree_sha256(folder / n)} for role, n in names.items()}
         m = Manifest(**{**asdict(p.manifest), "data": data, "generation": gen})
         tmp = folder / f".{MANIFEST}.{tag}.tmp"
         _fsync_write(tmp, m.to_json().encode("utf-8"))
-        os.replace(tmp, folder / MANIFEST)  # the commit point
-        dfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as e:
-        for w in written:
+        os.replace(tmp, folder / MANIFEST)  # the commit point: no cleanup after this
+    except (OSError, RuntimeError) as e:  # FAISS reports a failed write (e.g. disk full) as RuntimeError
+        # this generation's files, also the one being written when it failed (a full disk needs the space)
+        for n in {*names.values(), *(f"{role}.{tag}" for role in (extra or {})), f".{MANIFEST}.{tag}.tmp"}:
+            w = folder / n
             shutil.rmtree(w, ignore_errors=True) if w.is_dir() else w.unlink(missing_ok=True)
-        raise IndexError_(f"could not write the index to {folder}: {e.strerror or e}; the previous index is unchanged") from e
+        why = getattr(e, "strerror", None) or str(e).rsplit(": ", 1)[-1]
+        raise IndexError_(f"could not write the index to {folder}: {why}; the previous index is unchanged") from e
+    dfd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
     _remove_stale(folder, keep={d["name"] for d in data.values()})
     return m
 
