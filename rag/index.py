@@ -5,6 +5,7 @@ embed -> store -> retrieve -> answer); each stage lives in its own module.
 """
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -215,6 +216,12 @@ class Index:
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
                                       reserve=s.reserve, names=self.names, name_weight=s.name_weight)
+        # Queries run on this frozen copy, swapped in by one assignment: a query running
+        # while add/remove rewires the index sees the old state or the new one, never a mix
+        # (new chunks with the old search structures gave IndexError or wrong passages).
+        snap = copy.copy(self)
+        snap.__dict__.pop("_snap", None)  # no chain of old snapshots kept alive
+        self._snap = snap
 
     def reconfigure(self, **settings) -> None:
         """Change query-time settings (fusion weights, threshold) in memory, e.g. to tune them."""
@@ -256,6 +263,12 @@ class Index:
                    score=float(score), chunk_id=c.id)
 
     def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
+        return self._snap._search(query, k, sources, langs, retriever)
+
+    def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
+        return self._snap._ask(query, k, sources, langs)
+
+    def _search(self, query: str, k: int, sources, langs, retriever: str) -> list[Hit]:
         q = self._query(query)
         if k <= 0 or not self.payload.chunks:
             return []
@@ -264,7 +277,7 @@ class Index:
             return []
         return [self._hit(s.row, s.score) for s in r.search(q, k, self._mask(sources, langs))]
 
-    def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
+    def _ask(self, query: str, k: int, sources, langs) -> Answer:
         q = self._query(query)
         k = max(k, 0)  # as in search: no passages for k <= 0 (a negative k must not slice from the end)
         mask = self._mask(sources, langs)
