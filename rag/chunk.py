@@ -78,6 +78,11 @@ class SentenceSplitter(TextSplitter):
             if end - s.start <= self._chunk_size:
                 out.append(Sentence(s.start, end))
                 continue
+            if s.end - s.start <= self._chunk_size and end - s.end <= self._chunk_size:
+                # the sentence fits, only with its trailing whitespace it does not: keep it
+                # whole and make the whitespace a unit of its own (found by hypothesis)
+                out += [Sentence(s.start, s.end), Sentence(s.end, end)]
+                continue
             pos = s.start
             for piece in self._long.split_text(text[s.start : end]):
                 out.append(Sentence(pos, pos + len(piece)))
