@@ -157,15 +157,16 @@ def run_child(mode: str, folder: Path, args: list, pause_at: str = "", kill_at: 
             marks.append(label)
             if label == "start":
                 started = time.perf_counter()
+            if label == "done":
+                run_child.elapsed = time.perf_counter() - started  # from MARK start to MARK done
             if label == kill_at:
                 proc.send_signal(signal.SIGKILL)
                 break
             if label == "start" and kill_after is not None:
                 time.sleep(kill_after)
                 proc.send_signal(signal.SIGKILL)
-                break
+                # keep reading: the marks printed before the kill tell where it landed
         rc = proc.wait(timeout=120)
-        run_child.elapsed = time.perf_counter() - started  # from MARK start to the end
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -252,10 +253,11 @@ def test_killed_at_random_moments(setup, tmp_path, mode):
     total = run_child.elapsed
     r = random.Random(1924)
     new_sources = {f"doc{i:02d}.txt" for i in range(30)} | ({"a.txt", "b.md", "c.txt"} if mode == "add" else set())
-    outcomes = []
+    outcomes, landed = [], []
     for k in range(5):
         at = total * (k + r.random()) / 5  # one moment in each fifth of the run
         rc, marks = run_child(mode, folder, [new], kill_after=at)
+        landed.append(marks[-1])  # the last stage the child reached
         now = state(folder)
         if now[0] == before[0]:
             assert now == before, (at, marks)
@@ -265,6 +267,7 @@ def test_killed_at_random_moments(setup, tmp_path, mode):
             outcomes.append("new")
             break  # committed: later kills would start from the new index
     assert "old" in outcomes
+    assert len(set(landed)) >= 2, landed  # the kills landed in different stages of the run
     rc, marks = run_child(mode, folder, [new])
     assert rc == 0
     assert {d.source for d in rag.load(folder, model=FakeEmbedder()).documents()} == new_sources
