@@ -55,7 +55,8 @@ piece = st.one_of(
 )
 raw_text = st.lists(piece, min_size=40, max_size=300).map("".join)
 
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# database=None: no .hypothesis/ folder in the checkout; failures found are pinned with @example
+FAST = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def dropped_line(line: str) -> bool:
@@ -113,7 +114,7 @@ def test_block_span_of_any_slice_is_a_source_region(raw):
             assert all(any(ch == r for r in it) for ch in b.text[a:z] if not ch.isspace())
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw_text, st.sampled_from([(200, 60), (120, 0), (80, 40), (300, 150), (60, 20)]))
 # found by hypothesis: a sentence of exactly chunk_size characters plus its trailing space was
 # cut in two (rag/chunk.py now keeps it whole and makes the whitespace a unit of its own)
@@ -124,7 +125,7 @@ def test_chunks_cover_each_block_with_only_the_declared_overlap(raw, size_overla
         check_chunks(b.text, size, overlap)  # tests/test_chunk.py's invariants, on random blocks
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw_text, st.sampled_from([(200, 60), (80, 40), (400, 100)]))
 def test_indexed_chunks_and_sentences_map_into_the_raw_text(raw, size_overlap):
     size, overlap = size_overlap
