@@ -45,6 +45,7 @@ LABELS = {
         "indexed": "Indexed: {names}",
         "unchanged": "Already indexed, unchanged: {names}",
         "refused": "Not indexed — {name}: {reason}",
+        "indexed_with_warning": "Indexed with a warning — {name}: {reason}",
         "remove": "Remove a document",
         "remove_button": "Remove from the index",
         "remove_choose": "Choose a document",
@@ -88,6 +89,7 @@ LABELS = {
         "indexed": "Проиндексированы: {names}",
         "unchanged": "Уже в индексе, без изменений: {names}",
         "refused": "Не проиндексирован — {name}: {reason}",
+        "indexed_with_warning": "Проиндексирован с предупреждением — {name}: {reason}",
         "remove": "Удалить документ",
         "remove_button": "Удалить из индекса",
         "remove_choose": "Выберите документ",
@@ -308,6 +310,7 @@ def upload_form(index: rag.Index, folder: Path, uploaded: list[str]) -> None:
     notes = [("error", t("refused", name=name, reason=why)) for name, why in check.refused]
     if report is not None:
         notes += [("error", t("refused", name=name, reason=why)) for name, why in report.skipped]
+        notes += [("warning", t("indexed_with_warning", name=name, reason=why)) for name, why in report.warnings]
         if report.indexed:
             notes.append(("success", t("indexed", names=", ".join(report.indexed))))
         if report.unchanged:
@@ -332,7 +335,7 @@ def remove_form(index: rag.Index, folder: Path) -> None:
 def show_notes() -> None:
     """Messages of the last upload or removal, kept across the rerun that refreshes the lists."""
     for kind, text in st.session_state.pop("notes", []):
-        {"error": st.error, "success": st.success, "info": st.info}[kind](md_escape(text))
+        {"error": st.error, "warning": st.warning, "success": st.success, "info": st.info}[kind](md_escape(text))
 
 
 # ------------------------------------------------------------------ chat

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.retrieve.dense import FLAT_MAX, HNSW_MAX, choose_index_type  # noqa: F401 (re-exported)
+
 from .children import ROOT
 from .rule import thresholds
 from .stats import distribution, latency_ms, ratio, recall_at_k
@@ -43,21 +45,9 @@ HNSW_BUDGET_S = 600.0  # stop adding to HNSW after this and extrapolate (the 1M 
 # ---- the rule, derived by derive_rule() from the measurements in the report
 FLAT_BUDGET_MS = 5.0  # a policy, not a measurement: a third of the 15 ms search target for the dense stage
 BUILD_BUDGET_S = 60.0  # the index-build target; Index rebuilds FAISS from all vectors on add/remove
-# From the run of 2026-11-22 (results/bench/scale.json, bench/REPORT.md): flat's p50 crosses 5 ms at
-# ~88K vectors (0.50 ms at 10K, 5.7 ms at 100K); IVF reached recall@10 >= 0.95 within budget at
-# 10K/100K/1M and built 2-4x faster than HNSW (HNSW missed 0.95 at 1M even at efSearch 512),
-# so HNSW gets no band: HNSW_MAX_N = FLAT_MAX_N.
-FLAT_MAX_N = 88_000
-HNSW_MAX_N = 88_000
-
-
-def choose_index_type(n_vectors: int, flat_max: int = FLAT_MAX_N, hnsw_max: int = HNSW_MAX_N) -> str:
-    """"flat" while exact search stays within FLAT_BUDGET_MS per query; then "hnsw" while its graph
-    still builds within BUILD_BUDGET_S and beats IVF; above that "ivf" (cheap to train and fill).
-    n_vectors = rows of the FAISS index, i.e. chunks (sentences are scored by numpy, not FAISS)."""
-    if n_vectors <= flat_max:
-        return "flat"
-    return "hnsw" if n_vectors <= hnsw_max else "ivf"
+# The rule itself and its current thresholds live in rag/retrieve/dense.py (FLAT_MAX, HNSW_MAX),
+# set from this study's run of 2026-11-22 (bench/REPORT.md); derive_rule() recomputes them.
+FLAT_MAX_N, HNSW_MAX_N = FLAT_MAX, HNSW_MAX
 
 
 # ------------------------------------------------------------ measurement

@@ -154,14 +154,19 @@ def test_upload_then_remove(app, tmp_path):
         ("../../Музей часов.txt", MUSEUM.encode(), "text/plain"),  # path parts dropped, name sanitised
         ("en.txt", b"A file named like a bundled document.", "text/plain"),  # refused
         ("empty.md", b"", "text/markdown"),  # refused: nothing to index
+        # indexed with a warning: a few invalid UTF-8 bytes become U+FFFD
+        ("damaged.txt", "Часовой музей закрыт по понедельникам. ".encode() * 20 + b"\xff\xfe bad", "text/plain"),
     ]
     app.sidebar.file_uploader[0].set_value(files).run()
     app.sidebar.button(key="index_uploads").click().run()
     assert not app.exception, app.exception
     saved = tmp_path / "uploads" / "Музей_часов.txt"
     assert saved.read_text() == MUSEUM
-    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["Музей_часов.txt"]
-    assert any("Indexed: Музей_часов.txt" in plain(s.value) for s in app.success)
+    assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == ["damaged.txt", "Музей_часов.txt"]
+    warned = plain(" ".join(w.value for w in app.warning))
+    assert "Indexed with a warning" in warned and "damaged.txt" in warned
+    indexed = [plain(s.value) for s in app.success if "Indexed:" in plain(s.value)]
+    assert len(indexed) == 1 and "Музей_часов.txt" in indexed[0] and "damaged.txt" in indexed[0]
     refused = plain(" ".join(e.value for e in app.error))
     assert "en.txt" in refused and "bundled document" in refused and "empty.md: empty file" in refused
     assert "Музей_часов.txt" in sidebar_text(app) and "uploaded" in sidebar_text(app)

@@ -12,8 +12,11 @@ from rag.retrieve.dense import choose_index_type, index_type_of, make_faiss
 
 
 def test_type_grows_with_size():
-    kinds = [choose_index_type(n) for n in (0, 1_000, dense.FLAT_MAX, dense.FLAT_MAX + 1, dense.HNSW_MAX + 1)]
-    assert kinds == ["flat", "flat", "flat", "hnsw", "ivf"]
+    order = ["flat", "hnsw", "ivf"]
+    sizes = (0, 1_000, dense.FLAT_MAX, dense.FLAT_MAX + 1, dense.HNSW_MAX + 1, 10**8)
+    kinds = [order.index(choose_index_type(n)) for n in sizes]
+    assert kinds == sorted(kinds) and kinds[0] == 0 and kinds[-1] == 2
+    assert choose_index_type(dense.FLAT_MAX) == "flat" and choose_index_type(dense.FLAT_MAX + 1) != "flat"
 
 
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
