@@ -30,10 +30,17 @@ __all__ = [
 ]
 
 
-def build(paths, folder="index", model=None, settings=None, progress=None) -> Index:
-    """Index files or folders into `folder`; returns the loaded Index."""
+def build(paths, folder="index", model=None, settings=None, progress=None, ray=None) -> Index:
+    """Index files or folders into `folder`; returns the loaded Index.
+
+    `ray`: True or a cluster address to read, chunk and embed on Ray (rag/distributed.py;
+    pip install ray==2.60.0); the index is the same as without it."""
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         paths = [paths]
+    if ray:
+        from .distributed import build as ray_build
+
+        return ray_build(paths, folder, model=model, settings=settings, progress=progress, address=ray)
     return Index.build(paths, folder, model=model, settings=settings, progress=progress)
 
 

@@ -33,10 +33,15 @@ def _where(h) -> str:
 
 def cmd_index(a) -> int:
     import rag
+    from rag.distributed import RayUnavailable  # imports Ray only when --ray is used
 
     bar = _progress_bar()
     try:
-        idx = rag.build(a.paths, a.output, model=a.model, progress=bar)
+        idx = rag.build(a.paths, a.output, model=a.model, progress=bar, ray=a.ray)
+    except RayUnavailable as e:
+        bar.close()
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except rag.IndexFormatError as e:
         bar.close()
         print(f"error: {e}", file=sys.stderr)
@@ -103,6 +108,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+")
     s.add_argument("-o", "--output", default="index")
     s.add_argument("--model", default=None, help="sentence-transformers folder or name (default: multilingual-e5-small)")
+    s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
+                   help="read, chunk and embed on a Ray cluster (default: RAY_ADDRESS or a local one; "
+                        "pip install ray==2.60.0)")
     s.set_defaults(func=cmd_index)
     for name, fn, k in (("search", cmd_search, 10), ("ask", cmd_ask, 5)):
         s = sub.add_parser(name)

@@ -31,14 +31,19 @@ class Embedder(ABC):
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
                        batch: int = 64) -> np.ndarray:
         """Passages in batches, sorted by length so each batch pads little."""
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for b in range(0, len(order), batch):
-            idx = order[b : b + batch]
+        for idx in passage_batches(texts, batch):
             out[idx] = self.embed([texts[i] for i in idx], "passage")
             if progress:
                 progress(len(idx))
         return out
+
+
+def passage_batches(texts: Sequence[str], batch: int) -> list[list[int]]:
+    """Row numbers of `texts` in batches, sorted by length so each batch pads little
+    (rag/distributed.py sends the same batches to its actors: same vectors)."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[b : b + batch] for b in range(0, len(order), batch)]
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -135,7 +135,10 @@ class Index:
     @classmethod
     def build(cls, paths: Iterable[str | os.PathLike], folder: str | os.PathLike = "index",
               model: str | Embedder | None = None, settings: Settings | None = None,
-              progress: Progress | None = None) -> Index:
+              progress: Progress | None = None, reader: Callable | None = None,
+              chunker: Callable | None = None) -> Index:
+        """`reader`/`chunker` replace read_document/process per file: rag/distributed.py
+        passes results computed on Ray, so ordering and writing stay this one code path."""
         emb = load_embedder(model)
         settings = settings or Settings()
         m = Manifest(store.FORMAT_VERSION, {"name": emb.name, "fingerprint": emb.fingerprint}, emb.dim,
@@ -143,7 +146,7 @@ class Index:
         empty = Payload(m, [], np.zeros((0, emb.dim), np.float32), np.zeros((0, emb.dim), np.float32))
         idx = cls(Path(folder), empty, emb, settings)
         paths = list(paths)
-        idx.last_report = idx._update(paths, replace_all=True, progress=progress)
+        idx.last_report = idx._update(paths, replace_all=True, progress=progress, reader=reader, chunker=chunker)
         if not idx.payload.chunks:
             given = ", ".join(str(p) for p in paths) or "(none)"
             reasons = "; ".join(f"{s}: {r}" for s, r in idx.last_report.skipped) or f"no supported files in {given}"
@@ -332,7 +335,9 @@ class Index:
             self._commit(keep, [], files)
         return BuildReport(removed=tuple(sources), chunks=len(self.payload.chunks), seconds=time.perf_counter() - t0)
 
-    def _update(self, paths: list, replace_all: bool, progress: Progress | None) -> BuildReport:
+    def _update(self, paths: list, replace_all: bool, progress: Progress | None,
+                reader: Callable | None = None, chunker: Callable | None = None) -> BuildReport:
+        reader, chunker = reader or read_document, chunker or process  # looked up now: tests patch them
         t0 = time.perf_counter()
         found, skipped = discover(paths)
         skipped = list(skipped)
@@ -352,7 +357,7 @@ class Index:
                     continue
                 seen_sources.add(source)
                 try:
-                    doc = read_document(path, source)
+                    doc = reader(path, source)
                 except IngestError as e:
                     skipped.append((source, str(e).removeprefix(f"{source}: ")))
                     continue
@@ -369,7 +374,7 @@ class Index:
             for i, d in enumerate(docs):
                 if progress:
                     progress("chunk", i, len(docs))
-                p = process(d, self.settings)
+                p = chunker(d, self.settings)
                 if not p.chunks:
                     skipped.append((d.source, "no text after cleaning"))
                     continue

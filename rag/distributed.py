@@ -1,0 +1,174 @@
+"""Distributed index build on Ray (optional: pip install ray==2.60.0).
+
+Ray runs the two stages that parallelise: reading + cleaning + chunking (one
+task per file) and embedding (an actor pool, one model per actor: embedding
+is 99 % of a build, bench/REPORT.md). The driver then orders, deduplicates,
+canonicalises and writes ONE index through Index.build's own code path
+(`reader`/`chunker` hooks and an Embedder whose embed_passages runs on the
+pool), so the index equals a single-process build of the same files.
+
+Plain Ray tasks and ray.util.ActorPool, not Ray Data: `pip install ray` alone
+does not bring the pyarrow/pandas Ray Data needs, and the exact batch layout
+that keeps vectors equal to the local build is simpler to keep by hand.
+
+On a remote cluster the workers need this package installed and the files at
+the same paths (a shared filesystem).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .embed import Embedder, load_embedder, passage_batches
+from .index import Index, Progress, process
+from .ingest import Document, IngestError, discover, read_document
+from .settings import Settings
+
+RAY_HINT = "pip install ray==2.60.0"
+RETRIES = 2  # a killed worker's task is re-run by Ray this many times
+
+
+class RayUnavailable(RuntimeError):
+    """`--ray` asked for but Ray is not installed or the cluster is unreachable."""
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError as e:
+        raise RayUnavailable(f"the distributed build needs Ray: {RAY_HINT}") from e
+    return ray
+
+
+# ------------------------------------------------------------- workers
+def _read_and_process(path: Path, source: str, settings: Settings):
+    """One file on a worker: (source, Document, processed) or (source, error message, None).
+
+    The error travels as its message (not the exception) so the driver can
+    re-raise it exactly where the local build reads the file."""
+    try:
+        doc = read_document(path, source)
+    except IngestError as e:
+        return source, str(e), None
+    return source, doc, process(doc, settings)
+
+
+class _EmbedActor:
+    """One model per actor, loaded once; embeds the driver's batches."""
+
+    def __init__(self, model):
+        self.emb = load_embedder(model)
+
+    def info(self) -> tuple[str, str, int]:
+        return self.emb.name, self.emb.fingerprint, self.emb.dim
+
+    def embed(self, b: int, texts: list[str]) -> tuple[int, np.ndarray]:
+        return b, self.emb.embed(texts, "passage")
+
+
+class RayEmbedder(Embedder):
+    """Passages on the actor pool while building; queries (and a later add, once
+    the pool is gone) run locally, the model loaded on first use."""
+
+    def __init__(self, model, info: tuple[str, str, int], pool):
+        self.model, self.pool, self._local = model, pool, None
+        self.name, self.fingerprint, self.dim = info
+
+    def embed(self, texts: Sequence[str], kind) -> np.ndarray:
+        if self._local is None:
+            self._local = load_embedder(self.model)
+        return self._local.embed(texts, kind)
+
+    def embed_passages(self, texts: Sequence[str], progress=None, batch: int = 64) -> np.ndarray:
+        if self.pool is None:
+            return super().embed_passages(texts, progress, batch)
+        # the very batches the local build forms: padding, hence vectors, come out the same
+        batches = passage_batches(texts, batch)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        work = [(b, [texts[i] for i in idx]) for b, idx in enumerate(batches)]
+        for b, vecs in self.pool.map_unordered(lambda a, w: a.embed.remote(*w), work):
+            out[batches[b]] = vecs
+            if progress:
+                progress(len(batches[b]))
+        return out
+
+
+# --------------------------------------------------------------- driver
+def _connect(ray, address):
+    """Join the given cluster (True: RAY_ADDRESS or a new local one); True if we started it."""
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=None if address is True else str(address), include_dashboard=False,
+                 log_to_driver=False)
+    except (ConnectionError, RuntimeError, ValueError) as e:
+        raise RayUnavailable(f"cannot connect to the Ray cluster at {address}: {e}") from e
+    return True
+
+
+def _read_all(ray, found: list[tuple[Path, str]], settings: Settings, progress: Progress | None) -> dict:
+    """source -> (Document or error message, processed), each file a Ray task."""
+    task = ray.remote(max_retries=RETRIES)(_read_and_process)
+    first: dict[str, Path] = {}
+    for path, source in found:  # a source given twice is read once, as locally
+        first.setdefault(source, path)
+    pending = [task.remote(p, s, settings) for s, p in first.items()]
+    out: dict = {}
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        source, doc, processed = ray.get(ready[0])
+        out[source] = (doc, processed)
+        if progress:
+            progress("read", len(out), len(first))
+    return out
+
+
+def _pool(ray, model, actors: int | None, cpus_per_actor: float):
+    n = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
+    cls = ray.remote(num_cpus=cpus_per_actor, max_restarts=RETRIES, max_task_retries=RETRIES)(_EmbedActor)
+    handles = [cls.remote(model) for _ in range(n)]
+    from ray.util import ActorPool
+
+    return handles, ActorPool(handles)
+
+
+def build(paths, folder: str | os.PathLike = "index", model: str | Embedder | None = None,
+          settings: Settings | None = None, progress: Progress | None = None,
+          address: str | bool = True, actors: int | None = None, cpus_per_actor: float = 1) -> Index:
+    """rag.build on a Ray cluster: the same index as the local build, embedded on `actors` models.
+
+    `model` is a model name (each actor loads it) or an Embedder, which Ray
+    serialises to the actors (its class must be importable there)."""
+    ray = _import_ray()
+    paths = list(paths)  # read twice: here and by Index.build
+    settings = settings or Settings()
+    started = _connect(ray, address)
+    handles = []
+    try:
+        found, _ = discover(paths)  # Index.build discovers again and reports what is skipped here
+        done = _read_all(ray, found, settings, progress)
+        handles, pool = _pool(ray, model, actors, cpus_per_actor)
+        emb = RayEmbedder(model, ray.get(handles[0].info.remote()), pool)
+
+        def reader(path, source) -> Document:
+            doc = done[source][0] if source in done else read_document(path, source)
+            if isinstance(doc, str):
+                raise IngestError(doc)  # the worker's message, reported as the local build does
+            return doc
+
+        def chunker(doc: Document, s: Settings):
+            got = done.get(doc.source)
+            return got[1] if got and got[1] is not None and s == settings else process(doc, s)
+
+        idx = Index.build(paths, folder, model=emb, settings=settings, progress=progress,
+                          reader=reader, chunker=chunker)
+        emb.pool = None  # the actors go below; later embedding runs locally
+        return idx
+    finally:
+        for h in handles:
+            ray.kill(h)
+        if started:
+            ray.shutdown()

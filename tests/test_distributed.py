@@ -1,0 +1,75 @@
+"""The Ray build (rag/distributed.py) gives the same index as the local build."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rag
+from conftest import FakeEmbedder
+
+TESTS = Path(__file__).resolve().parent
+QUERIES = ["выборы в сельсоветы 1924", "collective farms five-year plan", "Кузнецкий округ колхозы", "famine"]
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install ray==2.60.0): distributed build untested")
+    # the workers unpickle FakeEmbedder by reference: they need tests/ (conftest) on their path
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}})
+    yield
+    ray.shutdown()
+
+
+def _both(paths, tmp_path, **kw):
+    local = rag.build(paths, tmp_path / "local", model=FakeEmbedder(), **kw)
+    driver_copy = FakeEmbedder()
+    dist = rag.build(paths, tmp_path / "ray", model=driver_copy, ray=True, **kw)
+    assert driver_copy.calls == 0  # every passage was embedded by the actors, none in this process
+    return local, dist
+
+
+def _assert_same(local, dist):
+    a, b = local.payload, dist.payload
+    assert [c.id for c in a.chunks] == [c.id for c in b.chunks]
+    assert a.chunks == b.chunks  # text, spans, languages, sentence rows
+    np.testing.assert_allclose(a.chunk_vectors, b.chunk_vectors, atol=1e-5)
+    np.testing.assert_allclose(a.sent_vectors, b.sent_vectors, atol=1e-5)
+    assert a.manifest.files == b.manifest.files
+    for q in QUERIES:
+        assert [(h.chunk_id, round(h.score, 5)) for h in local.search(q, k=5)] == \
+               [(h.chunk_id, round(h.score, 5)) for h in dist.search(q, k=5)]
+        assert local.ask(q).quotes == dist.ask(q).quotes
+
+
+def test_ray_build_equals_local_build(ray_cluster, small_corpus, tmp_path):
+    local, dist = _both([small_corpus], tmp_path)
+    _assert_same(local, dist)
+    loaded = rag.load(tmp_path / "ray", model=FakeEmbedder())  # what was written, not only what is in memory
+    _assert_same(local, loaded)
+
+
+def test_unreadable_file_skipped_with_the_local_reason(ray_cluster, small_corpus, tmp_path):
+    (small_corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not a PDF")
+    (small_corpus / "copy.md").write_bytes((small_corpus / "en_farms.md").read_bytes())
+    local, dist = _both([small_corpus], tmp_path)
+    assert "broken.pdf" in dict(dist.last_report.skipped)
+    assert dist.last_report.skipped == local.last_report.skipped  # same reasons, duplicates included
+    assert dist.last_report.indexed == local.last_report.indexed
+    _assert_same(local, dist)
+
+
+def test_without_ray_a_clear_error(small_corpus, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from rag.cli import EXIT_USAGE, main
+    from rag.distributed import RayUnavailable
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as when not installed
+    with pytest.raises(RayUnavailable, match=r"pip install ray==2\.60\.0"):
+        rag.build([small_corpus], tmp_path / "a", model=FakeEmbedder(), ray=True)
+    assert main(["index", str(small_corpus), "-o", str(tmp_path / "b"), "--ray"]) == EXIT_USAGE
+    assert "pip install ray==2.60.0" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
