@@ -73,3 +73,21 @@ def test_without_ray_a_clear_error(small_corpus, tmp_path, monkeypatch, capsys):
     assert main(["index", str(small_corpus), "-o", str(tmp_path / "b"), "--ray"]) == EXIT_USAGE
     assert "pip install ray==2.60.0" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.slow
+def test_ray_build_with_the_real_model_equals_local(ray_cluster, tmp_path):
+    from test_model_slow import EN_DOC, RU_DOC
+
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "ru.txt").write_text(RU_DOC, encoding="utf-8")
+    (d / "en.txt").write_text(EN_DOC, encoding="utf-8")
+    local = rag.build([d], tmp_path / "local")
+    dist = rag.build([d], tmp_path / "ray", ray=True)  # each actor loads multilingual-e5-small itself
+    a, b = local.payload, dist.payload
+    assert [c.id for c in a.chunks] == [c.id for c in b.chunks] and a.chunks == b.chunks
+    np.testing.assert_allclose(a.chunk_vectors, b.chunk_vectors, atol=1e-5)
+    np.testing.assert_allclose(a.sent_vectors, b.sent_vectors, atol=1e-5)
+    for q in ("Кто выиграл шахматный турнир?", "When was the bridge opened?", "явка на выборах 1924"):
+        assert [h.chunk_id for h in local.search(q, k=3)] == [h.chunk_id for h in dist.search(q, k=3)]
