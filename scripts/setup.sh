@@ -13,6 +13,6 @@ if [ ! -f "$stamp" ]; then
   python -m pip install -q --upgrade pip
   # torch first, pinned: this machine's CPU build (a bare 'torch' pulls CUDA)
   python -m pip install -q torch==2.13.0
-  python -m pip install -q -e ".[app,eval,test]"
+  python -m pip install -q -e ".[app,eval,test,ray]"
   touch "$stamp"
 fi
