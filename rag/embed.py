@@ -86,19 +86,19 @@ class OnnxEmbedder(Embedder):
     """
 
     def __init__(self, folder: str | Path, onnx_file: str | Path, name: str, fingerprint: str,
-                 threads: int | None = None, batch: int = 32):
+                 threads: int | None = None, batch: int = 32, token_budget: int = 512):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         folder = Path(folder)
-        self.name, self.fingerprint, self.batch = name, fingerprint, batch
+        self.name, self.fingerprint, self.batch, self.token_budget = name, fingerprint, batch, token_budget
         st = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         cfg = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts = dict(cfg.get("prompts") or {})
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(st.get("max_seq_length", 512)))
-        pad = self.tokenizer.token_to_id("<pad>")
-        self.tokenizer.enable_padding(pad_id=pad if pad is not None else 0, pad_token="<pad>")  # noqa: S106 (a token name, not a password)
+        pad = self.tokenizer.token_to_id("<pad>")  # batches are padded by hand (_batches)
+        self.pad_id = pad if pad is not None else 0
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
@@ -108,15 +108,40 @@ class OnnxEmbedder(Embedder):
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         prompt = self.prompts.get(kind, "")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for b in range(0, len(texts), self.batch):
-            # strip() as sentence-transformers does before tokenizing
-            enc = self.tokenizer.encode_batch([(prompt + t).strip() for t in texts[b : b + self.batch]])
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        # strip() as sentence-transformers does before tokenizing
+        enc = self.tokenizer.encode_batch([(prompt + t).strip() for t in texts])
+        for rows in self._batches([len(e.ids) for e in enc]):
+            width = max(len(enc[i].ids) for i in rows)
+            ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, i in enumerate(rows):
+                ids[j, : len(enc[i].ids)] = enc[i].ids
+                mask[j, : len(enc[i].ids)] = 1
             hidden = self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
             m = mask[..., None].astype(np.float32)
             v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)  # mean pooling
-            out[b : b + len(enc)] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            out[rows] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        return out
+
+    def _batches(self, lengths: list[int]) -> list[list[int]]:
+        """Consecutive rows, at most `batch` of them and `token_budget` padded tokens.
+
+        Why a token budget: on 2 cores a batch of 32 passages of 512 tokens ran
+        1.45x slower than batches of 1-8 and took twice the memory (the attention
+        tensors fall out of cache); short sentences still go many at a time.
+        """
+        out: list[list[int]] = []
+        cur: list[int] = []
+        width = 0
+        for i, n in enumerate(lengths):
+            w = max(width, n)
+            if cur and (len(cur) >= self.batch or w * (len(cur) + 1) > self.token_budget):
+                out.append(cur)
+                cur, w = [], n
+            cur.append(i)
+            width = w
+        if cur:
+            out.append(cur)
         return out
 
 
