@@ -425,12 +425,12 @@ class Index:
         cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
         sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
         chunks, cv, sv = _canonical(chunks, cv, sv)
-        m = replace(p.manifest, files=files, settings=self.settings.to_dict(),
-                    index_type=choose_index_type(len(cv)))
+        m = replace(p.manifest, files=files, settings=self.settings.to_dict())
         new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
         if progress:
             progress("write", 0, 1)
         parts = self._build_parts(new)
+        new.manifest = replace(m, index_type=index_type_of(parts["faiss"]))  # the type _build_parts chose
         writers = {f"bm25_{f}": parts[f].save for f in LEXICAL_FIELDS if f in parts}
         writers["faiss"] = lambda path, index=parts["faiss"]: faiss_write(index, path)
         new.manifest = store.write(self.folder, new, writers)
