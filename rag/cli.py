@@ -1,4 +1,4 @@
-"""Command line: rag index | search | ask | info | eval. Thin: parsing and printing only."""
+"""Command line: rag index | search | ask | info | reshard | eval. Thin: parsing and printing only."""
 from __future__ import annotations
 
 import argparse
@@ -37,7 +37,8 @@ def cmd_index(a) -> int:
 
     bar = _progress_bar()
     try:
-        idx = rag.build(a.paths, a.output, model=a.model, progress=bar, ray=a.ray)
+        idx = rag.build(a.paths, a.output, model=a.model, progress=bar, ray=a.ray,
+                        settings=rag.Settings(shards=a.shards))
     except RayUnavailable as e:
         bar.close()
         print(f"error: {e}", file=sys.stderr)
@@ -87,10 +88,28 @@ def cmd_ask(a) -> int:
 def cmd_info(a) -> int:
     idx = _load(a)
     m = idx.payload.manifest
-    print(f"index {a.index}: model {m.model['name']}, dim {m.dim}, {len(idx.payload.chunks)} chunks")
+    print(f"index {a.index}: model {m.model['name']}, dim {m.dim}, {len(idx.payload.chunks)} chunks, "
+          f"{idx.settings.shards} shard(s) ({m.index_type})")
     for d in idx.documents():
         print(f"  {d.source}: {d.chunks} chunks, {','.join(d.langs)}")
     return 0
+
+
+def cmd_reshard(a) -> int:
+    idx = _load(a)
+    idx.reshard(a.shards)
+    print(f"{a.index}: {a.shards} shard(s) ({idx.payload.manifest.index_type}), nothing re-embedded")
+    return 0
+
+
+def _shards(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"shards must be a whole number >= 1, not {text!r}")
+    return n
 
 
 def cmd_eval(argv: list[str]) -> int:
@@ -111,6 +130,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
                    help="read, chunk and embed on a Ray cluster (default: RAY_ADDRESS or a local one; "
                         "pip install ray==2.60.0)")
+    s.add_argument("--shards", type=_shards, default=1,
+                   help="split the index by document into N shards, searched together (default 1)")
     s.set_defaults(func=cmd_index)
     for name, fn, k in (("search", cmd_search, 10), ("ask", cmd_ask, 5)):
         s = sub.add_parser(name)
@@ -125,6 +146,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default="index")
     s.add_argument("--model", default=None)
     s.set_defaults(func=cmd_info)
+    s = sub.add_parser("reshard", help="split an index into N shards by document (1 merges), without re-embedding")
+    s.add_argument("shards", type=_shards)
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+    s.set_defaults(func=cmd_reshard)
     sub.add_parser("eval", add_help=False,
                    help="compare retrievers on a question set: recall@k, MRR, nDCG, abstention, latency "
                         "(rag eval --help)")

@@ -33,6 +33,11 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 LEXICAL_FIELDS = ("words", "names")
 
 
+def _index_types(indexes: list) -> str:
+    """The manifest's `index_type`: one FAISS type per shard, comma-separated."""
+    return ",".join(index_type_of(i) for i in indexes)
+
+
 def faiss_write(index, path: Path) -> None:
     import faiss
 
@@ -103,23 +108,6 @@ def process(doc: Document, settings: Settings) -> _Processed:
     return out
 
 
-def _canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
-    """Order chunks and sentences by (source, span) so that any sequence of
-    add/remove gives exactly the arrays a full rebuild gives."""
-    order = sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start, chunks[i].end, chunks[i].id))
-    chunks = [chunks[i] for i in order]
-    cvec = cvec[order] if len(order) else cvec
-    key: dict[int, tuple] = {}
-    for c in chunks:
-        for rel_s, rel_e, s, e, row in c.sents:
-            key.setdefault(row, (c.source, s, e))
-    rows = sorted(key, key=lambda r: (key[r], r))
-    remap = {old: new for new, old in enumerate(rows)}
-    chunks = [replace(c, sents=tuple((a, b, s, e, remap[r]) for a, b, s, e, r in c.sents)) for c in chunks]
-    svec = svec[rows] if len(rows) else np.zeros((0, svec.shape[1] if svec.ndim == 2 else 0), np.float32)
-    return chunks, cvec, svec
-
-
 # ------------------------------------------------------------------ index
 class Index:
     def __init__(self, folder: Path, payload: Payload, embedder: Embedder, settings: Settings,
@@ -175,26 +163,32 @@ class Index:
         payload = store.read(folder)
         import faiss
 
-        parts: dict = {}
+        rows = store.shard_rows(payload.chunks, payload.shards)
+        parts: dict = {"rows": rows}
         try:
-            parts["faiss"] = faiss.read_index(str(folder / m.data["faiss"]["name"]))
+            parts["faiss"] = [faiss.read_index(str(folder / m.data[store.role("faiss", s)]["name"]))
+                              for s in range(len(rows))]
             for field in LEXICAL_FIELDS:
-                parts[field] = LexicalRetriever.load(folder / m.data[f"bm25_{field}"]["name"], field)
+                parts[field] = LexicalRetriever.load(
+                    [folder / m.data[store.role(f"bm25_{field}", s)]["name"] for s in range(len(rows))], rows, field)
         except (KeyError, OSError, ValueError, RuntimeError) as e:
             raise IndexError_(f"{folder}: search index missing or unreadable ({e}); rebuild the index") from e
-        if index_type_of(parts["faiss"]) != m.index_type:
+        if _index_types(parts["faiss"]) != m.index_type:
             raise IndexError_(f"{folder}: FAISS index is not the '{m.index_type}' the manifest names; rebuild the index")
-        if parts["faiss"].ntotal != len(payload.chunks):
+        if [f.ntotal for f in parts["faiss"]] != [len(r) for r in rows]:
             raise IndexError_(f"{folder}: FAISS index and chunk records disagree; rebuild the index")
         return cls(folder, payload, emb, Settings.from_dict(m.settings), parts)
 
     @staticmethod
     def _build_parts(p: Payload) -> dict:
-        """The search structures derived from a payload: FAISS and the BM25 fields."""
-        index = make_faiss(p.chunk_vectors.reshape(-1, p.manifest.dim), choose_index_type(len(p.chunk_vectors)))
+        """The search structures derived from a payload, per shard: FAISS (its type
+        chosen by the shard's size) and the BM25 fields (with global statistics)."""
+        rows = store.shard_rows(p.chunks, p.shards)
+        vectors = p.chunk_vectors.reshape(-1, p.manifest.dim)
+        indexes = [make_faiss(vectors[r], choose_index_type(len(r))) for r in rows]
         texts = [c.text for c in p.chunks]
-        lexical = {f: LexicalRetriever.build(texts, f) for f in LEXICAL_FIELDS} if texts else {}
-        return {"faiss": index, **lexical}
+        lexical = {f: LexicalRetriever.build(texts, f, rows) for f in LEXICAL_FIELDS} if texts else {}
+        return {"rows": rows, "faiss": indexes, **lexical}
 
     def _wire(self, parts: dict) -> None:
         self.parts = parts
@@ -205,8 +199,8 @@ class Index:
         self.rows_by_source = {k: np.asarray(v) for k, v in self.rows_by_source.items()}
         self.langs = np.asarray([c.lang for c in p.chunks])
         s = self.settings
-        self.dense = DenseRetriever(parts["faiss"], p.chunk_vectors, list(self.langs), balance=s.balance,
-                                     pool_correction=s.pool_correction)
+        self.dense = DenseRetriever(parts["faiss"], parts["rows"], p.chunk_vectors, list(self.langs),
+                                    balance=s.balance, pool_correction=s.pool_correction)
         self.lexical = parts.get("words")
         self.names = parts.get("names")
         sent_lang = [""] * len(p.sent_vectors)
@@ -228,8 +222,24 @@ class Index:
 
     def reconfigure(self, **settings) -> None:
         """Change query-time settings (fusion weights, threshold) in memory, e.g. to tune them."""
+        if settings.get("shards", self.settings.shards) != self.settings.shards:
+            raise ValueError("the number of shards changes the files: use reshard(n)")
         self.settings = self.settings.replace(**settings)
         self._wire(self.parts)
+
+    def reshard(self, shards: int) -> None:
+        """Split the index into `shards` by document (or merge it back with 1), without
+        re-embedding anything; written like any other change (a new generation)."""
+        with self._lock:
+            new = self.settings.replace(shards=shards)
+            if new == self.settings:
+                return
+            old, self.settings = self.settings, new
+            try:
+                self._commit(list(range(len(self.payload.chunks))), [], dict(self.payload.manifest.files))
+            except BaseException:
+                self.settings = old  # nothing written: the old layout stays
+                raise
 
     # ----- queries
     def _query(self, text: str) -> Query:
@@ -424,15 +434,19 @@ class Index:
         dim = p.manifest.dim
         cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
         sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
-        chunks, cv, sv = _canonical(chunks, cv, sv)
+        chunks, cv, sv = store.canonical(chunks, cv, sv)
         m = replace(p.manifest, files=files, settings=self.settings.to_dict())
         new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
         if progress:
             progress("write", 0, 1)
         parts = self._build_parts(new)
-        new.manifest = replace(m, index_type=index_type_of(parts["faiss"]))  # the type _build_parts chose
-        writers = {f"bm25_{f}": parts[f].save for f in LEXICAL_FIELDS if f in parts}
-        writers["faiss"] = lambda path, index=parts["faiss"]: faiss_write(index, path)
+        new.manifest = replace(m, index_type=_index_types(parts["faiss"]))  # the types _build_parts chose
+        writers = {}
+        for s, index in enumerate(parts["faiss"]):
+            writers[store.role("faiss", s)] = lambda path, index=index: faiss_write(index, path)
+            for f in LEXICAL_FIELDS:
+                if f in parts:
+                    writers[store.role(f"bm25_{f}", s)] = lambda path, s=s, r=parts[f]: r.save(s, path)
         new.manifest = store.write(self.folder, new, writers)
         self.payload = new
         self._wire(parts)

@@ -27,6 +27,13 @@ class Settings:
     abstain_below: float = 0.8193
     abstain_below_cross: float = 0.8022
     max_quotes: int = 3
+    # Shards by document (rag/store.py): each has its own files, FAISS and BM25;
+    # a query fans out to all and merges to exactly the one-shard result.
+    shards: int = 1
+
+    def __post_init__(self):
+        if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
+            raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

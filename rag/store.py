@@ -1,5 +1,12 @@
 """Persistence (stage 5): plain files plus manifest.json, written atomically.
 
+Shards: an index may be split by document into `shards` (a setting). Each
+shard has its own files (chunk records, chunk and sentence vectors, FAISS,
+BM25), so one shard can be loaded and searched on its own; shard 0 keeps the
+file names a one-shard index always had. In memory the shards are read back
+into one payload in canonical order, the same arrays an unsharded index
+holds, so the local index is simply the one-shard case.
+
 Every data file name carries a generation number and manifest.json names the
 files of its generation with their sha256. A build writes the new
 generation's files first and replaces manifest.json last (os.replace is
@@ -15,7 +22,7 @@ import json
 import os
 import re
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +113,58 @@ class Payload:
     chunk_vectors: np.ndarray  # float32 [n, dim]
     sent_vectors: np.ndarray  # float32 [m, dim]
 
+    @property
+    def shards(self) -> int:
+        return int(self.manifest.settings.get("shards", 1))
+
+
+def canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
+    """Order chunks and sentences by (source, span): any sequence of add/remove,
+    and any number of shards, then gives exactly the arrays a full one-shard
+    build gives (row order also breaks score ties, so results agree too)."""
+    order = sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start, chunks[i].end, chunks[i].id))
+    chunks = [chunks[i] for i in order]
+    cvec = cvec[order] if len(order) else cvec
+    key: dict[int, tuple] = {}
+    for c in chunks:
+        for rel_s, rel_e, s, e, row in c.sents:
+            key.setdefault(row, (c.source, s, e))
+    rows = sorted(key, key=lambda r: (key[r], r))
+    remap = {old: new for new, old in enumerate(rows)}
+    chunks = [replace(c, sents=tuple((a, b, s, e, remap[r]) for a, b, s, e, r in c.sents)) for c in chunks]
+    svec = svec[rows] if len(rows) else np.zeros((0, svec.shape[1] if svec.ndim == 2 else 0), np.float32)
+    return chunks, cvec, svec
+
+
+# ------------------------------------------------------------------ shards
+def shard_of(source: str, shards: int) -> int:
+    """A document's shard: a stable hash of its name (not Python's salted hash),
+    so a file stays in its shard across builds, adds and machines."""
+    return int.from_bytes(hashlib.sha256(source.encode("utf-8")).digest()[:8], "big") % shards
+
+
+def shard_rows(chunks: list[ChunkRecord], shards: int) -> list[np.ndarray]:
+    """Chunk rows of each shard (ascending); a shard may be empty."""
+    ids = np.asarray([shard_of(c.source, shards) for c in chunks], dtype=np.int64)
+    return [np.flatnonzero(ids == s) for s in range(shards)]
+
+
+def role(name: str, shard: int) -> str:
+    """Manifest role (and file stem) of one shard's file: shard 0 keeps the plain name."""
+    return name if shard == 0 else f"{name}.s{shard:03d}"
+
+
+def _shard_part(p: Payload, rows: np.ndarray) -> tuple[list[ChunkRecord], np.ndarray, np.ndarray]:
+    """One shard's chunks (sentence rows renumbered within the shard) and vectors.
+    A sentence belongs to one document, so shards never share sentences."""
+    chunks = [p.chunks[i] for i in rows]
+    srows = sorted({s[4] for c in chunks for s in c.sents})
+    local = {r: i for i, r in enumerate(srows)}
+    chunks = [replace(c, sents=tuple((a, b, s, e, local[r]) for a, b, s, e, r in c.sents)) for c in chunks]
+    dim = p.chunk_vectors.shape[1] if p.chunk_vectors.ndim == 2 else p.manifest.dim
+    sv = p.sent_vectors[srows] if srows else np.zeros((0, dim), np.float32)
+    return chunks, p.chunk_vectors[rows].reshape(-1, dim), sv
+
 
 def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) -> Manifest:
     """Write a new generation and switch manifest.json to it.
@@ -119,32 +178,31 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
         raise IndexError_(f"cannot write to {folder} (read-only?)")
     gen = _current_generation(folder) + 1
     tag = f"{gen:06d}"
-    names = {
-        "chunks": f"chunks.{tag}.jsonl",
-        "chunk_vectors": f"chunk_vectors.{tag}.npy",
-        "sent_vectors": f"sent_vectors.{tag}.npy",
-    }
+    names: dict[str, str] = {}
     try:
-        lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in p.chunks)
-        _fsync_write(folder / names["chunks"], lines.encode("utf-8"))
-        for role in ("chunk_vectors", "sent_vectors"):
-            arr = np.ascontiguousarray(getattr(p, role), dtype=np.float32)
-            with open(folder / names[role], "wb") as f:
-                np.save(f, arr, allow_pickle=False)
-                f.flush()
-                os.fsync(f.fileno())
-        for role, writer in (extra or {}).items():  # search structures: FAISS, BM25
-            name = f"{role}.{tag}"
+        for s, rows in enumerate(shard_rows(p.chunks, p.shards)):
+            chunks, cv, sv = _shard_part(p, rows)
+            names[role("chunks", s)] = f"{role('chunks', s)}.{tag}.jsonl"
+            lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks)
+            _fsync_write(folder / names[role("chunks", s)], lines.encode("utf-8"))
+            for r, arr in ((role("chunk_vectors", s), cv), (role("sent_vectors", s), sv)):
+                names[r] = f"{r}.{tag}.npy"
+                with open(folder / names[r], "wb") as f:
+                    np.save(f, np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
+                    f.flush()
+                    os.fsync(f.fileno())
+        for r, writer in (extra or {}).items():  # search structures: FAISS, BM25 (roles per shard)
+            name = f"{r}.{tag}"
             writer(folder / name)
-            names[role] = name
-        data = {role: {"name": n, "sha256": _tree_sha256(folder / n)} for role, n in names.items()}
+            names[r] = name
+        data = {r: {"name": n, "sha256": _tree_sha256(folder / n)} for r, n in names.items()}
         m = Manifest(**{**asdict(p.manifest), "data": data, "generation": gen})
         tmp = folder / f".{MANIFEST}.{tag}.tmp"
         _fsync_write(tmp, m.to_json().encode("utf-8"))
         os.replace(tmp, folder / MANIFEST)  # the commit point: no cleanup after this
     except (OSError, RuntimeError) as e:  # FAISS reports a failed write (e.g. disk full) as RuntimeError
         # this generation's files, also the one being written when it failed (a full disk needs the space)
-        for n in {*names.values(), *(f"{role}.{tag}" for role in (extra or {})), f".{MANIFEST}.{tag}.tmp"}:
+        for n in {*names.values(), *(f"{r}.{tag}" for r in (extra or {})), f".{MANIFEST}.{tag}.tmp"}:
             w = folder / n
             shutil.rmtree(w, ignore_errors=True) if w.is_dir() else w.unlink(missing_ok=True)
         why = getattr(e, "strerror", None) or str(e).rsplit(": ", 1)[-1]
@@ -184,23 +242,36 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
 
 def read(folder: Path, verify: bool = True) -> Payload:
     m = read_manifest(folder)
-    for role, d in m.data.items():
+    for r, d in m.data.items():
         path = folder / d["name"]
         if not path.exists():
             raise IndexError_(f"{folder}: data file {d['name']} is missing; rebuild the index")
         if verify and _tree_sha256(path) != d["sha256"]:
             raise IndexError_(f"{folder}: data file {d['name']} is corrupt (checksum mismatch); rebuild the index")
-    try:
-        chunks = []
-        with open(folder / m.data["chunks"]["name"], encoding="utf-8") as f:
-            for line in f:
-                d = json.loads(line)
-                d["sents"] = tuple(tuple(s) for s in d["sents"])
-                chunks.append(ChunkRecord(**d))
-        cv = np.load(folder / m.data["chunk_vectors"]["name"], allow_pickle=False)
-        sv = np.load(folder / m.data["sent_vectors"]["name"], allow_pickle=False)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise IndexError_(f"{folder}: unreadable index data ({e}); rebuild the index") from e
-    if len(chunks) != len(cv) or cv.shape[1:] != (m.dim,):
-        raise IndexError_(f"{folder}: chunk records and vectors disagree; rebuild the index")
+    shards = m.settings.get("shards", 1)
+    if not isinstance(shards, int) or shards < 1:
+        raise IndexError_(f"{folder}: manifest names {shards!r} shards; rebuild the index")
+    chunks: list[ChunkRecord] = []
+    cvs, svs, base = [], [], 0
+    for s in range(shards):  # each shard's sentence rows are its own: offset them
+        try:
+            part = []
+            with open(folder / m.data[role("chunks", s)]["name"], encoding="utf-8") as f:
+                for line in f:
+                    d = json.loads(line)
+                    d["sents"] = tuple((a, b, x, y, r + base) for a, b, x, y, r in d["sents"])
+                    part.append(ChunkRecord(**d))
+            cv = np.load(folder / m.data[role("chunk_vectors", s)]["name"], allow_pickle=False)
+            sv = np.load(folder / m.data[role("sent_vectors", s)]["name"], allow_pickle=False)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise IndexError_(f"{folder}: unreadable index data ({e}); rebuild the index") from e
+        if len(part) != len(cv) or cv.shape[1:] != (m.dim,) or sv.shape[1:] != (m.dim,):
+            raise IndexError_(f"{folder}: chunk records and vectors disagree; rebuild the index")
+        chunks += part
+        cvs.append(cv)
+        svs.append(sv)
+        base += len(sv)
+    if shards == 1:  # written in canonical order already
+        return Payload(m, chunks, cvs[0], svs[0])
+    chunks, cv, sv = canonical(chunks, np.concatenate(cvs), np.concatenate(svs))
     return Payload(m, chunks, cv, sv)

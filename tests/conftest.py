@@ -93,6 +93,12 @@ def small_corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_corpus_index(tmp_path_factory) -> rag.Index:
+    """The bundled corpus with the real model (slow tests only; built once per run, ~60 s)."""
+    return rag.build([CORPUS], tmp_path_factory.mktemp("real-corpus-index"))
+
+
+@pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory) -> rag.Index:
     folder = tmp_path_factory.mktemp("corpus_index")
     return rag.build([CORPUS], folder, model=FakeEmbedder())

@@ -404,8 +404,8 @@ def _where(monkeypatch, where: str, err: int) -> None:
 
         real_save = LexicalRetriever.save
 
-        def save(self, path):
-            real_save(self, path)
+        def save(self, shard, path):
+            real_save(self, shard, path)
             raise OSError(err, os.strerror(err))
         monkeypatch.setattr(LexicalRetriever, "save", save)
     elif where == "manifest":

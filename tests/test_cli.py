@@ -61,3 +61,21 @@ def test_usage_errors_exit_2(capsys):
         main(["frobnicate"])
     assert e.value.code == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_index_with_shards_then_reshard(small_corpus, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    out = str(tmp_path / "idx")
+    assert main(["index", str(small_corpus), "-o", out, "--shards", "2"]) == 0
+    assert main(["info", "--index", out]) == 0
+    assert "2 shard(s) (flat,flat)" in capsys.readouterr().out
+    before = rag.load(out).search("выборы", k=5)
+    assert main(["reshard", "1", "--index", out]) == 0
+    assert "1 shard(s) (flat), nothing re-embedded" in capsys.readouterr().out
+    after = rag.load(out).search("выборы", k=5)
+    assert [h.chunk_id for h in after] == [h.chunk_id for h in before]
+    assert [h.score for h in after] == pytest.approx([h.score for h in before], abs=1e-5)
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit) as e:
+            main(["reshard", bad, "--index", out])
+        assert e.value.code == 2 and "shards must be" in capsys.readouterr().err

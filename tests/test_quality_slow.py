@@ -12,11 +12,10 @@ ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture(scope="module")
-def measured(tmp_path_factory):
-    import rag
+def measured(real_corpus_index):
     from eval.run import abstention, evaluate, load_questions, quote_hits
 
-    idx = rag.build([ROOT / "data" / "corpus"], tmp_path_factory.mktemp("corpus-index"))
+    idx = real_corpus_index
     items = load_questions()
     return {"hybrid": evaluate(idx, items, "hybrid")["slices"], "abstention": abstention(idx, items),
             "quotes": quote_hits(idx, items)}

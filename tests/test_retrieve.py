@@ -16,9 +16,9 @@ TEXTS = ["выборы 1924 года прошли плохо", "the politburo me
 
 def test_document_frequency_and_score_bound():
     lex = LexicalRetriever.build(TEXTS)
-    for t in lex.bm25.vocab_dict:
+    for t, col in lex.vocab.items():
         if t:
-            assert lex._df(t) == sum(t in tokenize(x) for x in TEXTS), t
+            assert lex.df[col] == sum(t in tokenize(x) for x in TEXTS), t
     for q in ("выборы 1924", "politburo 1923", "Сталин"):
         query = Query(q)
         top = lex.max_score(query)

@@ -123,54 +123,70 @@ def index_type_of(index) -> str:
 
 
 class DenseRetriever(Retriever):
-    def __init__(self, index, vectors: np.ndarray, langs: list[str], balance: bool = True,
-                 pool_correction: float = 0.0):
-        self.index = index  # faiss index over `vectors`
-        self.kind = index_type_of(index)
+    """Dense search over one FAISS index per shard (`rows`: each shard's global
+    chunk rows). Each shard returns its own best per language; the merge
+    standardises them together against the whole index's per-language figures
+    (LanguageNorm), so the merged top k is the one an unsharded index gives."""
+
+    def __init__(self, indexes: list, rows: list[np.ndarray], vectors: np.ndarray, langs: list[str],
+                 balance: bool = True, pool_correction: float = 0.0):
+        self.indexes = indexes  # faiss index per shard, over vectors[rows[s]]
+        self.rows = rows
+        self.kinds = [index_type_of(i) for i in indexes]
         self.vectors = vectors
         self.langs = np.asarray(langs)
         self.balance = balance
         self.standardise = LanguageNorm(vectors, self.langs, pool_correction)
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
-        import faiss
-
-        n = self.index.ntotal
-        if n == 0 or k <= 0:
+        if len(self.vectors) == 0 or k <= 0:
             return []
         qv = query.vector.astype(np.float32)
         langs = sorted(self.standardise.sample) if self.balance else [None]
+        found = [self._shard(index, kind, rows, qv, k, mask, langs)  # fan out
+                 for index, kind, rows in zip(self.indexes, self.kinds, self.rows) if len(rows)]
+        found = [f for f in found if len(f[0])]
+        if not found:
+            return []
+        rows = np.concatenate([f[0] for f in found])
+        scores = np.concatenate([f[1] for f in found])
+        if self.balance:
+            scores = self.standardise(qv, rows, scores)
+        order = np.lexsort((rows, -scores))[:k]  # ties broken by row: deterministic, and as in one index
+        return [Scored(int(rows[i]), float(scores[i])) for i in order]
+
+    def _shard(self, index, kind: str, grows: np.ndarray, qv: np.ndarray, k: int, mask, langs) -> tuple:
+        """One shard's best k per language: (global rows, raw cosines)."""
+        import faiss
+
+        n = len(grows)
+        shard_langs = self.langs[grows]
         rows_all, scores_all = [], []
         for lang in langs:
-            allowed = np.ones(n, bool) if mask is None else mask.copy()
+            allowed = np.ones(n, bool) if mask is None else mask[grows]
             if lang is not None:
-                allowed &= self.langs == lang
+                allowed &= shard_langs == lang
             ids = np.flatnonzero(allowed)
             if len(ids) == 0:
                 continue
             kk = min(k, len(ids))
-            if len(ids) < n and (self.kind == "flat" or len(ids) <= EXACT_SUBSET):
+            if len(ids) < n and (kind == "flat" or len(ids) <= EXACT_SUBSET):
                 # exact over the subset: as cheap as a selector scan, and
                 # an ANN graph walk would lose recall on a small subset
-                sc = self.vectors[ids] @ qv
+                sc = self.vectors[grows[ids]] @ qv
                 top = np.argpartition(-sc, kk - 1)[:kk] if kk < len(ids) else np.arange(len(ids))
-                rows_all.append(ids[top])
+                rows_all.append(grows[ids[top]])
                 scores_all.append(sc[top])
                 continue
             params = None
             if len(ids) < n:
                 sel = faiss.IDSelectorBatch(ids.astype(np.int64))
-                params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(EF_SEARCH, kk)) if self.kind == "hnsw"
-                          else faiss.SearchParametersIVF(sel=sel, nprobe=self.index.nprobe))
-            D, I = self.index.search(qv[None, :], kk, params=params)
+                params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(EF_SEARCH, kk)) if kind == "hnsw"
+                          else faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe))
+            D, I = index.search(qv[None, :], kk, params=params)
             keep = I[0] >= 0
-            rows_all.append(I[0][keep])
+            rows_all.append(grows[I[0][keep]])
             scores_all.append(D[0][keep])
         if not rows_all:
-            return []
-        rows = np.concatenate(rows_all)
-        scores = np.concatenate(scores_all)
-        if self.balance:
-            scores = self.standardise(qv, rows, scores)
-        order = np.lexsort((rows, -scores))[:k]  # ties broken by row: deterministic
-        return [Scored(int(rows[i]), float(scores[i])) for i in order]
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return np.concatenate(rows_all), np.concatenate(scores_all)

@@ -44,42 +44,70 @@ TOKENIZERS = {"words": tokenize, "names": name_tokens}
 
 
 class LexicalRetriever(Retriever):
-    """BM25 over one token field: stemmed words, or script-neutral name keys."""
+    """BM25 over one token field (stemmed words, or script-neutral name keys),
+    held as one bm25s index per shard.
 
-    def __init__(self, bm25, field: str = "words"):
-        self.bm25 = bm25
+    Shards score with the statistics of the whole index (document frequencies,
+    document count, average length): the index is built once over all chunks
+    and its precomputed score matrix is cut by shard rows (`split`), so every
+    shard holds exactly the scores the unsharded index has for its chunks and
+    the merged top k is the unsharded top k. (At a scale where one process
+    cannot build the whole matrix, the same statistics are a reduce over the
+    shards' term counts; docs/scale.md.)
+    """
+
+    def __init__(self, shards: list, rows: list[np.ndarray], field: str = "words"):
+        self.shards = shards  # bm25s.BM25 per shard, all with the global vocabulary
+        self.rows = rows  # global chunk rows of each shard
         self.field = field
         self.tokenize = TOKENIZERS[field]
+        self.vocab = shards[0].vocab_dict
+        # document frequency per token over all shards (a shard's column holds one entry per chunk with the term)
+        self.df = sum(np.diff(np.asarray(b.scores["indptr"], dtype=np.int64)) for b in shards)
+        self.num_docs = sum(len(r) for r in rows)
 
     @classmethod
-    def build(cls, texts: list[str], field: str = "words") -> LexicalRetriever:
+    def build(cls, texts: list[str], field: str = "words", rows: list[np.ndarray] | None = None) -> LexicalRetriever:
         import bm25s
 
         bm = bm25s.BM25()
         bm.index([TOKENIZERS[field](t) or ["\u2205"] for t in texts], show_progress=False)
-        return cls(bm, field)
+        rows = [np.arange(len(texts))] if rows is None else rows
+        return cls([split(bm, r) for r in rows] if len(rows) > 1 else [bm], rows, field)
 
-    def save(self, folder: Path) -> None:
-        self.bm25.save(str(folder), show_progress=False)
+    def save(self, shard: int, folder: Path) -> None:
+        self.shards[shard].save(str(folder), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, field: str = "words") -> LexicalRetriever:
+    def load(cls, folders: list[Path], rows: list[np.ndarray], field: str = "words") -> LexicalRetriever:
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), mmap=False, show_progress=False), field)
+        return cls([bm25s.BM25.load(str(f), mmap=False, show_progress=False) for f in folders], rows, field)
+
+    def _tokens(self, query: Query) -> list[str]:
+        return [t for t in self.tokenize(query.text) if t in self.vocab]
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
-        toks = [t for t in self.tokenize(query.text) if t in self.bm25.vocab_dict]
-        n = len(mask) if mask is not None else self.bm25.scores["num_docs"]
-        if not toks or k <= 0 or n == 0:
+        toks = self._tokens(query)
+        if not toks or k <= 0 or self.num_docs == 0:
             return []
-        scores = self.bm25.get_scores(toks)
-        if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        kk = min(k, len(scores))
-        top = np.argpartition(-scores, kk - 1)[:kk]
-        top = top[np.lexsort((top, -scores[top]))]
-        return [Scored(int(r), float(scores[r])) for r in top if scores[r] > 0]
+        rows_all, scores_all = [], []
+        for bm, rows in zip(self.shards, self.rows):  # fan out: each shard's own top k
+            if not len(rows):
+                continue
+            scores = bm.get_scores(toks)
+            if mask is not None:
+                scores = np.where(mask[rows], scores, 0.0)
+            kk = min(k, len(scores))
+            top = np.argpartition(-scores, kk - 1)[:kk]
+            top = top[scores[top] > 0]
+            rows_all.append(rows[top])
+            scores_all.append(scores[top])
+        if not rows_all:
+            return []
+        rows, scores = np.concatenate(rows_all), np.concatenate(scores_all)
+        order = np.lexsort((rows, -scores))[:k]  # merge; ties by row, as in one index
+        return [Scored(int(rows[i]), float(scores[i])) for i in order]
 
     def max_score(self, query: Query) -> float:
         """Upper bound of a BM25 score for this query: every term matched, tf -> infinity.
@@ -87,16 +115,28 @@ class LexicalRetriever(Retriever):
         Used to express a BM25 score as the share of the query's information a
         passage matches; a cross-lingual query matching only a year stays low.
         """
-        toks = [t for t in self.tokenize(query.text) if t in self.bm25.vocab_dict]
+        toks = self._tokens(query)
         if not toks:
             return 0.0
-        n = self.bm25.scores["num_docs"]
-        df = np.array([self._df(t) for t in toks], dtype=np.float64)
+        df = self.df[[self.vocab[t] for t in toks]].astype(np.float64)
+        n = self.num_docs
         idfs = np.log(1 + (n - df + 0.5) / (df + 0.5))  # bm25s' default (Lucene) idf
         # bm25s (Lucene variant) scores a term idf * tf / (tf + k1 * norm) < idf
         return float(idfs.sum())
 
-    def _df(self, token: str) -> int:
-        col = self.bm25.vocab_dict[token]
-        ptr = self.bm25.scores["indptr"]
-        return int(ptr[col + 1] - ptr[col])
+
+def split(bm, rows: np.ndarray):
+    """The bm25s index restricted to chunk `rows` (renumbered 0..len-1), with the
+    scores, hence the statistics, of the whole index. bm25s keeps its eager
+    scores as a CSC matrix: column = token, `indices` = chunk rows."""
+    import copy
+
+    data, indices, indptr = (np.asarray(bm.scores[k]) for k in ("data", "indices", "indptr"))
+    local = np.full(bm.scores["num_docs"], -1, dtype=np.int64)
+    local[rows] = np.arange(len(rows))
+    keep = local[indices] >= 0
+    kept = np.concatenate([[0], np.cumsum(keep)])
+    sub = copy.copy(bm)
+    sub.scores = {"data": data[keep], "indices": local[indices[keep]].astype(indices.dtype),
+                  "indptr": kept[indptr].astype(indptr.dtype), "num_docs": len(rows)}
+    return sub

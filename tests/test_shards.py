@@ -1,0 +1,152 @@
+"""Sharded search: an index split by document answers exactly as one index does."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import CORPUS, FakeEmbedder
+
+import rag
+from eval.run import load_questions
+from rag import store
+from rag.retrieve.base import Query
+from rag.retrieve.lexical import LexicalRetriever
+
+QUESTIONS = [it.question for it in load_questions()]
+
+
+class Results:
+    """Everything a user sees, per question: hits of each retriever, filtered hits, the
+    answer. Equal when every list is the same passages and quotes in the same order
+    and every score agrees within 1e-5: a shard holding one language is searched by
+    FAISS where one index scores that language with numpy, and the two sum a dot
+    product in a different order (differences of ~1e-7)."""
+
+    def __init__(self, idx: rag.Index, questions=QUESTIONS):
+        ru_doc = next(d.source for d in idx.documents() if "ru" in d.langs)
+        self.ids, self.scores = [], []
+        for q in questions:
+            for kw in ({}, {"retriever": "dense"}, {"retriever": "bm25"}, {"langs": ["ru"]}, {"sources": [ru_doc]}):
+                hits = idx.search(q, k=10, **kw)
+                self._add([h.chunk_id for h in hits], [h.score for h in hits])
+            a = idx.ask(q, k=5)
+            self._add([a.found, a.evidence is None] + [h.chunk_id for h in a.hits]
+                      + [(h.source, h.start, h.end) for h in a.quotes],
+                      [a.evidence or 0.0] + [h.score for h in a.hits + a.quotes])
+
+    def _add(self, ids: list, scores: list) -> None:
+        self.ids.append(ids)
+        self.scores.extend(scores)
+
+    def __eq__(self, other) -> bool:
+        return self.ids == other.ids and np.allclose(self.scores, other.scores, rtol=0, atol=1e-5)
+
+
+def results(idx: rag.Index, questions=QUESTIONS) -> Results:
+    return Results(idx, questions)
+
+
+@pytest.fixture(scope="module")
+def one_shard(corpus_index) -> Results:
+    return results(corpus_index)
+
+
+@pytest.mark.parametrize("shards", [2, 3, 7])  # 7: more shards than documents, some empty
+def test_sharded_index_gives_the_unsharded_results(corpus_index, one_shard, tmp_path, shards):
+    idx = rag.build([CORPUS], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(shards=shards))
+    rows = store.shard_rows(idx.payload.chunks, shards)
+    assert sum(len(r) for r in rows) == len(corpus_index.payload.chunks)
+    assert sum(1 for r in rows if len(r)) >= 2, "the corpus must really be split"
+    assert results(idx) == one_shard
+    # the same arrays in memory as one index: shards only change files and search structures
+    assert [c.id for c in idx.payload.chunks] == [c.id for c in corpus_index.payload.chunks]
+    assert np.array_equal(idx.payload.sent_vectors, corpus_index.payload.sent_vectors)
+    # and after a reload from the shard files
+    assert results(rag.load(idx.folder, model=FakeEmbedder())) == one_shard
+
+
+def test_each_shard_has_its_own_files_holding_only_its_documents(tmp_path):
+    idx = rag.build([CORPUS], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(shards=3))
+    m = json.loads((idx.folder / "manifest.json").read_text())
+    assert m["settings"]["shards"] == 3 and len(m["index_type"].split(",")) == 3
+    for s in range(3):
+        for name in ("chunks", "chunk_vectors", "sent_vectors", "faiss", "bm25_words", "bm25_names"):
+            assert (idx.folder / m["data"][store.role(name, s)]["name"]).exists()
+        lines = (idx.folder / m["data"][store.role("chunks", s)]["name"]).read_text(encoding="utf-8").splitlines()
+        sources = {json.loads(line)["source"] for line in lines}
+        assert all(store.shard_of(src, 3) == s for src in sources)
+        n_sent = len(np.load(idx.folder / m["data"][store.role("sent_vectors", s)]["name"]))
+        rows = {r[4] for line in lines for r in json.loads(line)["sents"]}
+        assert rows == set(range(n_sent)), "sentence rows are the shard's own"
+
+
+def test_reshard_without_reembedding_and_back(tmp_path, corpus_index, one_shard):
+    shutil.copytree(corpus_index.folder, tmp_path / "idx")
+    emb = FakeEmbedder()
+    idx = rag.load(tmp_path / "idx", model=emb)
+    idx.reshard(3)
+    assert emb.calls == 0
+    assert rag.load(idx.folder, model=emb).settings.shards == 3
+    assert results(idx) == one_shard
+    idx.reshard(1)
+    names = sorted(p.name for p in idx.folder.iterdir())
+    assert not any(".s00" in n for n in names), names  # the shard files of the old layout are gone
+    assert results(rag.load(idx.folder, model=emb)) == one_shard
+
+
+def test_add_and_remove_on_shards_equal_a_full_sharded_build(small_corpus, tmp_path):
+    settings = rag.Settings(shards=2, chunk_size=200, chunk_overlap=40)
+    files = sorted(small_corpus.iterdir())
+    inc = rag.build(files[:1], tmp_path / "inc", model=FakeEmbedder(), settings=settings)
+    inc.add(files[1:])
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Совершенно другой текст о сельском хозяйстве.", encoding="utf-8")
+    inc.add([extra])
+    inc.remove("extra.txt")
+    full = rag.build(small_corpus, tmp_path / "full", model=FakeEmbedder(), settings=settings)
+    qs = ["выборы в сельсоветы", "collective farms 1928", "Кузнецкий округ", "famine"]
+    assert [c.id for c in inc.payload.chunks] == [c.id for c in full.payload.chunks]
+    assert results(inc, qs) == results(full, qs)
+
+
+def test_split_bm25_keeps_global_statistics():
+    texts = ["выборы 1924 года", "the politburo met", "выборы выборы в 1924", "Stalin and the politburo", "1924"]
+    rows = [np.array([0, 3]), np.array([1, 2, 4])]
+    whole, split = LexicalRetriever.build(texts), LexicalRetriever.build(texts, rows=rows)
+    assert np.array_equal(whole.df, split.df) and split.num_docs == 5
+    assert [b.scores["num_docs"] for b in split.shards] == [2, 3]
+    for q in ("выборы 1924", "politburo", "1924 Stalin"):
+        query = Query(q)
+        assert split.max_score(query) == whole.max_score(query)
+        assert split.search(query, 5) == whole.search(query, 5)
+        mask = np.array([True, False, True, True, False])
+        assert split.search(query, 2, mask) == whole.search(query, 2, mask)
+
+
+def test_bad_shard_counts_are_refused(corpus_index):
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="shards must be"):
+            rag.Settings(shards=bad)
+    with pytest.raises(ValueError, match="reshard"):
+        corpus_index.reconfigure(shards=2)
+
+
+def test_missing_shard_file_is_a_clear_error(tmp_path):
+    idx = rag.build([CORPUS], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(shards=3))
+    m = json.loads((idx.folder / "manifest.json").read_text())
+    (idx.folder / m["data"][store.role("faiss", 2)]["name"]).unlink()
+    with pytest.raises(rag.IndexFormatError, match="missing"):
+        rag.load(idx.folder, model=FakeEmbedder())
+
+
+@pytest.mark.slow
+def test_sharded_real_model_index_gives_the_unsharded_results(real_corpus_index, tmp_path):
+    """multilingual-e5-small on the bundled corpus, every eval question: 3 shards
+    (resharded from the one-shard index, nothing re-embedded) answer as one."""
+    shutil.copytree(real_corpus_index.folder, tmp_path / "idx")
+    sharded = rag.load(tmp_path / "idx")
+    sharded.reshard(3)
+    assert sum(1 for r in store.shard_rows(sharded.payload.chunks, 3) if len(r)) == 3
+    assert results(rag.load(sharded.folder)) == results(real_corpus_index)
