@@ -57,10 +57,11 @@ def _read_and_process(path: Path, source: str, settings: Settings):
 
 
 class _EmbedActor:
-    """One model per actor, loaded once; embeds the driver's batches."""
+    """One model per actor, loaded once; embeds the driver's batches with as many
+    threads as CPUs the actor reserved (more would fight the other actors)."""
 
-    def __init__(self, model):
-        self.emb = load_embedder(model)
+    def __init__(self, model, threads: int):
+        self.emb = load_embedder(model, threads=threads)
 
     def info(self) -> tuple[str, str, int]:
         return self.emb.name, self.emb.fingerprint, self.emb.dim
@@ -86,13 +87,20 @@ class RayEmbedder(Embedder):
         if self.pool is None:
             return super().embed_passages(texts, progress, batch)
         # the very batches the local build forms: padding, hence vectors, come out the same
+        from ray.exceptions import RayError
+
         batches = passage_batches(texts, batch)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         work = [(b, [texts[i] for i in idx]) for b, idx in enumerate(batches)]
-        for b, vecs in self.pool.map_unordered(lambda a, w: a.embed.remote(*w), work):
-            out[batches[b]] = vecs
-            if progress:
-                progress(len(batches[b]))
+        try:
+            for b, vecs in self.pool.map_unordered(lambda a, w: a.embed.remote(*w), work):
+                out[batches[b]] = vecs
+                if progress:
+                    progress(len(batches[b]))
+        except RayError as e:  # nothing is written before embedding ends
+            raise RayUnavailable(
+                f"the embedding workers died ({type(e).__name__}) after {RETRIES} retries; "
+                "the previous index is unchanged") from e
         return out
 
 
@@ -129,7 +137,7 @@ def _read_all(ray, found: list[tuple[Path, str]], settings: Settings, progress: 
 def _pool(ray, model, actors: int | None, cpus_per_actor: float):
     n = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
     cls = ray.remote(num_cpus=cpus_per_actor, max_restarts=RETRIES, max_task_retries=RETRIES)(_EmbedActor)
-    handles = [cls.remote(model) for _ in range(n)]
+    handles = [cls.remote(model, max(1, int(cpus_per_actor))) for _ in range(n)]
     from ray.util import ActorPool
 
     return handles, ActorPool(handles)

@@ -145,9 +145,11 @@ class OnnxEmbedder(Embedder):
         return out
 
 
-def load_embedder(model: str | Embedder | None = None, backend: str | None = None) -> Embedder:
+def load_embedder(model: str | Embedder | None = None, backend: str | None = None,
+                  threads: int | None = None) -> Embedder:
     """The default model runs on ONNX Runtime (RAG_BACKEND=torch for
-    sentence-transformers on torch); any other model on sentence-transformers."""
+    sentence-transformers on torch); any other model on sentence-transformers.
+    `threads`: CPU threads for the model (default: up to 4)."""
     if isinstance(model, Embedder):
         return model
     model = model or DEFAULT_MODEL
@@ -158,5 +160,6 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
         from .convert import WEIGHTS_SHA256, ensure_e5_small, ensure_onnx
 
         folder = ensure_e5_small()
-        return OnnxEmbedder(folder, ensure_onnx(folder), model, E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16])
-    return SentenceTransformerEmbedder(model)
+        return OnnxEmbedder(folder, ensure_onnx(folder), model, E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16],
+                            threads=threads)
+    return SentenceTransformerEmbedder(model, threads=threads)

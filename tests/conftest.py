@@ -70,6 +70,27 @@ class FakeEmbedder(Embedder):
         return np.stack([self._one(t) for t in texts]).astype(np.float32)
 
 
+class DyingEmbedder(FakeEmbedder):
+    """Kills its own process at its first passage batch (the marker file says it did),
+    or at every one without a marker: a worker lost mid-build, as to an OOM kill or a
+    lost node."""
+
+    def __init__(self, marker: str | None) -> None:
+        super().__init__()
+        self.marker = marker
+
+    def embed(self, texts: Sequence[str], kind) -> np.ndarray:
+        import os
+
+        if kind == "passage" and self.marker is None:
+            os._exit(1)
+        if kind == "passage" and not os.path.exists(self.marker):
+            with open(self.marker, "w") as f:
+                f.write(str(os.getpid()))
+            os._exit(1)  # no cleanup, no exception: the process is simply gone
+        return super().embed(texts, kind)
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

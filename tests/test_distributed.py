@@ -61,6 +61,31 @@ def test_unreadable_file_skipped_with_the_local_reason(ray_cluster, small_corpus
     _assert_same(local, dist)
 
 
+def test_killed_worker_is_retried_and_the_index_is_the_same(ray_cluster, small_corpus, tmp_path):
+    import os
+
+    from conftest import DyingEmbedder
+
+    marker = tmp_path / "killed"
+    local = rag.build([small_corpus], tmp_path / "local", model=FakeEmbedder())
+    dist = rag.build([small_corpus], tmp_path / "ray", model=DyingEmbedder(str(marker)), ray=True)
+    assert marker.exists(), "an actor must have died"
+    assert int(marker.read_text()) != os.getpid()  # it was a worker, not this process
+    _assert_same(local, dist)  # Ray restarted the actor and re-ran its batch
+
+
+def test_worker_dying_every_time_fails_clearly_and_keeps_the_old_index(ray_cluster, small_corpus, tmp_path):
+    from conftest import DyingEmbedder
+    from rag.distributed import RayUnavailable
+
+    old = rag.build([small_corpus], tmp_path / "idx", model=FakeEmbedder())
+    before = sorted(p.name for p in old.folder.iterdir())
+    with pytest.raises(RayUnavailable, match=r"died .*retries.*previous index is unchanged"):
+        rag.build([small_corpus], old.folder, model=DyingEmbedder(None), ray=True)
+    assert sorted(p.name for p in old.folder.iterdir()) == before
+    assert rag.load(old.folder, model=FakeEmbedder()).search("выборы", k=1)
+
+
 def test_without_ray_a_clear_error(small_corpus, tmp_path, monkeypatch, capsys):
     import sys
 
