@@ -74,7 +74,7 @@ def test_index_with_shards_then_reshard(small_corpus, tmp_path, capsys, monkeypa
     assert "1 shard(s) (flat), nothing re-embedded" in capsys.readouterr().out
     after = rag.load(out).search("выборы", k=5)
     assert [h.chunk_id for h in after] == [h.chunk_id for h in before]
-    assert [h.score for h in after] == pytest.approx([h.score for h in before], abs=1e-5)
+    assert [h.score for h in after] == pytest.approx([h.score for h in before], abs=1e-4)
     for bad in ("0", "two"):
         with pytest.raises(SystemExit) as e:
             main(["reshard", bad, "--index", out])

@@ -9,6 +9,7 @@ import pytest
 from conftest import CORPUS, FakeEmbedder
 
 import rag
+from bench.shards import Snapshot, compare, snapshot
 from eval.run import load_questions
 from rag import store
 from rag.retrieve.base import Query
@@ -17,35 +18,17 @@ from rag.retrieve.lexical import LexicalRetriever
 QUESTIONS = [it.question for it in load_questions()]
 
 
-class Results:
-    """Everything a user sees, per question: hits of each retriever, filtered hits, the
-    answer. Equal when every list is the same passages and quotes in the same order
-    and every score agrees within 1e-5: a shard holding one language is searched by
-    FAISS where one index scores that language with numpy, and the two sum a dot
-    product in a different order (differences of ~1e-7)."""
-
-    def __init__(self, idx: rag.Index, questions=QUESTIONS):
-        ru_doc = next(d.source for d in idx.documents() if "ru" in d.langs)
-        self.ids, self.scores = [], []
-        for q in questions:
-            for kw in ({}, {"retriever": "dense"}, {"retriever": "bm25"}, {"langs": ["ru"]}, {"sources": [ru_doc]}):
-                hits = idx.search(q, k=10, **kw)
-                self._add([h.chunk_id for h in hits], [h.score for h in hits])
-            a = idx.ask(q, k=5)
-            self._add([a.found, a.evidence is None] + [h.chunk_id for h in a.hits]
-                      + [(h.source, h.start, h.end) for h in a.quotes],
-                      [a.evidence or 0.0] + [h.score for h in a.hits + a.quotes])
-
-    def _add(self, ids: list, scores: list) -> None:
-        self.ids.append(ids)
-        self.scores.extend(scores)
+class Results(Snapshot):
+    """A snapshot (bench/shards.py) that compares as bench.shards.compare does:
+    same passages and quotes in the same order, scores within 1e-4."""
 
     def __eq__(self, other) -> bool:
-        return self.ids == other.ids and np.allclose(self.scores, other.scores, rtol=0, atol=1e-5)
+        return compare(self, other)["identical"]
 
 
 def results(idx: rag.Index, questions=QUESTIONS) -> Results:
-    return Results(idx, questions)
+    s = snapshot(idx, questions)
+    return Results(s.lists, s.scores)
 
 
 @pytest.fixture(scope="module")
