@@ -1,4 +1,4 @@
-"""Command line: rag index | search | ask | info | reshard | eval. Thin: parsing and printing only."""
+"""Command line: rag index | add | remove | search | ask | info | reshard | eval. Thin: parsing and printing only."""
 from __future__ import annotations
 
 import argparse
@@ -48,12 +48,38 @@ def cmd_index(a) -> int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_EMPTY
     bar.close()
-    r = idx.last_report
-    print(f"indexed {len(r.indexed)} files, {r.chunks} chunks in {r.seconds:.1f} s -> {a.output}")
+    _report(idx.last_report, a.output)
+    return 0
+
+
+def _report(r, folder) -> None:
+    extra = f", {len(r.unchanged)} unchanged" if r.unchanged else ""
+    extra += f", {len(r.removed)} removed" if r.removed else ""
+    print(f"indexed {len(r.indexed)} files{extra}, {r.chunks} chunks in {r.seconds:.1f} s -> {folder}")
     for src, reason in r.skipped:
         print(f"skipped {src}: {reason}", file=sys.stderr)
     for src, problem in r.warnings:
         print(f"warning {src}: {problem}", file=sys.stderr)
+
+
+def cmd_add(a) -> int:
+    from rag.distributed import RayUnavailable
+
+    idx = _load(a)
+    bar = _progress_bar()
+    try:
+        r = idx.add(a.paths, progress=bar, ray=a.ray)
+    except RayUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        bar.close()
+    _report(r, a.index)
+    return 0
+
+
+def cmd_remove(a) -> int:
+    _report(_load(a).remove(a.sources), a.index)
     return 0
 
 
@@ -142,6 +168,18 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--source", action="append", help="restrict to this document (repeatable)")
         s.add_argument("--lang", action="append", help="restrict to this language (repeatable)")
         s.set_defaults(func=fn)
+    s = sub.add_parser("add", help="index new or changed files into an existing index (nothing else re-embedded)")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+    s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
+                   help="read, chunk and embed on a Ray cluster")
+    s.set_defaults(func=cmd_add)
+    s = sub.add_parser("remove", help="remove documents (as `rag info` names them) from an index")
+    s.add_argument("sources", nargs="+")
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+    s.set_defaults(func=cmd_remove)
     s = sub.add_parser("info")
     s.add_argument("--index", default="index")
     s.add_argument("--model", default=None)

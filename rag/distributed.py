@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .embed import Embedder, load_embedder, passage_batches
-from .index import Index, Progress, process
+from .index import BuildReport, Index, Progress, process
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
 
@@ -143,20 +144,16 @@ def _pool(ray, model, actors: int | None, cpus_per_actor: float):
     return handles, ActorPool(handles)
 
 
-def build(paths, folder: str | os.PathLike = "index", model: str | Embedder | None = None,
-          settings: Settings | None = None, progress: Progress | None = None,
-          address: str | bool = True, actors: int | None = None, cpus_per_actor: float = 1) -> Index:
-    """rag.build on a Ray cluster: the same index as the local build, embedded on `actors` models.
-
-    `model` is a model name (each actor loads it) or an Embedder, which Ray
-    serialises to the actors (its class must be importable there)."""
+@contextmanager
+def _on_ray(paths: list, model, settings: Settings, progress: Progress | None, address, actors: int | None,
+            cpus_per_actor: float):
+    """Read and chunk every file as Ray tasks and start the embedding actors; yields
+    (reader, chunker, embedder), the hooks of Index's one build-and-update path."""
     ray = _import_ray()
-    paths = list(paths)  # read twice: here and by Index.build
-    settings = settings or Settings()
     started = _connect(ray, address)
     handles = []
     try:
-        found, _ = discover(paths)  # Index.build discovers again and reports what is skipped here
+        found, _ = discover(paths)  # Index discovers again and reports what is skipped here
         done = _read_all(ray, found, settings, progress)
         handles, pool = _pool(ray, model, actors, cpus_per_actor)
         emb = RayEmbedder(model, ray.get(handles[0].info.remote()), pool)
@@ -171,12 +168,38 @@ def build(paths, folder: str | os.PathLike = "index", model: str | Embedder | No
             got = done.get(doc.source)
             return got[1] if got and got[1] is not None and s == settings else process(doc, s)
 
-        idx = Index.build(paths, folder, model=emb, settings=settings, progress=progress,
-                          reader=reader, chunker=chunker)
+        yield reader, chunker, emb
         emb.pool = None  # the actors go below; later embedding runs locally
-        return idx
     finally:
         for h in handles:
             ray.kill(h)
         if started:
             ray.shutdown()
+
+
+def build(paths, folder: str | os.PathLike = "index", model: str | Embedder | None = None,
+          settings: Settings | None = None, progress: Progress | None = None,
+          address: str | bool = True, actors: int | None = None, cpus_per_actor: float = 1) -> Index:
+    """rag.build on a Ray cluster: the same index as the local build, embedded on `actors` models.
+
+    `model` is a model name (each actor loads it) or an Embedder, which Ray
+    serialises to the actors (its class must be importable there)."""
+    paths = list(paths)  # read twice: here and by Index.build
+    settings = settings or Settings()
+    with _on_ray(paths, model, settings, progress, address, actors, cpus_per_actor) as (reader, chunker, emb):
+        return Index.build(paths, folder, model=emb, settings=settings, progress=progress,
+                           reader=reader, chunker=chunker)
+
+
+def add(index: Index, paths, progress: Progress | None = None, address: str | bool = True,
+        actors: int | None = None, cpus_per_actor: float = 1) -> BuildReport:
+    """Index.add on a Ray cluster: new and changed files are read, chunked and embedded
+    there; the result equals a local add. The index keeps its own model for queries."""
+    paths = list(paths)
+    with _on_ray(paths, index.embedder.for_workers(), index.settings, progress, address, actors,
+                 cpus_per_actor) as (reader, chunker, emb):
+        if (emb.fingerprint, emb.dim) != (index.embedder.fingerprint, index.embedder.dim):
+            raise RayUnavailable(f"the Ray workers loaded {emb.name} ({emb.fingerprint}, dim {emb.dim}), "
+                                 f"not the index's model ({index.embedder.fingerprint}, dim {index.embedder.dim})")
+        return index._update(paths, replace_all=False, progress=progress, reader=reader, chunker=chunker,
+                             embedder=emb)

@@ -28,6 +28,11 @@ class Embedder(ABC):
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed(texts, "query")
 
+    def for_workers(self) -> str | Embedder:
+        """What a worker process (rag/distributed.py) needs to get this model: the
+        embedder itself, serialised; embedders that load by name send the name."""
+        return self
+
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
                        batch: int = 64) -> np.ndarray:
         """Passages in batches, sorted by length so each batch pads little."""
@@ -68,6 +73,9 @@ class SentenceTransformerEmbedder(Embedder):
         self.dim = int(self.model.get_embedding_dimension())
         self.prompts = dict(self.model.prompts or {})
 
+    def for_workers(self) -> str:
+        return self.name  # each worker loads it from its own cache
+
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -104,6 +112,9 @@ class OnnxEmbedder(Embedder):
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
         self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+
+    def for_workers(self) -> str:
+        return self.name  # each worker loads it from its own cache
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         prompt = self.prompts.get(kind, "")

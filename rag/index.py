@@ -330,7 +330,14 @@ class Index:
             out.append(DocumentInfo(src, meta["chunks"], tuple(meta["langs"]), meta["sha256"]))
         return out
 
-    def add(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None) -> BuildReport:
+    def add(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
+            ray: str | bool | None = None) -> BuildReport:
+        """Index new or changed files; `ray`: True or a cluster address to read, chunk
+        and embed them on Ray (rag/distributed.py), with the same result."""
+        if ray:
+            from .distributed import add
+
+            return add(self, paths, progress, address=ray)
         return self._update(list(paths), replace_all=False, progress=progress)
 
     def remove(self, sources: str | Iterable[str]) -> BuildReport:
@@ -346,7 +353,8 @@ class Index:
         return BuildReport(removed=tuple(sources), chunks=len(self.payload.chunks), seconds=time.perf_counter() - t0)
 
     def _update(self, paths: list, replace_all: bool, progress: Progress | None,
-                reader: Callable | None = None, chunker: Callable | None = None) -> BuildReport:
+                reader: Callable | None = None, chunker: Callable | None = None,
+                embedder: Embedder | None = None) -> BuildReport:
         reader, chunker = reader or read_document, chunker or process  # looked up now: tests patch them
         t0 = time.perf_counter()
         found, skipped = discover(paths)
@@ -399,7 +407,7 @@ class Index:
                     "page_starts": list(p.doc.page_starts) if p.doc.page_starts is not None else None,
                 }
             if processed:  # nothing new: leave what is on disk untouched
-                self._commit(keep, processed, files, progress)
+                self._commit(keep, processed, files, progress, embedder)
         return BuildReport(
             indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged),
             skipped=tuple(skipped), chunks=len(self.payload.chunks), seconds=time.perf_counter() - t0,
@@ -407,8 +415,10 @@ class Index:
         )
 
     def _commit(self, keep: list[int], processed: list[_Processed], files: dict,
-                progress: Progress | None = None) -> None:
-        """Embed what is new, merge with what is kept, write, then swap in memory."""
+                progress: Progress | None = None, embedder: Embedder | None = None) -> None:
+        """Embed what is new (with `embedder`, default the index's own), merge with what
+        is kept, write, then swap in memory."""
+        embedder = embedder or self.embedder
         p = self.payload
         chunks = [p.chunks[i] for i in keep]
         cvec = [p.chunk_vectors[keep]] if keep else []
@@ -425,8 +435,8 @@ class Index:
                 progress("embed", done[0], total)
 
         if texts:
-            cvec.append(self.embedder.embed_passages(texts, progress=tick))
-            svec.append(self.embedder.embed_passages(sents, progress=tick))
+            cvec.append(embedder.embed_passages(texts, progress=tick))
+            svec.append(embedder.embed_passages(sents, progress=tick))
         for pr in processed:
             for c in pr.chunks:
                 chunks.append(replace(c, sents=tuple((a, b, s, e, r + base) for a, b, s, e, r in c.sents)))

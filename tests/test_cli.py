@@ -79,3 +79,20 @@ def test_index_with_shards_then_reshard(small_corpus, tmp_path, capsys, monkeypa
         with pytest.raises(SystemExit) as e:
             main(["reshard", bad, "--index", out])
         assert e.value.code == 2 and "shards must be" in capsys.readouterr().err
+
+
+def test_add_and_remove(small_corpus, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    out = str(tmp_path / "idx")
+    files = sorted(str(f) for f in small_corpus.iterdir())
+    assert main(["index", files[0], "-o", out]) == 0
+    capsys.readouterr()
+    assert main(["add", *files, "--index", out]) == 0
+    assert f"indexed {len(files) - 1} files, 1 unchanged" in capsys.readouterr().out
+    assert sorted(d.source for d in rag.load(out).documents()) == sorted(f.rsplit("/", 1)[1] for f in files)
+    gone = files[0].rsplit("/", 1)[1]
+    assert main(["remove", gone, "--index", out]) == 0
+    assert "1 removed" in capsys.readouterr().out
+    assert gone not in [d.source for d in rag.load(out).documents()]
+    assert main(["remove", "no-such.txt", "--index", out]) == EXIT_QUERY
+    assert "not in the index: no-such.txt" in capsys.readouterr().err

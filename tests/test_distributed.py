@@ -61,6 +61,20 @@ def test_unreadable_file_skipped_with_the_local_reason(ray_cluster, small_corpus
     _assert_same(local, dist)
 
 
+def test_ray_add_equals_local_add(ray_cluster, small_corpus, tmp_path):
+    files = sorted(small_corpus.iterdir())
+    local = rag.build(files[:1], tmp_path / "local", model=FakeEmbedder())
+    local.add(files)
+    own = FakeEmbedder()
+    dist = rag.build(files[:1], tmp_path / "ray", model=own)
+    before = own.calls
+    report = dist.add(files, ray=True)
+    assert own.calls == before  # the new files were embedded by the actors
+    assert report.indexed == tuple(f.name for f in files[1:]) and report.unchanged == (files[0].name,)
+    _assert_same(local, dist)
+    assert dist.embedder is own  # queries keep the index's own model
+
+
 def test_killed_worker_is_retried_and_the_index_is_the_same(ray_cluster, small_corpus, tmp_path):
     import os
 
