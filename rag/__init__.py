@@ -34,7 +34,7 @@ def build(paths, folder="index", model=None, settings=None, progress=None, ray=N
     """Index files or folders into `folder`; returns the loaded Index.
 
     `ray`: True or a cluster address to read, chunk and embed on Ray (rag/distributed.py;
-    pip install ray==2.60.0); the index is the same as without it."""
+    pip install "ray[data]==2.60.0"); the index is the same as without it."""
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         paths = [paths]
     if ray:

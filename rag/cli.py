@@ -155,7 +155,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--model", default=None, help="sentence-transformers folder or name (default: multilingual-e5-small)")
     s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
                    help="read, chunk and embed on a Ray cluster (default: RAY_ADDRESS or a local one; "
-                        "pip install ray==2.60.0)")
+                        "pip install 'ray[data]==2.60.0')")
     s.add_argument("--shards", type=_shards, default=1,
                    help="split the index by document into N shards, searched together (default 1)")
     s.set_defaults(func=cmd_index)

@@ -1,15 +1,13 @@
-"""Distributed index build on Ray (optional: pip install ray==2.60.0).
+"""Distributed index build on Ray Data (optional: pip install "ray[data]==2.60.0").
 
-Ray runs the two stages that parallelise: reading + cleaning + chunking (one
-task per file) and embedding (an actor pool, one model per actor: embedding
-is 99 % of a build, bench/REPORT.md). The driver then orders, deduplicates,
-canonicalises and writes ONE index through Index.build's own code path
-(`reader`/`chunker` hooks and an Embedder whose embed_passages runs on the
-pool), so the index equals a single-process build of the same files.
-
-Plain Ray tasks and ray.util.ActorPool, not Ray Data: `pip install ray` alone
-does not bring the pyarrow/pandas Ray Data needs, and the exact batch layout
-that keeps vectors equal to the local build is simpler to keep by hand.
+Ray Data runs the two stages that parallelise: reading + cleaning + chunking
+(a `map` over the files) and embedding (`map_batches` on an actor pool, one
+model per actor: embedding is 99 % of a build, bench/REPORT.md). Each row
+given to `map_batches` is one of the batches the local build forms (sorted by
+length), so padding, hence every vector, is the same. The driver then orders,
+deduplicates, canonicalises and writes ONE index through Index.build's own
+code path (`reader`/`chunker` hooks and an Embedder whose embed_passages runs
+on Ray), so the index equals a single-process build of the same files.
 
 On a remote cluster the workers need this package installed and the files at
 the same paths (a shared filesystem).
@@ -28,7 +26,7 @@ from .index import BuildReport, Index, Progress, process
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
 
-RAY_HINT = "pip install ray==2.60.0"
+RAY_HINT = 'pip install "ray[data]==2.60.0"'
 RETRIES = 2  # a killed worker's task is re-run by Ray this many times
 
 
@@ -39,45 +37,60 @@ class RayUnavailable(RuntimeError):
 def _import_ray():
     try:
         import ray
+        import ray.data  # noqa: F401 (needs pyarrow and pandas: the [data] extra)
     except ImportError as e:
         raise RayUnavailable(f"the distributed build needs Ray: {RAY_HINT}") from e
     return ray
 
 
 # ------------------------------------------------------------- workers
-def _read_and_process(path: Path, source: str, settings: Settings):
-    """One file on a worker: (source, Document, processed) or (source, error message, None).
-
-    The error travels as its message (not the exception) so the driver can
-    re-raise it exactly where the local build reads the file."""
+def _read_row(row: dict, settings: Settings) -> dict:
+    """One file on a worker (a Ray Data map): its Document and chunks, or the reason
+    it cannot be read. The error travels as its message, not the exception, so the
+    driver re-raises it exactly where the local build reads the file."""
+    source = row["source"]
     try:
-        doc = read_document(path, source)
+        doc = read_document(Path(row["path"]), source)
     except IngestError as e:
-        return source, str(e), None
-    return source, doc, process(doc, settings)
+        return {"source": source, "error": str(e), "doc": None, "processed": None}
+    return {"source": source, "error": "", "doc": doc, "processed": process(doc, settings)}
 
 
-class _EmbedActor:
-    """One model per actor, loaded once; embeds the driver's batches with as many
-    threads as CPUs the actor reserved (more would fight the other actors)."""
+class _EmbedBatches:
+    """The map_batches callable: one model per actor, loaded once, with as many
+    threads as CPUs the actor reserved (more would fight the other actors).
+    Each row is one of the local build's batches, embedded as a whole."""
 
     def __init__(self, model, threads: int):
         self.emb = load_embedder(model, threads=threads)
 
-    def info(self) -> tuple[str, str, int]:
-        return self.emb.name, self.emb.fingerprint, self.emb.dim
+    def __call__(self, batch: dict) -> dict:
+        return {"b": batch["b"], "vecs": [self.emb.embed(list(t), "passage") for t in batch["texts"]]}
 
-    def embed(self, b: int, texts: list[str]) -> tuple[int, np.ndarray]:
-        return b, self.emb.embed(texts, "passage")
+
+def _model_info(model, threads: int) -> tuple[str, str, int]:
+    emb = load_embedder(model, threads=threads)
+    return emb.name, emb.fingerprint, emb.dim
+
+
+def _retries(**kw) -> dict:
+    """Bounded retries: Ray Data's default (-1) retries a dying worker forever, so a
+    build that cannot succeed would hang. Ray 2.60 takes them as remote args
+    (deprecated for 2.64; ray is pinned)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="`ray_remote_args` is deprecated")
+    return kw
 
 
 class RayEmbedder(Embedder):
-    """Passages on the actor pool while building; queries (and a later add, once
-    the pool is gone) run locally, the model loaded on first use."""
+    """Passages on a Ray Data actor pool while building; queries (and a later add,
+    once the build is over) run locally, the model loaded on first use."""
 
-    def __init__(self, model, info: tuple[str, str, int], pool):
-        self.model, self.pool, self._local = model, pool, None
+    def __init__(self, model, info: tuple[str, str, int], actors: int, cpus_per_actor: float):
+        self.model, self.actors, self.cpus, self._local = model, actors, cpus_per_actor, None
         self.name, self.fingerprint, self.dim = info
+        self.on_ray = True
 
     def embed(self, texts: Sequence[str], kind) -> np.ndarray:
         if self._local is None:
@@ -85,19 +98,27 @@ class RayEmbedder(Embedder):
         return self._local.embed(texts, kind)
 
     def embed_passages(self, texts: Sequence[str], progress=None, batch: int = 64) -> np.ndarray:
-        if self.pool is None:
+        if not self.on_ray:
             return super().embed_passages(texts, progress, batch)
-        # the very batches the local build forms: padding, hence vectors, come out the same
+        import ray.data
         from ray.exceptions import RayError
 
+        # the very batches the local build forms: padding, hence vectors, come out the same
         batches = passage_batches(texts, batch)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        work = [(b, [texts[i] for i in idx]) for b, idx in enumerate(batches)]
+        if not batches:
+            return out
+        rows = [{"b": b, "texts": [texts[i] for i in idx]} for b, idx in enumerate(batches)]
+        ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
+            _EmbedBatches, fn_constructor_args=(self.model, max(1, int(self.cpus))), batch_size=1,
+            concurrency=min(self.actors, len(rows)), num_cpus=self.cpus,
+            **_retries(max_restarts=RETRIES, max_task_retries=RETRIES))
         try:
-            for b, vecs in self.pool.map_unordered(lambda a, w: a.embed.remote(*w), work):
-                out[batches[b]] = vecs
+            for row in ds.iter_rows():
+                idx = batches[int(row["b"])]
+                out[idx] = row["vecs"]
                 if progress:
-                    progress(len(batches[b]))
+                    progress(len(idx))
         except RayError as e:  # nothing is written before embedding ends
             raise RayUnavailable(
                 f"the embedding workers died ({type(e).__name__}) after {RETRIES} retries; "
@@ -118,30 +139,36 @@ def _connect(ray, address):
     return True
 
 
-def _read_all(ray, found: list[tuple[Path, str]], settings: Settings, progress: Progress | None) -> dict:
-    """source -> (Document or error message, processed), each file a Ray task."""
-    task = ray.remote(max_retries=RETRIES)(_read_and_process)
+def _quiet_ray_data() -> None:
+    """Our progress callback reports; Ray Data's own bars and logs would interleave."""
+    import logging
+
+    import ray.data
+
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
+def _read_all(found: list[tuple[Path, str]], settings: Settings, progress: Progress | None) -> dict:
+    """source -> (Document or error message, chunks): a Ray Data map over the files."""
+    import ray.data
+
     first: dict[str, Path] = {}
     for path, source in found:  # a source given twice is read once, as locally
         first.setdefault(source, path)
-    pending = [task.remote(p, s, settings) for s, p in first.items()]
+    if not first:
+        return {}
+    items = [{"path": str(p), "source": s} for s, p in first.items()]
+    ds = ray.data.from_items(items, override_num_blocks=len(items)).map(
+        _read_row, fn_kwargs={"settings": settings}, **_retries(max_retries=RETRIES))
     out: dict = {}
-    while pending:
-        ready, pending = ray.wait(pending, num_returns=1)
-        source, doc, processed = ray.get(ready[0])
-        out[source] = (doc, processed)
+    for row in ds.iter_rows():
+        out[row["source"]] = (row["error"] or row["doc"], row["processed"])
         if progress:
             progress("read", len(out), len(first))
     return out
-
-
-def _pool(ray, model, actors: int | None, cpus_per_actor: float):
-    n = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
-    cls = ray.remote(num_cpus=cpus_per_actor, max_restarts=RETRIES, max_task_retries=RETRIES)(_EmbedActor)
-    handles = [cls.remote(model, max(1, int(cpus_per_actor))) for _ in range(n)]
-    from ray.util import ActorPool
-
-    return handles, ActorPool(handles)
 
 
 @contextmanager
@@ -151,12 +178,14 @@ def _on_ray(paths: list, model, settings: Settings, progress: Progress | None, a
     (reader, chunker, embedder), the hooks of Index's one build-and-update path."""
     ray = _import_ray()
     started = _connect(ray, address)
-    handles = []
     try:
+        _quiet_ray_data()
         found, _ = discover(paths)  # Index discovers again and reports what is skipped here
-        done = _read_all(ray, found, settings, progress)
-        handles, pool = _pool(ray, model, actors, cpus_per_actor)
-        emb = RayEmbedder(model, ray.get(handles[0].info.remote()), pool)
+        done = _read_all(found, settings, progress)
+        n = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
+        threads = max(1, int(cpus_per_actor))
+        info = ray.get(ray.remote(num_cpus=cpus_per_actor)(_model_info).remote(model, threads))
+        emb = RayEmbedder(model, info, n, cpus_per_actor)
 
         def reader(path, source) -> Document:
             doc = done[source][0] if source in done else read_document(path, source)
@@ -169,10 +198,8 @@ def _on_ray(paths: list, model, settings: Settings, progress: Progress | None, a
             return got[1] if got and got[1] is not None and s == settings else process(doc, s)
 
         yield reader, chunker, emb
-        emb.pool = None  # the actors go below; later embedding runs locally
+        emb.on_ray = False  # the cluster may go below; later embedding runs locally
     finally:
-        for h in handles:
-            ray.kill(h)
         if started:
             ray.shutdown()
 

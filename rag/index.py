@@ -435,8 +435,10 @@ class Index:
                 progress("embed", done[0], total)
 
         if texts:
-            cvec.append(embedder.embed_passages(texts, progress=tick))
-            svec.append(embedder.embed_passages(sents, progress=tick))
+            # one call for both: on Ray that is one pass over one actor pool (models load once)
+            vecs = embedder.embed_passages(texts + sents, progress=tick)
+            cvec.append(vecs[: len(texts)])
+            svec.append(vecs[len(texts) :])
         for pr in processed:
             for c in pr.chunks:
                 chunks.append(replace(c, sents=tuple((a, b, s, e, r + base) for a, b, s, e, r in c.sents)))

@@ -15,7 +15,7 @@ QUERIES = ["выборы в сельсоветы 1924", "collective farms five-y
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install ray==2.60.0): distributed build untested")
+    ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'ray[data]==2.60.0'): distributed build untested")
     # the workers unpickle FakeEmbedder by reference: they need tests/ (conftest) on their path
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}})
@@ -107,10 +107,10 @@ def test_without_ray_a_clear_error(small_corpus, tmp_path, monkeypatch, capsys):
     from rag.distributed import RayUnavailable
 
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as when not installed
-    with pytest.raises(RayUnavailable, match=r"pip install ray==2\.60\.0"):
+    with pytest.raises(RayUnavailable, match=r'pip install "ray\[data\]==2\.60\.0"'):
         rag.build([small_corpus], tmp_path / "a", model=FakeEmbedder(), ray=True)
     assert main(["index", str(small_corpus), "-o", str(tmp_path / "b"), "--ray"]) == EXIT_USAGE
-    assert "pip install ray==2.60.0" in capsys.readouterr().err
+    assert 'pip install "ray[data]==2.60.0"' in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
 
 
