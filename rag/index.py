@@ -200,7 +200,8 @@ class Index:
         self.langs = np.asarray([c.lang for c in p.chunks])
         s = self.settings
         self.dense = DenseRetriever(parts["faiss"], parts["rows"], p.chunk_vectors, list(self.langs),
-                                    balance=s.balance, pool_correction=s.pool_correction)
+                                    balance=s.balance, pool_correction=s.pool_correction,
+                                    hub_correction=s.hub_correction, hub_k=s.hub_k)
         self.lexical = parts.get("words")
         self.names = parts.get("names")
         sent_lang = [""] * len(p.sent_vectors)
@@ -208,7 +209,7 @@ class Index:
             for a, b, _s, _e, r in c.sents:
                 sent_lang[r] = detect(c.text[a:b])
         self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
-        self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction)
+        self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,

@@ -64,3 +64,46 @@ def test_scores_are_best_first_and_deterministic(tmp_path):
     assert a == b
     scores = [h.score for h in a]
     assert all(np.isfinite(scores)) and scores == sorted(scores, reverse=True)
+
+
+def _unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def test_hubness_is_the_mean_similarity_to_other_language_neighbours():
+    from rag.retrieve.dense import hubness
+
+    rng = np.random.default_rng(0)
+    en = _unit(rng.normal(size=(40, 16)))
+    hub = _unit(en[:20].mean(0))  # close to many English rows
+    lone = _unit(rng.normal(size=16))
+    twin = lone.copy()  # a same-language duplicate: must not count
+    vecs = np.vstack([en, hub, lone, twin])
+    langs = np.array(["en"] * 40 + ["ru"] * 3)
+    h = hubness(vecs, langs, k=5)
+    want_hub = np.sort(en @ hub)[-5:].mean()
+    assert np.isclose(h[40], want_hub, atol=1e-6)
+    assert h[40] > h[41] and np.isclose(h[41], h[42])
+    assert np.array_equal(hubness(vecs[:40], langs[:40], k=5), np.zeros(40))  # one language: nothing to correct
+
+
+def test_hub_correction_lets_the_specific_passage_beat_the_hub():
+    from rag.retrieve.dense import LanguageNorm
+
+    rng = np.random.default_rng(1)
+    en = _unit(rng.normal(size=(60, 16)))
+    hub = _unit(en.mean(0) * 3 + rng.normal(size=16) * 0.1)
+    q = _unit(rng.normal(size=16))
+    # the specific Russian passage: a bit less similar to the question than the hub
+    specific = _unit(q + 0.1 * rng.normal(size=16))
+    target = float(hub @ q) - 0.01
+    specific = _unit(target * q + np.sqrt(max(1 - target**2, 0)) * _unit(specific - (specific @ q) * q))
+    vecs = np.vstack([en, hub, specific])
+    langs = np.array(["en"] * 60 + ["ru", "ru"])
+    rows = np.array([60, 61])
+    raw = vecs[rows] @ q
+    assert raw[0] > raw[1]  # the hub wins on cosine
+    plain = LanguageNorm(vecs, langs)(q, rows, raw)
+    fixed = LanguageNorm(vecs, langs, hub_correction=0.5, hub_k=10)(q, rows, raw)
+    assert plain[0] > plain[1] and fixed[1] > fixed[0]

@@ -21,6 +21,7 @@ import numpy as np
 from .base import Query, Retriever, Scored
 
 SAMPLE = 1024  # passages per language used to estimate the score distribution
+HUB_SAMPLE = 4096  # other-language rows a row's hubness is measured against (beyond: an even sample)
 
 
 PRIOR = 1  # rows' worth of weight given to the all-language distribution (tiny pools only)
@@ -35,9 +36,12 @@ class LanguageNorm:
     passages the per-language estimate is noise (one passage gives sd 0).
     """
 
-    def __init__(self, vectors: np.ndarray, langs: list[str] | np.ndarray, pool_correction: float = 0.0):
+    def __init__(self, vectors: np.ndarray, langs: list[str] | np.ndarray, pool_correction: float = 0.0,
+                 hub_correction: float = 0.0, hub_k: int = 10):
         self.vectors = vectors
         self.langs = np.asarray(langs)
+        # per row, subtracted from its cosine before standardising (see hubness)
+        self.hub = hub_correction * hubness(vectors, self.langs, hub_k) if hub_correction else None
         self.sample: dict[str, np.ndarray] = {}
         self.offset: dict[str, float] = {}  # pool_correction * expected max z of the language's pool
         for lang in sorted(set(self.langs.tolist())):
@@ -47,22 +51,59 @@ class LanguageNorm:
         allrows = np.arange(len(self.langs))
         self.all = allrows[np.linspace(0, len(allrows) - 1, SAMPLE).astype(int)] if len(allrows) > SAMPLE else allrows
 
+    def _raw(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
+        s = np.asarray(self.vectors[rows] @ qv if scores is None else scores, dtype=np.float64)
+        return s - self.hub[rows] if self.hub is not None else s
+
     def __call__(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        out = np.asarray(scores, dtype=np.float64).copy()
+        out = self._raw(qv, rows, scores).copy()
         if len(self.all) == 0:
             return out
-        g = self.vectors[self.all] @ qv
+        g = self._raw(qv, self.all)
         g_mu, g_sd = float(g.mean()), float(g.std())
         for lang, sample in self.sample.items():
             sel = self.langs[rows] == lang
             if not sel.any():
                 continue
-            s = self.vectors[sample] @ qv
+            s = self._raw(qv, sample)
             w = len(s) / (len(s) + PRIOR)
             mu = w * float(s.mean()) + (1 - w) * g_mu
             sd = w * float(s.std()) + (1 - w) * g_sd
             out[sel] = (out[sel] - mu) / max(sd, 1e-3) - self.offset[lang]
         return out
+
+
+def hubness(vectors: np.ndarray, langs: np.ndarray, k: int = 10) -> np.ndarray:
+    """Per row: the mean cosine to its k nearest rows in the other languages.
+
+    Some passages (an article's abstract, a summary paragraph) sit close to
+    everything on their topic and come up for every question about it, in
+    particular across languages. Subtracting this from a row's cosine is the
+    hubness correction of cross-lingual retrieval (CSLS, Conneau et al. 2018;
+    the margin scoring of bitext mining): the question side of CSLS is the same
+    for every row of one query, so only the row side is needed. Measured against
+    `hub_correction: 0` on the same index: corpus set (rag eval) MRR@10 0.728
+    -> 0.765, r@1 0.625 -> 0.684, r@5 0.868 either way, gains alike for
+    shares 0.25-0.75 and k 5-50; XQuAD (python -m eval.xquad) en->ru r@1 0.874
+    -> 0.896, ru->en 0.874 -> 0.911, same-language within 0.005. k = 10 is the
+    usual CSLS choice and did better on XQuAD than 5 (k = 5 did better on the
+    corpus set).
+    Neighbours within a language are left out: overlapping chunks of one
+    document would make every chunk look like a hub.
+    """
+    out = np.zeros(len(vectors))
+    for lang in sorted(set(langs.tolist())):
+        rows, other = np.flatnonzero(langs == lang), np.flatnonzero(langs != lang)
+        if not len(other):
+            continue
+        if len(other) > HUB_SAMPLE:  # an even sample keeps the cost O(n * HUB_SAMPLE)
+            other = other[np.linspace(0, len(other) - 1, HUB_SAMPLE).astype(int)]
+        kk = min(k, len(other))
+        ov = vectors[other]
+        for b in range(0, len(rows), 2048):
+            sims = vectors[rows[b : b + 2048]] @ ov.T
+            out[rows[b : b + 2048]] = np.partition(sims, len(other) - kk, axis=1)[:, -kk:].mean(1)
+    return out
 
 
 # ---------------------------------------------------------------- FAISS
@@ -129,14 +170,15 @@ class DenseRetriever(Retriever):
     (LanguageNorm), so the merged top k is the one an unsharded index gives."""
 
     def __init__(self, indexes: list, rows: list[np.ndarray], vectors: np.ndarray, langs: list[str],
-                 balance: bool = True, pool_correction: float = 0.0):
+                 balance: bool = True, pool_correction: float = 0.0, hub_correction: float = 0.0, hub_k: int = 10):
         self.indexes = indexes  # faiss index per shard, over vectors[rows[s]]
         self.rows = rows
         self.kinds = [index_type_of(i) for i in indexes]
         self.vectors = vectors
         self.langs = np.asarray(langs)
         self.balance = balance
-        self.standardise = LanguageNorm(vectors, self.langs, pool_correction)
+        self.standardise = LanguageNorm(vectors, self.langs, pool_correction, hub_correction, hub_k)
+        self.hub = self.standardise.hub if balance else None  # per-row discount (see hubness)
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         if len(self.vectors) == 0 or k <= 0:
@@ -170,23 +212,33 @@ class DenseRetriever(Retriever):
             if len(ids) == 0:
                 continue
             kk = min(k, len(ids))
-            if len(ids) < n and (kind == "flat" or len(ids) <= EXACT_SUBSET):
-                # exact over the subset: as cheap as a selector scan, and
-                # an ANN graph walk would lose recall on a small subset
+            if kind == "flat" or len(ids) <= EXACT_SUBSET:
+                # exact: as cheap as FAISS' flat scan or a selector scan, an ANN
+                # graph walk would lose recall on a small subset, and the best kk
+                # are chosen by the hub-corrected score the merge ranks by, so
+                # every shard keeps what one index keeps (identical results)
                 sc = self.vectors[grows[ids]] @ qv
-                top = np.argpartition(-sc, kk - 1)[:kk] if kk < len(ids) else np.arange(len(ids))
+                key = sc - self.hub[grows[ids]] if self.hub is not None else sc
+                top = np.argpartition(-key, kk - 1)[:kk] if kk < len(ids) else np.arange(len(ids))
                 rows_all.append(grows[ids[top]])
                 scores_all.append(sc[top])
                 continue
+            # ANN (IVF/HNSW over a large shard): FAISS ranks by the raw cosine, so
+            # with the hub correction fetch twice as many and keep the best kk of those
+            fetch = min(len(ids), 2 * kk) if self.hub is not None else kk
             params = None
             if len(ids) < n:
                 sel = faiss.IDSelectorBatch(ids.astype(np.int64))
-                params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(EF_SEARCH, kk)) if kind == "hnsw"
+                params = (faiss.SearchParametersHNSW(sel=sel, efSearch=max(EF_SEARCH, fetch)) if kind == "hnsw"
                           else faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe))
-            D, I = index.search(qv[None, :], kk, params=params)
+            D, I = index.search(qv[None, :], fetch, params=params)
             keep = I[0] >= 0
-            rows_all.append(grows[I[0][keep]])
-            scores_all.append(D[0][keep])
+            rows, sc = grows[I[0][keep]], D[0][keep]
+            if self.hub is not None and len(rows) > kk:
+                top = np.argsort(-(sc - self.hub[rows]), kind="stable")[:kk]
+                rows, sc = rows[top], sc[top]
+            rows_all.append(rows)
+            scores_all.append(sc)
         if not rows_all:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         return np.concatenate(rows_all), np.concatenate(scores_all)

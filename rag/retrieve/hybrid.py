@@ -25,9 +25,10 @@ from .lexical import LexicalRetriever
 class SentenceScorer:
     """Per-sentence similarity, standardised per language like passages."""
 
-    def __init__(self, sent_vectors: np.ndarray, sent_langs: list[str], pool_correction: float = 0.0):
+    def __init__(self, sent_vectors: np.ndarray, sent_langs: list[str], pool_correction: float = 0.0,
+                 hub_correction: float = 0.0, hub_k: int = 10):
         self.vectors = sent_vectors
-        self.norm = LanguageNorm(sent_vectors, sent_langs, pool_correction)
+        self.norm = LanguageNorm(sent_vectors, sent_langs, pool_correction, hub_correction, hub_k)
 
     def scores(self, qv: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return self.norm(qv, rows, self.vectors[rows] @ qv)
