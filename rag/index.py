@@ -23,6 +23,7 @@ from .embed import Embedder, load_embedder
 from .ingest import Document, IngestError, discover, page_at, read_document
 from .lang import detect
 from .retrieve import DenseRetriever, HybridRetriever, LexicalRetriever, Query
+from .retrieve.base import cosines
 from .retrieve.dense import choose_index_type, index_type_of, make_faiss
 from .retrieve.hybrid import SentenceScorer
 from .settings import Settings
@@ -316,7 +317,7 @@ class Index:
         best, best_lang, threshold = None, "", self.settings.abstain_below
         if cands:
             rows = np.array([c[1] for c in cands])
-            cos = self.payload.sent_vectors[rows] @ q.vector
+            cos = cosines(self.payload.sent_vectors, rows, q.vector)
             best = float(cos.max())
             best_lang = str(self.sent_scorer.norm.langs[rows[int(cos.argmax())]])
             if q.lang != "und" and best_lang != q.lang:

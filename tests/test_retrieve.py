@@ -6,7 +6,7 @@ import pytest
 from conftest import FakeEmbedder
 
 import rag
-from rag.retrieve.base import Query
+from rag.retrieve.base import Query, top
 from rag.retrieve.lexical import LexicalRetriever, name_tokens, tokenize
 from rag.translit import name_key
 
@@ -107,3 +107,16 @@ def test_hub_correction_lets_the_specific_passage_beat_the_hub():
     plain = LanguageNorm(vecs, langs)(q, rows, raw)
     fixed = LanguageNorm(vecs, langs, hub_correction=0.5, hub_k=10)(q, rows, raw)
     assert plain[0] > plain[1] and fixed[1] > fixed[0]
+
+
+def test_top_takes_ties_at_the_cut_by_order():
+    key = np.array([0.5, 0.9, 0.5, 0.1, 0.5, 0.9])
+    assert sorted(top(key, 3).tolist()) == [0, 1, 5]  # of the three tied 0.5s, the first
+    assert sorted(top(key, 3, order=np.array([9, 0, 8, 0, 1, 0])).tolist()) == [1, 4, 5]  # smallest order
+    assert sorted(top(key, 10).tolist()) == list(range(6)) and len(top(key, 0)) == 0
+    # shards selecting by (-key, global row) keep what one selection keeps, ties included
+    rows = np.arange(len(key))
+    for parts in ([0, 2, 4], [1, 3, 5]), ([0, 1], [2, 3, 4, 5]):
+        union = np.concatenate([np.array(p)[top(key[p], 3, rows[p])] for p in parts])
+        merged = union[np.lexsort((union, -key[union]))][:3]
+        assert sorted(merged.tolist()) == sorted(top(key, 3).tolist())

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Query, Retriever, Scored
+from .base import Query, Retriever, Scored, cosines, top
 
 SAMPLE = 1024  # passages per language used to estimate the score distribution
 HUB_SAMPLE = 4096  # other-language rows a row's hubness is measured against (beyond: an even sample)
@@ -52,7 +52,7 @@ class LanguageNorm:
         self.all = allrows[np.linspace(0, len(allrows) - 1, SAMPLE).astype(int)] if len(allrows) > SAMPLE else allrows
 
     def _raw(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray | None = None) -> np.ndarray:
-        s = np.asarray(self.vectors[rows] @ qv if scores is None else scores, dtype=np.float64)
+        s = np.asarray(cosines(self.vectors, rows, qv) if scores is None else scores, dtype=np.float64)
         return s - self.hub[rows] if self.hub is not None else s
 
     def __call__(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -217,11 +217,11 @@ class DenseRetriever(Retriever):
                 # graph walk would lose recall on a small subset, and the best kk
                 # are chosen by the hub-corrected score the merge ranks by, so
                 # every shard keeps what one index keeps (identical results)
-                sc = self.vectors[grows[ids]] @ qv
+                sc = cosines(self.vectors, grows[ids], qv)
                 key = sc - self.hub[grows[ids]] if self.hub is not None else sc
-                top = np.argpartition(-key, kk - 1)[:kk] if kk < len(ids) else np.arange(len(ids))
-                rows_all.append(grows[ids[top]])
-                scores_all.append(sc[top])
+                best = top(key, kk, grows[ids])
+                rows_all.append(grows[ids[best]])
+                scores_all.append(sc[best])
                 continue
             # ANN (IVF/HNSW over a large shard): FAISS ranks by the raw cosine, so
             # with the hub correction fetch twice as many and keep the best kk of those
@@ -235,8 +235,8 @@ class DenseRetriever(Retriever):
             keep = I[0] >= 0
             rows, sc = grows[I[0][keep]], D[0][keep]
             if self.hub is not None and len(rows) > kk:
-                top = np.argsort(-(sc - self.hub[rows]), kind="stable")[:kk]
-                rows, sc = rows[top], sc[top]
+                keep = np.argsort(-(sc - self.hub[rows]), kind="stable")[:kk]
+                rows, sc = rows[keep], sc[keep]
             rows_all.append(rows)
             scores_all.append(sc)
         if not rows_all:

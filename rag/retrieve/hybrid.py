@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Query, Retriever, Scored
+from .base import Query, Retriever, Scored, cosines
 from .dense import DenseRetriever, LanguageNorm
 from .lexical import LexicalRetriever
 
@@ -31,7 +31,7 @@ class SentenceScorer:
         self.norm = LanguageNorm(sent_vectors, sent_langs, pool_correction, hub_correction, hub_k)
 
     def scores(self, qv: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return self.norm(qv, rows, self.vectors[rows] @ qv)
+        return self.norm(qv, rows, cosines(self.vectors, rows, qv))
 
 
 class HybridRetriever(Retriever):
@@ -59,7 +59,7 @@ class HybridRetriever(Retriever):
         missing = np.array(sorted((set(lex) | set(names)) - set(cand)), dtype=np.int64)
         if len(missing):
             qv = query.vector
-            raw = self.dense.vectors[missing] @ qv
+            raw = cosines(self.dense.vectors, missing, qv)
             z = self.dense.standardise(qv, missing, raw) if self.dense.balance else raw
             cand.update(zip(missing.tolist(), z.tolist()))
         rows = np.array(sorted(cand), dtype=np.int64)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..translit import name_key
-from .base import Query, Retriever, Scored
+from .base import Query, Retriever, Scored, top
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _CYR = re.compile(r"[\u0400-\u04FF]")
@@ -98,11 +98,10 @@ class LexicalRetriever(Retriever):
             scores = bm.get_scores(toks)
             if mask is not None:
                 scores = np.where(mask[rows], scores, 0.0)
-            kk = min(k, len(scores))
-            top = np.argpartition(-scores, kk - 1)[:kk]
-            top = top[scores[top] > 0]
-            rows_all.append(rows[top])
-            scores_all.append(scores[top])
+            best = top(scores, k, rows)
+            best = best[scores[best] > 0]
+            rows_all.append(rows[best])
+            scores_all.append(scores[best])
         if not rows_all:
             return []
         rows, scores = np.concatenate(rows_all), np.concatenate(scores_all)
