@@ -111,7 +111,7 @@ class RayEmbedder(Embedder):
         rows = [{"b": b, "texts": [texts[i] for i in idx]} for b, idx in enumerate(batches)]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _EmbedBatches, fn_constructor_args=(self.model, max(1, int(self.cpus))), batch_size=1,
-            concurrency=min(self.actors, len(rows)), num_cpus=self.cpus,
+            compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(rows))), num_cpus=self.cpus,
             **_retries(max_restarts=RETRIES, max_task_retries=RETRIES))
         try:
             for row in ds.iter_rows():
