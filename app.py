@@ -386,6 +386,8 @@ def main() -> None:
     folder = upload_folder()
     saved = uploads.list_uploads(folder) if folder else []
     with st.sidebar:
+        for note in index.notices:  # e.g. the cross-lingual bridge is off: no dictionary installed
+            st.info(md_escape(note))
         opts = search_filters(index)
         document_list(index, saved)
         if folder:

@@ -101,7 +101,9 @@ def render(res: dict) -> str:
         "## Configurations (same model)",
         configs_table(res),
         (f"Tutorial baseline: {res.get('baseline_chunks')} chunks, split and embedded in "
-        f"{res.get('baseline_build_seconds')} s. The hybrid without rerank is the default with `sent_weight=0`."),
+        f"{res.get('baseline_build_seconds')} s. The hybrid without rerank is the default with `sent_weight=0`; "
+        "bridge off is the default with `bridge_weight=0` (rag/retrieve/bridge.py)." + "".join(
+            f" Notice: {n}." for n in res.get("notices", []))),
         f"![recall@k]({PLOT})",
         f"## By slice ({d['label']})",
         slice_tables(res),

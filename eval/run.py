@@ -10,9 +10,11 @@ QUESTIONS is a .jsonl file or a folder of them (default eval/questions);
 SETTINGS is a JSON file or inline JSON of query-time settings for
 Index.reconfigure (rag/settings.py). A question counts as found at rank r
 when the r-th passage's source span overlaps the span of the question's
-verbatim evidence quote. Five configurations are compared over the same
-model: dense, BM25, hybrid without the sentence rerank, the default hybrid
-and the LangChain tutorial baseline (eval/baseline.py). Writes
+verbatim evidence quote. Seven configurations are compared over the same
+model: dense, BM25, BM25 + the cross-lingual bridge, hybrid without the
+sentence rerank, the default hybrid with the bridge off and on, and the
+LangChain tutorial baseline (eval/baseline.py); the bridge rows are left out,
+with a notice, when the dictionary is missing. Writes
 OUT/corpus_eval.json, OUT/corpus_eval.md and OUT/recall_at_k.png.
 """
 from __future__ import annotations
@@ -40,7 +42,9 @@ DEFAULT = "hybrid"
 LABELS = {
     "dense": "dense only (FAISS)",
     "bm25": "BM25 only",
+    "bm25+bridge": "BM25 + cross-lingual bridge (lexical only)",
     "hybrid_norerank": "hybrid, no sentence rerank",
+    "hybrid_nobridge": "hybrid + sentence rerank, bridge off",
     "hybrid": "hybrid + sentence rerank (default)",
     "baseline": "tutorial baseline (LangChain 1000/150, raw text, dense)",
 }
@@ -237,7 +241,7 @@ def open_index(index, corpus: Path):
 
 def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="results",
              corpus=DEFAULT_CORPUS, xquad=None) -> dict:
-    """Compare the five configurations; write OUT/corpus_eval.{json,md} and OUT/recall_at_k.png.
+    """Compare the configurations; write OUT/corpus_eval.{json,md} and OUT/recall_at_k.png.
 
     `index` is an Index or a folder (built from `corpus` when missing or invalid);
     `xquad` is an XQuAD result file for the report (default OUT/xquad.json, if present).
@@ -256,10 +260,14 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
     t0 = time.perf_counter()
     with reconfigured(idx, **settings):
         res["settings"] = idx.settings.to_dict()
-        for r in ("dense", "bm25"):
+        res["notices"] = list(idx.notices)  # e.g. the bridge is off: no dictionary
+        for r in ("dense", "bm25", "bm25+bridge"):
+            if r == "bm25+bridge" and idx.bridge is None:
+                continue
             log(f"{r} ...")
             res["configs"].append(evaluate(idx, items, r))
-        for name, kw in (("hybrid_norerank", {"sent_weight": 0.0}), (DEFAULT, {})):
+        variants = [("hybrid_norerank", {"sent_weight": 0.0}), ("hybrid_nobridge", {"bridge_weight": 0.0}), (DEFAULT, {})]
+        for name, kw in [v for v in variants if v[0] != "hybrid_nobridge" or idx.bridge is not None]:
             log(f"{name} ...")
             with reconfigured(idx, **kw):
                 c = evaluate(idx, items, "hybrid")

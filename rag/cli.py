@@ -88,7 +88,10 @@ def _load(a):
 
     if getattr(a, "query", None) is not None and not a.query.strip():
         raise rag.QueryError("empty query: type a question")  # before the model loads
-    return rag.load(a.index, model=a.model)
+    idx = rag.load(a.index, model=a.model)
+    for note in idx.notices:  # e.g. the cross-lingual bridge is off: said once per command
+        print(f"note: {note}", file=sys.stderr)
+    return idx
 
 
 def cmd_search(a) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import sha256_file
+from .files import cache_dir, sha256_file
 
 MODEL_NAME = "multilingual-e5-small"
 WEIGHTS_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
@@ -46,14 +46,6 @@ def weights_path() -> Path:
         )
     return Path(list(spec.submodule_search_locations)[0]) / "e5-small-q4.bin"
 
-
-def cache_dir() -> Path:
-    base = os.environ.get("RAG_CACHE_DIR")
-    if base:
-        return Path(base)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("rag-offline"))
 
 
 

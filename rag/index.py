@@ -19,13 +19,15 @@ from . import store
 from .answer import make_answer, quotes_from
 from .chunk import SentenceSplitter
 from .clean import clean
+from .dictionary import DictionaryError
 from .embed import Embedder, load_embedder
 from .ingest import Document, IngestError, discover, page_at, read_document
 from .lang import detect
 from .retrieve import DenseRetriever, HybridRetriever, LexicalRetriever, Query
 from .retrieve.base import cosines
+from .retrieve.bridge import BridgeRetriever, load_lexicon
 from .retrieve.dense import choose_index_type, index_type_of, make_faiss
-from .retrieve.hybrid import SentenceScorer
+from .retrieve.hybrid import LexicalFusion, SentenceScorer
 from .settings import Settings
 from .store import ChunkRecord, IndexError_, Manifest, Payload
 from .types import Answer, Hit
@@ -212,15 +214,30 @@ class Index:
         self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
+        self.bridge, self.notices = self._bridge()
+        self.lexical_bridge = LexicalFusion([(r, 1.0) for r in (self.lexical, self.bridge) if r is not None], s.depth)
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
-                                      reserve=s.reserve, names=self.names, name_weight=s.name_weight)
+                                      reserve=s.reserve, names=self.names, name_weight=s.name_weight,
+                                      bridge=self.bridge, bridge_weight=s.bridge_weight)
         # Queries run on this frozen copy, swapped in by one assignment: a query running
         # while add/remove rewires the index sees the old state or the new one, never a mix
         # (new chunks with the old search structures gave IndexError or wrong passages).
         snap = copy.copy(self)
         snap.__dict__.pop("_snap", None)  # no chain of old snapshots kept alive
         self._snap = snap
+
+    def _bridge(self) -> tuple[BridgeRetriever | None, tuple[str, ...]]:
+        """The cross-lingual bridge, or None and a notice saying why it is off."""
+        s = self.settings
+        if self.lexical is None or not s.bridge_weight or not s.dictionary:
+            return None, ()
+        try:
+            lexicon = load_lexicon(s.dictionary)
+        except DictionaryError as e:
+            return None, (f"cross-lingual lexical bridge off: {e}; install Debian's mueller7-dict "
+                          f"(scripts/setup.sh) or set the dictionary setting",)
+        return BridgeRetriever(self.lexical, lexicon, self.langs), ()
 
     def reconfigure(self, **settings) -> None:
         """Change query-time settings (fusion weights, threshold) in memory, e.g. to tune them."""
@@ -287,7 +304,8 @@ class Index:
         q = self._query(query)
         if k <= 0 or not self.payload.chunks:
             return []
-        r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical}[retriever]
+        r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
+             "bm25+bridge": self.lexical_bridge}[retriever]
         if r is None:
             return []
         return [self._hit(s.row, s.score) for s in r.search(q, k, self._mask(sources, langs))]

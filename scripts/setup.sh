@@ -2,6 +2,17 @@
 # Create .venv and install the project (idempotent; offline apart from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The cross-lingual bridge's dictionary (Debian's mueller7-dict, GPL-2; rag/dictionary.py):
+# installed where apt is available and we are root; elsewhere the bridge is off and says so.
+if [ ! -f /usr/share/dictd/mueller7.index ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    { apt-get install -y -qq mueller7-dict >/dev/null 2>&1 ||
+      { apt-get update -qq && apt-get install -y -qq mueller7-dict >/dev/null; }; } ||
+      echo "setup: could not install mueller7-dict; the cross-lingual bridge stays off" >&2
+  else
+    echo "setup: mueller7-dict not installed (needs root and apt); the cross-lingual bridge stays off" >&2
+  fi
+fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 if [ ! -x .venv/bin/python ]; then

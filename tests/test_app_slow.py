@@ -200,3 +200,30 @@ def test_language_switch_changes_labels(app):
     ask(app, "Как испечь ржаной хлеб на закваске?")
     assert any("В документах ответа нет" in m.value for m in app.markdown)
     assert any(e.label == "Ближайшие фрагменты" for e in app.expander)
+
+
+def test_sidebar_says_once_when_the_bridge_is_off(built, tmp_path, monkeypatch):
+    """An index whose dictionary setting points nowhere: the app answers and the sidebar says why
+    questions across languages get no dictionary help."""
+    import json
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    root, _ = built
+    shutil.copytree(root / "index", tmp_path / "index")
+    manifest = tmp_path / "index" / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    m["settings"]["dictionary"] = str(tmp_path / "no-dictionary")
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(root / "corpus"))
+    try:
+        at = AppTest.from_file(APP, default_timeout=240).run()
+        notes = [e.value for e in at.sidebar.info]
+        assert len(notes) == 1 and "mueller7-dict" in plain(notes[0])
+        at.chat_input[0].set_value("Who won the chess tournament?").run()
+        assert "Leningrad" in main_text(at)
+        assert len(at.sidebar.info) == 1  # said once, not again with every answer
+    finally:
+        st.cache_resource.clear()

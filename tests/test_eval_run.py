@@ -7,7 +7,7 @@ import json
 import math
 
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, write_dictd
 
 import rag
 from eval.baseline import Baseline
@@ -90,8 +90,8 @@ def questions(tmp_path):
 
 
 @pytest.fixture
-def index(docs, tmp_path):
-    return rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL)
+def index(docs, tmp_path, dict_prefix):
+    return rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL.replace(dictionary=str(dict_prefix)))
 
 
 def hit(source: str, start: int, end: int) -> Hit:
@@ -214,7 +214,9 @@ def test_run_eval_writes_report_for_every_configuration(index, questions, docs, 
 
     assert index.settings == before  # the caller's index is left as it was
     assert res["settings"]["lex_weight"] == 3.0
-    assert [c["name"] for c in res["configs"]] == ["dense", "bm25", "hybrid_norerank", DEFAULT, "baseline"]
+    assert [c["name"] for c in res["configs"]] == ["dense", "bm25", "bm25+bridge", "hybrid_norerank",
+                                                   "hybrid_nobridge", DEFAULT, "baseline"]
+    assert res["notices"] == []
     for c in res["configs"]:
         a = c["slices"]["all"]
         assert a["n"] == 4 and 0 <= a["r@1"] <= a["r@5"] <= a["r@10"] <= 1
@@ -230,10 +232,10 @@ def test_run_eval_writes_report_for_every_configuration(index, questions, docs, 
     assert bm25["slices"]["same"]["r@1"] == 1.0
     assert res["abstention"]["unanswerable"] == 1 and res["abstention"]["answerable"] == 4
     assert {"abstain_unanswerable", "answer_answerable", "precision", "recall"} <= set(res["abstention"])
-    assert "quote@1" in res["quotes"] and res["configs"][3]["ask"]["n"] == 5
+    assert "quote@1" in res["quotes"] and res["configs"][5]["ask"]["n"] == 5
 
     saved = json.loads((out / "corpus_eval.json").read_text(encoding="utf-8"))
-    assert saved["configs"][3]["slices"] == res["configs"][3]["slices"]
+    assert saved["configs"][5]["slices"] == res["configs"][5]["slices"]
     md = (out / "corpus_eval.md").read_text(encoding="utf-8")
     for label in LABELS.values():
         assert label in md
@@ -241,6 +243,15 @@ def test_run_eval_writes_report_for_every_configuration(index, questions, docs, 
                     "![recall@k](recall_at_k.png)"):
         assert section in md
     assert (out / "recall_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_eval_without_the_dictionary_leaves_the_bridge_out_and_says_so(docs, questions, tmp_path):
+    idx = rag.build([docs], tmp_path / "i", model=FakeEmbedder(),
+                    settings=SMALL.replace(dictionary=str(tmp_path / "missing")))
+    res = run_eval(questions, idx, out=tmp_path / "out", corpus=docs)
+    assert [c["name"] for c in res["configs"]] == ["dense", "bm25", "hybrid_norerank", DEFAULT, "baseline"]
+    assert len(res["notices"]) == 1 and "mueller7-dict" in res["notices"][0]
+    assert "mueller7-dict" in (tmp_path / "out" / "corpus_eval.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -253,7 +264,7 @@ def test_cli_rag_eval(fake_model, docs, questions, tmp_path, capsys):
     from rag.cli import main
 
     folder = tmp_path / "idx"
-    rag.build([docs], folder, model=FakeEmbedder(), settings=SMALL)
+    rag.build([docs], folder, model=FakeEmbedder(), settings=SMALL.replace(dictionary=str(write_dictd(tmp_path / "d"))))
     out = tmp_path / "res"
     code = main(["eval", str(questions), "--index", str(folder), "--out", str(out), "--corpus", str(docs),
                  "--config", '{"sent_weight": 1.0}'])

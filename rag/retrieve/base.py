@@ -16,6 +16,7 @@ class Query:
     text: str
     embed: callable = None  # text -> vector; set by the index
     _vec: np.ndarray | None = field(default=None, repr=False)
+    cache: dict = field(default_factory=dict, repr=False)  # per-query work a retriever shares between calls
 
     @property
     def lang(self) -> str:

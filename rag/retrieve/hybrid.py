@@ -34,11 +34,30 @@ class SentenceScorer:
         return self.norm(qv, rows, cosines(self.vectors, rows, qv))
 
 
+class LexicalFusion(Retriever):
+    """Lexical retrievers fused alone, each by its share of the best possible score:
+    BM25 + the bridge is lexical search across languages without the dense side."""
+
+    def __init__(self, parts: list[tuple[Retriever, float]], depth: int = 50):
+        self.parts = parts  # (retriever with max_score, weight)
+        self.depth = depth
+
+    def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
+        total: dict[int, float] = {}
+        for r, w in self.parts:
+            for row, share in HybridRetriever._share(r, w, query, max(self.depth, k), mask).items():
+                total[row] = total.get(row, 0.0) + w * share
+        rows = np.array(sorted(total), dtype=np.int64)
+        score = np.array([total[r] for r in rows])
+        return [Scored(int(rows[i]), float(score[i])) for i in np.lexsort((rows, -score))[:k]]
+
+
 class HybridRetriever(Retriever):
     def __init__(self, dense: DenseRetriever, lexical: LexicalRetriever | None,
                  sentences: SentenceScorer | None, chunk_sents: list[np.ndarray],
                  lex_weight: float = 2.0, sent_weight: float = 0.5, depth: int = 50,
-                 reserve: int = 0, names: LexicalRetriever | None = None, name_weight: float = 0.0):
+                 reserve: int = 0, names: LexicalRetriever | None = None, name_weight: float = 0.0,
+                 bridge: Retriever | None = None, bridge_weight: float = 0.0):
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
@@ -49,6 +68,8 @@ class HybridRetriever(Retriever):
         self.reserve = reserve
         self.names = names
         self.name_weight = name_weight
+        self.bridge = bridge  # translated BM25 across languages (retrieve/bridge.py)
+        self.bridge_weight = bridge_weight
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         depth = max(self.depth, k)
@@ -56,7 +77,8 @@ class HybridRetriever(Retriever):
         cand = {s.row: s.score for s in dense}
         lex = self._share(self.lexical, self.lex_weight, query, depth, mask)
         names = self._share(self.names, self.name_weight, query, depth, mask)
-        missing = np.array(sorted((set(lex) | set(names)) - set(cand)), dtype=np.int64)
+        bridge = self._share(self.bridge, self.bridge_weight, query, depth, mask)
+        missing = np.array(sorted((set(lex) | set(names) | set(bridge)) - set(cand)), dtype=np.int64)
         if len(missing):
             qv = query.vector
             raw = cosines(self.dense.vectors, missing, qv)
@@ -66,7 +88,7 @@ class HybridRetriever(Retriever):
         if len(rows) == 0:
             return []
         score = np.array([cand[r] + self.lex_weight * lex.get(r, 0.0) + self.name_weight * names.get(r, 0.0)
-                          for r in rows], dtype=np.float64)
+                          + self.bridge_weight * bridge.get(r, 0.0) for r in rows], dtype=np.float64)
         if self.sentences is not None and self.sent_weight:
             score += self.sent_weight * self.best_sentence(query, rows)
         order = np.lexsort((rows, -score))
@@ -99,7 +121,7 @@ class HybridRetriever(Retriever):
         return sorted(top, key=rank.__getitem__)
 
     @staticmethod
-    def _share(r: LexicalRetriever | None, weight: float, query: Query, depth: int, mask) -> dict[int, float]:
+    def _share(r: Retriever | None, weight: float, query: Query, depth: int, mask) -> dict[int, float]:
         """BM25 score as a share of the best score any passage could get."""
         if r is None or not weight:
             return {}

@@ -117,11 +117,14 @@ class LexicalRetriever(Retriever):
         toks = self._tokens(query)
         if not toks:
             return 0.0
-        df = self.df[[self.vocab[t] for t in toks]].astype(np.float64)
-        n = self.num_docs
-        idfs = np.log(1 + (n - df + 0.5) / (df + 0.5))  # bm25s' default (Lucene) idf
         # bm25s (Lucene variant) scores a term idf * tf / (tf + k1 * norm) < idf
-        return float(idfs.sum())
+        return float(idf(self.df[[self.vocab[t] for t in toks]], self.num_docs).sum())
+
+
+def idf(df, n: int) -> np.ndarray:
+    """bm25s' default (Lucene) idf of document frequencies `df` among `n` passages."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
 def split(bm, rows: np.ndarray):

@@ -1,0 +1,156 @@
+"""A bilingual dictionary (English <-> Russian) read from a dictd file.
+
+The data is Debian's `mueller7-dict` (V. K. Mueller's English-Russian
+dictionary, 7th edition, GPL-2): /usr/share/dictd/mueller7.index +
+mueller7.dict.dz. It is not ours to ship; scripts/setup.sh installs the
+package where apt is available, and without it the bridge is off.
+
+dictd format: `NAME.index` has one line per headword,
+`word<TAB>offset<TAB>length`, the numbers in dictd's base64; `NAME.dict.dz`
+is gzip-compatible (dictzip) text and `NAME.dict` plain text. An entry body
+is the headword, a transcription in brackets, then senses ("1. _n.",
+"1)", "а)") whose translations come first, separated by "," and ";", and
+examples after them ("to hold an election проводить выборы"). We keep a
+sense's translations up to its first segment with Latin letters: what
+follows is an example and its translation, not a translation of the word.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_PATH = "/usr/share/dictd/mueller7"
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64 = {c: i for i, c in enumerate(B64)}
+
+_BRACKETS = re.compile(r"\[[^\[\]]*\]")
+_PARENS = re.compile(r"\([^()]*\)")
+_SENSE = re.compile(r"(?:^|\s)(?:\d+\.|\d+\)|[а-я]\)|_[IVX]+)(?=\s)")
+_LABEL = re.compile(r"_\S+")
+_LATIN = re.compile(r"[A-Za-z]")
+_RU_WORDS = re.compile(r"^[а-яё]+(?:[ -][а-яё]+)*$")
+_SEE = re.compile(r"^\s*=\s*([A-Za-z][A-Za-z' -]*?)(?:\s+\d+)?\s*$")
+
+
+class DictionaryError(RuntimeError):
+    """A dictionary file that is missing or cannot be read; the message names it."""
+
+
+def b64_number(s: str) -> int:
+    n = 0
+    for c in s:
+        n = n * 64 + _B64[c]
+    return n
+
+
+def read_dictd(prefix: str | Path) -> list[tuple[str, str]]:
+    """(headword, entry body) of every index line of a dictd dictionary."""
+    prefix = str(prefix)
+    index = Path(prefix + ".index")
+    data_path = next((Path(prefix + s) for s in (".dict.dz", ".dict") if Path(prefix + s).exists()), None)
+    if not index.exists() or data_path is None:
+        raise DictionaryError(f"no dictd dictionary at {prefix} (.index and .dict.dz or .dict)")
+    try:
+        raw = gzip.decompress(data_path.read_bytes()) if data_path.suffix == ".dz" else data_path.read_bytes()
+        out = []
+        for line in index.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) < 3:
+                continue
+            start, length = b64_number(parts[1]), b64_number(parts[2])
+            out.append((parts[0], raw[start : start + length].decode("utf-8", "replace")))
+        return out
+    except (OSError, EOFError, KeyError, gzip.BadGzipFile) as e:
+        raise DictionaryError(f"cannot read the dictionary {prefix}: {e}") from e
+
+
+def translations(body: str) -> list[str]:
+    """The Russian translations of one entry, in the dictionary's order (first senses first).
+
+    Grammar labels (_n., _уст.), transcriptions, remarks in parentheses and
+    examples are dropped; what is left are single words and short phrases.
+    """
+    text = " ".join(body.split("\n")[1:])  # the first line repeats the headword
+    text = _BRACKETS.sub(" ", text)
+    while True:  # remarks may nest: (_сокр. от violoncello (...))
+        t = _PARENS.sub(" ", text)
+        if t == text:
+            break
+        text = t
+    out: list[str] = []
+    for sense in _SENSE.split(text):
+        sense = _LABEL.sub(" ", sense)
+        for part in sense.split(";"):
+            if _LATIN.search(part):
+                break  # an example: the rest of the sense is examples
+            for cand in part.split(","):
+                cand = " ".join(cand.split()).lower()
+                if cand and _RU_WORDS.match(cand) and cand not in out:
+                    out.append(cand)
+    return out
+
+
+def see_also(body: str) -> str | None:
+    """`= because`: an entry that only points to another headword."""
+    lines = body.split("\n")[1:]
+    text = _BRACKETS.sub(" ", " ".join(lines))
+    text = _LABEL.sub(" ", _PARENS.sub(" ", text))
+    m = _SEE.match(text)
+    return m.group(1).strip().lower() if m else None
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: load_dictionary caches one per file
+class Dictionary:
+    """English headword -> Russian translations, and the inverse."""
+
+    path: str
+    en_ru: dict[str, tuple[str, ...]]
+    ru_en: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_entries(cls, entries: list[tuple[str, str]], path: str = "") -> Dictionary:
+        en_ru: dict[str, list[str]] = {}
+        refs: dict[str, str] = {}
+        for head, body in entries:
+            head = head.strip().lower()
+            if not head or not head[0].isalpha():
+                continue  # '-armed, 'cause: affixes and contractions
+            tr = translations(body)
+            if tr:
+                en_ru.setdefault(head, [])
+                en_ru[head] += [t for t in tr if t not in en_ru[head]]
+            elif (ref := see_also(body)) and ref != head:
+                refs[head] = ref
+        for head, ref in refs.items():  # one level: "corndodger = dodger"
+            if head not in en_ru and ref in en_ru:
+                en_ru[head] = list(en_ru[ref])
+        ru_en: dict[str, list[str]] = {}
+        for head, trs in en_ru.items():
+            for t in trs:
+                ru_en.setdefault(t, [])
+                if head not in ru_en[t]:
+                    ru_en[t].append(head)
+        return cls(path, {k: tuple(v) for k, v in en_ru.items()}, {k: tuple(v) for k, v in ru_en.items()})
+
+
+@lru_cache(maxsize=4)
+def _load(prefix: str, stamp: tuple) -> Dictionary:
+    return Dictionary.from_entries(read_dictd(prefix), prefix)
+
+
+def dictionary_stamp(prefix: str | Path) -> tuple:
+    """(name, mtime, size) of the dictionary's files; DictionaryError when there are none to read."""
+    prefix = str(prefix)
+    files = [Path(prefix + s) for s in (".index", ".dict.dz", ".dict")]
+    stamp = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files if f.is_file())
+    if not files[0].is_file() or len(stamp) < 2:
+        raise DictionaryError(f"no dictd dictionary at {prefix} (.index and .dict.dz or .dict)")
+    return stamp
+
+
+def load_dictionary(prefix: str | Path = DEFAULT_PATH) -> Dictionary:
+    """The parsed dictionary, cached per process (and re-read when its files change)."""
+    return _load(str(prefix), dictionary_stamp(prefix))

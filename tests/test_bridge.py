@@ -1,0 +1,207 @@
+"""The cross-lingual lexical bridge: dictd parsing, query translation, structured BM25, fusion.
+
+Every test writes its own small dictd dictionary, so they run the same with
+or without Debian's mueller7-dict installed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ENTRIES, FakeEmbedder, b64, write_dictd
+
+import rag
+from rag.dictionary import Dictionary, DictionaryError, b64_number, load_dictionary, read_dictd, translations
+from rag.retrieve.base import Query
+from rag.retrieve.bridge import BridgeRetriever, Lexicon
+from rag.retrieve.lexical import LexicalRetriever, tokenize
+
+# ---------------------------------------------------------------- parser
+def test_base64_numbers_round_trip():
+    for n in (0, 1, 63, 64, 4095, 123456789):
+        assert b64_number(b64(n)) == n
+    assert b64_number("Bi") == 98  # a line of mueller7.index: 'cello DAj Bi
+
+
+def test_translations_skip_labels_transcriptions_and_examples():
+    assert translations(ENTRIES["election"]) == ["выборы", "избрание", "предопределение"]
+    assert translations(ENTRIES["peasant"]) == ["крестьянин", "крестьянский", "сельский"]
+    # "недостаток воды" is the translation of the example "water famine", not of famine
+    assert translations(ENTRIES["famine"]) == ["голод", "голодание"]
+    assert translations(ENTRIES["cello"]) == ["виолончель"]  # the remark in parentheses is gone
+    tr = translations(ENTRIES["party"])
+    assert tr[0] == "партия" and "вечеринка" in tr and not any("устроить" in t for t in tr)
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_dictionary_both_ways_from_dictd_files(tmp_path, compressed):
+    d = Dictionary.from_entries(read_dictd(write_dictd(tmp_path / "d", compressed=compressed)))
+    assert d.en_ru["election"] == ("выборы", "избрание", "предопределение")
+    assert d.ru_en["голод"] == ("famine",)
+    assert set(d.ru_en["партия"]) == {"party"}
+    assert d.en_ru["famished"] == ("голодающий",)  # "= starving" followed one level
+
+
+def test_missing_dictionary_is_a_clear_error(tmp_path):
+    with pytest.raises(DictionaryError, match="no dictd dictionary"):
+        load_dictionary(tmp_path / "nothing")
+    prefix = write_dictd(tmp_path / "d")
+    Path(f"{prefix}.dict.dz").write_bytes(b"not gzip at all")
+    with pytest.raises(DictionaryError, match="cannot read"):
+        load_dictionary(prefix)
+
+
+def test_translation_tables_are_cached_and_rebuilt_when_unreadable(dict_prefix, tmp_path):
+    from rag.retrieve.bridge import _lexicon, load_lexicon
+
+    _lexicon.cache_clear()
+    first = load_lexicon(dict_prefix)
+    (cached,) = (tmp_path / "cache").glob("bridge-lexicon-*.json")
+    _lexicon.cache_clear()
+    again = load_lexicon(dict_prefix)  # read back from the JSON file
+    assert again is not first and (again.to_ru, again.to_en) == (first.to_ru, first.to_en)
+    assert again.translate("elect") == frozenset(tokenize("выборы избрание предопределение"))
+    cached.write_text("{ truncated", encoding="utf-8")
+    _lexicon.cache_clear()
+    assert load_lexicon(dict_prefix).to_en == first.to_en  # rebuilt from the dictionary
+    assert json.loads(cached.read_text(encoding="utf-8"))["to_en"]  # and written again
+
+
+# ------------------------------------------------------ query translation
+TEXTS = [
+    "Выборы в сельсоветы прошли в 1924 году при низкой явке.",  # 0 ru
+    "Голод охватил деревню, крестьяне голодали.",  # 1 ru
+    "Шатуновская писала о выборах.",  # 2 ru
+    "The elections of 1924 were annulled by the party.",  # 3 en
+    "Famine struck the peasants in the villages.",  # 4 en
+    "The grain was collected by force.",  # 5 en
+]
+LANGS = np.array(["ru", "ru", "ru", "en", "en", "en"])
+
+
+def _bridge(prefix, texts=TEXTS, langs=LANGS, rows=None) -> BridgeRetriever:
+    lex = LexicalRetriever.build(texts, rows=rows)
+    return BridgeRetriever(lex, Lexicon.from_dictionary(load_dictionary(prefix)), langs)
+
+
+def test_inflected_forms_translate_both_ways(dict_prefix):
+    br = _bridge(dict_prefix)
+    vocab = {i: t for t, i in br.lexical.vocab.items()}
+    # English plural -> Russian stems, which match every case form in the passages
+    en = dict(br.terms("Who annulled the elections?"))
+    assert {vocab[i] for i in en["elections"]} == set(tokenize("выборы"))
+    # Russian genitive -> English stem
+    ru = dict(br.terms("Когда был голода?"))
+    assert {vocab[i] for i in ru["голода"]} == set(tokenize("famine"))
+    assert [h.row for h in br.search(Query("Когда начался голод?"), 3)] == [4]
+    assert sorted(h.row for h in br.search(Query("When were the elections held?"), 3)) == [0, 2]
+
+
+def test_names_transliterate_and_numbers_stay(dict_prefix):
+    br = _bridge(dict_prefix)
+    hits = br.search(Query("What did Shatunovskaya write?"), 3)
+    assert [h.row for h in hits] == [2]
+    # a number is its own term and meets the other language's passages only
+    assert [h.row for h in br.search(Query("Что было в 1924?"), 5)] == [3]
+    assert [h.row for h in br.search(Query("What happened in 1924?"), 5)] == [0]
+
+
+def test_one_translation_scores_exactly_as_plain_bm25(dict_prefix):
+    br = _bridge(dict_prefix)
+    q = Query("голод")  # one source word, one translation ("famine")
+    (hit,) = br.search(q, 5)
+    plain = br.lexical.search(Query("famine"), 5)
+    assert hit.row == plain[0].row and hit.score == pytest.approx(plain[0].score, rel=1e-6)
+    assert br.max_score(q) == pytest.approx(br.lexical.max_score(Query("famine")))
+
+
+def _bm25(tf: float, df: int, n: int, dl: int, avgdl: float, k1=1.5, b=0.75) -> float:
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    return idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+
+
+def test_translations_of_one_word_count_as_one_term(tmp_path):
+    """Pirkola: term frequency summed over the translations, document frequency of their union."""
+    prefix = write_dictd(tmp_path / "d", {"party": "party\n   _n. партия, вечеринка\n"})
+    texts = ["партия и вечеринка и партия", "вечеринка", "партия партия", "дом стоит", "party time"]
+    br = _bridge(prefix, texts, np.array(["ru", "ru", "ru", "ru", "en"]))
+    hits = {h.row: h.score for h in br.search(Query("the party"), 5)}
+    toks = [tokenize(t) for t in texts]
+    avgdl = sum(map(len, toks)) / len(toks)
+    syn = set(tokenize("партия вечеринка"))
+    df = sum(any(t in syn for t in d) for d in toks)  # union: 3 passages, not 2 + 3
+    for row in (0, 1, 2):
+        tf = sum(t in syn for t in toks[row])
+        assert hits[row] == pytest.approx(_bm25(tf, df, len(texts), len(toks[row]), avgdl), rel=1e-5)
+    assert set(hits) == {0, 1, 2}  # never the English passage, nor one without a translation
+
+
+def test_sharded_bridge_equals_one_index(dict_prefix):
+    one = _bridge(dict_prefix)
+    sharded = _bridge(dict_prefix, rows=[np.array([0, 3, 5]), np.array([1, 2, 4])])
+    for q in ("When were the elections of 1924?", "Голод и выборы", "Shatunovskaya elections"):
+        assert one.search(Query(q), 5) == sharded.search(Query(q), 5)
+        assert one.max_score(Query(q)) == pytest.approx(sharded.max_score(Query(q)))
+
+
+# ----------------------------------------------------------- in the index
+def _corpus(tmp_path) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    for i in range(8):
+        (d / f"en{i}.txt").write_text(f"Chapter {i}. The district committee met often and discussed the weather "
+                                      f"and the roads, part {i}.", encoding="utf-8")
+    (d / "ru.txt").write_text("Голод охватил деревню. Крестьянин покинул село.", encoding="utf-8")
+    return d
+
+
+def test_bridge_enters_the_hybrid_as_its_share_of_the_best_score(tmp_path, dict_prefix):
+    docs = _corpus(tmp_path)
+    idx = rag.build([docs], tmp_path / "idx", model=FakeEmbedder(),
+                    settings=rag.Settings(dictionary=str(dict_prefix), reserve=0, bridge_weight=0.0))
+    q = "When did famine strike the peasants?"
+    assert idx.bridge is None and idx.search(q, k=3, retriever="bridge") == []  # weight 0: no bridge
+    idx.reconfigure(bridge_weight=1.0)
+    (b,) = idx.search(q, k=3, retriever="bridge")
+    assert b.source == "ru.txt" and idx.notices == ()
+    share = b.score / idx.bridge.max_score(idx._query(q))
+    assert 0.3 < share < 1  # both words matched once, below saturation
+    scores = {}
+    for w in (0.0, 1.0, 3.0):
+        idx.reconfigure(bridge_weight=w)
+        scores[w] = {h.source: h.score for h in idx.search(q, k=9)}
+    for w in (1.0, 3.0):
+        assert scores[w]["ru.txt"] == pytest.approx(scores[0.0]["ru.txt"] + w * share)
+        assert all(scores[w][s] == scores[0.0][s] for s in scores[w] if s != "ru.txt")  # same-language untouched
+    # the fake embedder sees nothing across languages (the Russian passage comes last, ~3 sd
+    # below the best); a heavy bridge alone lifts it to the top
+    idx.reconfigure(bridge_weight=12.0)
+    assert idx.search(q, k=1)[0].source == "ru.txt"
+
+
+def test_without_the_dictionary_the_bridge_is_off_and_says_so(tmp_path):
+    docs = _corpus(tmp_path)
+    idx = rag.build([docs], tmp_path / "idx", model=FakeEmbedder(),
+                    settings=rag.Settings(dictionary=str(tmp_path / "no-such-dict")))
+    assert idx.bridge is None and len(idx.notices) == 1 and "mueller7-dict" in idx.notices[0]
+    assert idx.search("When did famine strike?", k=3)  # everything else works
+    assert idx.search("famine", k=3, retriever="bridge") == []
+
+
+MUELLER = "/usr/share/dictd/mueller7"
+
+
+@pytest.mark.skipif(not Path(MUELLER + ".index").exists() and not os.environ.get("CI"),
+                    reason="Debian's mueller7-dict is not installed (scripts/setup.sh installs it as root)")
+def test_mueller7_gives_the_translations_our_questions_need():
+    d = load_dictionary(MUELLER)
+    assert len(d.en_ru) > 40_000 and len(d.ru_en) > 60_000
+    assert d.en_ru["election"][0] == "выборы" and "collectivization" in d.ru_en["коллективизация"]
+    assert "famine" in d.ru_en["голод"] and "крестьянин" in d.en_ru["peasant"]
+    lex = Lexicon.from_dictionary(d)
+    assert set(tokenize("выборы")) <= lex.translate(tokenize("elections")[0])
+    assert set(tokenize("collectivization")) <= lex.translate(tokenize("коллективизации")[0])
