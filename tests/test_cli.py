@@ -96,3 +96,18 @@ def test_add_and_remove(small_corpus, tmp_path, capsys, monkeypatch):
     assert gone not in [d.source for d in rag.load(out).documents()]
     assert main(["remove", "no-such.txt", "--index", out]) == EXIT_QUERY
     assert "not in the index: no-such.txt" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dictionary, notes", [("missing", 1), ("fixture", 0)])
+def test_search_says_once_when_the_bridge_is_off(tmp_path, capsys, monkeypatch, dict_prefix, dictionary, notes):
+    monkeypatch.setattr("rag.index.load_embedder", lambda model=None: FakeEmbedder())
+    folder, doc = tmp_path / "idx", tmp_path / "a.txt"
+    doc.write_text("Выборы в сельсоветы прошли в декабре 1924 г. при низкой явке.", encoding="utf-8")
+    path = str(dict_prefix) if dictionary == "fixture" else str(tmp_path / "no-dict")
+    rag.build([doc], folder, model=FakeEmbedder(), settings=rag.Settings(dictionary=path))
+    assert main(["search", "When were the elections?", "--index", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "a.txt" in out  # the search itself works either way
+    assert err.count("note: cross-lingual lexical bridge off") == notes
+    if notes:
+        assert "mueller7-dict" in err and path in err

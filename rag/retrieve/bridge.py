@@ -33,7 +33,7 @@ import numpy as np
 from ..dictionary import Dictionary, dictionary_stamp, load_dictionary
 from ..files import cache_dir
 from ..translit import name_key
-from .base import Query, Retriever, Scored, top
+from .base import Query, Retriever, Scored
 from .lexical import _CYR, _STOP, _TOKEN, LexicalRetriever, _stem, idf, tokenize
 
 _DIGIT = re.compile(r"\d")
@@ -181,26 +181,17 @@ class BridgeRetriever(Retriever):
         other = self.langs != query.lang if query.lang != "und" else np.ones(len(self.langs), bool)
         keep = other if mask is None else other & mask
         tok_idf = idf(lex.df, lex.num_docs)
-        rows_all, scores_all = [], []
-        for bm, rows in zip(lex.shards, lex.rows):
-            if not len(rows):
-                continue
+
+        def score(bm, rows: np.ndarray) -> np.ndarray:
             data, indices, indptr = bm.scores["data"], bm.scores["indices"], bm.scores["indptr"]
-            score = np.zeros(len(rows))
+            total = np.zeros(len(rows))
             for ids, weight in plan:
-                x = np.zeros(len(rows))
+                x = np.zeros(len(rows))  # sum over the translations of tf / K (see the module doc)
                 for t in ids:
                     a, b = indptr[t], indptr[t + 1]
                     r = np.minimum(data[a:b].astype(np.float64) / tok_idf[t], 1 - 1e-9)
                     np.add.at(x, indices[a:b], r / (1 - r))
-                score += weight * x / (x + 1)
-            score = np.where(keep[rows], score, 0.0)
-            best = top(score, k, rows)
-            best = best[score[best] > 0]
-            rows_all.append(rows[best])
-            scores_all.append(score[best])
-        if not rows_all:
-            return []
-        rows, scores = np.concatenate(rows_all), np.concatenate(scores_all)
-        order = np.lexsort((rows, -scores))[:k]
-        return [Scored(int(rows[i]), float(scores[i])) for i in order]
+                total += weight * x / (x + 1)
+            return total
+
+        return lex.fan_out(score, k, keep)

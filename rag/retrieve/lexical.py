@@ -91,11 +91,16 @@ class LexicalRetriever(Retriever):
         toks = self._tokens(query)
         if not toks or k <= 0 or self.num_docs == 0:
             return []
+        return self.fan_out(lambda bm, rows: bm.get_scores(toks), k, mask)
+
+    def fan_out(self, score, k: int, mask: np.ndarray | None = None) -> list[Scored]:
+        """Each shard's own top k by `score(bm25s index, its global rows)`, merged by
+        one total order (score, then row): the same top k as one unsharded index."""
         rows_all, scores_all = [], []
-        for bm, rows in zip(self.shards, self.rows):  # fan out: each shard's own top k
+        for bm, rows in zip(self.shards, self.rows):
             if not len(rows):
                 continue
-            scores = bm.get_scores(toks)
+            scores = score(bm, rows)
             if mask is not None:
                 scores = np.where(mask[rows], scores, 0.0)
             best = top(scores, k, rows)
