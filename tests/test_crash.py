@@ -5,7 +5,8 @@ slowed down a little (a few ms per batch), so that it takes long enough to be ki
 middle. The child prints `MARK <label>` at each stage of its run (reading, chunking, half
 the embedding, writing, after each data file, with the new manifest written but not yet
 switched, right after the switch); told to, it pauses at one label, and the test kills it
-there with SIGKILL. Other tests kill it at seeded random moments of its run instead.
+there with SIGKILL. Other tests kill it at seeded random moments of its run instead, placed
+by those marks, so that no test depends on how fast the machine is.
 
 After every kill: the index folder loads, with the manifest generation, documents, search
 and ask results it had before (or, when the kill came after the commit point, the complete
@@ -140,31 +141,30 @@ def state(folder: Path):
 
 
 def run_child(mode: str, folder: Path, args: list, pause_at: str = "", kill_at: str | None = None,
-              kill_after: float | None = None, tmp: Path | None = None) -> tuple[int, list[str]]:
-    """Run the child; SIGKILL it when it prints MARK kill_at, or kill_after seconds after
-    it printed MARK start. Returns (returncode, marks seen)."""
+              kill_delay: float = 0.0, tmp: Path | None = None) -> tuple[int, list[str]]:
+    """Run the child; SIGKILL it `kill_delay` seconds after it prints MARK kill_at.
+    Returns (returncode, marks seen); `run_child.marks` / `.gaps` keep the marks of the
+    last run and the seconds from each to the next."""
     err = open((tmp or folder.parent) / "child.err", "w+b")
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(TESTS), str(ROOT), mode, str(folder), pause_at,
                              json.dumps([str(a) for a in args])], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=err, text=True)
     marks: list[str] = []
-    started = time.perf_counter()
+    times: list[float] = []
     try:
         for line in proc.stdout:
             if not line.startswith("MARK "):
                 continue
             label = line.split()[1]
             marks.append(label)
-            if label == "start":
-                started = time.perf_counter()
-            if label == "done":
-                run_child.elapsed = time.perf_counter() - started  # from MARK start to MARK done
+            times.append(time.perf_counter())
             if label == kill_at:
+                if not kill_delay:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(kill_delay)
                 proc.send_signal(signal.SIGKILL)
-                break
-            if label == "start" and kill_after is not None:
-                time.sleep(kill_after)
-                proc.send_signal(signal.SIGKILL)
+                kill_at = None
                 # keep reading: the marks printed before the kill tell where it landed
         rc = proc.wait(timeout=120)
     finally:
@@ -177,6 +177,7 @@ def run_child(mode: str, folder: Path, args: list, pause_at: str = "", kill_at: 
     err.close()
     if rc not in (0, -signal.SIGKILL):
         pytest.fail(f"child failed ({rc}):\n{stderr[-3000:]}")
+    run_child.marks, run_child.gaps = marks, [b - a for a, b in zip(times, times[1:])] + [0.0]
     return rc, marks
 
 
@@ -241,29 +242,37 @@ def test_remove_killed_midway_keeps_previous_index(setup, point):
 @pytest.mark.parametrize("mode", ["build", "add"])
 def test_killed_at_random_moments(setup, tmp_path, mode):
     """SIGKILL at 5 seeded random moments spread over the child's run: each time the folder
-    holds either the previous index, unchanged, or the complete new one; never a broken one."""
+    holds either the previous index, unchanged, or the complete new one; never a broken one.
+
+    The moments are placed by the child's own progress marks, not by fractions of a timed
+    run (on a loaded machine a timed run's fifths all fell in its start-up): a random mark
+    from each fifth of the marks an unkilled run prints, then a random share of the time
+    that run spent until its next mark. However slow the machine, each kill lands at or
+    after its mark."""
     folder, files, new = setup
     before = state(folder)
-    # time one unkilled run on a copy, from MARK start to its end
     import shutil
 
     probe = tmp_path / "probe"
     shutil.copytree(folder, probe)
     run_child(mode, probe, [new], tmp=tmp_path)
-    total = run_child.elapsed
+    marks, gaps = run_child.marks, run_child.gaps  # the unkilled run: its marks and the time after each
     r = random.Random(1924)
     new_sources = {f"doc{i:02d}.txt" for i in range(30)} | ({"a.txt", "b.md", "c.txt"} if mode == "add" else set())
+    n = len(marks) - 1  # every mark but "done"
     outcomes, landed = [], []
     for k in range(5):
-        at = total * (k + r.random()) / 5  # one moment in each fifth of the run
-        rc, marks = run_child(mode, folder, [new], kill_after=at)
-        landed.append(marks[-1])  # the last stage the child reached
+        j = min(n - 1, int(n * (k + r.random()) / 5))  # a mark in the k-th fifth of the run
+        rc, seen = run_child(mode, folder, [new], kill_at=marks[j], kill_delay=gaps[j] * r.random())
+        landed.append(seen[-1])  # the last stage the child reached
         now = state(folder)
         if now[0] == before[0]:
-            assert now == before, (at, marks)
+            assert now == before, (marks[j], seen)
             outcomes.append("old")
         else:
-            assert now[0] == before[0] + 1 and {d.source for d in now[1]} == new_sources, (at, marks)
+            # later than before (a kill during a write leaves that generation's files, and the
+            # next write numbers past them), complete, and the new documents
+            assert now[0] > before[0] and {d.source for d in now[1]} == new_sources, (marks[j], seen)
             outcomes.append("new")
             break  # committed: later kills would start from the new index
     assert "old" in outcomes
