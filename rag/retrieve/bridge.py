@@ -101,12 +101,12 @@ def load_lexicon(prefix: str) -> Lexicon:
     return _lexicon(str(prefix), dictionary_stamp(prefix))
 
 
-def name_map(vocab: dict[str, int]) -> dict[str, tuple[int, ...]]:
-    """Script-neutral name key -> vocabulary ids with that key (rag/translit.py)."""
-    out: dict[str, list[int]] = {}
+def name_map(vocab: dict[str, int]) -> dict[tuple[str, bool], tuple[int, ...]]:
+    """(script-neutral name key, Cyrillic?) -> vocabulary ids with that key (rag/translit.py)."""
+    out: dict[tuple[str, bool], list[int]] = {}
     for tok, i in vocab.items():
         if len(tok) >= MIN_NAME - 1 and not tok.isdigit():
-            out.setdefault(name_key(tok), []).append(i)
+            out.setdefault((name_key(tok), bool(_CYR.search(tok))), []).append(i)
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -120,7 +120,7 @@ class BridgeRetriever(Retriever):
         self._names: dict | None = None
 
     @property
-    def names(self) -> dict[str, tuple[int, ...]]:
+    def names(self) -> dict[tuple[str, bool], tuple[int, ...]]:
         if self._names is None:  # built on first use: ~0.1 s per 30K words of vocabulary
             self._names = name_map(self.lexical.vocab)
         return self._names
@@ -128,7 +128,6 @@ class BridgeRetriever(Retriever):
     def terms(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
         """(source word, vocabulary ids of its translations) per content word of the question."""
         vocab, out, seen = self.lexical.vocab, [], set()
-        id_to_tok = None
         for w in _TOKEN.findall(text):
             lw = w.lower()
             if lw in _STOP:
@@ -144,10 +143,7 @@ class BridgeRetriever(Retriever):
                 if len(lw) >= MIN_NAME and (w[0].isupper() or not ids):
                     # a name, or a word the dictionary lacks: the other script's words
                     # that transliterate to the same key ("Шатуновская" / "Shatunovskaya")
-                    cyr = bool(_CYR.search(s))
-                    if id_to_tok is None:
-                        id_to_tok = {i: t for t, i in vocab.items()}
-                    ids |= {i for i in self.names.get(name_key(s), ()) if bool(_CYR.search(id_to_tok[i])) != cyr}
+                    ids |= set(self.names.get((name_key(s), not _CYR.search(s)), ()))
             if ids:
                 out.append((w, tuple(sorted(ids))))
         return out
