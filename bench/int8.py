@@ -1,6 +1,6 @@
 """Int8 encoder (ONNX Runtime dynamic quantization), judged by retrieval figures (issue 14).
 
-    python -m bench.int8 [--variants model-int8-pc,model-int8] [--out results/int8.json]
+    python -m bench.int8 [--variants model-int8-pc,model-int8] [--out results/int8.json] [--speed-only]
 
 Our model is already a 4-bit reconstruction, so the cosine to the fp32 export says little;
 what counts is whether retrieval holds. For the fp32 export and each int8 variant
@@ -69,15 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     from eval.xquad import run as run_xquad
     from eval.xquad import source
     from rag.convert import ensure_e5_small
+    from rag.index import process
+    from rag.ingest import discover, read_document
+    from rag.settings import Settings
 
     p = argparse.ArgumentParser(prog="python -m bench.int8")
     p.add_argument("--variants", default="model-int8-pc,model-int8")
     p.add_argument("--out", default="results/int8.json")
+    p.add_argument("--speed-only", action="store_true", help="vectors and encoding speed only (a minute)")
     a = p.parse_args(argv)
     folder = ensure_e5_small()
-    base_idx = rag.build([DEFAULT_CORPUS], Path(tempfile.mkdtemp()) / "i", model=embedder(folder, "fp32"))
-    texts = [c.text for c in base_idx.payload.chunks[:120]]
-    sents = [c.text[x[0] : x[1]] for c in base_idx.payload.chunks[:200] for x in c.sents][:600]
+    chunked = [process(read_document(path, src), Settings()) for path, src in discover([DEFAULT_CORPUS])[0]]
+    texts = [c.text for pr in chunked for c in pr.chunks][:120]  # the first 120 passages, 600 sentences
+    sents = [s for pr in chunked for s in pr.sentences][:600]
     queries = ["Кто предложил проводить альтернативные выборы?", "What was the turnout in 1924?"] * 20
     paras = load_xquad(Path(DEFAULT_DATA)) if (Path(DEFAULT_DATA) / "xquad.en.dev.json").exists() else None
     res, ref = {}, None
@@ -87,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         ref = vecs if ref is None else ref
         cos = (vecs * ref).sum(1)
         r["cos_to_fp32_min"], r["cos_to_fp32_mean"] = round(float(cos.min()), 4), round(float(cos.mean()), 4)
+        if a.speed_only:
+            res[name] = r
+            print(name, json.dumps(r), flush=True)
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
             idx = rag.build([DEFAULT_CORPUS], Path(tmp) / "index", model=emb)
