@@ -7,6 +7,8 @@ and r@1 overall, cross-lingual, same-language and per language pair; then
 BM25 alone, the bridge alone and BM25 + bridge, so the lexical side's
 cross-lingual recall is visible without the dense retriever; last, the search
 p50 with the bridge off and on at the index's settings, timed in alternation.
+With --variants, also the dictionary rules that were tried and left out (only
+the first 2/4/8 translations of each headword; every word of phrase translations).
 """
 from __future__ import annotations
 
@@ -28,6 +30,45 @@ def row(res: dict) -> dict:
     out = {"r@1": s["all"]["r@1"], "r@5": s["all"]["r@5"], "mrr@10": s["all"]["mrr@10"],
            "cross@5": s["cross"]["r@5"], "same@5": s["same"]["r@5"], "p50_ms": res["p50_ms"]}
     out.update({f"{p}@5": s[p]["r@5"] for p in PAIRS if p in s})
+    return out
+
+
+def variant_table(pairs: dict, first: int | None, phrase_words: bool) -> dict:
+    """Lexicon._table with another rule: only each headword's `first` translations, or every
+    word of phrase translations too (the product keeps all translations, phrases only as a
+    fallback)."""
+    from rag.retrieve.lexical import tokenize
+
+    out: dict = {}
+    for head, trs in pairs.items():
+        src = tokenize(head)
+        if len(src) != 1:
+            continue
+        words = [tokenize(t) for t in trs[:first]]
+        single = {w[0] for w in words if len(w) == 1}
+        everything = {t for w in words for t in w}
+        out.setdefault(src[0], set()).update(everything if phrase_words else (single or everything))
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+VARIANTS = {"first2": (2, False), "first4": (4, False), "first8": (8, False), "phrase-words": (None, True)}
+
+
+def variants(idx, items) -> dict:
+    """The dictionary rules that were tried, each swapped into the loaded bridge and measured."""
+    from rag.dictionary import load_dictionary
+    from rag.retrieve.bridge import Lexicon
+
+    d, base, out = load_dictionary(idx.settings.dictionary), idx.bridge.lexicon, {}
+    for name, (first, phrase_words) in VARIANTS.items():
+        idx.bridge.lexicon = Lexicon(variant_table(d.en_ru, first, phrase_words),
+                                     variant_table(d.ru_en, first, phrase_words))
+        out[name] = {"hybrid": row(evaluate(idx, items, "hybrid")), "bridge": row(evaluate(idx, items, "bridge"))}
+        print(f"{name:12}: hybrid " + " ".join(f"{k} {v:.3f}" for k, v in out[name]["hybrid"].items()
+                                           if k in ("r@5", "cross@5", "en->ru@5")) +
+              " | bridge alone " + " ".join(f"{k} {v:.3f}" for k, v in out[name]["bridge"].items()
+                                            if k in ("cross@5", "en->ru@5", "ru->en@5")), flush=True)
+    idx.bridge.lexicon = base  # the hybrid holds the same bridge object
     return out
 
 
@@ -59,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", default="0,0.5,1,1.5,2,3,4")
     p.add_argument("--config", default="{}", help="other settings held fixed, inline JSON")
     p.add_argument("--out", default="results/bridge.json")
+    p.add_argument("--variants", action="store_true", help="also the dictionary rules that were tried")
     a = p.parse_args(argv)
     items = load_questions(a.questions, DEFAULT_CORPUS)
     idx = open_index(a.index, Path(DEFAULT_CORPUS))
@@ -74,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("bm25", "bridge", "bm25+bridge"):
             res["lexical"][name] = r = row(evaluate(idx, items, name))
             print(f"{name:12}: " + " ".join(f"{k} {v:.3f}" for k, v in r.items()), flush=True)
+        if idx.bridge is not None and a.variants:
+            res["variants"] = variants(idx, items)
         if idx.bridge is not None:
             res["latency"] = lat = latency(idx, items)
             print("search p50 bridge off / on: {p50_off_ms} / {p50_on_ms} ms (+{added_ms} ms, {ratio}x, "
