@@ -1,0 +1,77 @@
+"""A newcomer's first start, timed: `bash scripts/app.sh` in a checkout, then one question in Chromium.
+
+    python scripts/first_start.py [CHECKOUT] [--fresh-index] [-- STREAMLIT OPTIONS...]
+
+Times from the command to the server answering, to the chat being ready (on a first
+start: after the index of the bundled corpus is built) and to the first answer on screen,
+in Debian's Chromium (tests/app_server.py). --fresh-index removes CHECKOUT/index's data
+first, so the start builds it. Streamlit options go to `streamlit run`, e.g.
+`-- --server.fileWatcherType auto` to time the start with Streamlit's file watcher on
+(.streamlit/config.toml turns it off). The server's log goes to CHECKOUT/first_start.log;
+its count of "Inotify queue overflowed" lines is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from app_server import CHAT_INPUT, ask, chromium, free_port
+
+QUESTION = "Who proposed holding alternative elections under the new constitution?"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("checkout", nargs="?", default=str(ROOT))
+    p.add_argument("--fresh-index", action="store_true")
+    p.add_argument("streamlit", nargs=argparse.REMAINDER)
+    a = p.parse_args()
+    root = Path(a.checkout)
+    if a.fresh_index:
+        for f in (root / "index").iterdir():
+            if f.name != "README.md":
+                shutil.rmtree(f) if f.is_dir() else f.unlink()
+    port = free_port()
+    log = root / "first_start.log"
+    extra = [x for x in a.streamlit if x != "--"]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["bash", "scripts/app.sh", "--server.port", str(port), *extra], cwd=root,
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://localhost:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise SystemExit(f"the app exited: see {log}") from None
+                time.sleep(1)
+        print(f"server up      {time.monotonic() - t0:6.0f} s", flush=True)
+        with chromium() as browser:
+            page = browser.new_page()
+            page.goto(f"http://localhost:{port}/")
+            page.wait_for_selector(CHAT_INPUT, timeout=1_800_000)
+            print(f"chat ready     {time.monotonic() - t0:6.0f} s", flush=True)
+            ask(page, QUESTION)
+            page.wait_for_selector("text=cross-lingual", timeout=300_000)
+            print(f"first answer   {time.monotonic() - t0:6.0f} s", flush=True)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+    overflows = log.read_text(encoding="utf-8", errors="replace").count("Inotify queue overflowed")
+    print(f"inotify overflow lines: {overflows}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
