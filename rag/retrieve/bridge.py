@@ -75,8 +75,8 @@ LEXICON_VERSION = 1  # bump when the parser, the stemming or the table rules cha
 
 @lru_cache(maxsize=4)
 def _lexicon(prefix: str, stamp: tuple) -> Lexicon:
-    """Parsing the dictionary and stemming its 116K pairs takes ~2.3 s; the tables are
-    kept as JSON in the cache folder (~0.3 s to read), keyed by the files' size and time."""
+    """Parsing the dictionary and stemming its 116K pairs takes about 2 s; the tables are
+    kept as JSON in the cache folder (about 0.2 s to read), keyed by the files' size and time."""
     key = hashlib.sha256(json.dumps([prefix, stamp, LEXICON_VERSION]).encode()).hexdigest()[:16]
     path = cache_dir() / f"bridge-lexicon-{key}.json"
     try:
