@@ -34,8 +34,10 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("checkout", nargs="?", default=str(ROOT))
     p.add_argument("--fresh-index", action="store_true")
-    p.add_argument("streamlit", nargs=argparse.REMAINDER)
-    a = p.parse_args()
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    a = p.parse_args(argv[:cut])
+    extra = argv[cut + 1 :]  # for streamlit run
     root = Path(a.checkout)
     if a.fresh_index:
         for f in (root / "index").iterdir():
@@ -43,7 +45,6 @@ def main() -> int:
                 shutil.rmtree(f) if f.is_dir() else f.unlink()
     port = free_port()
     log = root / "first_start.log"
-    extra = [x for x in a.streamlit if x != "--"]
     t0 = time.monotonic()
     proc = subprocess.Popen(["bash", "scripts/app.sh", "--server.port", str(port), *extra], cwd=root,
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -66,7 +67,8 @@ def main() -> int:
             page.wait_for_selector("text=cross-lingual", timeout=300_000)
             print(f"first answer   {time.monotonic() - t0:6.0f} s", flush=True)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait()
     overflows = log.read_text(encoding="utf-8", errors="replace").count("Inotify queue overflowed")
     print(f"inotify overflow lines: {overflows}")
