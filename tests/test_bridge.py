@@ -205,3 +205,20 @@ def test_mueller7_gives_the_translations_our_questions_need():
     lex = Lexicon.from_dictionary(d)
     assert set(tokenize("выборы")) <= lex.translate(tokenize("elections")[0])
     assert set(tokenize("collectivization")) <= lex.translate(tokenize("коллективизации")[0])
+
+
+def test_bm25_plus_bridge_sums_the_two_shares(tmp_path, dict_prefix):
+    d = tmp_path / "mixed"
+    d.mkdir()
+    (d / "en.txt").write_text("The famine of 1933 struck the peasants of the south.", encoding="utf-8")
+    (d / "ru.txt").write_text("Голод охватил деревню, крестьянин покинул село.", encoding="utf-8")
+    (d / "other.txt").write_text("The committee met on Monday to discuss the roads.", encoding="utf-8")
+    idx = rag.build([d], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(dictionary=str(dict_prefix)))
+    q = "famine peasants"
+    both = {h.source: h.score for h in idx.search(q, k=5, retriever="bm25+bridge")}
+    query = idx._query(q)
+    lex = {h.source: h.score / idx.lexical.max_score(query) for h in idx.search(q, k=5, retriever="bm25")}
+    br = {h.source: h.score / idx.bridge.max_score(query) for h in idx.search(q, k=5, retriever="bridge")}
+    assert set(both) == {"en.txt", "ru.txt"} and set(lex) == {"en.txt"} and set(br) == {"ru.txt"}
+    for src, score in both.items():
+        assert score == pytest.approx(lex.get(src, 0.0) + br.get(src, 0.0))
