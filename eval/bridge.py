@@ -72,6 +72,25 @@ def variants(idx, items) -> dict:
     return out
 
 
+def lexicon_figures(prefix: str) -> dict:
+    """The dictionary's size, and the bridge's load time parsed anew and read from its JSON cache."""
+    from rag.dictionary import _load, load_dictionary
+    from rag.retrieve.bridge import Lexicon, _lexicon, load_lexicon
+
+    _load.cache_clear()
+    t = time.perf_counter()
+    d = load_dictionary(prefix)
+    lex = Lexicon.from_dictionary(d)
+    parse_s = time.perf_counter() - t
+    load_lexicon(prefix)  # writes the cache file if missing
+    _lexicon.cache_clear()
+    t = time.perf_counter()
+    load_lexicon(prefix)
+    cached_s = time.perf_counter() - t
+    return {"en_headwords": len(d.en_ru), "ru_words": len(d.ru_en), "en_stems": len(lex.to_ru),
+            "ru_stems": len(lex.to_en), "parse_and_stem_s": round(parse_s, 2), "from_cache_s": round(cached_s, 2)}
+
+
 def latency(idx, items, rounds: int = 3) -> dict:
     """Search p50 with the bridge off and on, timed question by question in alternation
     (so that load from other processes falls on both alike), and their difference."""
@@ -116,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("bm25", "bridge", "bm25+bridge"):
             res["lexical"][name] = r = row(evaluate(idx, items, name))
             print(f"{name:12}: " + " ".join(f"{k} {v:.3f}" for k, v in r.items()), flush=True)
+        if idx.bridge is not None:
+            res["lexicon"] = lx = lexicon_figures(idx.settings.dictionary)
+            print("dictionary: {en_headwords} English headwords, {ru_words} Russian words ({en_stems} / "
+                  "{ru_stems} stems); parsed and stemmed in {parse_and_stem_s} s, from the cache in "
+                  "{from_cache_s} s".format(**lx))
         if idx.bridge is not None and a.variants:
             res["variants"] = variants(idx, items)
         if idx.bridge is not None:

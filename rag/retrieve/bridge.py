@@ -76,7 +76,7 @@ LEXICON_VERSION = 1  # bump when the parser, the stemming or the table rules cha
 @lru_cache(maxsize=4)
 def _lexicon(prefix: str, stamp: tuple) -> Lexicon:
     """Parsing the dictionary and stemming its 116K pairs takes about 2 s; the tables are
-    kept as JSON in the cache folder (about 0.2 s to read), keyed by the files' size and time."""
+    kept as JSON in the cache folder (about 0.3 s to read; python -m eval.bridge), keyed by the files' size and time."""
     key = hashlib.sha256(json.dumps([prefix, stamp, LEXICON_VERSION]).encode()).hexdigest()[:16]
     path = cache_dir() / f"bridge-lexicon-{key}.json"
     try:
@@ -101,15 +101,6 @@ def load_lexicon(prefix: str) -> Lexicon:
     return _lexicon(str(prefix), dictionary_stamp(prefix))
 
 
-def name_map(vocab: dict[str, int]) -> dict[tuple[str, bool], tuple[int, ...]]:
-    """(script-neutral name key, Cyrillic?) -> vocabulary ids with that key (rag/translit.py)."""
-    out: dict[tuple[str, bool], list[int]] = {}
-    for tok, i in vocab.items():
-        if len(tok) >= MIN_NAME - 1 and not tok.isdigit():
-            out.setdefault((name_key(tok), bool(_CYR.search(tok))), []).append(i)
-    return {k: tuple(v) for k, v in out.items()}
-
-
 class BridgeRetriever(Retriever):
     """Translated BM25 over the passages in a language other than the question's."""
 
@@ -117,13 +108,6 @@ class BridgeRetriever(Retriever):
         self.lexical = lexical
         self.lexicon = lexicon
         self.langs = np.asarray(langs)
-        self._names: dict | None = None
-
-    @property
-    def names(self) -> dict[tuple[str, bool], tuple[int, ...]]:
-        if self._names is None:  # built on first use: ~0.1 s per 30K words of vocabulary
-            self._names = name_map(self.lexical.vocab)
-        return self._names
 
     def terms(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
         """(source word, vocabulary ids of its translations) per content word of the question."""
@@ -143,7 +127,7 @@ class BridgeRetriever(Retriever):
                 if len(lw) >= MIN_NAME and (w[0].isupper() or not ids):
                     # a name, or a word the dictionary lacks: the other script's words
                     # that transliterate to the same key ("Шатуновская" / "Shatunovskaya")
-                    ids |= set(self.names.get((name_key(s), not _CYR.search(s)), ()))
+                    ids |= set(self.lexical.name_ids.get((name_key(s), not _CYR.search(s)), ()))
             if ids:
                 out.append((w, tuple(sorted(ids))))
         return out
@@ -176,7 +160,7 @@ class BridgeRetriever(Retriever):
             return []
         other = self.langs != query.lang if query.lang != "und" else np.ones(len(self.langs), bool)
         keep = other if mask is None else other & mask
-        tok_idf = idf(lex.df, lex.num_docs)
+        tok_idf = lex.token_idf
 
         def score(bm, rows: np.ndarray) -> np.ndarray:
             data, indices, indptr = bm.scores["data"], bm.scores["indices"], bm.scores["indptr"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +113,21 @@ class LexicalRetriever(Retriever):
         order = np.lexsort((rows, -scores))[:k]  # merge; ties by row, as in one index
         return [Scored(int(rows[i]), float(scores[i])) for i in order]
 
+    @cached_property
+    def token_idf(self) -> np.ndarray:
+        """idf of every vocabulary token: whole-index statistics, computed once, not per query."""
+        return idf(self.df, self.num_docs)
+
+    @cached_property
+    def name_ids(self) -> dict[tuple[str, bool], tuple[int, ...]]:
+        """(script-neutral name key, Cyrillic?) -> vocabulary ids with that key (rag/translit.py),
+        so that a name in one script finds its spellings in the other; built on first use."""
+        out: dict[tuple[str, bool], list[int]] = {}
+        for tok, i in self.vocab.items():
+            if len(tok) >= 3 and not tok.isdigit():
+                out.setdefault((name_key(tok), bool(_CYR.search(tok))), []).append(i)
+        return {k: tuple(v) for k, v in out.items()}
+
     def max_score(self, query: Query) -> float:
         """Upper bound of a BM25 score for this query: every term matched, tf -> infinity.
 
@@ -123,7 +138,7 @@ class LexicalRetriever(Retriever):
         if not toks:
             return 0.0
         # bm25s (Lucene variant) scores a term idf * tf / (tf + k1 * norm) < idf
-        return float(idf(self.df[[self.vocab[t] for t in toks]], self.num_docs).sum())
+        return float(self.token_idf[[self.vocab[t] for t in toks]].sum())
 
 
 def idf(df, n: int) -> np.ndarray:
