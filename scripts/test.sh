@@ -2,6 +2,6 @@
 # Run the whole test suite, slow (real model) tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh all
 . .venv/bin/activate
 python -m pytest "$@"

@@ -227,3 +227,28 @@ def test_sidebar_says_once_when_the_bridge_is_off(built, tmp_path, monkeypatch):
         assert len(at.sidebar.info) == 1  # said once, not again with every answer
     finally:
         st.cache_resource.clear()
+
+
+def test_first_start_on_the_bundled_corpus_installs_the_shipped_index(tmp_path, monkeypatch):
+    """No build on a newcomer's first start: rag/seed.py's index is current, so it is copied in."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import rag
+    from rag import seed
+
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(seed.CORPUS))
+    monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
+
+    def no_build(*a, **k):
+        raise AssertionError("built although the shipped index is current")
+
+    monkeypatch.setattr(rag, "build", no_build)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert (tmp_path / "index" / "manifest.json").read_bytes() == (seed.SEED / "manifest.json").read_bytes()
+    ask(at, "Who proposed holding alternative elections under the new constitution?")
+    shown = main_text(at)
+    assert any(name in shown for name in sorted(p.name for p in seed.CORPUS.iterdir()))
+    st.cache_resource.clear()

@@ -45,3 +45,16 @@ def test_unknown_backend_is_a_clear_error():
 
     with pytest.raises(ValueError, match="RAG_BACKEND"):
         load_embedder(backend="tensorflow")
+
+
+def test_setup_converts_and_exports_the_model_once(tmp_path, monkeypatch, capsys):
+    """scripts/setup.sh runs `python -m rag.convert`, so no first question waits for it."""
+    from rag import convert
+
+    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
+    assert convert.main() == 0
+    folder = tmp_path / f"{convert.MODEL_NAME}-q4-v{convert._CONVERTER_VERSION}"
+    assert (folder / convert.ONNX_FILE).exists() and (folder / "model.safetensors").exists()
+    assert "model: ready" in capsys.readouterr().err
+    assert convert.main() == 0  # second time: nothing to do, nothing said
+    assert capsys.readouterr().err == ""

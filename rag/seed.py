@@ -1,0 +1,93 @@
+"""A prebuilt index of the bundled corpus, shipped in git, used on a first start only when provably current.
+
+Building the bundled corpus's index is most of a newcomer's wait (about two
+minutes of encoder time on a 2-core machine). `data/corpus-index/` holds that
+index as `rag index data/corpus` writes it. It is used, by copying it into
+an empty index folder, only when its manifest matches what a build would
+write now: the index format, the model's weights (fingerprint), every
+setting at its current default, and the corpus files' sha256 (none added,
+removed or changed). Anything else and the caller builds as before, with the
+reason. The content behind those names (cleaning, chunking, the encoder's
+code) is proven by tests/test_seed_slow.py, which rebuilds the corpus and
+compares chunks and vectors, so a change that forgets to regenerate the seed
+fails CI. Regenerate with `python -m rag.seed`.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import store
+from .files import sha256_file
+from .settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "data" / "corpus-index"
+CORPUS = ROOT / "data" / "corpus"
+
+
+def default_fingerprint() -> str:
+    """What an index built now with the default model records (without loading the model)."""
+    from .convert import WEIGHTS_SHA256
+    from .embed import E5_FINGERPRINT_PREFIX
+
+    return E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16]
+
+
+def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None = None) -> str | None:
+    """None when `seed` is what building `corpus` now would write; else the reason it is not."""
+    try:
+        m = store.read_manifest(seed)
+    except store.IndexError_ as e:
+        return str(e)
+    if m.model.get("fingerprint") != (fingerprint or default_fingerprint()):
+        return f"the seed index was built with other model weights ({m.model.get('fingerprint')})"
+    if m.settings != Settings().to_dict():
+        changed = sorted(k for k, v in Settings().to_dict().items() if m.settings.get(k) != v)
+        return f"the seed index has other settings than today's defaults ({', '.join(changed) or 'names'})"
+    files = sorted(p.name for p in corpus.iterdir() if p.is_file()) if corpus.is_dir() else []
+    if files != sorted(m.files):
+        return "the corpus folder's files are not the ones the seed index holds"
+    for name in files:
+        if sha256_file(corpus / name) != m.files[name].get("sha256"):
+            return f"{name} changed since the seed index was built"
+    return None
+
+
+def install(seed: Path, target: Path) -> None:
+    """Copy the seed's files into `target`, the manifest last: until it lands, `target` holds no index."""
+    target.mkdir(parents=True, exist_ok=True)
+    m = store.read_manifest(seed)
+    for entry in m.data.values():
+        src, dst = seed / entry["name"], target / entry["name"]
+        tmp = dst.with_name(f".seed-{entry['name']}")
+        for old in (tmp, dst):  # left by an interrupted install
+            if old.is_dir():
+                shutil.rmtree(old)
+        if src.is_dir():  # the BM25 parts are folders
+            shutil.copytree(src, tmp, copy_function=shutil.copyfile)
+        else:
+            shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+    tmp = target / ".seed-manifest.json"
+    shutil.copyfile(seed / "manifest.json", tmp)
+    tmp.replace(target / "manifest.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rebuild data/corpus-index from data/corpus (maintainers, after a change the slow test flags)."""
+    from .index import Index
+
+    with tempfile.TemporaryDirectory(prefix=".seed-", dir=SEED.parent) as tmp:
+        Index.build([CORPUS], Path(tmp) / "index")
+        if SEED.exists():
+            shutil.rmtree(SEED)
+        shutil.copytree(Path(tmp) / "index", SEED)
+    print(f"wrote {SEED}; why_stale: {why_stale()}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
