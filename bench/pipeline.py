@@ -132,17 +132,13 @@ print(json.dumps({**r, "import_s": t1 - t0, "model_load_s": t2 - t1, "cold_secon
 
 def time_write(folder: Path, out: Path, embedder: Embedder) -> dict:
     """The write stage split: search structures (FAISS + BM25) and the files, from the built payload."""
-    import faiss
-
     import rag
     from rag import store
-    from rag.index import LEXICAL_FIELDS, Index
+    from rag.index import Index
 
     payload = rag.load(folder, model=embedder).payload
     parts, s_parts = _timed(Index._build_parts, payload)
-    writers = {f"bm25_{f}": parts[f].save for f in LEXICAL_FIELDS if f in parts}
-    writers["faiss"] = lambda path: faiss.write_index(parts["faiss"], str(path))
-    _, s_files = _timed(store.write, out, payload, writers)
+    _, s_files = _timed(store.write, out, payload, Index.writers(parts))
     return {"search structures (FAISS+BM25)": round(s_parts, 3), "files (store.write)": round(s_files, 3)}
 
 

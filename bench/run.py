@@ -67,6 +67,7 @@ def run(out: Path, quick: bool = False, cold_runs: int = 3) -> dict:
     from .peer import peer_section
     from .pipeline import build_section
     from .queries import cold_section, warm_section
+    from .tutorial import tutorial_section
 
     res = {"quick": quick, "machine_start": machine()}
     paths = corpus_paths(quick)
@@ -90,6 +91,8 @@ def run(out: Path, quick: bool = False, cold_runs: int = 3) -> dict:
         res["peer"] = peer_section(idx, items, res["queries"])
         res["peer"]["ratios"]["peer_fill_over_ours_structures"] = ratio(
             res["peer"]["build_seconds"], res["build"]["stages"]["search structures (FAISS+BM25)"], 2)
+        log("3b. the tutorial pipeline (child) ...")
+        res["tutorial"] = tutorial_section(paths, items, tmp, res["build"], res["queries"])
         res["memory"] = memory_section(sec["memory_build"], res["cold_start"], tmp / "index")
     res["seconds"] = round(time.perf_counter() - t0, 1)
     res["machine_end"] = machine()

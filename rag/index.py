@@ -193,6 +193,17 @@ class Index:
         lexical = {f: LexicalRetriever.build(texts, f, rows) for f in LEXICAL_FIELDS} if texts else {}
         return {"rows": rows, "faiss": indexes, **lexical}
 
+    @staticmethod
+    def writers(parts: dict) -> dict:
+        """store.write's writers for the search structures: role -> write(path), per shard."""
+        out = {}
+        for s, index in enumerate(parts["faiss"]):
+            out[store.role("faiss", s)] = lambda path, index=index: faiss_write(index, path)
+            for f in LEXICAL_FIELDS:
+                if f in parts:
+                    out[store.role(f"bm25_{f}", s)] = lambda path, s=s, r=parts[f]: r.save(s, path)
+        return out
+
     def _wire(self, parts: dict) -> None:
         self.parts = parts
         p = self.payload
@@ -473,13 +484,7 @@ class Index:
             progress("write", 0, 1)
         parts = self._build_parts(new)
         new.manifest = replace(m, index_type=_index_types(parts["faiss"]))  # the types _build_parts chose
-        writers = {}
-        for s, index in enumerate(parts["faiss"]):
-            writers[store.role("faiss", s)] = lambda path, index=index: faiss_write(index, path)
-            for f in LEXICAL_FIELDS:
-                if f in parts:
-                    writers[store.role(f"bm25_{f}", s)] = lambda path, s=s, r=parts[f]: r.save(s, path)
-        new.manifest = store.write(self.folder, new, writers)
+        new.manifest = store.write(self.folder, new, self.writers(parts))
         self.payload = new
         self._wire(parts)
 
