@@ -14,6 +14,7 @@ import streamlit as st
 
 import rag
 from rag import seed, uploads
+from rag.files import shown_name
 from rag.lang import detect
 
 ROOT = Path(__file__).parent
@@ -190,7 +191,7 @@ def get_index() -> rag.Index:
 # ------------------------------------------------------------------ answers
 def where(h: rag.Hit) -> str:
     page = f" · {t('page', n=h.page)}" if h.page is not None else ""
-    return f"{h.source}{page} · {t('chars', s=h.start, e=h.end)}"
+    return f"{shown_name(h.source)}{page} · {t('chars', s=h.start, e=h.end)}"
 
 
 def meta_line(q: rag.Hit, query_lang: str, show_scores: bool) -> str:
@@ -289,7 +290,7 @@ def document_list(index: rag.Index, uploaded: list[str]) -> None:
     st.subheader(t("documents"))
     for d in index.documents():
         tag = f" · :blue-badge[{t('uploaded')}]" if d.source in uploaded else ""
-        st.caption(f"{md_escape(d.source)} — {t('doc_line', chunks=d.chunks, langs=', '.join(d.langs))}{tag}")
+        st.caption(f"{md_escape(shown_name(d.source))} — {t('doc_line', chunks=d.chunks, langs=', '.join(d.langs))}{tag}")
 
 
 def upload_form(index: rag.Index, folder: Path, uploaded: list[str]) -> None:
@@ -312,14 +313,14 @@ def upload_form(index: rag.Index, folder: Path, uploaded: list[str]) -> None:
     check, report = uploads.add_uploads(index, folder, [(f.name, f.getvalue()) for f in files], protected,
                                         progress=progress_callback(bar))
     bar.empty()
-    notes = [("error", t("refused", name=name, reason=why)) for name, why in check.refused]
+    notes = [("error", t("refused", name=shown_name(name), reason=why)) for name, why in check.refused]
     if report is not None:
-        notes += [("error", t("refused", name=name, reason=why)) for name, why in report.skipped]
+        notes += [("error", t("refused", name=shown_name(name), reason=why)) for name, why in report.skipped]
         notes += [("warning", t("indexed_with_warning", name=name, reason=why)) for name, why in report.warnings]
         if report.indexed:
-            notes.append(("success", t("indexed", names=", ".join(report.indexed))))
+            notes.append(("success", t("indexed", names=", ".join(map(shown_name, report.indexed)))))
         if report.unchanged:
-            notes.append(("info", t("unchanged", names=", ".join(report.unchanged))))
+            notes.append(("info", t("unchanged", names=", ".join(map(shown_name, report.unchanged)))))
     st.session_state.notes = notes
     st.session_state.uploader_n = n + 1
     st.rerun()  # the document list and the filters now include the new files

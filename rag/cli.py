@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .files import shown_name
+
 EXIT_USAGE, EXIT_INDEX, EXIT_QUERY, EXIT_EMPTY = 2, 3, 4, 5
 
 
@@ -28,7 +30,7 @@ def _progress_bar():
 
 def _where(h) -> str:
     page = f":p{h.page}" if h.page is not None else ""
-    return f"{h.source}{page}:{h.start}-{h.end}"
+    return f"{shown_name(h.source)}{page}:{h.start}-{h.end}"
 
 
 def cmd_index(a) -> int:
@@ -57,9 +59,9 @@ def _report(r, folder) -> None:
     extra += f", {len(r.removed)} removed" if r.removed else ""
     print(f"indexed {len(r.indexed)} files{extra}, {r.chunks} chunks in {r.seconds:.1f} s -> {folder}")
     for src, reason in r.skipped:
-        print(f"skipped {src}: {reason}", file=sys.stderr)
+        print(f"skipped {shown_name(src)}: {reason}", file=sys.stderr)
     for src, problem in r.warnings:
-        print(f"warning {src}: {problem}", file=sys.stderr)
+        print(f"warning {shown_name(src)}: {problem}", file=sys.stderr)
 
 
 def cmd_add(a) -> int:
@@ -120,7 +122,7 @@ def cmd_info(a) -> int:
     print(f"index {a.index}: model {m.model['name']}, dim {m.dim}, {len(idx.payload.chunks)} chunks, "
           f"{idx.settings.shards} shard(s) ({m.index_type})")
     for d in idx.documents():
-        print(f"  {d.source}: {d.chunks} chunks, {','.join(d.langs)}")
+        print(f"  {shown_name(d.source)}: {d.chunks} chunks, {','.join(d.langs)}")
     return 0
 
 

@@ -46,6 +46,16 @@ def faiss_write(index, path: Path) -> None:
 
     faiss.write_index(index, str(path))  # BM25 fields, see rag/retrieve/lexical.py
 MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
+RETRIEVERS = ("hybrid", "dense", "bm25", "bridge", "bm25+bridge")
+
+
+def _check_k(k) -> int:
+    """k: a whole number >= 0 (bool, float, text and None are mistakes, not numbers of passages)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise QueryError(f"k must be a whole number >= 0, not {k!r} ({type(k).__name__})")
+    if k < 0:
+        raise QueryError(f"k must be a whole number >= 0, not {k}")
+    return int(k)
 
 
 class QueryError(ValueError):
@@ -306,10 +316,12 @@ class Index:
                    score=float(score), chunk_id=c.id)
 
     def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
-        return self._snap._search(query, k, sources, langs, retriever)
+        if retriever not in RETRIEVERS:
+            raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
+        return self._snap._search(query, _check_k(k), sources, langs, retriever)
 
     def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
-        return self._snap._ask(query, k, sources, langs)
+        return self._snap._ask(query, _check_k(k), sources, langs)
 
     def _search(self, query: str, k: int, sources, langs, retriever: str) -> list[Hit]:
         q = self._query(query)
@@ -317,15 +329,17 @@ class Index:
             return []
         r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
              "bm25+bridge": self.lexical_bridge}[retriever]
+        if not q.has_words:
+            return []
         if r is None:
             return []
         return [self._hit(s.row, s.score) for s in r.search(q, k, self._mask(sources, langs))]
 
     def _ask(self, query: str, k: int, sources, langs) -> Answer:
         q = self._query(query)
-        k = max(k, 0)  # as in search: no passages for k <= 0 (a negative k must not slice from the end)
         mask = self._mask(sources, langs)
-        scored = self.hybrid.search(q, k, mask) if self.payload.chunks else []
+        # a question of punctuation or emoji alone asks nothing the documents could answer
+        scored = self.hybrid.search(q, k, mask) if self.payload.chunks and q.has_words else []
         hits = [self._hit(s.row, s.score) for s in scored]
         cands = []
         if scored and self.sent_scorer is not None:

@@ -242,6 +242,19 @@ def read_document(path: str | os.PathLike, source: str | None = None) -> Documen
     return Document(src, str(p), text, hashlib.sha256(data).hexdigest(), enc, pages, warnings)
 
 
+UNDECODABLE = "the file name is not valid UTF-8 (rename the file)"
+
+
+def _undecodable(name: str) -> bool:
+    """os.walk hands bytes that are not UTF-8 back as lone surrogates; such a name cannot be
+    stored, hashed or shown (it crashed the build after embedding, good files included)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], list[tuple[str, str]]]:
     """Expand files and folders into (file, source name) pairs.
 
@@ -254,7 +267,10 @@ def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], li
     for given in paths:
         root = Path(given)
         if root.is_file():
-            found.append((root, root.name))
+            if _undecodable(root.name):
+                skipped.append((root.name, UNDECODABLE))
+            else:
+                found.append((root, root.name))
             continue
         if not root.is_dir():
             skipped.append((str(given), "no such file or folder"))
@@ -267,6 +283,9 @@ def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], li
                     continue
                 f = Path(dirpath) / name
                 rel = f.relative_to(root).as_posix()
+                if _undecodable(rel):
+                    skipped.append((rel, UNDECODABLE))
+                    continue
                 if Path(name).suffix.lower() not in SUPPORTED:
                     skipped.append((rel, f"unsupported format {Path(name).suffix or '(none)'}"))
                     continue

@@ -89,12 +89,38 @@ def test_query_in_a_language_not_in_the_corpus_abstains(idx, q):
     assert ans.hits and all(h.source in GOOD for h in ans.hits)  # ... and offers the nearest passages
 
 
-@pytest.mark.parametrize("k", [0, -1, -100])
-def test_zero_or_negative_k_gives_no_passages(idx, k):
-    """Bug found here: ask(k=-1) sliced from the end and returned 7 passages; now none, as search."""
-    assert idx.search("выборы 1924", k=k) == []
-    ans = idx.ask("выборы 1924", k=k)
+def test_zero_k_gives_no_passages(idx):
+    assert idx.search("выборы 1924", k=0) == []
+    ans = idx.ask("выборы 1924", k=0)
     assert ans.hits == [] and ans.quotes == [] and ans.found is False
+
+
+@pytest.mark.parametrize("k", [-1, -100, "5", None, 5.5, float("nan"), float("inf"), True])
+def test_k_that_is_not_a_whole_number_from_zero_is_a_query_error(idx, k):
+    """Once ask(k=-1) sliced from the end and returned 7 passages; k="5" or None raised a bare TypeError."""
+    with pytest.raises(rag.QueryError, match="k must be a whole number"):
+        idx.search("выборы 1924", k=k)
+    with pytest.raises(rag.QueryError, match="k must be a whole number"):
+        idx.ask("выборы 1924", k=k)
+
+
+def test_numpy_integer_k_is_a_number(idx):
+    import numpy as np
+
+    assert len(idx.search("выборы 1924", k=np.int64(2))) == 2
+
+
+def test_unknown_retriever_is_a_query_error(idx):
+    with pytest.raises(rag.QueryError, match="unknown retriever 'nope'.*hybrid"):
+        idx.search("выборы 1924", retriever="nope")
+
+
+@pytest.mark.parametrize("q", ["?!.,;:", "🙂🙂", "— … «»"])
+def test_a_question_without_letters_or_digits_is_not_in_the_documents(idx, q):
+    """Bug found here: '?!.,;:' was answered with a quote of «Оп. 99. Д. 267;»."""
+    ans = idx.ask(q)
+    assert ans.found is False and ans.quotes == [] and ans.hits == []
+    assert idx.search(q) == []
 
 
 def test_huge_k_returns_every_passage_once(idx):

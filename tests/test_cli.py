@@ -111,3 +111,41 @@ def test_search_says_once_when_the_bridge_is_off(tmp_path, capsys, monkeypatch, 
     assert err.count("note: cross-lingual lexical bridge off") == notes
     if notes:
         assert "mueller7-dict" in err and path in err
+
+
+def test_names_cannot_forge_lines_or_reverse_on_the_terminal(tmp_path, capsys, monkeypatch):
+    """A file named with a newline, an RTL override, ESC or a tab is printed with escapes."""
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    names = ["a\n  fake.txt: 99 chunks, en.txt", "invoice\u202efdp.txt", "esc\x1b[31m.txt", "tab\there.txt"]
+    for i, n in enumerate(names):
+        (docs / n).write_text(f"Grain procurement in the district of Omsk, {1920 + i}.", encoding="utf-8")
+    out = str(tmp_path / "idx")
+    assert main(["index", str(docs), "-o", out]) == 0
+    assert main(["info", "--index", out]) == 0
+    printed = capsys.readouterr().out
+    doc_lines = [line for line in printed.splitlines() if line.startswith("  ")]
+    assert len(doc_lines) == len(names)  # one line per document, none forged
+    assert not any(ch in printed for ch in "\u202e\x1b\t")
+    assert "invoice\\u202efdp.txt" in printed and "a\\n  fake.txt" in printed
+    assert main(["search", "grain Omsk", "--index", out, "-k", "4"]) == 0
+    assert not any(ch in capsys.readouterr().out for ch in "\u202e\x1b\t")
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_a_reason(tmp_path, capsys, monkeypatch):
+    """Bug found here: a cp1251 'отчет.txt' crashed `rag index` in store.shard_of after embedding."""
+    import os
+
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("Grain procurement in the district of Omsk, 1928.", encoding="utf-8")
+    with open(os.path.join(os.fsencode(docs), "отчет.txt".encode("cp1251")), "wb") as f:
+        f.write("Отчёт о хлебозаготовках.".encode("cp1251"))
+    out = str(tmp_path / "idx")
+    assert main(["index", str(docs), "-o", out]) == 0
+    captured = capsys.readouterr()
+    assert "indexed 1 files" in captured.out
+    assert "skipped \\xee\\xf2\\xf7\\xe5\\xf2.txt: the file name is not valid UTF-8" in captured.err
+    assert [d.source for d in rag.load(out).documents()] == ["good.txt"]

@@ -120,3 +120,15 @@ def test_top_takes_ties_at_the_cut_by_order():
         union = np.concatenate([np.array(p)[top(key[p], 3, rows[p])] for p in parts])
         merged = union[np.lexsort((union, -key[union]))][:3]
         assert sorted(merged.tolist()) == sorted(top(key, 3).tolist())
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_with_one_or_two_places_the_best_passages_are_shown_whatever_their_language(tmp_path, k):
+    """Bug found here: with k=1 the place reserved for the other language took the only slot
+    (a Russian passage scoring 4.60 shown over the English one at 5.67)."""
+    docs = _docs(tmp_path)
+    reserved = rag.build([docs], tmp_path / "a", model=FakeEmbedder(), settings=rag.Settings(reserve=2))
+    plain = rag.build([docs], tmp_path / "b", model=FakeEmbedder(), settings=rag.Settings(reserve=0))
+    q = "grain procurement campaign in the district"
+    assert [h.chunk_id for h in reserved.search(q, k=k)] == [h.chunk_id for h in plain.search(q, k=k)]
+    assert "ru.txt" in [h.source for h in reserved.search(q, k=3)]  # from k=3 one place is kept

@@ -23,6 +23,11 @@ class Query:
         return detect(self.text)
 
     @property
+    def has_words(self) -> bool:
+        """A letter or a digit somewhere: '?!.,;:' or an emoji alone is no question."""
+        return any(ch.isalnum() for ch in self.text)
+
+    @property
     def vector(self) -> np.ndarray:
         if self._vec is None:
             self._vec = self.embed(self.text)

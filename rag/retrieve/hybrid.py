@@ -92,11 +92,13 @@ class HybridRetriever(Retriever):
         if self.sentences is not None and self.sent_weight:
             score += self.sent_weight * self.best_sentence(query, rows)
         order = np.lexsort((rows, -score))
-        top = self._reserve_languages(order, rows, query.lang, k) if self.reserve else list(order[:k])
+        # never more than half the places: with k = 1 or 2 the best passage is shown, whatever its language
+        keep = min(self.reserve, (k - 1) // 2)
+        top = self._reserve_languages(order, rows, query.lang, k, keep) if keep > 0 else list(order[:k])
         return [Scored(int(rows[i]), float(score[i])) for i in top]
 
-    def _reserve_languages(self, order: np.ndarray, rows: np.ndarray, qlang: str, k: int) -> list[int]:
-        """Keep the best `reserve` passages of every other language in the top k.
+    def _reserve_languages(self, order: np.ndarray, rows: np.ndarray, qlang: str, k: int, keep: int) -> list[int]:
+        """Keep the best `keep` passages of every other language in the top k.
 
         Even standardised, the larger language pool wins the extremes (more
         draws), so a Russian article answering an English question can sit
@@ -107,7 +109,7 @@ class HybridRetriever(Retriever):
         langs = self.dense.langs[rows[order]]
         top = list(order[:k])
         for lang in sorted(set(langs.tolist()) - {qlang}):
-            best = [int(i) for i in order[langs == lang][: self.reserve]]
+            best = [int(i) for i in order[langs == lang][:keep]]
             for b in best:
                 if b not in top and len(top) >= k:
                     drop = next((j for j in range(len(top) - 1, -1, -1)
