@@ -63,6 +63,9 @@ LABELS = {
         "searched": "Searched in: {what}",
         "building": "Building the index of the bundled corpus (first start only)…",
         "rebuilding": "The saved index cannot be used ({why}); rebuilding it…",
+        "unusable": "The saved index cannot be used: {why}. Rebuilding it indexes the bundled corpus and "
+                    "the uploads again; documents added to it in other ways (the `rag` command) are dropped.",
+        "rebuild_button": "Rebuild the index",
         "loading": "Loading the index and the model…",
         "read": "Reading files",
         "chunk": "Cleaning and splitting into passages",
@@ -107,6 +110,9 @@ LABELS = {
         "searched": "Поиск в: {what}",
         "building": "Строится индекс корпуса (только при первом запуске)…",
         "rebuilding": "Сохранённый индекс не подходит ({why}); строится заново…",
+        "unusable": "Сохранённый индекс нельзя использовать: {why}. При перестройке заново индексируются "
+                    "корпус и загруженные файлы; документы, добавленные иначе (командой `rag`), пропадут.",
+        "rebuild_button": "Перестроить индекс",
         "loading": "Загрузка индекса и модели…",
         "read": "Чтение файлов",
         "chunk": "Очистка и разбиение на фрагменты",
@@ -181,6 +187,12 @@ def get_index() -> rag.Index:
             # the shipped index of the bundled corpus, proven current (rag/seed.py): seconds, not minutes
             seed.install(seed.SEED, INDEX)
             return load_index(str(INDEX))
+        if not first:
+            # An index exists (rag.load already retried past other processes' commits): rebuilding
+            # it from the corpus and uploads would drop documents added with the CLI, so only on request.
+            st.error(t("unusable", why=md_escape(str(why))))
+            if not st.button(t("rebuild_button"), key="rebuild"):
+                st.stop()
         bar = st.progress(0.0, text=t("building") if first else t("rebuilding", why=md_escape(str(why))))
         paths = [CORPUS] + ([saved] if has_uploads else [])  # uploads survive a rebuild
         idx = rag.build(paths, INDEX, progress=progress_callback(bar))

@@ -46,6 +46,7 @@ def faiss_write(index, path: Path) -> None:
 
     faiss.write_index(index, str(path))  # BM25 fields, see rag/retrieve/lexical.py
 MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
+LOAD_ATTEMPTS = 5  # reads of an index that other processes keep committing to
 RETRIEVERS = ("hybrid", "dense", "bm25", "bridge", "bm25+bridge")
 
 
@@ -173,7 +174,22 @@ class Index:
                 f"({m.model.get('fingerprint')}, dim {m.dim}) than loaded now ({emb.fingerprint}, dim {emb.dim}); "
                 f"rebuild with: rag index PATH -o {folder}"
             )
-        payload = store.read(folder)
+        for attempt in range(LOAD_ATTEMPTS):
+            try:
+                return cls._open(folder, emb, m)
+            except IndexError_:
+                # Another process may have committed a new generation and removed the files of
+                # the one being read: read again from the new manifest, not "rebuild the index".
+                again = store.read_manifest(folder)
+                if again.generation == m.generation or again.model != m.model or attempt == LOAD_ATTEMPTS - 1:
+                    raise
+                m = again
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open(cls, folder: Path, emb: Embedder, m: Manifest) -> Index:
+        """The index of manifest `m`: its payload and search structures."""
+        payload = store.read(folder, manifest=m)
         import faiss
 
         rows = store.shard_rows(payload.chunks, payload.shards)
@@ -270,7 +286,8 @@ class Index:
     def reshard(self, shards: int) -> None:
         """Split the index into `shards` by document (or merge it back with 1), without
         re-embedding anything; written like any other change (a new generation)."""
-        with self._lock:
+        with self._lock, store.writer_lock(self.folder):
+            self._refresh()
             new = self.settings.replace(shards=shards)
             if new == self.settings:
                 return
@@ -369,6 +386,20 @@ class Index:
         return make_answer(hits, quotes, best, best_lang, threshold, q.lang)
 
     # ----- documents
+    def _refresh(self) -> None:
+        """Under the writer lock: when another process has committed since this index was
+        loaded (the app keeps one for its whole life), apply the change to what is on disk
+        now. Writing this process's older view would undo the other process's changes."""
+        try:
+            m = store.read_manifest(self.folder)
+        except IndexError_:
+            return  # nothing readable on disk: this process's state is what gets written
+        if m.generation == self.payload.manifest.generation:
+            return
+        fresh = Index.load(self.folder, model=self.embedder)
+        self.payload, self.settings = fresh.payload, fresh.settings
+        self._wire(fresh.parts)
+
     def documents(self) -> list[DocumentInfo]:
         out = []
         for src, meta in sorted(self.payload.manifest.files.items()):
@@ -387,11 +418,12 @@ class Index:
 
     def remove(self, sources: str | Iterable[str]) -> BuildReport:
         sources = [sources] if isinstance(sources, str) else list(sources)
-        unknown = [s for s in sources if s not in self.payload.manifest.files]
-        if unknown:
-            raise QueryError(f"not in the index: {', '.join(unknown)}")
         t0 = time.perf_counter()
-        with self._lock:
+        with self._lock, store.writer_lock(self.folder):
+            self._refresh()
+            unknown = [s for s in sources if s not in self.payload.manifest.files]
+            if unknown:
+                raise QueryError(f"not in the index: {', '.join(unknown)}")
             keep = [i for i, c in enumerate(self.payload.chunks) if c.source not in sources]
             files = {k: v for k, v in self.payload.manifest.files.items() if k not in sources}
             self._commit(keep, [], files)
@@ -404,7 +436,9 @@ class Index:
         t0 = time.perf_counter()
         found, skipped = discover(paths)
         skipped = list(skipped)
-        with self._lock:
+        with self._lock, store.writer_lock(self.folder):
+            if not replace_all:
+                self._refresh()
             old_files = {} if replace_all else dict(self.payload.manifest.files)
             docs: list[Document] = []
             unchanged: list[str] = []

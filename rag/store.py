@@ -17,11 +17,14 @@ format, bm25s' JSON + .npy.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import shutil
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -166,6 +169,44 @@ def _shard_part(p: Payload, rows: np.ndarray) -> tuple[list[ChunkRecord], np.nda
     return chunks, p.chunk_vectors[rows].reshape(-1, dim), sv
 
 
+LOCK_FILE = ".write.lock"
+LOCK_WAIT = 600.0  # seconds a writer waits for another process's update (an add can embed for minutes)
+
+
+@contextmanager
+def writer_lock(folder: Path, wait: float | None = None):
+    """One writer at a time per index folder, across processes: an exclusive flock on
+    FOLDER/.write.lock held for the whole load -> change -> write cycle. The holder writes
+    its pid into the file, so a writer that gives up after `wait` seconds can say who holds it.
+    The kernel drops the lock when its holder exits, however it exits (no stale locks)."""
+    wait = LOCK_WAIT if wait is None else wait
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise IndexError_(f"cannot create the index folder {folder}: {e.strerror or e}") from e
+    try:
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise IndexError_(f"cannot write to {folder} (read-only?): {e.strerror or e}") from e
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                    raise IndexError_(f"{folder} is being updated by another process (pid {holder}); "
+                                      f"waited {wait:.0f} s: try again when it has finished") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
 def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) -> Manifest:
     """Write a new generation and switch manifest.json to it.
 
@@ -240,13 +281,18 @@ def _remove_stale(folder: Path, keep: set[str]) -> None:
             shutil.rmtree(f, ignore_errors=True) if f.is_dir() else f.unlink(missing_ok=True)
 
 
-def read(folder: Path, verify: bool = True) -> Payload:
-    m = read_manifest(folder)
+def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) -> Payload:
+    """The payload of `manifest` (default: the folder's current one)."""
+    m = manifest or read_manifest(folder)
     for r, d in m.data.items():
         path = folder / d["name"]
+        try:
+            ok = path.exists() and (not verify or _tree_sha256(path) == d["sha256"])
+        except OSError:  # removed while being read: a writer's cleanup (Index.load reads again)
+            ok = False
         if not path.exists():
             raise IndexError_(f"{folder}: data file {d['name']} is missing; rebuild the index")
-        if verify and _tree_sha256(path) != d["sha256"]:
+        if not ok:
             raise IndexError_(f"{folder}: data file {d['name']} is corrupt (checksum mismatch); rebuild the index")
     shards = m.settings.get("shards", 1)
     if not isinstance(shards, int) or shards < 1:

@@ -252,3 +252,39 @@ def test_first_start_on_the_bundled_corpus_installs_the_shipped_index(tmp_path, 
     shown = main_text(at)
     assert any(name in shown for name in sorted(p.name for p in seed.CORPUS.iterdir()))
     st.cache_resource.clear()
+
+
+def test_an_unusable_index_is_rebuilt_only_on_request(tmp_path, monkeypatch):
+    """The app never rebuilds over an index that exists on its own: documents added with the
+    CLI would be dropped. It says why and offers the rebuild."""
+    import json
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    import rag
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "museum.txt").write_text(MUSEUM, encoding="utf-8")
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "manifest.json").write_text(json.dumps({"format_version": 99}), encoding="utf-8")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(index))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
+    real_build = rag.build
+
+    def no_build(*a, **k):
+        raise AssertionError("rebuilt without being asked")
+
+    monkeypatch.setattr(rag, "build", no_build)
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    assert not at.exception, at.exception
+    assert "format 99" in " ".join(e.value for e in at.error)
+    assert json.loads((index / "manifest.json").read_text(encoding="utf-8")) == {"format_version": 99}
+    monkeypatch.setattr(rag, "build", real_build)
+    at.button(key="rebuild").click().run()
+    assert not at.exception, at.exception
+    assert [d.source for d in rag.load(index).documents()] == ["museum.txt"]
+    st.cache_resource.clear()

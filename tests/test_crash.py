@@ -27,6 +27,7 @@ from conftest import FakeEmbedder
 from test_index import DOC_A, DOC_B, DOC_C, QUERIES, SMALL, write
 
 import rag
+from rag import store
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -183,7 +184,9 @@ def run_child(mode: str, folder: Path, args: list, pause_at: str = "", kill_at: 
 
 def only_current_generation(folder: Path) -> None:
     m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(p.name for p in folder.iterdir()) == sorted(["manifest.json"] + [d["name"] for d in m["data"].values()])
+    # the writer lock's file stays: removing it would let two writers lock two different files
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["manifest.json", store.LOCK_FILE]
+                                                             + [d["name"] for d in m["data"].values()])
 
 
 def check_killed_then_retry(folder: Path, before, mode: str, args: list, expect_sources: set[str]) -> None:

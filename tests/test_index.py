@@ -9,6 +9,7 @@ import pytest
 from conftest import FakeEmbedder
 
 import rag
+from rag import store
 from rag.clean import clean
 
 SMALL = rag.Settings(chunk_size=200, chunk_overlap=60)
@@ -483,7 +484,7 @@ def test_rebuild_leaves_only_current_generation(built, files):
     idx.add([files["c"]])
     names = sorted(p.name for p in built.iterdir())
     m = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
-    assert names == sorted(["manifest.json"] + [d["name"] for d in m["data"].values()])
+    assert names == sorted(["manifest.json", store.LOCK_FILE] + [d["name"] for d in m["data"].values()])
     assert rag.load(built, model=FakeEmbedder()).documents() == idx.documents()
 
 
