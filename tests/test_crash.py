@@ -154,9 +154,10 @@ def run_child(mode: str, folder: Path, args: list, pause_at: str = "", kill_at: 
     times: list[float] = []
     try:
         for line in proc.stdout:
-            if not line.startswith("MARK "):
-                continue
-            label = line.split()[1]
+            parts = line.split()
+            if len(parts) < 2 or parts[0] != "MARK" or not line.endswith("\n"):
+                continue  # a line cut short by the kill is no mark
+            label = parts[1]
             marks.append(label)
             times.append(time.perf_counter())
             if label == kill_at:
