@@ -461,6 +461,10 @@ class Index:
                 if old_files.get(source, {}).get("sha256") == doc.sha256:
                     unchanged.append(source)
                     continue
+                if len(doc.text) > self.settings.max_file_chars:
+                    skipped.append((source, f"{len(doc.text):,} characters of text, over the limit of "
+                                            f"{self.settings.max_file_chars:,} per file (setting max_file_chars)"))
+                    continue
                 if by_sha.get(doc.sha256, source) != source:
                     skipped.append((source, f"same content as {by_sha[doc.sha256]} (a duplicate)"))
                     continue
@@ -474,6 +478,11 @@ class Index:
                 p = chunker(d, self.settings)
                 if not p.chunks:
                     skipped.append((d.source, "no text after cleaning"))
+                    continue
+                items = len(p.chunks) + len(p.sentences)
+                if items > self.settings.max_file_items:
+                    skipped.append((d.source, f"{items:,} passages and sentences to embed, over the limit of "
+                                              f"{self.settings.max_file_items:,} per file (setting max_file_items)"))
                     continue
                 processed.append(p)
             new_sources = {p.doc.source for p in processed}

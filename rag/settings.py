@@ -39,6 +39,12 @@ class Settings:
     abstain_below: float = 0.8273
     abstain_below_cross: float = 0.7998
     max_quotes: int = 3
+    # Bounded work per file: a file whose extracted text, or whose passages + sentences to
+    # embed, exceed these is skipped with the reason (a small file can expand enormously:
+    # a 48 KB .docx gave 2.7 MB of text). 5M characters is about 2,000 book pages; the
+    # bundled corpus's largest file has 0.6M characters and 3,100 items.
+    max_file_chars: int = 5_000_000
+    max_file_items: int = 40_000
     # Shards by document (rag/store.py): each has its own files, FAISS and BM25;
     # a query fans out to all and merges to exactly the one-shard result.
     shards: int = 1
