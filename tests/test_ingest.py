@@ -273,3 +273,18 @@ def test_discover_skips_links_outside_and_loops(tmp_path):
     assert reasons["loop1.txt"] == "broken link or link loop"
     assert reasons["loop2.txt"] == "broken link or link loop"
     assert not any("secret" in s for s in names)
+
+
+def test_html_comments_are_never_indexed_even_unclosed():
+    from rag.ingest import html_to_text
+
+    assert html_to_text("<p>visible</p><!-- a note --><p>also</p>") == "visible\n\nalso"
+    assert html_to_text("<p>visible</p><!-- never closed <p>hidden</p>") == "visible"
+
+
+def test_html_with_a_megabyte_of_broken_tags_is_read():
+    """Issue 15: repeated unclosed `<a ` made the standard-library parser quadratic
+    (64 KB: 66 s; 1 MB: hours). It is libxml2 now."""
+    from rag.ingest import html_to_text
+
+    assert html_to_text("<p>Выборы 1924 года.</p>" + "<a " * 350_000) == "Выборы 1924 года."
