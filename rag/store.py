@@ -276,8 +276,12 @@ def _current_generation(folder: Path) -> int:
 
 
 def _remove_stale(folder: Path, keep: set[str]) -> None:
+    """Files of generations older than the one just committed (never a newer one: under the
+    writer lock none can exist, and a writer without it must not lose its files to us)."""
+    committed = max((int(m.group(1)) for n in keep if (m := _GEN.search(n))), default=0)
     for f in folder.iterdir():
-        if _GEN.search(f.name) and f.name not in keep:
+        m = _GEN.search(f.name)
+        if m and f.name not in keep and int(m.group(1)) <= committed:
             shutil.rmtree(f, ignore_errors=True) if f.is_dir() else f.unlink(missing_ok=True)
 
 
