@@ -288,3 +288,25 @@ def test_an_unusable_index_is_rebuilt_only_on_request(tmp_path, monkeypatch):
     assert not at.exception, at.exception
     assert [d.source for d in rag.load(index).documents()] == ["museum.txt"]
     st.cache_resource.clear()
+
+
+def test_document_names_are_shown_with_escapes(tmp_path, monkeypatch):
+    """An RTL override or a newline in a bundled file's name cannot disguise it in the sidebar."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "invoice\u202efdp.txt").write_text(MUSEUM, encoding="utf-8")
+    (corpus / "two\nlines.txt").write_text("Grain procurement in Omsk in 1928 was reported.", encoding="utf-8")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
+    at = AppTest.from_file(APP, default_timeout=240).run()
+    assert not at.exception, at.exception
+    side = sidebar_text(at)
+    assert "invoice\\u202efdp.txt" in side and "two\\nlines.txt" in side
+    assert "\u202e" not in side
+    ask(at, "When does the museum of clocks open?")
+    assert "\u202e" not in main_text(at) and "invoice\\u202efdp.txt" in main_text(at)
+    st.cache_resource.clear()
