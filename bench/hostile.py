@@ -10,6 +10,8 @@ For each: wall seconds and peak memory (VmHWM) of a child that builds an index o
 and one good file with the FakeEmbedder (the encoder is not what hung), whether the good
 file was indexed, and the hostile file's skip reason or its passages + sentences.
 Target: a skip reason within 10 s and 500 MB, or indexed within the per-file limits.
+Also timed alone, on 1 MB each: the two steps the issue found quadratic (cleaning a text
+without whitespace, reading HTML of unclosed `<a ` tags).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -77,6 +80,20 @@ def documents() -> dict[str, tuple[bytes, bytes]]:
     }
 
 
+def parsers() -> dict[str, float]:
+    """Seconds for the cleaner and the HTML reader on 1 MB of the input that made each quadratic."""
+    from rag.clean import clean
+    from rag.ingest import html_to_text
+
+    out = {}
+    for name, fn, arg in (("clean: 1 MiB without whitespace", clean, "а" * (1 << 20)),
+                          ("html_to_text: 1 MB of unclosed <a", html_to_text, "<p>x</p>" + "<a " * 350_000)):
+        t = time.perf_counter()
+        fn(arg)
+        out[name] = round(time.perf_counter() - t, 3)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.hostile")
     ap.add_argument("--out", default="results/hostile.json")
@@ -100,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                 (bool(hostile) and row["seconds"] <= 10 and row["peak_rss_mb"] <= 500) or not hostile)
             res[case] = row
             print(f"{case}: {json.dumps(row, ensure_ascii=False)}", flush=True)
+    res["seconds, timed alone"] = parsers()
+    print(json.dumps(res["seconds, timed alone"], ensure_ascii=False), flush=True)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

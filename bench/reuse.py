@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -67,8 +68,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", default="index")
     ap.add_argument("--out", default="results/reuse.json")
     a = ap.parse_args(argv)
-    from pathlib import Path
-
     idx = open_index(a.index, Path(DEFAULT_CORPUS))
     items = load_questions(DEFAULT_QUESTIONS, DEFAULT_CORPUS)
     p = idx.payload

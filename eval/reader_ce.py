@@ -101,10 +101,9 @@ def build_groups(xq, paras, seed: int = 0) -> list[dict]:
                 qs.append((q, qlang, i, qid, False))
                 if qlang in LANGS:
                     both = p["context"] + paras["ru"][i]["context"]
-                    lang_ = qlang
-                    pq = perturb(q, art_nums[(lang_, p["article"])], both, rng)
+                    pq = perturb(q, art_nums[(qlang, p["article"])], both, rng)
                     if pq is None or rng.random() < 0.5:
-                        pq = swap_name(q, art_names[(lang_, p["article"])], both, rng) or pq
+                        pq = swap_name(q, art_names[(qlang, p["article"])], both, rng) or pq
                     if pq:
                         qs.append((pq, qlang, i, qid, True))
     t = time.perf_counter()

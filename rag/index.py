@@ -174,17 +174,17 @@ class Index:
                 f"({m.model.get('fingerprint')}, dim {m.dim}) than loaded now ({emb.fingerprint}, dim {emb.dim}); "
                 f"rebuild with: rag index PATH -o {folder}"
             )
-        for attempt in range(LOAD_ATTEMPTS):
+        attempts = 1
+        while True:
             try:
                 return cls._open(folder, emb, m)
             except IndexError_:
                 # Another process may have committed a new generation and removed the files of
                 # the one being read: read again from the new manifest, not "rebuild the index".
                 again = store.read_manifest(folder)
-                if again.generation == m.generation or again.model != m.model or attempt == LOAD_ATTEMPTS - 1:
+                if again.generation == m.generation or again.model != m.model or attempts >= LOAD_ATTEMPTS:
                     raise
-                m = again
-        raise AssertionError("unreachable")
+                m, attempts = again, attempts + 1
 
     @classmethod
     def _open(cls, folder: Path, emb: Embedder, m: Manifest) -> Index:
@@ -346,9 +346,7 @@ class Index:
             return []
         r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
              "bm25+bridge": self.lexical_bridge}[retriever]
-        if not q.has_words:
-            return []
-        if r is None:
+        if r is None or not q.has_words:  # punctuation or emoji alone asks nothing
             return []
         return [self._hit(s.row, s.score) for s in r.search(q, k, self._mask(sources, langs))]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import re
 import io
 import os
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,8 +180,9 @@ def html_to_text(html: str) -> str:
     """Visible text, block elements as paragraph breaks; scripts, styles, navigation and comments dropped.
 
     Parsed by libxml2 (lxml, already required by python-docx): linear on broken markup, where the
-    standard library's parser was quadratic (repeated unclosed `<a `: 8/16/32 KB took
-    0.6/2.3/9.3 s, lxml 1 MB 0.01 s) and showed an unclosed `<!--` as text."""
+    standard library's parser was quadratic (repeated unclosed `<a `: 8/16/32/64 KB took
+    1.4/3.8/14.8/66 s in issue 15; 1 MB now 0.03 s, python -m bench.hostile) and showed an
+    unclosed `<!--` as text."""
     import lxml.html
     from lxml import etree
 

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from . import store
+from .embed import e5_fingerprint
 from .files import sha256_file
 from .settings import Settings
 
@@ -28,21 +29,13 @@ SEED = ROOT / "data" / "corpus-index"
 CORPUS = ROOT / "data" / "corpus"
 
 
-def default_fingerprint() -> str:
-    """What an index built now with the default model records (without loading the model)."""
-    from .convert import WEIGHTS_SHA256
-    from .embed import E5_FINGERPRINT_PREFIX
-
-    return E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16]
-
-
 def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None = None) -> str | None:
     """None when `seed` is what building `corpus` now would write; else the reason it is not."""
     try:
         m = store.read_manifest(seed)
     except store.IndexError_ as e:
         return str(e)
-    if m.model.get("fingerprint") != (fingerprint or default_fingerprint()):
+    if m.model.get("fingerprint") != (fingerprint or e5_fingerprint()):
         return f"the seed index was built with other model weights ({m.model.get('fingerprint')})"
     if m.settings != Settings().to_dict():
         changed = sorted(k for k, v in Settings().to_dict().items() if m.settings.get(k) != v)
@@ -84,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         Index.build([CORPUS], Path(tmp) / "index")
         if SEED.exists():
             shutil.rmtree(SEED)
-        shutil.copytree(Path(tmp) / "index", SEED)
+        # the writer's lock file is no part of an index: install() copies the manifest's files only
+        shutil.copytree(Path(tmp) / "index", SEED, ignore=shutil.ignore_patterns(store.LOCK_FILE))
     print(f"wrote {SEED}; why_stale: {why_stale()}", file=sys.stderr)
     return 0
 

@@ -290,12 +290,13 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
     m = manifest or read_manifest(folder)
     for r, d in m.data.items():
         path = folder / d["name"]
-        try:
-            ok = path.exists() and (not verify or _tree_sha256(path) == d["sha256"])
-        except OSError:  # removed while being read: a writer's cleanup (Index.load reads again)
-            ok = False
+        missing = IndexError_(f"{folder}: data file {d['name']} is missing; rebuild the index")
         if not path.exists():
-            raise IndexError_(f"{folder}: data file {d['name']} is missing; rebuild the index")
+            raise missing
+        try:
+            ok = not verify or _tree_sha256(path) == d["sha256"]
+        except OSError:  # removed while being read, by a writer's cleanup (Index.load reads again)
+            raise missing from None
         if not ok:
             raise IndexError_(f"{folder}: data file {d['name']} is corrupt (checksum mismatch); rebuild the index")
     shards = m.settings.get("shards", 1)

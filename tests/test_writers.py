@@ -41,7 +41,7 @@ if how == "cli":
     code = main([op, arg, "--index", folder])
 else:
     idx = rag.load(folder, model=FakeEmbedder())
-    r = idx.add([arg]) if op == "add" else idx.remove(arg)
+    idx.add([arg]) if op == "add" else idx.remove(arg)
     code = 0
 print(json.dumps({"code": code}))
 """
