@@ -6,7 +6,7 @@ Our model is already a 4-bit reconstruction, so the cosine to the fp32 export sa
 what counts is whether retrieval holds. For the fp32 export and each int8 variant
 (quantized once into the model's cache folder, beside onnx/model.onnx): the vectors of
 a sample of the corpus' passages and sentences against fp32 (cosine), encoding speed
-on that sample and per query, the bundled corpus built and `rag eval`'s default figures
+on that sample and per query, the bundled corpus built and `python -m eval`'s default figures
 (r@5, MRR@10, cross/same r@5), and XQuAD recall@1 per direction. The variants:
   model-int8-pc  QInt8 weights, per output channel
   model-int8     QInt8 weights, one scale per tensor
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.xquad import run as run_xquad
     from eval.xquad import source
     from rag.convert import ensure_e5_small
-    from rag.index import process
+    from rag.chunk import process
     from rag.ingest import discover, read_document
     from rag.settings import Settings
 

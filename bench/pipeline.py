@@ -57,7 +57,7 @@ def time_stages(paths: list, settings) -> tuple[dict, dict]:
     """read, clean, chunk and process (all that precedes embedding) on the same files."""
     from rag.chunk import SentenceSplitter
     from rag.clean import clean
-    from rag.index import process
+    from rag.chunk import process
     from rag.ingest import discover, read_document
 
     found, _ = discover(paths)
@@ -133,12 +133,11 @@ print(json.dumps({**r, "import_s": t1 - t0, "model_load_s": t2 - t1, "cold_secon
 def time_write(folder: Path, out: Path, embedder: Embedder) -> dict:
     """The write stage split: search structures (FAISS + BM25) and the files, from the built payload."""
     import rag
-    from rag import store
-    from rag.index import Index
+    from rag import generation, store
 
     payload = rag.load(folder, model=embedder).payload
-    parts, s_parts = _timed(Index._build_parts, payload)
-    _, s_files = _timed(store.write, out, payload, Index.writers(parts))
+    gen, s_parts = _timed(generation.Generation.of, payload)
+    _, s_files = _timed(store.write, out, payload, generation.writers(gen.parts))
     return {"search structures (FAISS+BM25)": round(s_parts, 3), "files (store.write)": round(s_files, 3)}
 
 

@@ -27,8 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import rag
     from eval.run import load_questions
-    from rag.distributed import build as ray_build
+    from rag.distributed import on_ray
     from rag.embed import load_embedder
+    from rag.generation import Generation
+    from rag.writer import IndexWriter
 
     ap = argparse.ArgumentParser(prog="python -m bench.ray_build", description=__doc__.split("\n\n")[0])
     ap.add_argument("--actors", type=int, default=None, help="embedding actors (default: one per CPU)")
@@ -44,8 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
         start_s = time.perf_counter() - t
         t = time.perf_counter()
-        dist = ray_build([corpus], Path(tmp) / "ray", actors=a.actors)
+        # the writer with the Ray executor, as rag.build(ray=True) composes them, with --actors
+        settings = rag.Settings()
+        with on_ray([corpus], None, settings, None, actors=a.actors) as ex:
+            w = IndexWriter(Path(tmp) / "ray", ex.embedder, settings, Generation.empty(ex.embedder, settings))
+            w.update([corpus], replace_all=True, executor=ex)
         ray_s = time.perf_counter() - t
+        dist = rag.load(Path(tmp) / "ray")
         ray.shutdown()
         qs = [it.question for it in load_questions()]
         same = sum([h.chunk_id for h in local.search(q, k=10)] == [h.chunk_id for h in dist.search(q, k=10)]

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.generation import Generation
+from rag.searcher import Searcher
+
 
 def figures(idx, items) -> dict:
     from eval.run import abstention, ask_all, evaluate, quote_hits
@@ -80,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         p.chunk_vectors, p.sent_vectors = make()
         secs = time.perf_counter() - t
-        idx._wire(idx._build_parts(p))
+        idx.searcher = Searcher(Generation.of(p), idx.settings, idx.embedder)  # this process only, not written
         r = figures(idx, items)
         r["seconds to make the vectors"] = round(secs, 1)
         r["mean cosine to encoded: passages / sentences"] = (

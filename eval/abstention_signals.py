@@ -22,11 +22,11 @@ NUMBER = re.compile(r"\d+")
 
 
 def signals(idx, item) -> dict:
-    q = idx._query(item.question)
-    h = idx.hybrid
+    q = idx.searcher.query(item.question)
+    h = idx.searcher.hybrid
     top = [s.row for s in h.search(q, 5)[:3]]
-    lex = h._share(idx.lexical, 1.0, q, 50, None)
-    names = h._share(idx.names, 1.0, q, 50, None)
+    lex = h._share(idx.searcher.lexical, 1.0, q, 50, None)
+    names = h._share(idx.searcher.names, 1.0, q, 50, None)
     a = idx.ask(item.question)
     nums = set(NUMBER.findall(item.question))
     text = " ".join(x.text for x in a.hits[:3])

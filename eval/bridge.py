@@ -59,16 +59,16 @@ def variants(idx, items) -> dict:
     from rag.dictionary import load_dictionary
     from rag.retrieve.bridge import Lexicon
 
-    d, base, out = load_dictionary(idx.settings.dictionary), idx.bridge.lexicon, {}
+    d, base, out = load_dictionary(idx.settings.dictionary), idx.searcher.bridge.lexicon, {}
     for name, (first, phrase_words) in VARIANTS.items():
-        idx.bridge.lexicon = Lexicon(variant_table(d.en_ru, first, phrase_words),
+        idx.searcher.bridge.lexicon = Lexicon(variant_table(d.en_ru, first, phrase_words),
                                      variant_table(d.ru_en, first, phrase_words))
         out[name] = {"hybrid": row(evaluate(idx, items, "hybrid")), "bridge": row(evaluate(idx, items, "bridge"))}
         print(f"{name:12}: hybrid " + " ".join(f"{k} {v:.3f}" for k, v in out[name]["hybrid"].items()
                                            if k in ("r@5", "cross@5", "en->ru@5")) +
               " | bridge alone " + " ".join(f"{k} {v:.3f}" for k, v in out[name]["bridge"].items()
                                             if k in ("cross@5", "en->ru@5", "ru->en@5")), flush=True)
-    idx.bridge.lexicon = base  # the hybrid holds the same bridge object
+    idx.searcher.bridge.lexicon = base  # the hybrid holds the same bridge object
     return out
 
 
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     fixed = json.loads(a.config)
     res = {"sweep": {}, "lexical": {}}
     with reconfigured(idx, **fixed):
-        if idx.bridge is None and idx.notices:
+        if idx.searcher.bridge is None and idx.notices:
             print(idx.notices[0])
         for w in (float(x) for x in a.weights.split(",")):
             with reconfigured(idx, bridge_weight=w):
@@ -135,14 +135,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("bm25", "bridge", "bm25+bridge"):
             res["lexical"][name] = r = row(evaluate(idx, items, name))
             print(f"{name:12}: " + " ".join(f"{k} {v:.3f}" for k, v in r.items()), flush=True)
-        if idx.bridge is not None:
+        if idx.searcher.bridge is not None:
             res["lexicon"] = lx = lexicon_figures(idx.settings.dictionary)
             print("dictionary: {en_headwords} English headwords, {ru_words} Russian words ({en_stems} / "
                   "{ru_stems} stems); parsed and stemmed in {parse_and_stem_s} s, from the cache in "
                   "{from_cache_s} s".format(**lx))
-        if idx.bridge is not None and a.variants:
+        if idx.searcher.bridge is not None and a.variants:
             res["variants"] = variants(idx, items)
-        if idx.bridge is not None:
+        if idx.searcher.bridge is not None:
             res["latency"] = lat = latency(idx, items)
             print("search p50 bridge off / on: {p50_off_ms} / {p50_on_ms} ms (+{added_ms} ms, {ratio}x, "
                   "n={n})".format(**lat))

@@ -40,7 +40,7 @@ def corpus_words(texts: list[str]) -> dict[str, str]:
 
 def induce(idx, threshold: float) -> tuple[dict[str, set[str]], list[tuple[str, str, float]]]:
     words = corpus_words([c.text for c in idx.payload.chunks])
-    lexicon, vocab = idx.bridge.lexicon, idx.lexical.vocab
+    lexicon, vocab = idx.searcher.bridge.lexicon, idx.searcher.lexical.vocab
     stems = sorted(words)
     cyr = np.array([bool(_CYR.search(s)) for s in stems])
     vecs = idx.embedder.embed_queries([words[s] for s in stems])
@@ -70,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     idx = open_index(a.index, Path(DEFAULT_CORPUS))
     if a.weight is not None:
         idx.reconfigure(bridge_weight=a.weight)
-    if idx.bridge is None:
+    if idx.searcher.bridge is None:
         print("the bridge is off:", *idx.notices)
         return 1
-    base = idx.bridge.lexicon
+    base = idx.searcher.bridge.lexicon
     print("dictionary only  :", " ".join(f"{k} {v:.3f}" for k, v in row(evaluate(idx, items, "hybrid")).items()))
     print("  bridge alone   :", " ".join(f"{k} {v:.3f}" for k, v in row(evaluate(idx, items, "bridge")).items()))
     for t in (float(x) for x in a.threshold.split(",")):
@@ -81,14 +81,14 @@ def main(argv: list[str] | None = None) -> int:
         aug = Lexicon.__new__(Lexicon)
         aug.to_ru = {**base.to_ru, **{k: frozenset(v) for k, v in pairs.items() if not _CYR.search(k)}}
         aug.to_en = {**base.to_en, **{k: frozenset(v) for k, v in pairs.items() if _CYR.search(k)}}
-        idx.bridge.lexicon = aug  # the hybrid holds the same bridge object
+        idx.searcher.bridge.lexicon = aug  # the hybrid holds the same bridge object
         print(f"+ induced >= {t}: {len(pairs)} words;", " ".join(
             f"{k} {v:.3f}" for k, v in row(evaluate(idx, items, "hybrid")).items()))
         print("  bridge alone   :", " ".join(f"{k} {v:.3f}" for k, v in row(evaluate(idx, items, "bridge")).items()))
         rng = np.random.default_rng(0)
         for i in rng.choice(len(shown), size=min(12, len(shown)), replace=False):
             print("   ", "%s -> %s (%.3f)" % shown[i])
-        idx.bridge.lexicon = base
+        idx.searcher.bridge.lexicon = base
     return 0
 
 

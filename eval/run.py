@@ -1,6 +1,6 @@
 """Retrieval evaluation on the corpus question set.
 
-    rag eval [QUESTIONS] [--index index] [--config SETTINGS] [--corpus data/corpus] [--out results]
+    python -m eval [QUESTIONS] [--index index] [--config SETTINGS] [--corpus data/corpus] [--out results]
     python -m eval.run ...                       # the same
 
     from eval.run import run_eval
@@ -262,12 +262,12 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
         res["settings"] = idx.settings.to_dict()
         res["notices"] = list(idx.notices)  # e.g. the bridge is off: no dictionary
         for r in ("dense", "bm25", "bm25+bridge"):
-            if r == "bm25+bridge" and idx.bridge is None:
+            if r == "bm25+bridge" and idx.searcher.bridge is None:
                 continue
             log(f"{r} ...")
             res["configs"].append(evaluate(idx, items, r))
         variants = [("hybrid_norerank", {"sent_weight": 0.0}), ("hybrid_nobridge", {"bridge_weight": 0.0}), (DEFAULT, {})]
-        for name, kw in [v for v in variants if v[0] != "hybrid_nobridge" or idx.bridge is not None]:
+        for name, kw in [v for v in variants if v[0] != "hybrid_nobridge" or idx.searcher.bridge is not None]:
             log(f"{name} ...")
             with reconfigured(idx, **kw):
                 c = evaluate(idx, items, "hybrid")
@@ -311,7 +311,7 @@ def summary(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="rag eval", description="Retrieval quality on a question set.")
+    p = argparse.ArgumentParser(prog="python -m eval", description="Retrieval quality on a question set.")
     p.add_argument("questions", nargs="?", default=str(DEFAULT_QUESTIONS),
                    help="a .jsonl file or a folder of them (default: eval/questions)")
     p.add_argument("--index", default="index", help="index folder; built from --corpus if missing or invalid")

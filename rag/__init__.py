@@ -9,11 +9,11 @@
 """
 from __future__ import annotations
 
-from .index import BuildReport, DocumentInfo, Index, QueryError
+from .index import Index
 from .ingest import IngestError
 from .settings import Settings
 from .store import IndexError_ as IndexFormatError
-from .types import Answer, Hit
+from .types import Answer, BuildReport, DocumentInfo, Hit, QueryError
 
 __all__ = [
     "Answer",
@@ -37,11 +37,7 @@ def build(paths, folder="index", model=None, settings=None, progress=None, ray=N
     pip install "ray[data]==2.60.0"); the index is the same as without it."""
     if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
         paths = [paths]
-    if ray:
-        from .distributed import build as ray_build
-
-        return ray_build(paths, folder, model=model, settings=settings, progress=progress, address=ray)
-    return Index.build(paths, folder, model=model, settings=settings, progress=progress)
+    return Index.build(paths, folder, model=model, settings=settings, progress=progress, ray=ray)
 
 
 def load(folder="index", model=None) -> Index:

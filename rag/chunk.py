@@ -4,14 +4,21 @@ Sentences come from razdel (rule-based, built for Russian, fine for English),
 with repairs for the citation style of our corpus, where razdel splits inside
 "[Гурвич, 1925. С. 11]" or "Nov. 14". Chunks are runs of whole sentences
 packed by langchain's TextSplitter machinery, overlapping by whole sentences.
+`process` runs clean + chunk over one document and gives the records the index stores.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
+
+from .clean import clean
+from .ingest import Document
+from .lang import detect
+from .settings import Settings
+from .store import ChunkRecord
 
 _ABBREV = re.compile(
     r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
@@ -118,3 +125,44 @@ class SentenceSplitter(TextSplitter):
             out.append(Chunk(start, end, tuple(units[j:m])))
             first = j + 1  # overlap: the next piece begins after this one's first unit
         return out
+
+
+# ------------------------------------------------------------ one document
+@dataclass
+class Processed:
+    doc: Document
+    chunks: list[ChunkRecord]  # sentence rows are local (into .sentences)
+    sentences: list[str] = field(default_factory=list)
+
+
+def process(doc: Document, settings: Settings) -> Processed:
+    """Clean and chunk one document; sentence rows index `sentences`, each sentence once
+    however many overlapping chunks hold it. Offsets are mapped back to the source text."""
+    splitter = SentenceSplitter(settings.chunk_size, settings.chunk_overlap)
+    out = Processed(doc, [])
+    for block in clean(doc.text):
+        seen: dict[int, int] = {}  # block offset of a sentence -> local row
+        for ch in splitter.chunks(block.text):
+            text = block.text[ch.start : ch.end].strip()
+            if not text:
+                continue
+            lead = len(block.text[ch.start : ch.end]) - len(block.text[ch.start : ch.end].lstrip())
+            s, e = block.span(ch.start + lead, ch.start + lead + len(text))
+            sents = []
+            for u in ch.sentences:
+                st = block.text[u.start : u.end]
+                stext = st.strip()
+                if not stext:
+                    continue
+                us = u.start + (len(st) - len(st.lstrip()))
+                if us not in seen:
+                    seen[us] = len(out.sentences)
+                    out.sentences.append(stext)
+                ss, se = block.span(us, us + len(stext))
+                rel = us - (ch.start + lead)
+                sents.append((rel, rel + len(stext), ss, se, seen[us]))
+            out.chunks.append(ChunkRecord(
+                id=f"{doc.source}:{s}-{e}", source=doc.source, start=s, end=e, page=doc.page_at(s),
+                lang=detect(text), kind=block.kind, text=text, sents=tuple(sents),
+            ))
+    return out

@@ -1,4 +1,7 @@
-"""Command line: rag index | add | remove | search | ask | info | reshard | eval. Thin: parsing and printing only."""
+"""Command line: rag index | add | remove | search | ask | info | reshard. Thin: parsing and printing only.
+
+The evaluation is no part of the product: it lives in eval/ with its own entry point,
+`python -m eval` from a checkout (eval/ is not in the wheel, and rag never imports it)."""
 from __future__ import annotations
 
 import argparse
@@ -143,12 +146,10 @@ def _shards(text: str) -> int:
     return n
 
 
-def cmd_eval(argv: list[str]) -> int:
-    from eval.run import (
-        main as eval_main,  # the evaluation lives in eval/, with its own options
-    )
-
-    return eval_main(argv)
+def cmd_eval(a) -> int:
+    print("error: the evaluation has its own entry point: python -m eval [QUESTIONS] --index index "
+          "(from a checkout of the repository; python -m eval --help)", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def parser() -> argparse.ArgumentParser:
@@ -194,19 +195,16 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default="index")
     s.add_argument("--model", default=None)
     s.set_defaults(func=cmd_reshard)
-    sub.add_parser("eval", add_help=False,
-                   help="compare retrievers on a question set: recall@k, MRR, nDCG, abstention, latency "
-                        "(rag eval --help)")
+    s = sub.add_parser("eval", add_help=False, help="moved: python -m eval (from a checkout)")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_eval)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     import rag
 
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["eval"]:
-        return cmd_eval(argv[1:])
-    a = parser().parse_args(argv)
+    a = parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
         return a.func(a)
     except rag.QueryError as e:

@@ -5,26 +5,30 @@ Ray Data runs the two stages that parallelise: reading + cleaning + chunking
 model per actor: embedding is 99 % of a build, bench/REPORT.md). Each row
 given to `map_batches` is one of the batches the local build forms (sorted by
 length), so padding, hence every vector, is the same. The driver then orders,
-deduplicates, canonicalises and writes ONE index through Index.build's own
-code path (`reader`/`chunker` hooks and an Embedder whose embed_passages runs
-on Ray), so the index equals a single-process build of the same files.
+deduplicates, canonicalises and writes ONE index through the writer's own
+code path (rag/writer.py: an Executor whose read and chunk steps return what
+the workers computed and whose Embedder's embed_passages runs on Ray), so the
+index equals a single-process build of the same files. This module plugs into
+the writer from above: `rag.build(..., ray=True)` and `Index.add(..., ray=True)`
+open `on_ray` and hand its Executor down.
 
 On a remote cluster the workers need this package installed and the files at
 the same paths (a shared filesystem).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .chunk import process
 from .embed import Embedder, load_embedder, passage_batches
-from .index import BuildReport, Index, Progress, process
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
+from .types import Progress
+from .writer import Executor
 
 RAY_HINT = 'pip install "ray[data]==2.60.0"'
 RETRIES = 2  # a killed worker's task is re-run by Ray this many times
@@ -172,61 +176,38 @@ def _read_all(found: list[tuple[Path, str]], settings: Settings, progress: Progr
 
 
 @contextmanager
-def _on_ray(paths: list, model, settings: Settings, progress: Progress | None, address, actors: int | None,
-            cpus_per_actor: float):
-    """Read and chunk every file as Ray tasks and start the embedding actors; yields
-    (reader, chunker, embedder), the hooks of Index's one build-and-update path."""
+def on_ray(paths: list, model, settings: Settings, progress: Progress | None, address: str | bool = True,
+           actors: int | None = None, cpus_per_actor: float = 1, expect: Embedder | None = None):
+    """Read and chunk every file as Ray tasks and start the embedding actors; yields the
+    Executor of the writer's one build-and-update path. `model`: a name (each actor loads
+    it) or an Embedder, which Ray serialises to the actors (its class must be importable
+    there); `expect`: the index's own model, which the workers' must equal (an add)."""
     ray = _import_ray()
     started = _connect(ray, address)
     try:
         _quiet_ray_data()
-        found, _ = discover(paths)  # Index discovers again and reports what is skipped here
+        found, _ = discover(paths)  # the writer discovers again and reports what is skipped here
         done = _read_all(found, settings, progress)
         n = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
         threads = max(1, int(cpus_per_actor))
         info = ray.get(ray.remote(num_cpus=cpus_per_actor)(_model_info).remote(model, threads))
         emb = RayEmbedder(model, info, n, cpus_per_actor)
+        if expect is not None and (emb.fingerprint, emb.dim) != (expect.fingerprint, expect.dim):
+            raise RayUnavailable(f"the Ray workers loaded {emb.name} ({emb.fingerprint}, dim {emb.dim}), "
+                                 f"not the index's model ({expect.fingerprint}, dim {expect.dim})")
 
-        def reader(path, source) -> Document:
+        def read(path, source) -> Document:
             doc = done[source][0] if source in done else read_document(path, source)
             if isinstance(doc, str):
                 raise IngestError(doc)  # the worker's message, reported as the local build does
             return doc
 
-        def chunker(doc: Document, s: Settings):
+        def chunk(doc: Document, s: Settings):
             got = done.get(doc.source)
             return got[1] if got and got[1] is not None and s == settings else process(doc, s)
 
-        yield reader, chunker, emb
+        yield Executor(read, chunk, emb)
         emb.on_ray = False  # the cluster may go below; later embedding runs locally
     finally:
         if started:
             ray.shutdown()
-
-
-def build(paths, folder: str | os.PathLike = "index", model: str | Embedder | None = None,
-          settings: Settings | None = None, progress: Progress | None = None,
-          address: str | bool = True, actors: int | None = None, cpus_per_actor: float = 1) -> Index:
-    """rag.build on a Ray cluster: the same index as the local build, embedded on `actors` models.
-
-    `model` is a model name (each actor loads it) or an Embedder, which Ray
-    serialises to the actors (its class must be importable there)."""
-    paths = list(paths)  # read twice: here and by Index.build
-    settings = settings or Settings()
-    with _on_ray(paths, model, settings, progress, address, actors, cpus_per_actor) as (reader, chunker, emb):
-        return Index.build(paths, folder, model=emb, settings=settings, progress=progress,
-                           reader=reader, chunker=chunker)
-
-
-def add(index: Index, paths, progress: Progress | None = None, address: str | bool = True,
-        actors: int | None = None, cpus_per_actor: float = 1) -> BuildReport:
-    """Index.add on a Ray cluster: new and changed files are read, chunked and embedded
-    there; the result equals a local add. The index keeps its own model for queries."""
-    paths = list(paths)
-    with _on_ray(paths, index.embedder.for_workers(), index.settings, progress, address, actors,
-                 cpus_per_actor) as (reader, chunker, emb):
-        if (emb.fingerprint, emb.dim) != (index.embedder.fingerprint, index.embedder.dim):
-            raise RayUnavailable(f"the Ray workers loaded {emb.name} ({emb.fingerprint}, dim {emb.dim}), "
-                                 f"not the index's model ({index.embedder.fingerprint}, dim {index.embedder.dim})")
-        return index._update(paths, replace_all=False, progress=progress, reader=reader, chunker=chunker,
-                             embedder=emb)

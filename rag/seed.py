@@ -22,6 +22,7 @@ from pathlib import Path
 from . import store
 from .embed import e5_fingerprint
 from .files import sha256_file
+from .index import Index
 from .settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +72,6 @@ def install(seed: Path, target: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Rebuild data/corpus-index from data/corpus (maintainers, after a change the slow test flags)."""
-    from .index import Index
-
     with tempfile.TemporaryDirectory(prefix=".seed-", dir=SEED.parent) as tmp:
         Index.build([CORPUS], Path(tmp) / "index")
         if SEED.exists():

@@ -1,7 +1,14 @@
 """Result types of the public API: frozen dataclasses, never loose dicts."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class QueryError(ValueError):
+    """A question, filter or k that cannot be searched (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -31,3 +38,22 @@ class Answer:
     query_lang: str = ""
     evidence: float | None = None  # cosine of the best sentence; `found` is evidence >= threshold
     evidence_lang: str = ""  # that sentence's language (picks the threshold)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    indexed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # (source, reason)
+    chunks: int = 0
+    seconds: float = 0.0
+    warnings: tuple[tuple[str, str], ...] = ()  # (source, problem) of files indexed anyway
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    source: str
+    chunks: int
+    langs: tuple[str, ...]
+    sha256: str

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from .ingest import SUPPORTED, discover
 
 if TYPE_CHECKING:
-    from .index import BuildReport, Index
+    from .index import Index
+    from .types import BuildReport
 
 MAX_UPLOAD_MB = 20
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 python -m eval.xquad --out results
-rag eval --index index --out results "$@"
+python -m eval --index index --out results "$@"

@@ -21,8 +21,10 @@ from test_index import DOC_A, DOC_B, DOC_C, QUERIES, SMALL, write
 from test_ingest import _corrupt_docx, make_pdf
 
 import rag
+import rag.generation
+import rag.writer
 from rag import ingest, store
-from rag.index import MAX_QUERY_CHARS
+from rag.searcher import MAX_QUERY_CHARS
 
 GOOD = {"a.txt", "b.md", "c.txt"}
 
@@ -282,7 +284,7 @@ def test_links_outside_the_folder_and_loops_are_skipped_in_a_build(docs, tmp_pat
 def test_file_changed_while_indexing_is_indexed_as_read(docs, tmp_path, monkeypatch):
     """The text and its sha256 come from one read of the bytes, so a file rewritten while the
     build runs is indexed consistently as it was read; the next add sees the change."""
-    real = rag.index.read_document
+    real = rag.writer.read_document
 
     def read_then_change(path, source=None):
         doc = real(path, source)
@@ -290,27 +292,27 @@ def test_file_changed_while_indexing_is_indexed_as_read(docs, tmp_path, monkeypa
             Path(path).write_text(DOC_A.replace("1924", "1925"), encoding="utf-8")  # changed under us
         return doc
 
-    monkeypatch.setattr(rag.index, "read_document", read_then_change)
+    monkeypatch.setattr(rag.writer, "read_document", read_then_change)
     idx = rag.build(docs, tmp_path / "idx", model=FakeEmbedder(), settings=SMALL)
     import hashlib
 
     assert idx.payload.manifest.files["a.txt"]["sha256"] == hashlib.sha256(DOC_A.encode()).hexdigest()
     assert any("1924" in c.text for c in idx.payload.chunks if c.source == "a.txt")
-    monkeypatch.setattr(rag.index, "read_document", real)
+    monkeypatch.setattr(rag.writer, "read_document", real)
     r = idx.add([docs])
     assert r.indexed == ("a.txt",) and set(r.unchanged) == {"b.md", "c.txt"}
     assert not any("1924" in c.text for c in idx.payload.chunks if c.source == "a.txt")
 
 
 def test_file_deleted_while_indexing_is_skipped_others_indexed(docs, tmp_path, monkeypatch):
-    real = rag.index.discover
+    real = rag.writer.discover
 
     def discover_then_delete(paths):
         found, skipped = real(paths)
         (docs / "b.md").unlink()  # gone between listing the folder and reading it
         return found, skipped
 
-    monkeypatch.setattr(rag.index, "discover", discover_then_delete)
+    monkeypatch.setattr(rag.writer, "discover", discover_then_delete)
     idx = rag.build(docs, tmp_path / "idx", model=FakeEmbedder(), settings=SMALL)
     assert dict(idx.last_report.skipped) == {"b.md": "not a regular file"}
     assert {d.source for d in idx.documents()} == {"a.txt", "c.txt"}
@@ -423,8 +425,8 @@ def _where(monkeypatch, where: str, err: int) -> None:
     elif where == "vectors":
         monkeypatch.setattr(store.np, "save", _fail(err))
     elif where == "faiss":  # the real thing: FAISS writing to /dev/full gets ENOSPC
-        real = rag.index.faiss_write
-        monkeypatch.setattr(rag.index, "faiss_write", lambda index, path: real(index, Path("/dev/full")))
+        real = rag.generation.faiss_write
+        monkeypatch.setattr(rag.generation, "faiss_write", lambda index, path: real(index, Path("/dev/full")))
     elif where == "bm25":
         from rag.retrieve.lexical import LexicalRetriever
 

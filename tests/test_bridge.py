@@ -164,11 +164,11 @@ def test_bridge_enters_the_hybrid_as_its_share_of_the_best_score(tmp_path, dict_
     idx = rag.build([docs], tmp_path / "idx", model=FakeEmbedder(),
                     settings=rag.Settings(dictionary=str(dict_prefix), reserve=0, bridge_weight=0.0))
     q = "When did famine strike the peasants?"
-    assert idx.bridge is None and idx.search(q, k=3, retriever="bridge") == []  # weight 0: no bridge
+    assert idx.searcher.bridge is None and idx.search(q, k=3, retriever="bridge") == []  # weight 0: no bridge
     idx.reconfigure(bridge_weight=1.0)
     (b,) = idx.search(q, k=3, retriever="bridge")
     assert b.source == "ru.txt" and idx.notices == ()
-    share = b.score / idx.bridge.max_score(idx._query(q))
+    share = b.score / idx.searcher.bridge.max_score(idx.searcher.query(q))
     assert 0.3 < share < 1  # both words matched once, below saturation
     scores = {}
     for w in (0.0, 1.0, 3.0):
@@ -187,7 +187,7 @@ def test_without_the_dictionary_the_bridge_is_off_and_says_so(tmp_path):
     docs = _corpus(tmp_path)
     idx = rag.build([docs], tmp_path / "idx", model=FakeEmbedder(),
                     settings=rag.Settings(dictionary=str(tmp_path / "no-such-dict")))
-    assert idx.bridge is None and len(idx.notices) == 1 and "mueller7-dict" in idx.notices[0]
+    assert idx.searcher.bridge is None and len(idx.notices) == 1 and "mueller7-dict" in idx.notices[0]
     assert idx.search("When did famine strike?", k=3)  # everything else works
     assert idx.search("famine", k=3, retriever="bridge") == []
 
@@ -216,9 +216,9 @@ def test_bm25_plus_bridge_sums_the_two_shares(tmp_path, dict_prefix):
     idx = rag.build([d], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(dictionary=str(dict_prefix)))
     q = "famine peasants"
     both = {h.source: h.score for h in idx.search(q, k=5, retriever="bm25+bridge")}
-    query = idx._query(q)
-    lex = {h.source: h.score / idx.lexical.max_score(query) for h in idx.search(q, k=5, retriever="bm25")}
-    br = {h.source: h.score / idx.bridge.max_score(query) for h in idx.search(q, k=5, retriever="bridge")}
+    query = idx.searcher.query(q)
+    lex = {h.source: h.score / idx.searcher.lexical.max_score(query) for h in idx.search(q, k=5, retriever="bm25")}
+    br = {h.source: h.score / idx.searcher.bridge.max_score(query) for h in idx.search(q, k=5, retriever="bridge")}
     assert set(both) == {"en.txt", "ru.txt"} and set(lex) == {"en.txt"} and set(br) == {"ru.txt"}
     for src, score in both.items():
         assert score == pytest.approx(lex.get(src, 0.0) + br.get(src, 0.0))

@@ -63,6 +63,16 @@ def test_usage_errors_exit_2(capsys):
     assert "usage" in capsys.readouterr().err
 
 
+def test_rag_eval_points_to_the_evaluation_entry_point(capsys):
+    # the product does not carry its evaluation: `rag eval` says where it went, and loads nothing of it
+    import sys
+
+    sys.modules.pop("eval.run", None)
+    assert main(["eval", "eval/questions", "--index", "index"]) == 2
+    assert "python -m eval" in capsys.readouterr().err
+    assert "eval.run" not in sys.modules
+
+
 def test_index_with_shards_then_reshard(small_corpus, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
     out = str(tmp_path / "idx")

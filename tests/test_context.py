@@ -39,7 +39,7 @@ def index(tmp_path):
 def passages(index) -> list[rag.Hit]:
     """Every passage of records.txt as a Hit, in document order."""
     rows = [i for i, c in enumerate(index.payload.chunks) if c.source == "records.txt"]
-    return sorted((index._hit(i, 0.0) for i in rows), key=lambda h: h.start)
+    return sorted((index.searcher.hit(i, 0.0) for i in rows), key=lambda h: h.start)
 
 
 def test_small_chunks_overlap(index):

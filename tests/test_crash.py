@@ -36,7 +36,7 @@ CHILD = r"""
 import json, os, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 from conftest import FakeEmbedder
-import rag, rag.index, rag.store
+import rag, rag.generation, rag.store
 
 mode, folder, pause_at, args = sys.argv[3], sys.argv[4], sys.argv[5], json.loads(sys.argv[6])
 settings = rag.Settings(chunk_size=200, chunk_overlap=60)
@@ -72,11 +72,11 @@ def fsync_write(path, data):
     mark("manifest-tmp-written" if path.name.startswith(".manifest") else "chunks-written")
 rag.store._fsync_write = fsync_write
 
-_faiss_write = rag.index.faiss_write
+_faiss_write = rag.generation.faiss_write
 def faiss_write(index, path):
     _faiss_write(index, path)
     mark("faiss-written")
-rag.index.faiss_write = faiss_write
+rag.generation.faiss_write = faiss_write
 
 _replace = os.replace
 def replace(src, dst):

@@ -1,6 +1,6 @@
 """The evaluation CLI (eval/run.py) on a tiny corpus with the fake embedder: ranx
 figures against hand-computed ones, the overlap rule, abstention scores, the
-tutorial baseline's raw spans, the written report and `rag eval` itself."""
+tutorial baseline's raw spans, the written report and `python -m eval` itself."""
 from __future__ import annotations
 
 import json
@@ -260,13 +260,13 @@ def fake_model(monkeypatch):
     monkeypatch.setattr("rag.index.load_embedder", lambda model=None: FakeEmbedder())
 
 
-def test_cli_rag_eval(fake_model, docs, questions, tmp_path, capsys):
-    from rag.cli import main
+def test_python_m_eval(fake_model, docs, questions, tmp_path, capsys):
+    from eval.run import main
 
     folder = tmp_path / "idx"
     rag.build([docs], folder, model=FakeEmbedder(), settings=SMALL.replace(dictionary=str(write_dictd(tmp_path / "d"))))
     out = tmp_path / "res"
-    code = main(["eval", str(questions), "--index", str(folder), "--out", str(out), "--corpus", str(docs),
+    code = main([str(questions), "--index", str(folder), "--out", str(out), "--corpus", str(docs),
                  "--config", '{"sent_weight": 1.0}'])
     assert code == 0
     stdout = capsys.readouterr().out
@@ -276,21 +276,21 @@ def test_cli_rag_eval(fake_model, docs, questions, tmp_path, capsys):
     assert (out / "corpus_eval.md").is_file() and (out / "recall_at_k.png").is_file()
 
 
-def test_cli_rag_eval_builds_a_missing_index(fake_model, docs, questions, tmp_path):
-    from rag.cli import main
+def test_python_m_eval_builds_a_missing_index(fake_model, docs, questions, tmp_path):
+    from eval.run import main
 
     folder = tmp_path / "new-index"
-    assert main(["eval", str(questions), "--index", str(folder), "--out", str(tmp_path / "r"),
+    assert main([str(questions), "--index", str(folder), "--out", str(tmp_path / "r"),
                  "--corpus", str(docs)]) == 0
     assert (folder / "manifest.json").is_file()
 
 
 @pytest.mark.parametrize("args", [["--config", '{"nope": 1}'], ["--config", "{ not json"]])
-def test_cli_rag_eval_bad_config_is_a_usage_error(docs, questions, tmp_path, args, capsys):
-    from rag.cli import main
+def test_python_m_eval_bad_config_is_a_usage_error(docs, questions, tmp_path, args, capsys):
+    from eval.run import main
 
     with pytest.raises(SystemExit) as e:
-        main(["eval", str(questions), "--index", str(tmp_path / "i"), "--corpus", str(docs), *args])
+        main([str(questions), "--index", str(tmp_path / "i"), "--corpus", str(docs), *args])
     assert e.value.code == 2 and "--config" in capsys.readouterr().err
 
 

@@ -299,7 +299,8 @@ def test_very_long_query_is_accepted(idx3):
 
 # ------------------------------------------------------------ ask
 def test_ask_quotes_are_sentences_of_top_hits(idx3, files):
-    idx = rag.Index(idx3.folder, idx3.payload, idx3.embedder, idx3.settings.replace(abstain_below=-1e9))
+    idx = rag.load(idx3.folder, model=idx3.embedder)
+    idx.reconfigure(abstain_below=-1e9)
     raws = {p.name: p.read_text(encoding="cp1251" if key == "c" else "utf-8") for key, p in files.items()}
     for q in QUERIES:
         ans = idx.ask(q, k=5)
@@ -320,7 +321,8 @@ def test_ask_quotes_are_sentences_of_top_hits(idx3, files):
 
 
 def test_ask_abstains_below_threshold(idx3):
-    idx = rag.Index(idx3.folder, idx3.payload, idx3.embedder, idx3.settings.replace(abstain_below=1e9))
+    idx = rag.load(idx3.folder, model=idx3.embedder)
+    idx.reconfigure(abstain_below=1e9)
     ans = idx.ask("выборы в сельсоветы")
     assert ans.found is False and ans.quotes == [] and ans.hits
 

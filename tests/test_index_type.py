@@ -47,7 +47,7 @@ def test_manifest_records_the_type_and_search_agrees_with_flat(hnsw_index, small
     folder = hnsw_index.folder
     assert json.loads((folder / "manifest.json").read_text())["index_type"] == "hnsw"
     loaded = rag.load(folder, model=fake_embedder)
-    assert loaded.dense.kinds == ["hnsw"]
+    assert loaded.searcher.dense.kinds == ["hnsw"]
     monkeypatch.setattr(dense, "FLAT_MAX", 100)
     flat = rag.build([small_corpus], tmp_path / "flat", model=fake_embedder)
     assert json.loads((flat.folder / "manifest.json").read_text())["index_type"] == "flat"

@@ -16,7 +16,7 @@ What rag/clean.py guarantees, stated exactly (see its docstring and _Builder):
 For chunking (rag/chunk.py, checked by tests/test_chunk.py::check_chunks): chunks are runs
 of whole units covering the block from start to end, with no gap, each consecutive pair
 overlapping by at most chunk_overlap characters (the declared overlap), none longer than
-chunk_size. For the index (rag/index.py::process): every chunk's and sentence's source span
+chunk_size. For the index (rag/chunk.py::process): every chunk's and sentence's source span
 lies in the raw text, begins and ends on the chunk's first and last character, and holds
 the chunk's characters in order.
 """
@@ -31,7 +31,7 @@ from test_chunk import check_chunks
 
 from rag.chunk import SentenceSplitter
 from rag.clean import _LIST_ITEM, _NAV_LINK, _PAGE_NUMBER, clean
-from rag.index import process
+from rag.chunk import process
 from rag.ingest import Document
 from rag.settings import Settings
 

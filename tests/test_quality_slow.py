@@ -18,7 +18,7 @@ def measured(real_corpus_index):
     from eval.run import abstention, evaluate, load_questions, quote_hits
 
     idx = real_corpus_index
-    if idx.bridge is None:  # the pinned figures include the cross-lingual bridge
+    if idx.searcher.bridge is None:  # the pinned figures include the cross-lingual bridge
         if os.environ.get("CI"):
             pytest.fail(f"CI must install the bridge's dictionary (scripts/setup.sh): {idx.notices}")
         pytest.skip(f"{idx.notices[0]}")

@@ -10,7 +10,7 @@ each language competes on how far its best passage stands out.
 Even standardised, the larger pool wins the extremes: the best of n draws
 sits near sqrt(2 ln n) standard deviations, ~3.5 for 517 English passages
 against ~2.8 for 56 Russian ones. `pool_correction` subtracts that share of
-the expected maximum per language (0.6, from `rag eval --config
+the expected maximum per language (0.6, from `python -m eval --config
 '{"pool_correction": x}'` over 0-1: r@5 on the corpus set .838 at 0 -> .868 at
 0.6, flat from 0.45 to 0.9; English questions on Russian passages .643 -> .714).
 """
@@ -82,7 +82,7 @@ def hubness(vectors: np.ndarray, langs: np.ndarray, k: int = 10) -> np.ndarray:
     hubness correction of cross-lingual retrieval (CSLS, Conneau et al. 2018;
     the margin scoring of bitext mining): the question side of CSLS is the same
     for every row of one query, so only the row side is needed. Measured against
-    `hub_correction: 0` on the same index: corpus set (rag eval) MRR@10 0.728
+    `hub_correction: 0` on the same index: corpus set (python -m eval) MRR@10 0.728
     -> 0.765, r@1 0.625 -> 0.684, r@5 0.868 either way, gains alike for
     shares 0.25-0.75 and k 5-50; XQuAD (python -m eval.xquad) en->ru r@1 0.874
     -> 0.896, ru->en 0.874 -> 0.911, same-language within 0.005. k = 10 is the

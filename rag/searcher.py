@@ -1,0 +1,159 @@
+"""The read path over one generation: the retrievers wired, search and ask.
+
+A Searcher never changes once made. rag/index.py makes a new one after every
+write and swaps it in by one assignment, so a query running while an add or
+remove rewires the index sees the old generation or the new one, never a mix
+(new chunks with the old search structures gave IndexError or wrong passages).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .answer import context, make_answer, quotes_from
+from .dictionary import DictionaryError
+from .embed import Embedder
+from .generation import Generation
+from .ingest import page_at
+from .lang import detect
+from .retrieve import DenseRetriever, HybridRetriever, Query
+from .retrieve.base import cosines
+from .retrieve.bridge import BridgeRetriever, load_lexicon
+from .retrieve.hybrid import LexicalFusion, SentenceScorer
+from .settings import Settings
+from .types import Answer, Hit, QueryError
+
+MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
+RETRIEVERS = ("hybrid", "dense", "bm25", "bridge", "bm25+bridge")
+
+
+def check_k(k) -> int:
+    """k: a whole number >= 0 (bool, float, text and None are mistakes, not numbers of passages)."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise QueryError(f"k must be a whole number >= 0, not {k!r} ({type(k).__name__})")
+    if k < 0:
+        raise QueryError(f"k must be a whole number >= 0, not {k}")
+    return int(k)
+
+
+class Searcher:
+    def __init__(self, generation: Generation, settings: Settings, embedder: Embedder):
+        self.generation, self.settings, self.embedder = generation, settings, embedder
+        self.payload = p = generation.payload
+        parts, s = generation.parts, settings
+        by_source: dict[str, list[int]] = {}
+        for i, c in enumerate(p.chunks):
+            by_source.setdefault(c.source, []).append(i)
+        self.rows_by_source = {k: np.asarray(v) for k, v in by_source.items()}
+        self.langs = np.asarray([c.lang for c in p.chunks])
+        self.dense = DenseRetriever(parts["faiss"], parts["rows"], p.chunk_vectors, list(self.langs),
+                                    balance=s.balance, pool_correction=s.pool_correction,
+                                    hub_correction=s.hub_correction, hub_k=s.hub_k)
+        self.lexical = parts.get("words")
+        self.names = parts.get("names")
+        sent_lang = [""] * len(p.sent_vectors)
+        for c in p.chunks:
+            for a, b, _s, _e, r in c.sents:
+                sent_lang[r] = detect(c.text[a:b])
+        self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
+        self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
+                            if len(p.sent_vectors) else None)
+        self.bridge, self.notices = self._bridge()
+        self.lexical_bridge = LexicalFusion([(r, 1.0) for r in (self.lexical, self.bridge) if r is not None], s.depth)
+        self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
+                                      lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
+                                      reserve=s.reserve, names=self.names, name_weight=s.name_weight,
+                                      bridge=self.bridge, bridge_weight=s.bridge_weight)
+
+    def _bridge(self) -> tuple[BridgeRetriever | None, tuple[str, ...]]:
+        """The cross-lingual bridge, or None and a notice saying why it is off."""
+        s = self.settings
+        if self.lexical is None or not s.bridge_weight or not s.dictionary:
+            return None, ()
+        try:
+            lexicon = load_lexicon(s.dictionary)
+        except DictionaryError as e:
+            return None, (f"cross-lingual lexical bridge off: {e}; install Debian's mueller7-dict "
+                          f"(scripts/setup.sh) or set the dictionary setting",)
+        return BridgeRetriever(self.lexical, lexicon, self.langs), ()
+
+    # ----- what a query is and where it may look
+    def query(self, text: str) -> Query:
+        if not isinstance(text, str):
+            raise QueryError(f"query must be text, not {type(text).__name__}")
+        clean_text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t").strip()
+        if not clean_text:
+            raise QueryError("empty query: type a question")
+        clean_text = clean_text[:MAX_QUERY_CHARS]
+        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0])
+
+    def mask(self, sources, langs) -> np.ndarray | None:
+        if sources is None and langs is None:
+            return None
+        n = len(self.payload.chunks)
+        mask = np.ones(n, bool)
+        if sources is not None:
+            sources = [sources] if isinstance(sources, str) else list(sources)
+            unknown = [s for s in sources if s not in self.rows_by_source]
+            if unknown:
+                raise QueryError(f"not in the index: {', '.join(unknown)}")
+            m = np.zeros(n, bool)
+            for s in sources:
+                m[self.rows_by_source[s]] = True
+            mask &= m
+        if langs is not None:
+            langs = [langs] if isinstance(langs, str) else list(langs)
+            mask &= np.isin(self.langs, langs)
+        return mask
+
+    def hit(self, row: int, score: float) -> Hit:
+        c = self.payload.chunks[row]
+        return Hit(text=c.text, source=c.source, start=c.start, end=c.end, page=c.page, lang=c.lang,
+                   score=float(score), chunk_id=c.id)
+
+    # ----- search, ask, read around
+    def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
+        if retriever not in RETRIEVERS:
+            raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
+        k = check_k(k)
+        q = self.query(query)
+        if k <= 0 or not self.payload.chunks:
+            return []
+        r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
+             "bm25+bridge": self.lexical_bridge}[retriever]
+        if r is None or not q.has_words:  # punctuation or emoji alone asks nothing
+            return []
+        return [self.hit(s.row, s.score) for s in r.search(q, k, self.mask(sources, langs))]
+
+    def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
+        k = check_k(k)
+        q = self.query(query)
+        mask = self.mask(sources, langs)
+        # a question of punctuation or emoji alone asks nothing the documents could answer
+        scored = self.hybrid.search(q, k, mask) if self.payload.chunks and q.has_words else []
+        hits = [self.hit(s.row, s.score) for s in scored]
+        cands = []
+        if scored and self.sent_scorer is not None:
+            for hit, s in zip(hits, scored[: self.settings.max_quotes]):
+                c = self.payload.chunks[s.row]
+                if not len(self.chunk_sents[s.row]):
+                    continue
+                z = self.sent_scorer.scores(q.vector, self.chunk_sents[s.row])
+                pages = self.payload.manifest.files.get(c.source, {}).get("page_starts")
+                for (a, b, ss, e, r), zz in zip(c.sents, z):
+                    cands.append((hit, r, float(zz), c.text[a:b], (ss, e), page_at(pages, ss)))
+        quotes = quotes_from(cands, self.settings.max_quotes)
+        # found-or-not uses the raw cosine of the best sentence: unlike the
+        # standardised scores it means the same on a 2-file and a 2,000-file index
+        best, best_lang, threshold = None, "", self.settings.abstain_below
+        if cands:
+            rows = np.array([c[1] for c in cands])
+            cos = cosines(self.payload.sent_vectors, rows, q.vector)
+            best = float(cos.max())
+            best_lang = str(self.sent_scorer.norm.langs[rows[int(cos.argmax())]])
+            if q.lang != "und" and best_lang != q.lang:
+                # across languages e5's cosines run ~0.04 lower (eval/calibrate.py)
+                threshold = self.settings.abstain_below_cross
+        return make_answer(hits, quotes, best, best_lang, threshold, q.lang)
+
+    def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
+        return context(self.payload.chunks, hit, chars)

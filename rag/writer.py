@@ -1,0 +1,199 @@
+"""The write path: build, add, remove and reshard, each a new generation on disk.
+
+The IndexWriter holds the generation it last committed or read. A change reads,
+chunks and embeds only what is new, merges it with what is kept, and commits the
+result through rag/generation.py under the folder's writer lock (rag/store.py),
+so processes that write to the same folder take turns and never undo each other.
+
+Where the reading, chunking and embedding run is an Executor: here by default;
+rag/distributed.py plugs in one whose steps run on Ray, from above, so the
+ordering, deduplication and writing stay this one code path.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import generation, store
+from .chunk import Processed, process
+from .embed import Embedder
+from .generation import Generation
+from .ingest import Document, IngestError, discover, read_document
+from .settings import Settings
+from .store import IndexError_, Payload
+from .types import BuildReport, Progress, QueryError
+
+
+@dataclass(frozen=True)
+class Executor:
+    """The steps of a write that may run elsewhere; None: run here."""
+
+    read: Callable[[Path, str], Document] | None = None  # (path, source) -> Document
+    chunk: Callable[[Document, Settings], Processed] | None = None
+    embedder: Embedder | None = None  # embeds the new passages; queries keep the index's own
+
+
+class IndexWriter:
+    """Not thread-safe on its own: rag/index.py's Index serialises its writes."""
+
+    def __init__(self, folder: Path, embedder: Embedder, settings: Settings, gen: Generation):
+        self.folder, self.embedder, self.settings, self.generation = Path(folder), embedder, settings, gen
+
+    def refresh(self) -> None:
+        """Under the writer lock: when another process has committed since this generation
+        was read (the app keeps one index for its whole life), continue from what is on
+        disk now. Writing this process's older view would undo the other process's changes."""
+        try:
+            m = store.read_manifest(self.folder)
+        except IndexError_:
+            return  # nothing readable on disk: this process's state is what gets written
+        if m.generation == self.generation.manifest.generation:
+            return
+        generation.check_model(self.folder, m, self.embedder)
+        self.generation = generation.load(self.folder, m)
+        self.settings = Settings.from_dict(self.generation.manifest.settings)
+
+    def update(self, paths: list, replace_all: bool = False, progress: Progress | None = None,
+               executor: Executor | None = None) -> BuildReport:
+        """Index new and changed files (`replace_all`: these files only, a build)."""
+        ex = executor or Executor()
+        t0 = time.perf_counter()
+        found, skipped = discover(paths)
+        skipped = list(skipped)
+        with store.writer_lock(self.folder):
+            if not replace_all:
+                self.refresh()
+            old_files = {} if replace_all else dict(self.generation.manifest.files)
+            docs, unchanged, warnings = self._read(found, old_files, ex, skipped, progress)
+            processed = []
+            for i, d in enumerate(docs):
+                if progress:
+                    progress("chunk", i, len(docs))
+                p = (ex.chunk or process)(d, self.settings)
+                items = len(p.chunks) + len(p.sentences)
+                if not p.chunks:
+                    skipped.append((d.source, "no text after cleaning"))
+                elif items > self.settings.max_file_items:
+                    skipped.append((d.source, f"{items:,} passages and sentences to embed, over the limit of "
+                                              f"{self.settings.max_file_items:,} per file (setting max_file_items)"))
+                else:
+                    processed.append(p)
+            new_sources = {p.doc.source for p in processed}
+            chunks = self.generation.payload.chunks
+            keep = [] if replace_all else [i for i, c in enumerate(chunks) if c.source not in new_sources]
+            files = {k: v for k, v in old_files.items() if k not in new_sources}
+            for p in processed:
+                files[p.doc.source] = {
+                    "sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
+                    "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
+                    "page_starts": list(p.doc.page_starts) if p.doc.page_starts is not None else None,
+                }
+            if processed:  # nothing new: leave what is on disk untouched
+                self._commit(keep, processed, files, progress, ex.embedder)
+        return BuildReport(
+            indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged),
+            skipped=tuple(skipped), chunks=len(self.generation.payload.chunks),
+            seconds=time.perf_counter() - t0, warnings=tuple(warnings),
+        )
+
+    def _read(self, found: list, old_files: dict, ex: Executor, skipped: list,
+              progress: Progress | None) -> tuple[list[Document], list[str], list[tuple[str, str]]]:
+        """The documents to (re)index; what is unchanged; warnings. Appends to `skipped`."""
+        docs, unchanged, warnings, seen = [], [], [], set()
+        # same bytes under another name: indexed once, or every answer would be quoted twice
+        by_sha = {v["sha256"]: k for k, v in old_files.items()}
+        read = ex.read or read_document  # looked up now: tests patch it
+        for i, (path, source) in enumerate(found):
+            if progress:
+                progress("read", i, len(found))
+            if source in seen:
+                skipped.append((source, "given twice"))
+                continue
+            seen.add(source)
+            try:
+                doc = read(path, source)
+            except IngestError as e:
+                skipped.append((source, str(e).removeprefix(f"{source}: ")))
+                continue
+            if old_files.get(source, {}).get("sha256") == doc.sha256:
+                unchanged.append(source)
+            elif len(doc.text) > self.settings.max_file_chars:
+                skipped.append((source, f"{len(doc.text):,} characters of text, over the limit of "
+                                        f"{self.settings.max_file_chars:,} per file (setting max_file_chars)"))
+            elif by_sha.get(doc.sha256, source) != source:
+                skipped.append((source, f"same content as {by_sha[doc.sha256]} (a duplicate)"))
+            else:
+                by_sha[doc.sha256] = source
+                warnings.extend((source, w) for w in doc.warnings)
+                docs.append(doc)
+        return docs, unchanged, warnings
+
+    def remove(self, sources: list[str]) -> BuildReport:
+        t0 = time.perf_counter()
+        with store.writer_lock(self.folder):
+            self.refresh()
+            p = self.generation.payload
+            unknown = [s for s in sources if s not in p.manifest.files]
+            if unknown:
+                raise QueryError(f"not in the index: {', '.join(unknown)}")
+            keep = [i for i, c in enumerate(p.chunks) if c.source not in sources]
+            self._commit(keep, [], {k: v for k, v in p.manifest.files.items() if k not in sources})
+        return BuildReport(removed=tuple(sources), chunks=len(self.generation.payload.chunks),
+                           seconds=time.perf_counter() - t0)
+
+    def reshard(self, shards: int) -> None:
+        """Split by document into `shards` (or merge back with 1), nothing re-embedded."""
+        with store.writer_lock(self.folder):
+            self.refresh()
+            new = self.settings.replace(shards=shards)
+            if new == self.settings:
+                return
+            old, self.settings = self.settings, new
+            try:
+                p = self.generation.payload
+                self._commit(list(range(len(p.chunks))), [], dict(p.manifest.files))
+            except BaseException:
+                self.settings = old  # nothing written: the old layout stays
+                raise
+
+    def _commit(self, keep: list[int], processed: list[Processed], files: dict,
+                progress: Progress | None = None, embedder: Embedder | None = None) -> None:
+        """Embed what is new (with `embedder`, default the index's own), merge with what
+        is kept, and commit it as the next generation."""
+        embedder = embedder or self.embedder
+        p = self.generation.payload
+        chunks = [p.chunks[i] for i in keep]
+        cvec = [p.chunk_vectors[keep]] if keep else []
+        svec = [p.sent_vectors] if keep else []
+        base = len(p.sent_vectors) if keep else 0
+        texts = [c.text for pr in processed for c in pr.chunks]
+        sents = [s for pr in processed for s in pr.sentences]
+        done = [0]
+
+        def tick(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress("embed", done[0], len(texts) + len(sents))
+
+        if texts:
+            # one call for both: on Ray that is one pass over one actor pool (models load once)
+            vecs = embedder.embed_passages(texts + sents, progress=tick)
+            cvec.append(vecs[: len(texts)])
+            svec.append(vecs[len(texts) :])
+        for pr in processed:
+            for c in pr.chunks:
+                chunks.append(replace(c, sents=tuple((a, b, s, e, r + base) for a, b, s, e, r in c.sents)))
+            base += len(pr.sentences)
+        dim = p.manifest.dim
+        cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
+        sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
+        chunks, cv, sv = store.canonical(chunks, cv, sv)
+        m = replace(p.manifest, files=files, settings=self.settings.to_dict())
+        if progress:
+            progress("write", 0, 1)
+        new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
+        self.generation = generation.commit(self.folder, new)
