@@ -1,12 +1,11 @@
 """Streamlit chat over the bundled corpus: UI only; the logic is in rag/ (uploads: rag/uploads.py).
 
-Document text is never rendered as HTML: it goes through md_escape (markdown with every
-markup character escaped) or st.code, and nothing here uses unsafe_allow_html.
+Document text is never rendered as HTML: it goes through md_escape (rag/export.py: markdown
+with every markup character escaped) or st.code, and nothing here uses unsafe_allow_html.
 """
 from __future__ import annotations
 
 import os
-import re
 import threading
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import streamlit as st
 
 import rag
 from rag import seed, uploads
+from rag.export import Turn, md_escape, md_inline, to_json, to_markdown
 from rag.files import shown_name
 from rag.lang import detect
 
@@ -22,7 +22,6 @@ INDEX = Path(os.environ.get("RAG_INDEX_DIR", ROOT / "index"))
 CORPUS = Path(os.environ.get("RAG_CORPUS_DIR", ROOT / "data" / "corpus"))
 WINDOW = 300  # characters of the passage shown on each side of a quote before expanding
 CONTEXT = 800  # characters of the document shown on each side of the passage when expanded
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 LABELS = {
     "en": {
@@ -61,6 +60,11 @@ LABELS = {
         "more": "Surrounding text",
         "cite": "Copy citation",
         "searched": "Searched in: {what}",
+        "searched_as": "A follow-up: searched as «{q}»",
+        "ask_alone": "Ask it on its own",
+        "conversation": "This conversation",
+        "export_md": "Download as Markdown",
+        "export_json": "Download as JSON",
         "building": "Building the index of the bundled corpus (first start only)…",
         "rebuilding": "The saved index cannot be used ({why}); rebuilding it…",
         "unusable": "The saved index cannot be used: {why}. Rebuilding it indexes the bundled corpus and "
@@ -108,6 +112,11 @@ LABELS = {
         "more": "Текст вокруг",
         "cite": "Скопировать цитату",
         "searched": "Поиск в: {what}",
+        "searched_as": "Уточняющий вопрос: искали «{q}»",
+        "ask_alone": "Спросить отдельно",
+        "conversation": "Этот разговор",
+        "export_md": "Скачать в Markdown",
+        "export_json": "Скачать в JSON",
         "building": "Строится индекс корпуса (только при первом запуске)…",
         "rebuilding": "Сохранённый индекс не подходит ({why}); строится заново…",
         "unusable": "Сохранённый индекс нельзя использовать: {why}. При перестройке заново индексируются "
@@ -125,16 +134,6 @@ LABELS = {
 def t(key: str, **kw) -> str:
     """A UI label in the language chosen in the sidebar (English until one is chosen)."""
     return LABELS[st.session_state.get("ui_lang", "en")][key].format(**kw)
-
-
-def md_escape(text: str) -> str:
-    """Document text shown as literal text: no markdown, no HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
-
-
-def md_inline(text: str) -> str:
-    """md_escape for text inside a markdown directive, where a line break would end it."""
-    return md_escape(" ".join(text.split()))
 
 
 # ------------------------------------------------------------------ the index
@@ -357,23 +356,24 @@ def show_notes() -> None:
 
 
 # ------------------------------------------------------------------ chat
-def ask(index: rag.Index, question: str, opts: dict) -> None:
-    """Answer one question in the chat and keep it in this session's history."""
+def ask(index: rag.Index, question: str, opts: dict, alone: bool = False) -> None:
+    """Answer one question in the chat and keep it in this session's history. The earlier
+    questions go with it (a follow-up such as "А в 1923 году?" is searched with the one
+    before it) unless `alone`."""
+    earlier = [] if alone else [m["text"] for m in st.session_state.messages if m["role"] == "user"]
     st.session_state.messages.append({"role": "user", "text": question})
     with st.chat_message("user"):
         st.markdown(md_escape(question))
     with st.chat_message("assistant"):
         try:
-            ans = index.ask(question, k=opts["k"], sources=opts["sources"], langs=opts["langs"])
+            ans = index.ask(question, k=opts["k"], sources=opts["sources"], langs=opts["langs"], history=earlier)
         except rag.QueryError as e:  # e.g. an empty question: said in the chat, kept in its history
             st.session_state.messages.append({"role": "assistant", "error": str(e)})
             st.warning(md_escape(str(e)))
             return
-        scope = searched_in(opts)
-        if scope:
-            st.caption(scope)
-        show_answer(index, ans, opts["scores"])
-    st.session_state.messages.append({"role": "assistant", "answer": ans, "scope": scope})
+        m = {"role": "assistant", "answer": ans, "scope": searched_in(opts), "question": question}
+        st.session_state.messages.append(m)
+        show_message(index, m, len(st.session_state.messages) - 1, opts["scores"])
 
 
 def searched_in(opts: dict) -> str:
@@ -381,18 +381,51 @@ def searched_in(opts: dict) -> str:
     return t("searched", what=", ".join(what)) if what else ""
 
 
+def rewritten(m: dict) -> bool:
+    """The question was searched with what it carried over from the one before."""
+    return " ".join(m["answer"].searched_as.split()) != " ".join(m["question"].split())
+
+
+def show_message(index: rag.Index, m: dict, i: int, show_scores: bool) -> None:
+    if m.get("scope"):
+        st.caption(m["scope"])
+    if rewritten(m):
+        st.caption(md_escape(t("searched_as", q=m["answer"].searched_as)))
+        if st.button(t("ask_alone"), key=f"alone_{i}"):
+            st.session_state.ask_alone = m["question"]
+    show_answer(index, m["answer"], show_scores)
+
+
 def history(index: rag.Index, show_scores: bool) -> None:
-    for m in st.session_state.messages:
+    for i, m in enumerate(st.session_state.messages):
         with st.chat_message(m["role"]):
             if m["role"] == "user":
                 st.markdown(md_escape(m["text"]))
-                continue
-            if "error" in m:
+            elif "error" in m:
                 st.warning(md_escape(m["error"]))
-                continue
-            if m.get("scope"):
-                st.caption(m["scope"])
-            show_answer(index, m["answer"], show_scores)
+            else:
+                show_message(index, m, i, show_scores)
+
+
+def turns() -> list[Turn]:
+    """The conversation as exported: each question with its answer or its error."""
+    out, ms = [], st.session_state.messages
+    for i, m in enumerate(ms):
+        if m["role"] == "user":
+            reply = ms[i + 1] if i + 1 < len(ms) and ms[i + 1]["role"] == "assistant" else {}
+            out.append(Turn(m["text"], reply.get("answer"), reply.get("error", "")))
+    return out
+
+
+def export_buttons() -> None:
+    if not st.session_state.get("messages"):
+        return
+    st.subheader(t("conversation"))
+    done = turns()
+    st.download_button(t("export_md"), to_markdown(done), file_name="conversation.md", mime="text/markdown",
+                       key="export_md")
+    st.download_button(t("export_json"), to_json(done), file_name="conversation.json", mime="application/json",
+                       key="export_json")
 
 
 def main() -> None:
@@ -414,8 +447,12 @@ def main() -> None:
     show_notes()
     st.session_state.setdefault("messages", [])
     history(index, opts["scores"])
+    if alone := st.session_state.pop("ask_alone", None):  # "Ask it on its own" was pressed
+        ask(index, alone, opts, alone=True)
     if question := st.chat_input(t("placeholder")):
         ask(index, question, opts)
+    with st.sidebar:
+        export_buttons()
 
 
 main()

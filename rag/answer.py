@@ -46,12 +46,12 @@ def decide(top_score: float | None, threshold: float) -> bool:
 
 
 def make_answer(hits: list[Hit], quotes: list[Hit], evidence: float | None, evidence_lang: str,
-                threshold: float, query_lang: str) -> Answer:
+                threshold: float, query_lang: str, searched_as: str = "") -> Answer:
     """`evidence`: cosine of the best sentence of the top passages to the question;
     `threshold`: the calibrated one for that sentence's language pair."""
     found = decide(evidence, threshold)
     return Answer(found=found, quotes=quotes if found else [], hits=hits, query_lang=query_lang,
-                  evidence=evidence, evidence_lang=evidence_lang)
+                  evidence=evidence, evidence_lang=evidence_lang, searched_as=searched_as)
 
 
 def context(chunks: list[ChunkRecord], hit: Hit, chars: int = 800) -> tuple[str, str]:

@@ -1,12 +1,15 @@
-"""Command line: rag index | add | remove | search | ask | info | reshard. Thin: parsing and printing only.
+"""Command line: rag index | add | remove | search | ask | info | reshard | serve. Thin: parsing and printing only.
 
 The evaluation is no part of the product: it lives in eval/ with its own entry point,
 `python -m eval` from a checkout (eval/ is not in the wheel, and rag never imports it)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import asdict
 
+from .export import Turn, to_json
 from .files import shown_name
 
 EXIT_USAGE, EXIT_INDEX, EXIT_QUERY, EXIT_EMPTY = 2, 3, 4, 5
@@ -101,14 +104,23 @@ def _load(a):
 
 def cmd_search(a) -> int:
     idx = _load(a)
-    for i, h in enumerate(idx.search(a.query, k=a.k, sources=a.source, langs=a.lang), 1):
+    hits = idx.search(a.query, k=a.k, sources=a.source, langs=a.lang)
+    if a.json:
+        print(json.dumps({"hits": [asdict(h) for h in hits]}, ensure_ascii=False, indent=1))
+        return 0
+    for i, h in enumerate(hits, 1):
         print(f"{i}. [{h.score:.2f}] {_where(h)} ({h.lang})\n   {h.text[:300]}")
     return 0
 
 
 def cmd_ask(a) -> int:
     idx = _load(a)
-    ans = idx.ask(a.query, k=a.k, sources=a.source, langs=a.lang)
+    ans = idx.ask(a.query, k=a.k, sources=a.source, langs=a.lang, history=a.history)
+    if a.json:  # the chat's export format, a conversation of one question
+        print(to_json([Turn(a.query, ans)]))
+        return 0
+    if ans.searched_as != a.query:
+        print(f"(a follow-up: searched as «{ans.searched_as}»)")
     if not ans.found:
         print("Not in the documents. Nearest passages:")
         for h in ans.hits[:3]:
@@ -146,6 +158,17 @@ def _shards(text: str) -> int:
     return n
 
 
+def cmd_serve(a) -> int:
+    try:
+        from rag.server import serve
+    except ImportError as e:
+        print(f"error: rag serve needs FastAPI and uvicorn ({e.name} is missing): "
+              'pip install "rag-offline[serve]"', file=sys.stderr)
+        return EXIT_USAGE
+    serve(a.index, host=a.host, port=a.port, allow_writes=a.allow_writes, model=a.model)
+    return 0
+
+
 def cmd_eval(a) -> int:
     print("error: the evaluation has its own entry point: python -m eval [QUESTIONS] --index index "
           "(from a checkout of the repository; python -m eval --help)", file=sys.stderr)
@@ -173,6 +196,11 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--model", default=None)
         s.add_argument("--source", action="append", help="restrict to this document (repeatable)")
         s.add_argument("--lang", action="append", help="restrict to this language (repeatable)")
+        s.add_argument("--json", action="store_true", help="print the result as JSON (as the HTTP API and the chat export)")
+        if name == "ask":
+            s.add_argument("--history", action="append", metavar="QUESTION",
+                           help="an earlier question of the conversation (repeatable, oldest first): "
+                                "a follow-up such as 'А в 1923 году?' is searched with it")
         s.set_defaults(func=fn)
     s = sub.add_parser("add", help="index new or changed files into an existing index (nothing else re-embedded)")
     s.add_argument("paths", nargs="+")
@@ -195,6 +223,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--index", default="index")
     s.add_argument("--model", default=None)
     s.set_defaults(func=cmd_reshard)
+    s = sub.add_parser("serve", help="serve the index over HTTP: POST /search, POST /ask, GET /documents (docs at /docs)")
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--allow-writes", action="store_true",
+                   help="allow adding (POST /documents) and removing (DELETE /documents/NAME) documents")
+    s.set_defaults(func=cmd_serve)
     s = sub.add_parser("eval", add_help=False, help="moved: python -m eval (from a checkout)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_eval)

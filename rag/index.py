@@ -101,8 +101,9 @@ class Index:
     def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
         return self.searcher.search(query, k, sources, langs, retriever)
 
-    def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
-        return self.searcher.ask(query, k, sources, langs)
+    def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None) -> Answer:
+        """`history`: the conversation's earlier questions, oldest first (rag/followup.py)."""
+        return self.searcher.ask(query, k, sources, langs, history)
 
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
         """The cleaned text just before and after `hit`, at most `chars` characters each."""

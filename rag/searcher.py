@@ -12,6 +12,7 @@ import numpy as np
 from .answer import context, make_answer, quotes_from
 from .dictionary import DictionaryError
 from .embed import Embedder
+from .followup import resolve
 from .generation import Generation
 from .ingest import page_at
 from .lang import detect
@@ -33,6 +34,18 @@ def check_k(k) -> int:
     if k < 0:
         raise QueryError(f"k must be a whole number >= 0, not {k}")
     return int(k)
+
+
+def check_history(history) -> list[str]:
+    """history: None or the chat's earlier questions as text, oldest first."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, (list, tuple)):
+        raise QueryError(f"history must be a list of earlier questions, oldest first, not {type(history).__name__}")
+    bad = [type(h).__name__ for h in history if not isinstance(h, str)]
+    if bad:
+        raise QueryError(f"history must hold questions as text, not {bad[0]}")
+    return list(history)
 
 
 class Searcher:
@@ -124,9 +137,13 @@ class Searcher:
             return []
         return [self.hit(s.row, s.score) for s in r.search(q, k, self.mask(sources, langs))]
 
-    def ask(self, query: str, k: int = 5, sources=None, langs=None) -> Answer:
-        k = check_k(k)
+    def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None) -> Answer:
+        """`history`: earlier questions of the conversation; an elliptic question ("А в 1923
+        году?") is searched with the previous one's content (rag/followup.py)."""
+        k, history = check_k(k), check_history(history)
         q = self.query(query)
+        if history:
+            q = self.query(resolve(q.text, history))
         mask = self.mask(sources, langs)
         # a question of punctuation or emoji alone asks nothing the documents could answer
         scored = self.hybrid.search(q, k, mask) if self.payload.chunks and q.has_words else []
@@ -153,7 +170,7 @@ class Searcher:
             if q.lang != "und" and best_lang != q.lang:
                 # across languages e5's cosines run ~0.04 lower (eval/calibrate.py)
                 threshold = self.settings.abstain_below_cross
-        return make_answer(hits, quotes, best, best_lang, threshold, q.lang)
+        return make_answer(hits, quotes, best, best_lang, threshold, q.lang, q.text)
 
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
         return context(self.payload.chunks, hit, chars)

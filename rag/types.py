@@ -38,6 +38,7 @@ class Answer:
     query_lang: str = ""
     evidence: float | None = None  # cosine of the best sentence; `found` is evidence >= threshold
     evidence_lang: str = ""  # that sentence's language (picks the threshold)
+    searched_as: str = ""  # the text searched: the question, or a follow-up with what it carries over
 
 
 @dataclass(frozen=True)

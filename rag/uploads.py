@@ -107,7 +107,7 @@ def protected_names(indexed: list[str], uploaded: list[str], bundled: list[str])
     return (set(indexed) - set(uploaded)) | set(bundled)
 
 
-def upload_dir(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike,
+def upload_dir(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike | None = None,
                env: dict[str, str] | None = None) -> Path:
     """Where uploads are kept: $RAG_UPLOAD_DIR, else "uploads" next to the index folder.
 
@@ -116,6 +116,8 @@ def upload_dir(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike,
     """
     env = os.environ if env is None else env
     folder = Path(env.get("RAG_UPLOAD_DIR") or Path(index_dir).resolve().parent / "uploads").resolve()
+    if corpus_dir is None:  # rag serve: an index without a bundled corpus
+        return folder
     corpus = Path(corpus_dir).resolve()
     if folder == corpus or corpus in folder.parents:
         raise UploadError(f"the upload folder {folder} is inside the corpus folder {corpus}; set RAG_UPLOAD_DIR")

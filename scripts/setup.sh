@@ -24,7 +24,7 @@ fi
 extras=${1:-all}
 case "$extras" in
   app) spec=".[app]" ;;
-  all) spec=".[app,eval,test,ray]" ;;
+  all) spec=".[app,serve,eval,test,ray]" ;;
   *) echo "setup: unknown extras '$extras' (app or all)" >&2; exit 2 ;;
 esac
 hash=$(sha256sum pyproject.toml | cut -c1-16)

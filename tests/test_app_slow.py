@@ -310,3 +310,24 @@ def test_document_names_are_shown_with_escapes(tmp_path, monkeypatch):
     ask(at, "When does the museum of clocks open?")
     assert "\u202e" not in main_text(at) and "invoice\\u202efdp.txt" in main_text(at)
     st.cache_resource.clear()
+
+
+def test_a_follow_up_is_searched_with_the_question_before_it(app):
+    ask(app, "Who won the chess tournament?")
+    ask(app, "Where was he from?")
+    said = [plain(c.value) for c in app.caption if "searched as" in c.value]
+    assert said and "Where was he from? won the chess tournament" in said[0]
+    assert main_text(app).count("young player from Leningrad") >= 2  # quoted again for the follow-up
+    alone = [b for b in app.button if b.label == "Ask it on its own"]
+    assert len(alone) == 1
+    alone[0].click().run()
+    assert not app.exception, app.exception
+    assert [m.name for m in app.chat_message] == ["user", "assistant"] * 3
+    assert len([c for c in app.caption if "searched as" in c.value]) == 1  # the last one searched as typed
+
+
+def test_the_conversation_can_be_downloaded(app):
+    assert not [b for b in app.sidebar.get("download_button")]  # nothing to export yet
+    ask(app, "Who won the chess tournament?")
+    labels = [b.proto.label for b in app.sidebar.get("download_button")]
+    assert labels == ["Download as Markdown", "Download as JSON"]

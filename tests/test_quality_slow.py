@@ -41,3 +41,14 @@ def test_quality_does_not_regress(measured):
             elif measured[group][key] < want - tol:
                 drops.append(f"{group}.{key}: {measured[group][key]} < {want} - {tol}")
     assert not drops, "quality dropped: " + "; ".join(drops)
+
+
+@pytest.mark.parametrize("pairs, floor", [("followups.jsonl", 0.95), ("followups_heldout.jsonl", 0.9)])
+def test_follow_ups_are_found_with_their_history(real_corpus_index, pairs, floor):
+    # README's follow-up table; the complete questions are searched exactly as typed
+    from eval.followups import load_pairs, run
+
+    res = run(real_corpus_index, load_pairs(ROOT / "eval" / pairs))
+    assert res["elliptic"]["with_history"]["r@5"] >= floor, res["elliptic"]
+    assert res["elliptic"]["with_history"]["r@5"] > res["elliptic"]["as_typed"]["r@5"] + 0.3
+    assert res["complete"]["with_history"] == res["complete"]["as_typed"]
