@@ -15,6 +15,7 @@ import rag
 from rag import seed, uploads
 from rag.export import Turn, md_escape, md_inline, to_json, to_markdown
 from rag.files import shown_name
+from rag.pages import PAGED, find_file, highlighted_page
 from rag.lang import detect
 
 ROOT = Path(__file__).parent
@@ -59,6 +60,9 @@ LABELS = {
         "score": "score {v:.2f}",
         "more": "Surrounding text",
         "cite": "Copy citation",
+        "on_page": "Show on the page",
+        "page_gone": "The file is no longer where it was indexed from, or has changed since.",
+        "page_not_found": "the quote could not be placed on the page",
         "searched": "Searched in: {what}",
         "searched_as": "A follow-up: searched as «{q}»",
         "ask_alone": "Ask it on its own",
@@ -75,6 +79,7 @@ LABELS = {
         "chunk": "Cleaning and splitting into passages",
         "embed": "Embedding passages and sentences",
         "write": "Writing the index",
+        "ocr": "Reading scanned pages (OCR)",
     },
     "ru": {
         "title": "Вопросы к документам",
@@ -112,6 +117,9 @@ LABELS = {
         "more": "Текст вокруг",
         "cite": "Скопировать цитату",
         "searched": "Поиск в: {what}",
+        "on_page": "Показать на странице",
+        "page_gone": "Файла больше нет там, откуда он был проиндексирован, или он изменился.",
+        "page_not_found": "цитату не удалось найти на странице",
         "searched_as": "Уточняющий вопрос: искали «{q}»",
         "ask_alone": "Спросить отдельно",
         "conversation": "Этот разговор",
@@ -127,6 +135,7 @@ LABELS = {
         "chunk": "Очистка и разбиение на фрагменты",
         "embed": "Векторизация фрагментов и предложений",
         "write": "Запись индекса",
+        "ocr": "Распознавание отсканированных страниц (OCR)",
     },
 }
 
@@ -242,8 +251,35 @@ def citation(q: rag.Hit) -> str:
     return f"«{' '.join(q.text.split())}» — {where(q)}"
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def page_png(path: str, page: int, quote: str, sha256: str) -> tuple[bytes, bool]:
+    """The quote's page as PNG, highlighted (sha256: a changed file is a new cache entry)."""
+    import io
+
+    image, found = highlighted_page(path, page, quote)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue(), found
+
+
+def show_on_page(index: rag.Index, q: rag.Hit, key: str) -> None:
+    """A toggle under a quote from a PDF or image: its page, the quote highlighted."""
+    meta = index.payload.manifest.files.get(q.source, {})
+    if q.page is None or Path(q.source).suffix.lower() not in PAGED:
+        return
+    if not st.toggle(t("on_page"), key=f"page_{key}"):
+        return
+    folder = upload_folder()
+    path = find_file(q.source, [CORPUS, *([folder] if folder else [])], meta.get("sha256", ""))
+    if path is None:
+        st.caption(t("page_gone"))
+        return
+    png, found = page_png(str(path), q.page, q.text, meta["sha256"])
+    st.image(png, caption=t("page", n=q.page) + ("" if found else " · " + t("page_not_found")))
+
+
 def show_quote(index: rag.Index, q: rag.Hit, passage: rag.Hit | None, query_lang: str,
-               show_scores: bool) -> None:
+               show_scores: bool, key: str = "") -> None:
     before, after = quote_in_passage(q, passage)
     with st.container(border=True):
         st.caption(meta_line(q, query_lang, show_scores))
@@ -258,9 +294,10 @@ def show_quote(index: rag.Index, q: rag.Hit, passage: rag.Hit | None, query_lang
                     st.caption(md_escape(doc_after + " …"))
         with st.expander(t("cite")):
             st.code(citation(q), language=None, wrap_lines=True)
+        show_on_page(index, q, key)
 
 
-def show_answer(index: rag.Index, ans: rag.Answer, show_scores: bool) -> None:
+def show_answer(index: rag.Index, ans: rag.Answer, show_scores: bool, key: str = "") -> None:
     if not ans.found:
         st.markdown(t("not_found"))
         with st.expander(t("nearest"), expanded=False):
@@ -269,8 +306,8 @@ def show_answer(index: rag.Index, ans: rag.Answer, show_scores: bool) -> None:
                 st.markdown(md_escape(h.text))
         return
     by_id = {h.chunk_id: h for h in ans.hits}
-    for q in ans.quotes:
-        show_quote(index, q, by_id.get(q.chunk_id), ans.query_lang, show_scores)
+    for j, q in enumerate(ans.quotes):
+        show_quote(index, q, by_id.get(q.chunk_id), ans.query_lang, show_scores, key=f"{key}_{j}")
 
 
 # ------------------------------------------------------------------ sidebar
@@ -393,7 +430,7 @@ def show_message(index: rag.Index, m: dict, i: int, show_scores: bool) -> None:
         st.caption(md_escape(t("searched_as", q=m["answer"].searched_as)))
         if st.button(t("ask_alone"), key=f"alone_{i}"):
             st.session_state.ask_alone = m["question"]
-    show_answer(index, m["answer"], show_scores)
+    show_answer(index, m["answer"], show_scores, key=str(i))
 
 
 def history(index: rag.Index, show_scores: bool) -> None:

@@ -116,6 +116,15 @@ def _keep_hyphen(left: str, right: str, vocab: set[str], hyphenated: set[str]) -
     return lw in _COMPOUND_PREFIXES
 
 
+def _prose(line: str) -> bool:
+    """A line of running text, not a table row: long, many words, few of them numbers.
+    Without this, a caption ("Таблица 1") followed by prose wrapped at 90 characters kept
+    every later line in the table, shown with its line breaks."""
+    words = line.split()
+    numbers = sum(any(ch.isdigit() for ch in w) for w in words)
+    return len(line) >= 60 and len(words) >= 8 and numbers < 0.3 * len(words)
+
+
 def clean(raw: str) -> list[Block]:
     lines = _lines(raw)
     junk = _junk_lines(raw, lines)
@@ -145,8 +154,8 @@ def clean(raw: str) -> list[Block]:
         ce = s + len(line.rstrip())
 
         if table is not None:
-            # a table row is short; a long prose line ends the table
-            if len(stripped) <= 90:
+            # a table row is short; a long line, or a line of prose, ends the table
+            if len(stripped) <= 90 and not _prose(stripped):
                 table.sep("\n", s - 1 if s else s)
                 table.add(raw[cs:ce], cs)
                 continue

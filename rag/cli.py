@@ -1,4 +1,4 @@
-"""Command line: rag index | add | remove | search | ask | info | reshard | serve. Thin: parsing and printing only.
+"""Command line: rag index | add | sync | remove | search | ask | info | reshard | serve. Thin: parsing and printing only.
 
 The evaluation is no part of the product: it lives in eval/ with its own entry point,
 `python -m eval` from a checkout (eval/ is not in the wheel, and rag never imports it)."""
@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 from .export import Turn, to_json
 from .files import shown_name
@@ -83,6 +84,33 @@ def cmd_add(a) -> int:
     finally:
         bar.close()
     _report(r, a.index)
+    return 0
+
+
+def cmd_sync(a) -> int:
+    import rag
+
+    from .store import MANIFEST
+
+    bar = _progress_bar()
+    try:
+        if not (Path(a.index) / MANIFEST).exists():  # nothing to keep in step yet: a build
+            idx = rag.build(a.paths, a.index, model=a.model, progress=bar)
+            r = idx.last_report
+        else:
+            idx = _load(a)
+            r = idx.sync(a.paths, progress=bar)
+    except rag.IngestError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        bar.close()
+    _report(r, a.index)
+    if a.watch:
+        from .watch import watch
+
+        print(f"watching {', '.join(map(str, a.paths))} (Ctrl-C stops)", file=sys.stderr, flush=True)
+        watch(idx, a.paths, lambda rep: _report(rep, a.index) if rep.indexed or rep.removed or rep.skipped else None)
     return 0
 
 
@@ -209,6 +237,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
                    help="read, chunk and embed on a Ray cluster")
     s.set_defaults(func=cmd_add)
+    s = sub.add_parser("sync", help="make an index match files/folders: new and changed files indexed, "
+                                    "unchanged ones untouched, the rest removed (builds it if missing)")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+    s.add_argument("--watch", action="store_true", help="keep syncing as files change (Ctrl-C stops)")
+    s.set_defaults(func=cmd_sync)
     s = sub.add_parser("remove", help="remove documents (as `rag info` names them) from an index")
     s.add_argument("sources", nargs="+")
     s.add_argument("--index", default="index")

@@ -16,10 +16,12 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import ocr
+
 # A .docx is a zip: a 342 KB file held 200 MB of empty paragraphs and took over 8 GB to read.
 # Real documents unpack to a few MB (images included); the limit is checked before unpacking.
 MAX_UNZIPPED_BYTES = 64 << 20
-SUPPORTED = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm"}
+SUPPORTED = {".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", *ocr.IMAGE_TYPES}
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -114,7 +116,7 @@ def _looks_binary(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------- PDF
-def _read_pdf(path: Path) -> tuple[str, str, tuple[int, ...]]:
+def _read_pdf(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tuple[str, ...]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -132,17 +134,82 @@ def _read_pdf(path: Path) -> tuple[str, str, tuple[int, ...]]:
         raise
     except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
         raise IngestError(f"unreadable PDF ({type(e).__name__}: {e})") from e
-    if not any(p.strip() for p in pages):
-        raise IngestError("PDF has no text layer (scanned? OCR it first)")
-    starts, parts, pos = [], [], 0
-    for i, p in enumerate(pages):
-        if i:
-            parts.append("\f")  # page break
-            pos += 1
-            starts.append(pos)
-        parts.append(p)
-        pos += len(p)
-    return "".join(parts), "pdf", tuple(starts)
+    blank = [i for i, p in enumerate(pages) if ocr.needs_ocr(p)]
+    enc, warnings = "pdf", ()
+    if blank:
+        pages, enc, warnings = _ocr_pdf(path, pages, blank, on_page)
+    return _join_pages(pages), enc, _page_starts(pages), warnings
+
+
+def _ocr_pdf(path: Path, pages: list[str], blank: list[int], on_page=None) -> tuple[list[str], str, tuple[str, ...]]:
+    """Read the pages without a text layer by OCR, or say why they could not be read.
+    `on_page(done, total)` after each page: a long scan shows its progress."""
+    why = ocr.unavailable()
+    if why and len(blank) == len(pages):
+        raise IngestError(f"PDF has no text layer (scanned?) and OCR is unavailable: {why}")
+    if why:
+        return pages, "pdf", (f"{_pages(blank)} without a text layer not read: OCR is unavailable: {why}",)
+    if len(blank) > ocr.MAX_PAGES:
+        raise IngestError(f"{len(blank)} scanned pages, over the limit of {ocr.MAX_PAGES} read by OCR per file")
+    pages = list(pages)
+    try:
+        for k, (i, image) in enumerate(ocr.pdf_page_images(path, blank), 1):
+            pages[i] = ocr.read_image(image)
+            if on_page:
+                on_page(k, len(blank))
+    except Exception as e:  # pdfium or Tesseract failing on this file: named, the build goes on
+        raise IngestError(f"OCR failed ({type(e).__name__}: {e})") from e
+    read = [i for i in blank if not ocr.needs_ocr(pages[i])]  # blank pages stay blank, unremarked
+    if not read and len(blank) == len(pages):
+        raise IngestError("PDF has no text layer, and OCR found no text on its pages (blank, or not a scan of text?)")
+    if not read:
+        return pages, "pdf", ()
+    return pages, "pdf+ocr", (f"{_pages(read)} read by OCR (Tesseract {ocr.LANGS}): check quotes against the page",)
+
+
+def _pages(rows: list[int]) -> str:
+    shown = ", ".join(str(i + 1) for i in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+    return f"page{'s' if len(rows) > 1 else ''} {shown}"
+
+
+def _join_pages(pages: list[str]) -> str:
+    return "\f".join(pages)  # a form feed between pages
+
+
+def _page_starts(pages: list[str]) -> tuple[int, ...]:
+    """Offsets where pages 2, 3, ... begin in _join_pages(pages)."""
+    starts, pos = [], 0
+    for p in pages[:-1]:
+        pos += len(p) + 1
+        starts.append(pos)
+    return tuple(starts)
+
+
+# -------------------------------------------------------------------- images
+def _read_image(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tuple[str, ...]]:
+    """A scanned page (or a multi-page TIFF) read by OCR, one page per frame."""
+    from PIL import Image, UnidentifiedImageError
+
+    why = ocr.unavailable()
+    if why:
+        raise IngestError(f"an image is read by OCR, which is unavailable: {why}")
+    pages = []
+    try:
+        total = ocr.frame_count(path)
+        for frame in ocr.image_frames(path):
+            if len(pages) >= ocr.MAX_PAGES:
+                raise IngestError(f"over {ocr.MAX_PAGES} pages in one image file")
+            pages.append(ocr.read_image(frame))
+            if on_page:
+                on_page(len(pages), total)
+    except IngestError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
+        raise IngestError(f"unreadable image ({type(e).__name__}: {e})") from e
+    except Exception as e:
+        raise IngestError(f"OCR failed ({type(e).__name__}: {e})") from e
+    return _join_pages(pages), "image+ocr", _page_starts(pages), (
+        f"read by OCR (Tesseract {ocr.LANGS}): check quotes against the image",)
 
 
 # --------------------------------------------------------------------- DOCX
@@ -218,8 +285,9 @@ def _read_html(data: bytes) -> tuple[str, str, None]:
 
 
 # ------------------------------------------------------------------- entry
-def read_document(path: str | os.PathLike, source: str | None = None) -> Document:
-    """Read one file. Raises IngestError naming the problem."""
+def read_document(path: str | os.PathLike, source: str | None = None, on_page=None) -> Document:
+    """Read one file. Raises IngestError naming the problem. `on_page(done, total)`: progress
+    of the pages read by OCR (the only slow part of reading)."""
     p = Path(path)
     src = source or p.name
     try:
@@ -236,9 +304,12 @@ def read_document(path: str | os.PathLike, source: str | None = None) -> Documen
         raise IngestError(f"{src}: cannot read ({e.strerror or e})") from e
     if not data.strip():
         raise IngestError(f"{src}: empty file")
+    warnings: tuple[str, ...] = ()
     try:
         if ext == ".pdf":
-            text, enc, pages = _read_pdf(p)
+            text, enc, pages, warnings = _read_pdf(p, on_page)
+        elif ext in ocr.IMAGE_TYPES:
+            text, enc, pages, warnings = _read_image(p, on_page)
         elif ext == ".docx":
             text, enc, pages = _read_docx(p)
         elif ext in (".html", ".htm"):
@@ -249,7 +320,6 @@ def read_document(path: str | os.PathLike, source: str | None = None) -> Documen
         raise IngestError(f"{src}: {e}") from None
     if not text.strip():
         raise IngestError(f"{src}: no text")
-    warnings = ()
     if enc == "utf-8" and (bad := _invalid_utf8(data)):
         warnings = (f"{bad} invalid UTF-8 byte sequence{'s' if bad > 1 else ''} replaced by U+FFFD",)
     return Document(src, str(p), text, hashlib.sha256(data).hexdigest(), enc, pages, warnings)

@@ -58,8 +58,9 @@ class IndexWriter:
         self.settings = Settings.from_dict(self.generation.manifest.settings)
 
     def update(self, paths: list, replace_all: bool = False, progress: Progress | None = None,
-               executor: Executor | None = None) -> BuildReport:
-        """Index new and changed files (`replace_all`: these files only, a build)."""
+               executor: Executor | None = None, sync: bool = False) -> BuildReport:
+        """Index new and changed files. `replace_all`: these files only, all read anew (a build);
+        `sync`: these files only, unchanged ones kept as they are, the others removed (rag sync)."""
         ex = executor or Executor()
         t0 = time.perf_counter()
         found, skipped = discover(paths)
@@ -68,7 +69,7 @@ class IndexWriter:
             if not replace_all:
                 self.refresh()
             old_files = {} if replace_all else dict(self.generation.manifest.files)
-            docs, unchanged, warnings = self._read(found, old_files, ex, skipped, progress)
+            docs, unchanged, warnings = self._read(found, old_files, ex, skipped, progress, fresh=sync)
             processed = []
             for i, d in enumerate(docs):
                 if progress:
@@ -83,30 +84,37 @@ class IndexWriter:
                 else:
                     processed.append(p)
             new_sources = {p.doc.source for p in processed}
+            gone = sorted(set(old_files) - new_sources - set(unchanged)) if sync else []
+            drop = new_sources | set(gone)
             chunks = self.generation.payload.chunks
-            keep = [] if replace_all else [i for i, c in enumerate(chunks) if c.source not in new_sources]
-            files = {k: v for k, v in old_files.items() if k not in new_sources}
+            keep = [] if replace_all else [i for i, c in enumerate(chunks) if c.source not in drop]
+            files = {k: v for k, v in old_files.items() if k not in drop}
             for p in processed:
                 files[p.doc.source] = {
                     "sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
                     "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
                     "page_starts": list(p.doc.page_starts) if p.doc.page_starts is not None else None,
                 }
-            if processed:  # nothing new: leave what is on disk untouched
+            if processed or gone:  # nothing changed: leave what is on disk untouched
                 self._commit(keep, processed, files, progress, ex.embedder)
         return BuildReport(
-            indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged),
+            indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged), removed=tuple(gone),
             skipped=tuple(skipped), chunks=len(self.generation.payload.chunks),
             seconds=time.perf_counter() - t0, warnings=tuple(warnings),
         )
 
-    def _read(self, found: list, old_files: dict, ex: Executor, skipped: list,
-              progress: Progress | None) -> tuple[list[Document], list[str], list[tuple[str, str]]]:
-        """The documents to (re)index; what is unchanged; warnings. Appends to `skipped`."""
+    def _read(self, found: list, old_files: dict, ex: Executor, skipped: list, progress: Progress | None,
+              fresh: bool = False) -> tuple[list[Document], list[str], list[tuple[str, str]]]:
+        """The documents to (re)index; what is unchanged; warnings. Appends to `skipped`.
+        `fresh`: duplicates judged among these files only, as a build of them would (sync)."""
         docs, unchanged, warnings, seen = [], [], [], set()
         # same bytes under another name: indexed once, or every answer would be quoted twice
-        by_sha = {v["sha256"]: k for k, v in old_files.items()}
-        read = ex.read or read_document  # looked up now: tests patch it
+        by_sha = {} if fresh else {v["sha256"]: k for k, v in old_files.items()}
+        def read(path, source):  # read_document looked up now: tests patch it
+            if ex.read:
+                return ex.read(path, source)
+            return read_document(path, source, on_page=lambda k, n: progress and progress("ocr", k, n))
+
         for i, (path, source) in enumerate(found):
             if progress:
                 progress("read", i, len(found))
@@ -119,13 +127,14 @@ class IndexWriter:
             except IngestError as e:
                 skipped.append((source, str(e).removeprefix(f"{source}: ")))
                 continue
-            if old_files.get(source, {}).get("sha256") == doc.sha256:
+            if by_sha.get(doc.sha256, source) != source:
+                skipped.append((source, f"same content as {by_sha[doc.sha256]} (a duplicate)"))
+            elif old_files.get(source, {}).get("sha256") == doc.sha256:
+                by_sha[doc.sha256] = source
                 unchanged.append(source)
             elif len(doc.text) > self.settings.max_file_chars:
                 skipped.append((source, f"{len(doc.text):,} characters of text, over the limit of "
                                         f"{self.settings.max_file_chars:,} per file (setting max_file_chars)"))
-            elif by_sha.get(doc.sha256, source) != source:
-                skipped.append((source, f"same content as {by_sha[doc.sha256]} (a duplicate)"))
             else:
                 by_sha[doc.sha256] = source
                 warnings.extend((source, w) for w in doc.warnings)

@@ -13,6 +13,17 @@ if [ ! -f /usr/share/dictd/mueller7.index ]; then
     echo "setup: mueller7-dict not installed (needs root and apt); the cross-lingual bridge stays off" >&2
   fi
 fi
+# OCR of scanned PDFs and images (Debian's tesseract-ocr with the Russian and English data;
+# rag/ocr.py): installed likewise; without it such pages are skipped with a message saying so.
+if ! command -v tesseract >/dev/null || [ ! -f /usr/share/tesseract-ocr/5/tessdata/rus.traineddata ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    { apt-get install -y -qq tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng >/dev/null 2>&1 ||
+      { apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-rus tesseract-ocr-eng >/dev/null; }; } ||
+      echo "setup: could not install tesseract-ocr; scanned pages stay unread" >&2
+  else
+    echo "setup: tesseract-ocr not installed (needs root and apt); scanned pages stay unread" >&2
+  fi
+fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null || PY=python3
 if [ ! -x .venv/bin/python ]; then

@@ -331,3 +331,26 @@ def test_the_conversation_can_be_downloaded(app):
     ask(app, "Who won the chess tournament?")
     labels = [b.proto.label for b in app.sidebar.get("download_button")]
     assert labels == ["Download as Markdown", "Download as JSON"]
+
+
+def test_a_pdf_quote_is_shown_on_its_page(tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    from test_ingest import make_pdf
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "chess.pdf").write_bytes(make_pdf(["The chess tournament was won by a young player from Leningrad."]))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    try:
+        ask(at, "Who won the chess tournament?")
+        toggles = [t for t in at.toggle if t.label == "Show on the page"]
+        assert len(toggles) == 1 and not at.get("image")  # rendered only on request
+        toggles[0].set_value(True).run()
+        assert not at.exception, at.exception
+        assert len(at.get("image")) == 1
+        assert "p. 1" in str(at.get("image")[0].proto) and "could not be placed" not in str(at.get("image")[0].proto)
+    finally:
+        st.cache_resource.clear()

@@ -286,8 +286,8 @@ def test_file_changed_while_indexing_is_indexed_as_read(docs, tmp_path, monkeypa
     build runs is indexed consistently as it was read; the next add sees the change."""
     real = rag.writer.read_document
 
-    def read_then_change(path, source=None):
-        doc = real(path, source)
+    def read_then_change(path, source=None, **kw):
+        doc = real(path, source, **kw)
         if source == "a.txt":
             Path(path).write_text(DOC_A.replace("1924", "1925"), encoding="utf-8")  # changed under us
         return doc

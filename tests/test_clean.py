@@ -247,3 +247,22 @@ def test_a_long_text_without_spaces_is_cleaned_whole():
     raw = "а" * 1_000_000
     blocks = clean(raw)
     assert "".join(b.text for b in blocks) == raw
+
+
+def test_prose_after_a_table_is_not_table():
+    # a caption, short rows, a source note, then prose wrapped at ~80 characters with blank
+    # lines between (as in a bundled article): the prose is body text, reflowed
+    raw = ("Таблица 1. Голоса «против всех» по регионам\n\nРегион Голоса %\n\nОбласть Абай 745 7,6\n\n"
+           "Акмолинская область 2669 4,8\n\nСоставлено автором по данным ЦИК РК\n\n\n"
+           "В топ-5 регионов, где больше всего граждан проголосовало против представленных \n\n"
+           "в бюллетене кандидатов, вошли область Абай и Павлодарская область, а также \n\n"
+           "Акмолинская область.\n")
+    blocks = clean(raw)
+    table = [b for b in blocks if b.kind == "table"]
+    body = [b for b in blocks if b.kind == "body"]
+    assert len(table) == 1 and table[0].text.splitlines()[-1] == "Составлено автором по данным ЦИК РК"
+    assert "\nАкмолинская область 2669 4,8\n" in table[0].text  # rows stay rows
+    assert len(body) == 1 and "\n" not in body[0].text
+    assert body[0].text.startswith("В топ-5 регионов") and "представленных в бюллетене" in body[0].text
+    s, e = body[0].span(0, len(body[0].text))
+    assert raw[s:e].startswith("В топ-5") and raw[s:e].rstrip().endswith("Акмолинская область.")

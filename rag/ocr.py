@@ -1,0 +1,95 @@
+"""OCR for pages without a text layer and for images (part of stage 1, ingest).
+
+Tesseract (Debian's tesseract-ocr with the rus and eng data; scripts/setup.sh installs
+them where apt is there) through pytesseract; PDF pages render with pypdfium2. Only
+pages whose text layer is empty or garbage are read this way, so PDFs with text pay
+nothing. Without Tesseract such pages are skipped with a message saying why and how
+to get it. `python -m bench.ocr` measures accuracy and speed (character error rate on
+rendered pages of the bundled corpus, clean and noisy).
+"""
+from __future__ import annotations
+
+import functools
+import shutil
+
+DPI = 300  # bench/ocr.py: CER 0.19 % clean / 0.17 % noisy, against 0.14 % / 0.46 % at 200 dpi; ~11 s a page either way
+LANGS = "rus+eng"
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+MIN_LETTERS = 10  # a text layer with fewer letters on a page is "empty" (page numbers, stray marks)
+MIN_LETTER_SHARE = 0.3  # a longer text layer mostly of other characters is garbage (a broken font encoding)
+MAX_PIXELS = 40_000_000  # a page renders at DPI or smaller: an A4 page at 300 dpi is 8.7 M; a 5 m poster is not 2 G
+MAX_PAGES = 1000  # pages of one file read by OCR (about 3 hours on 2 cores)
+INSTALL = "install Tesseract: apt-get install tesseract-ocr tesseract-ocr-rus (scripts/setup.sh does it)"
+
+
+class OcrUnavailable(RuntimeError):
+    pass
+
+
+@functools.cache
+def unavailable() -> str:
+    """Why OCR cannot run here ("" when it can): binding, binary and language data checked once."""
+    try:
+        import pypdfium2  # noqa: F401
+        import pytesseract
+    except ImportError as e:
+        return f"the OCR packages are missing ({e.name}): reinstall the project (scripts/setup.sh)"
+    if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
+        return f"Tesseract is not installed; {INSTALL}"
+    try:
+        have = set(pytesseract.get_languages(config=""))
+    except Exception as e:  # a broken installation: said, not raised
+        return f"Tesseract does not run ({e}); {INSTALL}"
+    missing = [lang for lang in LANGS.split("+") if lang not in have]
+    return f"Tesseract lacks the language data {', '.join(missing)}; {INSTALL}" if missing else ""
+
+
+def needs_ocr(page_text: str) -> bool:
+    """A page whose text layer holds no real text: empty, a few stray characters, or garbage."""
+    text = "".join(page_text.split())
+    letters = sum(ch.isalpha() for ch in text)
+    return letters < MIN_LETTERS or (len(text) >= 50 and letters < MIN_LETTER_SHARE * len(text))
+
+
+def read_image(image) -> str:
+    """The text of one page image (a PIL image), lines kept as Tesseract reads them."""
+    import pytesseract
+
+    why = unavailable()
+    if why:
+        raise OcrUnavailable(why)
+    return pytesseract.image_to_string(image.convert("L"), lang=LANGS, config="--psm 3").strip()
+
+
+def pdf_page_images(path, pages: list[int], dpi: int = DPI):
+    """(page index, PIL image) of the given 0-based pages, rendered one at a time."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        for i in pages:
+            page = pdf[i]
+            try:
+                w, h = page.get_size()  # points
+                scale = min(dpi / 72, (MAX_PIXELS / max(w * h, 1.0)) ** 0.5)
+                yield i, page.render(scale=scale).to_pil()
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+
+
+def frame_count(path) -> int:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return getattr(im, "n_frames", 1)
+
+
+def image_frames(path):
+    """The frames of an image file (a TIFF can hold many pages), as PIL images."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        for frame in ImageSequence.Iterator(im):
+            yield frame.copy()

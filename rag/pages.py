@@ -1,0 +1,127 @@
+"""A quote shown on its page: the PDF page (or scanned image) rendered, the quoted
+sentence's area highlighted where it stands.
+
+Boxes come from the PDF's text layer (pypdfium2: the quote's words searched on the
+page, from its first words to its last, as the layer breaks lines and hyphenates
+differently from the cleaned text) or, for a scanned page, from Tesseract's word
+boxes. Rendering happens on request; callers cache the result (the app does).
+Nothing here reads or shows anything but the file's own page.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from . import ocr
+
+DPI = 110  # on screen: an A4 page about 900 pixels wide
+PAGED = {".pdf", *ocr.IMAGE_TYPES}
+EDGE_WORDS = 5  # words searched at each end of the quote
+_WORD = re.compile(r"\w+")
+
+
+def find_file(source: str, folders: list[Path], sha256: str) -> Path | None:
+    """The file `source` was indexed from: the first of `folders` holding it with the same
+    sha256 (a changed file would be highlighted in the wrong place), or None."""
+    from .files import sha256_file
+
+    for folder in folders:
+        path = Path(folder) / source
+        if path.is_file() and Path(folder).resolve() in path.resolve().parents and sha256_file(path) == sha256:
+            return path
+    return None
+
+
+def _pdf_boxes(page, quote: str) -> list[tuple[float, float, float, float]]:
+    """Rectangles (PDF points, origin bottom-left) from the quote's first words to its last."""
+    tp = page.get_textpage()
+    try:
+        words = _WORD.findall(quote)
+        if not words:
+            return []
+
+        def find(phrase: str) -> tuple[int, int] | None:
+            s = tp.search(phrase, match_case=False)
+            try:
+                return s.get_next()
+            finally:
+                s.close()
+
+        head = None
+        for n in range(min(EDGE_WORDS, len(words)), 0, -1):  # shorter when the layer breaks the phrase
+            head = find(" ".join(words[:n]))
+            if head:
+                break
+        tail = None
+        for n in range(min(EDGE_WORDS, len(words)), 0, -1):
+            tail = find(" ".join(words[-n:]))
+            if tail:
+                break
+        if head is None:
+            return []
+        start = head[0]
+        end = tail[0] + tail[1] if tail and tail[0] >= start else head[0] + head[1]
+        return [tp.get_rect(i) for i in range(tp.count_rects(start, end - start))]
+    finally:
+        tp.close()
+
+
+def _ocr_boxes(image, quote: str) -> list[tuple[int, int, int, int]]:
+    """Pixel boxes of the OCR words that spell the quote (the best-matching run of words)."""
+    import pytesseract
+
+    d = pytesseract.image_to_data(image.convert("L"), lang=ocr.LANGS, config="--psm 3",
+                                  output_type=pytesseract.Output.DICT)
+    words = [(w.lower(), (d["left"][i], d["top"][i], d["left"][i] + d["width"][i], d["top"][i] + d["height"][i]))
+             for i, w in enumerate(d["text"]) if w.strip()]
+    want = [w.lower() for w in _WORD.findall(quote)]
+    if not want or not words:
+        return []
+    flat = [("".join(_WORD.findall(w)), box) for w, box in words]
+    best, best_at = 0, 0
+    for i in range(len(flat)):  # the run of len(want) OCR words sharing the most words with the quote
+        score = sum(a == b for (a, _), b in zip(flat[i : i + len(want)], want))
+        if score > best:
+            best, best_at = score, i
+    if best < max(1, len(want) // 2):
+        return []
+    return [box for _, box in flat[best_at : best_at + len(want)]]
+
+
+def highlighted_page(path: str | Path, page: int, quote: str, dpi: int = DPI):
+    """The 1-based `page` of a PDF or image file as a PIL image with `quote` highlighted,
+    and whether it was found there. ValueError for a page the file does not have."""
+    from PIL import Image, ImageDraw
+
+    path = Path(path)
+    if path.suffix.lower() in ocr.IMAGE_TYPES:
+        frames = list(ocr.image_frames(path))
+        if not 1 <= page <= len(frames):
+            raise ValueError(f"{path.name} has no page {page}")
+        image = frames[page - 1].convert("RGB")
+        boxes = _ocr_boxes(image, quote) if not ocr.unavailable() else []
+    else:
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            if not 1 <= page <= len(pdf):
+                raise ValueError(f"{path.name} has no page {page}")
+            p = pdf[page - 1]
+            scale = dpi / 72
+            image = p.render(scale=scale).to_pil().convert("RGB")
+            _w, h = p.get_size()
+            rects = _pdf_boxes(p, quote)
+            boxes = [(x0 * scale, (h - y1) * scale, x1 * scale, (h - y0) * scale) for x0, y0, x1, y1 in rects]
+            if not boxes and not ocr.unavailable():  # a scanned page: find the words by OCR
+                hi = p.render(scale=ocr.DPI / 72).to_pil()
+                k = dpi / ocr.DPI
+                boxes = [(a * k, b * k, c * k, d * k) for a, b, c, d in _ocr_boxes(hi, quote)]
+            p.close()
+        finally:
+            pdf.close()
+    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for x0, y0, x1, y1 in boxes:
+        draw.rectangle((x0 - 2, y0 - 2, x1 + 2, y1 + 2), fill=(255, 170, 0, 90), outline=(230, 120, 0, 255))
+    return Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB"), bool(boxes)

@@ -1,0 +1,144 @@
+"""OCR of scanned pages (rag/ocr.py through rag/ingest.py): scans made here by typesetting
+text onto images; pages with a text layer never go to OCR; without Tesseract, a clear
+reason and the rest of the document still indexed. Tesseract comes from scripts/setup.sh
+(CI installs it; elsewhere these tests skip without it)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from test_ingest import make_pdf
+
+import rag
+from bench.ocr import cer, noisy, scanned_pdf, typeset
+from rag import ocr
+from rag.ingest import IngestError, read_document
+
+RU = ("Президиум ЦИК СССР постановил отменить результаты выборов и провести перевыборы там, "
+      "где проголосовали менее 35 % избирателей. Явка на выборах в сельсоветы составила 37,2 %.")
+EN = ("The chess tournament was won by a young player from Leningrad, who defeated the reigning "
+      "champion in the final round of 1925.")
+
+
+@pytest.fixture(autouse=True)
+def tesseract():
+    if ocr.unavailable():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install Tesseract (scripts/setup.sh): {ocr.unavailable()}")
+        pytest.skip(ocr.unavailable())
+
+
+def test_a_scanned_pdf_is_read_by_ocr(tmp_path):
+    pdf = tmp_path / "scan.pdf"
+    scanned_pdf(f"{RU}\n\n{EN}", pdf, dpi=300)
+    doc = read_document(pdf)
+    assert doc.encoding == "pdf+ocr" and doc.page_starts == ()  # one page
+    assert cer(doc.text, f"{RU} {EN}") <= 0.03
+    assert any("read by OCR" in w for w in doc.warnings)
+
+
+def test_a_noisy_scan_is_still_read(tmp_path):
+    import numpy as np
+
+    page = noisy(typeset(RU, 300)[0], np.random.default_rng(1))
+    page.save(tmp_path / "noisy.png")
+    doc = read_document(tmp_path / "noisy.png")
+    assert doc.encoding == "image+ocr" and cer(doc.text, RU) <= 0.08
+
+
+def test_only_pages_without_text_go_to_ocr(tmp_path, monkeypatch):
+    # page 1 has a text layer, page 2 is a scan: OCR reads page 2 only, offsets and pages as for text
+    from pypdf import PdfReader, PdfWriter
+
+    text = tmp_path / "text.pdf"
+    text.write_bytes(make_pdf(["Elections of 1924 in the village soviets and their turnout figures"]))
+    scan = tmp_path / "scan.pdf"
+    scanned_pdf(EN, scan, dpi=300)
+    w = PdfWriter()
+    for f in (text, scan):
+        w.add_page(PdfReader(str(f)).pages[0])
+    mixed = tmp_path / "mixed.pdf"
+    with open(mixed, "wb") as fh:
+        w.write(fh)
+    seen = []
+    real = ocr.read_image
+    monkeypatch.setattr(ocr, "read_image", lambda img: seen.append(img.size) or real(img))
+    doc = read_document(mixed)
+    assert len(seen) == 1 and doc.encoding == "pdf+ocr"
+    assert doc.text.startswith("Elections of 1924") and doc.page_at(doc.text.index("chess")) == 2
+    assert cer(doc.text[doc.page_starts[0]:], EN) <= 0.03
+    assert "page 2 read by OCR" in doc.warnings[0]
+
+
+@pytest.mark.parametrize("text, needs", [("", True), ("12", True), ("– 3 –\n", True), ("Глава 1. Выборы", False),
+                                         ("Second page votes", False), ("\u25a1\u25a0\u2022 " * 30 + "ab", True)])
+def test_what_counts_as_no_text_layer(text, needs):
+    assert ocr.needs_ocr(text) is needs
+
+
+def test_a_text_pdf_never_goes_to_ocr(tmp_path, monkeypatch):
+    monkeypatch.setattr(ocr, "read_image", lambda img: pytest.fail("OCR on a page with text"))
+    (tmp_path / "t.pdf").write_bytes(make_pdf(["Hello election 1924 with enough letters here", "Second page votes"]))
+    doc = read_document(tmp_path / "t.pdf")
+    assert doc.encoding == "pdf" and doc.warnings == ()
+
+
+def test_without_tesseract_the_reason_is_given(tmp_path, monkeypatch):
+    why = "Tesseract is not installed; install it"
+    monkeypatch.setattr(ocr, "unavailable", lambda: why)
+    scanned_pdf(EN, tmp_path / "scan.pdf", dpi=200)
+    with pytest.raises(IngestError, match="no text layer .* OCR is unavailable: Tesseract is not installed"):
+        read_document(tmp_path / "scan.pdf")
+    typeset(EN, 200)[0].save(tmp_path / "page.png")
+    with pytest.raises(IngestError, match="OCR, which is unavailable"):
+        read_document(tmp_path / "page.png")
+
+
+def test_an_unreadable_image_is_skipped_with_a_reason(tmp_path):
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.raises(IngestError, match="unreadable image"):
+        read_document(tmp_path / "broken.jpg")
+
+
+def test_a_scan_is_indexed_and_found(tmp_path, small_corpus):
+    from conftest import FakeEmbedder
+
+    typeset(EN, 300)[0].save(small_corpus / "chess.png")
+    idx = rag.build([small_corpus], tmp_path / "i", model=FakeEmbedder())
+    assert "chess.png" in idx.last_report.indexed
+    assert ("chess.png", f"read by OCR (Tesseract {ocr.LANGS}): check quotes against the image") in \
+        idx.last_report.warnings
+    hit = idx.search("chess tournament Leningrad", k=1, retriever="bm25")[0]
+    assert hit.source == "chess.png" and hit.page == 1
+
+
+def test_a_long_scan_reports_each_page_and_holds_no_search(tmp_path, small_corpus, monkeypatch):
+    # OCR runs inside the writer; a search meanwhile reads the last generation and does not wait
+    import threading
+
+    from PIL import Image
+
+    from conftest import FakeEmbedder
+
+    idx = rag.build([small_corpus], tmp_path / "i", model=FakeEmbedder())
+    pages = [Image.new("L", (300, 400), 255) for _ in range(3)]
+    pages[0].save(tmp_path / "scan.pdf", save_all=True, append_images=pages[1:])
+    inside, go = threading.Event(), threading.Event()
+
+    def slow_ocr(image):
+        inside.set()
+        assert go.wait(60)
+        return EN
+
+    monkeypatch.setattr(ocr, "read_image", slow_ocr)
+    seen: list[tuple] = []
+    t = threading.Thread(target=lambda: seen.append(idx.add([tmp_path / "scan.pdf"], progress=lambda *a: seen.append(a))))
+    t.start()
+    try:
+        assert inside.wait(60)
+        assert idx.search("выборы в сельсоветы", k=2) and t.is_alive()  # answered while the scan is read
+    finally:
+        go.set()
+        t.join(60)
+    assert [a for a in seen if isinstance(a, tuple) and a[0] == "ocr"] == [("ocr", 1, 3), ("ocr", 2, 3), ("ocr", 3, 3)]
+    assert seen[-1].indexed == ("scan.pdf",)
