@@ -71,7 +71,8 @@ def pdf_page_images(path, pages: list[int], dpi: int = DPI):
             page = pdf[i]
             try:
                 w, h = page.get_size()  # points
-                scale = min(dpi / 72, (MAX_PIXELS / max(w * h, 1.0)) ** 0.5)
+                # 0.999: pdfium rounds the pixel size up, which would pass the cap by a few pixels
+                scale = min(dpi / 72, 0.999 * (MAX_PIXELS / max(w * h, 1.0)) ** 0.5)
                 yield i, page.render(scale=scale).to_pil()
             finally:
                 page.close()

@@ -142,3 +142,31 @@ def test_a_long_scan_reports_each_page_and_holds_no_search(tmp_path, small_corpu
         t.join(60)
     assert [a for a in seen if isinstance(a, tuple) and a[0] == "ocr"] == [("ocr", 1, 3), ("ocr", 2, 3), ("ocr", 3, 3)]
     assert seen[-1].indexed == ("scan.pdf",)
+
+
+def test_an_image_bomb_is_refused_before_decoding(tmp_path):
+    # a PNG whose header claims 40000 x 40000 pixels (1.6 G): PIL refuses it on open
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    Image.new("L", (1, 1), 255).save(tmp_path / "small.png")
+    data = bytearray((tmp_path / "small.png").read_bytes())
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", 40000, 40000)
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(data[ihdr : ihdr + 17])))
+    (tmp_path / "bomb.png").write_bytes(bytes(data))
+    with pytest.raises(IngestError, match="unreadable image .*DecompressionBomb"):
+        read_document(tmp_path / "bomb.png")
+
+
+def test_a_huge_page_renders_within_the_pixel_cap(tmp_path):
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(14400, 14400)  # 200 x 200 inches: 3.7 G pixels at 300 dpi
+    with open(tmp_path / "poster.pdf", "wb") as f:
+        w.write(f)
+    ((_, image),) = list(ocr.pdf_page_images(tmp_path / "poster.pdf", [0]))
+    assert image.width * image.height <= ocr.MAX_PIXELS
