@@ -262,6 +262,26 @@ def page_png(path: str, page: int, quote: str, sha256: str) -> tuple[bytes, bool
     return buf.getvalue(), found
 
 
+def stamps(source: str, folders: tuple[str, ...]) -> tuple:
+    """Size and modification time of each candidate file: a new stamp means hash it again."""
+    out = []
+    for f in folders:
+        try:
+            st_ = (Path(f) / source).stat()
+            out.append((st_.st_size, st_.st_mtime_ns))
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def located(source: str, folders: tuple[str, ...], sha256: str, version: tuple) -> str | None:
+    """find_file, hashed once per file version (`version`: stamps(), part of the cache key only)
+    rather than on every rerun of the chat."""
+    path = find_file(source, [Path(f) for f in folders], sha256)
+    return str(path) if path else None
+
+
 def show_on_page(index: rag.Index, q: rag.Hit, key: str) -> None:
     """A toggle under a quote from a PDF or image: its page, the quote highlighted."""
     meta = index.payload.manifest.files.get(q.source, {})
@@ -270,7 +290,8 @@ def show_on_page(index: rag.Index, q: rag.Hit, key: str) -> None:
     if not st.toggle(t("on_page"), key=f"page_{key}"):
         return
     folder = upload_folder()
-    path = find_file(q.source, [CORPUS, *([folder] if folder else [])], meta.get("sha256", ""))
+    folders = tuple(str(f) for f in (CORPUS, folder) if f)
+    path = located(q.source, folders, meta.get("sha256", ""), stamps(q.source, folders))
     if path is None:
         st.caption(t("page_gone"))
         return

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from .children import ROOT
-from .stats import ratio
+from .stats import latency_ms, ratio
 
 
 def _post(port: int, path: str, body: dict) -> tuple[int, dict, float]:
@@ -37,11 +37,6 @@ def _post(port: int, path: str, body: dict) -> tuple[int, dict, float]:
         return 0, {"error": str(e)}, time.perf_counter() - t
     finally:
         conn.close()
-
-
-def _pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return round(1000 * xs[min(len(xs) - 1, int(p * len(xs)))], 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,9 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             proc.wait(timeout=60)
     out = {
         "cpus": os.cpu_count(), "loadavg": os.getloadavg(), "server_start_s": round(start_s, 1),
-        "sequential": {"requests": len(seq), "p50_ms": _pct(seq, 0.5), "p95_ms": _pct(seq, 0.95)},
-        "concurrent": {"clients": a.clients, "requests": len(lat), "p50_ms": _pct(lat, 0.5),
-                       "p95_ms": _pct(lat, 0.95), "requests_per_s": round(len(lat) / wall, 1),
+        "sequential": latency_ms(seq),
+        "concurrent": {"clients": a.clients, **latency_ms(lat), "requests_per_s": round(len(lat) / wall, 1),
                        "lost": len(lost), "different_from_sequential": len(differ)},
     }
     out["concurrent_p50_over_sequential_p50"] = ratio(out["concurrent"]["p50_ms"], out["sequential"]["p50_ms"])

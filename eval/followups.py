@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.run import DEFAULT_CORPUS, open_index
+from eval.run import DEFAULT_CORPUS, open_index, rank_of
 
 HERE = Path(__file__).parent
 PAIRS = HERE / "followups.jsonl"
@@ -50,11 +50,6 @@ def load_pairs(path: Path = PAIRS, corpus: Path = DEFAULT_CORPUS) -> list[Pair]:
     return out
 
 
-def rank(hits, p: Pair) -> int | None:
-    return next((r for r, h in enumerate(hits, 1)
-                 if h.source == p.source and h.start < p.span[1] and p.span[0] < h.end), None)
-
-
 def figures(ranks: list[int | None]) -> dict:
     n = len(ranks)
     return {"n": n, "r@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 3) if n else None,
@@ -70,9 +65,10 @@ def run(index, pairs: list[Pair]) -> dict:
         rows.append({
             "id": p.id, "elliptic": p.elliptic, "detected": is_elliptic(p.question),
             "pair": f"{p.history_lang}->{p.lang}", "searched_as": with_history.searched_as,
-            "with_history": rank(with_history.hits, p),
-            "as_typed": rank(index.ask(p.question, k=10).hits, p),
-            "standalone": rank(index.ask(p.standalone, k=10).hits, p),
+            # rank_of: the first passage overlapping the evidence span (a Pair has source and span)
+            "with_history": rank_of(with_history.hits, p),
+            "as_typed": rank_of(index.ask(p.question, k=10).hits, p),
+            "standalone": rank_of(index.ask(p.standalone, k=10).hits, p),
         })
     res: dict = {"pairs": len(rows)}
     for kind, sel in (("elliptic", True), ("complete", False)):

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from . import generation, store
 from .embed import Embedder, load_embedder
-from .ingest import IngestError
 from .searcher import Searcher
 from .settings import Settings
 from .store import IndexError_, Payload
@@ -126,11 +125,7 @@ class Index:
     def sync(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None) -> BuildReport:
         """Make the index match `paths` (files or folders): new and changed files indexed,
         unchanged ones untouched, every other document removed; equal to a fresh build."""
-        paths = list(paths)
-        missing = [str(p) for p in paths if not Path(p).exists()]
-        if missing:  # a mistyped folder would otherwise empty the index
-            raise IngestError(f"no such file or folder: {', '.join(missing)}; the index is unchanged")
-        return self._write(self._writer.update, paths, progress=progress, sync=True)
+        return self._write(self._writer.update, list(paths), progress=progress, sync=True)
 
     def remove(self, sources: str | Iterable[str]) -> BuildReport:
         return self._write(self._writer.remove, [sources] if isinstance(sources, str) else list(sources))

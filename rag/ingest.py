@@ -195,8 +195,7 @@ def _read_image(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tu
         raise IngestError(f"an image is read by OCR, which is unavailable: {why}")
     pages = []
     try:
-        total = ocr.frame_count(path)
-        for frame in ocr.image_frames(path):
+        for frame, total in ocr.image_frames(path):
             if len(pages) >= ocr.MAX_PAGES:
                 raise IngestError(f"over {ocr.MAX_PAGES} pages in one image file")
             pages.append(ocr.read_image(frame))

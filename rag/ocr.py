@@ -80,17 +80,12 @@ def pdf_page_images(path, pages: list[int], dpi: int = DPI):
         pdf.close()
 
 
-def frame_count(path) -> int:
-    from PIL import Image
-
-    with Image.open(path) as im:
-        return getattr(im, "n_frames", 1)
-
-
 def image_frames(path):
-    """The frames of an image file (a TIFF can hold many pages), as PIL images."""
+    """(frame, frames in the file) of an image file (a TIFF can hold many pages), as PIL images,
+    from one opening of the file."""
     from PIL import Image, ImageSequence
 
     with Image.open(path) as im:
+        total = getattr(im, "n_frames", 1)
         for frame in ImageSequence.Iterator(im):
-            yield frame.copy()
+            yield frame.copy(), total

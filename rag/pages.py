@@ -32,38 +32,29 @@ def find_file(source: str, folders: list[Path], sha256: str) -> Path | None:
     return None
 
 
-def _pdf_boxes(page, quote: str) -> list[tuple[float, float, float, float]]:
-    """Rectangles (PDF points, origin bottom-left) from the quote's first words to its last."""
-    tp = page.get_textpage()
-    try:
-        words = _WORD.findall(quote)
-        if not words:
-            return []
+def _pdf_boxes(tp, quote: str) -> list[tuple[float, float, float, float]]:
+    """Rectangles (PDF points, origin bottom-left) of a text page `tp`, from the quote's
+    first words to its last."""
+    words = _WORD.findall(quote)
 
-        def find(phrase: str) -> tuple[int, int] | None:
-            s = tp.search(phrase, match_case=False)
+    def find(edge) -> tuple[int, int] | None:
+        """(char index, count) of the longest run of edge words the layer holds as a phrase."""
+        for n in range(min(EDGE_WORDS, len(words)), 0, -1):  # shorter where the layer breaks it
+            s = tp.search(" ".join(edge(n)), match_case=False)
             try:
-                return s.get_next()
+                if found := s.get_next():
+                    return found
             finally:
                 s.close()
+        return None
 
-        head = None
-        for n in range(min(EDGE_WORDS, len(words)), 0, -1):  # shorter when the layer breaks the phrase
-            head = find(" ".join(words[:n]))
-            if head:
-                break
-        tail = None
-        for n in range(min(EDGE_WORDS, len(words)), 0, -1):
-            tail = find(" ".join(words[-n:]))
-            if tail:
-                break
-        if head is None:
-            return []
-        start = head[0]
-        end = tail[0] + tail[1] if tail and tail[0] >= start else head[0] + head[1]
-        return [tp.get_rect(i) for i in range(tp.count_rects(start, end - start))]
-    finally:
-        tp.close()
+    head = find(lambda n: words[:n]) if words else None
+    if head is None:
+        return []
+    tail = find(lambda n: words[-n:])
+    start = head[0]
+    end = tail[0] + tail[1] if tail and tail[0] >= start else head[0] + head[1]
+    return [tp.get_rect(i) for i in range(tp.count_rects(start, end - start))]
 
 
 def _ocr_boxes(image, quote: str) -> list[tuple[int, int, int, int]]:
@@ -95,7 +86,7 @@ def highlighted_page(path: str | Path, page: int, quote: str, dpi: int = DPI):
 
     path = Path(path)
     if path.suffix.lower() in ocr.IMAGE_TYPES:
-        frames = list(ocr.image_frames(path))
+        frames = [frame for frame, _total in ocr.image_frames(path)]
         if not 1 <= page <= len(frames):
             raise ValueError(f"{path.name} has no page {page}")
         image = frames[page - 1].convert("RGB")
@@ -111,9 +102,13 @@ def highlighted_page(path: str | Path, page: int, quote: str, dpi: int = DPI):
             scale = dpi / 72
             image = p.render(scale=scale).to_pil().convert("RGB")
             _w, h = p.get_size()
-            rects = _pdf_boxes(p, quote)
+            tp = p.get_textpage()
+            try:
+                rects, scanned = _pdf_boxes(tp, quote), ocr.needs_ocr(tp.get_text_range())
+            finally:
+                tp.close()
             boxes = [(x0 * scale, (h - y1) * scale, x1 * scale, (h - y0) * scale) for x0, y0, x1, y1 in rects]
-            if not boxes and not ocr.unavailable():  # a scanned page: find the words by OCR
+            if scanned and not ocr.unavailable():  # no text layer: the index read it by OCR, so do we
                 hi = p.render(scale=ocr.DPI / 72).to_pil()
                 k = dpi / ocr.DPI
                 boxes = [(a * k, b * k, c * k, d * k) for a, b, c, d in _ocr_boxes(hi, quote)]

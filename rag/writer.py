@@ -63,6 +63,9 @@ class IndexWriter:
         `sync`: these files only, unchanged ones kept as they are, the others removed (rag sync)."""
         ex = executor or Executor()
         t0 = time.perf_counter()
+        missing = [str(p) for p in paths if not Path(p).exists()] if sync else []
+        if missing:  # a mistyped folder would otherwise empty the index
+            raise IngestError(f"no such file or folder: {', '.join(missing)}; the index is unchanged")
         found, skipped = discover(paths)
         skipped = list(skipped)
         with store.writer_lock(self.folder):

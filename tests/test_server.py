@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from app_server import free_port
 from conftest import FakeEmbedder
 
 import rag
@@ -129,18 +130,13 @@ def test_upload_and_remove_with_allow_writes(idx, tmp_path):
 SERVE = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
+from app_server import free_port
 from conftest import FakeEmbedder
 import rag.index
 rag.index.load_embedder = lambda model=None: FakeEmbedder()  # `rag serve` loads the index's model by name
 from rag.cli import main
 sys.exit(main(["serve", "--index", sys.argv[2], "--port", sys.argv[3]]))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
@@ -150,7 +146,7 @@ def _post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
 
 
 def test_rag_serve_over_http_with_concurrent_clients(idx):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "RAG_API_TOKEN": "tok"}
     proc = subprocess.Popen([sys.executable, "-c", SERVE, str(TESTS), str(idx.folder), str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
