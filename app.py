@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 import rag
-from rag import seed, uploads
+from rag import background, seed, uploads
 from rag.export import Turn, md_escape, md_inline, to_json, to_markdown
 from rag.files import shown_name
 from rag.pages import PAGED, find_file, highlighted_page
@@ -69,8 +69,6 @@ LABELS = {
         "conversation": "This conversation",
         "export_md": "Download as Markdown",
         "export_json": "Download as JSON",
-        "building": "Building the index of the bundled corpus (first start only)…",
-        "rebuilding": "The saved index cannot be used ({why}); rebuilding it…",
         "unusable": "The saved index cannot be used: {why}. Rebuilding it indexes the bundled corpus and "
                     "the uploads again; documents added to it in other ways (the `rag` command) are dropped.",
         "rebuild_button": "Rebuild the index",
@@ -80,6 +78,18 @@ LABELS = {
         "embed": "Embedding passages and sentences",
         "write": "Writing the index",
         "ocr": "Reading scanned pages (OCR)",
+        "files": "Files done",
+        "filling": "Indexing the documents: {done} of {total} files done. Ask already: answers come from "
+                   "the {docs} documents indexed so far.",
+        "filling_first": "Indexing the documents; the chat opens as soon as the first one is ready…",
+        "partial": "Searched only the documents indexed so far ({docs}); {left} of {total} files are still being "
+                   "indexed.",
+        "not_found_partial": "**Not in the documents indexed so far.** The nearest passages:",
+        "pending_docs": "Not indexed yet: {n} of {total} files (indexing).",
+        "forms_wait": "Adding and removing documents opens when indexing finishes.",
+        "fill_failed": "Indexing stopped: {why}. The documents indexed before that stay searchable; "
+                       "the next start tries the rest again.",
+        "fill_skipped": "Files not indexed: {n}",
     },
     "ru": {
         "title": "Вопросы к документам",
@@ -125,8 +135,6 @@ LABELS = {
         "conversation": "Этот разговор",
         "export_md": "Скачать в Markdown",
         "export_json": "Скачать в JSON",
-        "building": "Строится индекс корпуса (только при первом запуске)…",
-        "rebuilding": "Сохранённый индекс не подходит ({why}); строится заново…",
         "unusable": "Сохранённый индекс нельзя использовать: {why}. При перестройке заново индексируются "
                     "корпус и загруженные файлы; документы, добавленные иначе (командой `rag`), пропадут.",
         "rebuild_button": "Перестроить индекс",
@@ -136,6 +144,18 @@ LABELS = {
         "embed": "Векторизация фрагментов и предложений",
         "write": "Запись индекса",
         "ocr": "Распознавание отсканированных страниц (OCR)",
+        "files": "Готово файлов",
+        "filling": "Документы индексируются: готово {done} из {total} файлов. Спрашивать уже можно: ответы "
+                   "ищутся в {docs} уже проиндексированных документах.",
+        "filling_first": "Документы индексируются; чат откроется, как только будет готов первый…",
+        "partial": "Поиск только в уже проиндексированных документах ({docs}); ещё индексируются {left} из {total} "
+                   "файлов.",
+        "not_found_partial": "**В уже проиндексированных документах ответа нет.** Ближайшие фрагменты:",
+        "pending_docs": "Ещё не в индексе: {n} из {total} файлов (индексируются).",
+        "forms_wait": "Добавлять и удалять документы можно будет, когда индексация закончится.",
+        "fill_failed": "Индексация остановилась: {why}. Уже проиндексированные документы доступны для поиска; "
+                       "при следующем запуске остальные будут проиндексированы снова.",
+        "fill_skipped": "Не проиндексированы файлы: {n}",
     },
 }
 
@@ -177,12 +197,18 @@ def progress_callback(bar):
 
 
 def get_index() -> rag.Index:
-    """The saved index; built with a progress bar when there is none (or it is unusable)."""
+    """The saved index. When there is none (or it is unusable), an empty one filled in the
+    background (rag/background.py): the chat answers from the documents done while the
+    rest are read. A fill cut short by a stopped server is taken up again here."""
     try:
         with st.spinner(t("loading")):
-            return load_index(str(INDEX))
+            idx = load_index(str(INDEX))
     except rag.IndexFormatError as e:
         why = e
+    else:
+        if background.running(INDEX) is None and (paths := background.pending(INDEX)):
+            background.fill(idx, paths)  # the files done are unchanged and skipped by their hash
+        return idx
     with build_lock():
         try:
             return load_index(str(INDEX))  # built meanwhile by another session
@@ -201,11 +227,54 @@ def get_index() -> rag.Index:
             st.error(t("unusable", why=md_escape(str(why))))
             if not st.button(t("rebuild_button"), key="rebuild"):
                 st.stop()
-        bar = st.progress(0.0, text=t("building") if first else t("rebuilding", why=md_escape(str(why))))
+        with st.spinner(t("loading")):
+            idx = rag.Index.create(INDEX)
         paths = [CORPUS] + ([saved] if has_uploads else [])  # uploads survive a rebuild
-        idx = rag.build(paths, INDEX, progress=progress_callback(bar))
-        bar.empty()
+        background.fill(idx, paths, replace_all=True)
         return load_index(str(INDEX), _built=idx)
+
+
+@st.fragment(run_every=1.0)
+def fill_status() -> None:
+    """Progress of the background fill, redrawn every second; the whole page is rerun when a
+    part is committed or the fill ends, so the document list, filters and chat catch up."""
+    f = background.last(INDEX)
+    s = f.state() if f else background.FillState(finished=True)
+    now = (s.documents, s.finished)
+    if st.session_state.setdefault("fill_seen", now) != now:
+        st.session_state.fill_seen = now
+        st.rerun(scope="app")
+    if s.finished:
+        return
+    total = max(s.files_total, 1)
+    st.progress(s.files_done / total,
+                text=t("filling", done=s.files_done, total=s.files_total, docs=s.documents) if s.documents
+                else t("filling_first"))
+    if s.stage in LABELS["en"]:
+        st.caption(f"{t(s.stage)}: {s.done}/{s.total}")
+
+
+def fill_outcome() -> None:
+    """What the last fill of this server left to say: an error, or files it could not index."""
+    f = background.last(INDEX)
+    s = f.state() if f else None
+    if s is None or not s.finished:
+        return
+    if s.error:
+        st.error(t("fill_failed", why=md_escape(s.error)))
+    elif s.report and s.report.skipped:
+        with st.expander(t("fill_skipped", n=len(s.report.skipped))):
+            for name, why in s.report.skipped:
+                st.caption(md_escape(f"{shown_name(name)}: {why}"))
+
+
+def partial() -> dict | None:
+    """While a fill runs: how much of the corpus the index holds so far (said with each answer)."""
+    f = background.running(INDEX)
+    if f is None:
+        return None
+    s = f.state()
+    return {"docs": s.documents, "left": max(s.files_total - s.files_done, 0), "total": s.files_total}
 
 
 # ------------------------------------------------------------------ answers
@@ -318,9 +387,9 @@ def show_quote(index: rag.Index, q: rag.Hit, passage: rag.Hit | None, query_lang
         show_on_page(index, q, key)
 
 
-def show_answer(index: rag.Index, ans: rag.Answer, show_scores: bool, key: str = "") -> None:
+def show_answer(index: rag.Index, ans: rag.Answer, show_scores: bool, key: str = "", part: bool = False) -> None:
     if not ans.found:
-        st.markdown(t("not_found"))
+        st.markdown(t("not_found_partial") if part else t("not_found"))
         with st.expander(t("nearest"), expanded=False):
             for h in ans.hits[:3]:
                 st.caption(md_escape(where(h)) + (f" · {t('score', v=h.score)}" if show_scores else ""))
@@ -360,6 +429,8 @@ def document_list(index: rag.Index, uploaded: list[str]) -> None:
     for d in index.documents():
         tag = f" · :blue-badge[{t('uploaded')}]" if d.source in uploaded else ""
         st.caption(f"{md_escape(shown_name(d.source))} — {t('doc_line', chunks=d.chunks, langs=', '.join(d.langs))}{tag}")
+    if p := partial():
+        st.caption(t("pending_docs", n=p["left"], total=p["total"]))
 
 
 def upload_form(index: rag.Index, folder: Path, uploaded: list[str]) -> None:
@@ -429,7 +500,8 @@ def ask(index: rag.Index, question: str, opts: dict, alone: bool = False) -> Non
             st.session_state.messages.append({"role": "assistant", "error": str(e)})
             st.warning(md_escape(str(e)))
             return
-        m = {"role": "assistant", "answer": ans, "scope": searched_in(opts), "question": question}
+        m = {"role": "assistant", "answer": ans, "scope": searched_in(opts), "question": question,
+             "partial": partial()}
         st.session_state.messages.append(m)
         show_message(index, m, len(st.session_state.messages) - 1, opts["scores"])
 
@@ -447,11 +519,13 @@ def rewritten(m: dict) -> bool:
 def show_message(index: rag.Index, m: dict, i: int, show_scores: bool) -> None:
     if m.get("scope"):
         st.caption(m["scope"])
+    if m.get("partial"):
+        st.caption(t("partial", **m["partial"]))
     if rewritten(m):
         st.caption(md_escape(t("searched_as", q=m["answer"].searched_as)))
         if st.button(t("ask_alone"), key=f"alone_{i}"):
             st.session_state.ask_alone = m["question"]
-    show_answer(index, m["answer"], show_scores, key=str(i))
+    show_answer(index, m["answer"], show_scores, key=str(i), part=bool(m.get("partial")))
 
 
 def history(index: rag.Index, show_scores: bool) -> None:
@@ -492,6 +566,10 @@ def main() -> None:
         language_switch()
     st.title(t("title"))
     index = get_index()
+    filling = background.running(INDEX) is not None
+    if filling:
+        fill_status()
+    fill_outcome()
     folder = upload_folder()
     saved = uploads.list_uploads(folder) if folder else []
     with st.sidebar:
@@ -499,7 +577,9 @@ def main() -> None:
             st.info(md_escape(note))
         opts = search_filters(index)
         document_list(index, saved)
-        if folder:
+        if folder and filling:
+            st.caption(t("forms_wait"))
+        elif folder:
             upload_form(index, folder, saved)
             remove_form(index, folder)
     show_notes()
@@ -507,7 +587,7 @@ def main() -> None:
     history(index, opts["scores"])
     if alone := st.session_state.pop("ask_alone", None):  # "Ask it on its own" was pressed
         ask(index, alone, opts, alone=True)
-    if question := st.chat_input(t("placeholder")):
+    if question := st.chat_input(t("placeholder"), disabled=not index.documents()):
         ask(index, question, opts)
     with st.sidebar:
         export_buttons()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import time
 from pathlib import Path
 
@@ -140,6 +141,99 @@ def build_groups(xq, paras, seed: int = 0) -> list[dict]:
                            "labels": [int(not pert and r == g) for r in cands],
                            "cos": [float(sv[r] @ v) for r in cands],
                            "texts": [texts[r] for r in cands]})
+    return groups
+
+
+_YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
+_WORD = re.compile(r"\b[^\W\d_]{5,}\b")
+# the blanked token as a question word, per query language: year, other number, name, word
+WH = {"en": ("which year", "how many", "who", "what"), "ru": ("каком", "сколько", "кто", "что")}
+
+
+def blanks(text: str, rng) -> list[tuple[int, int, int]]:
+    """Up to two (start, end, kind) to blank: a number or a name, and a content word."""
+    found = {m.span(): 0 if _YEAR.match(m.group()) else 1 for m in _NUM.finditer(text) if len(m.group()) >= 2}
+    first = list(found) or [m.span() for m in _NAME.finditer(text) if m.start() > 0]
+    kind = (lambda sp: found[sp]) if found else (lambda sp: 2)
+    out = []
+    if first:
+        sp = first[rng.integers(len(first))]
+        out.append((*sp, kind(sp)))
+    words = [m.span() for m in _WORD.finditer(text) if m.start() > 0 and not text[m.start()].isupper()]
+    if words:
+        out.append((*words[rng.integers(len(words))], 3))
+    return out
+
+
+def aligned(sents, sv, i: int) -> list[tuple[int, int]]:
+    """(en row, ru row) of paragraph i that are each other's closest by cosine (parallel sentences)."""
+    en, ru = [r for *_, r in sents.get(("en", i), [])], [r for *_, r in sents.get(("ru", i), [])]
+    if not en or not ru:
+        return []
+    c = sv[en] @ sv[ru].T
+    return [(en[a], ru[b]) for a, b in enumerate(c.argmax(1)) if c[:, b].argmax() == a and c[a, b] >= 0.8]
+
+
+def cloze_groups(xq, paras, seed: int = 1) -> list[dict]:
+    """Cross-lingual cloze groups from training sentences (docs/reader.md, "What is left").
+
+    Parallel en/ru sentences of a training paragraph are paired (each other's
+    closest by cosine). A sentence becomes a question by blanking a number,
+    a name or a content word into a question word ("... in which year ...?");
+    its positive is the parallel sentence in the other language; negatives as
+    in build_groups: the three closest other sentences of that paragraph and
+    the closest sentence of another paragraph of the article. Near-miss:
+    another number of the question swapped for one of the article that the
+    paragraph lacks, against the old positive and the closest other sentence,
+    labelled "does not answer". Only question language != sentence language:
+    the cross-lingual pairs are what the first training lacked.
+    """
+    rng = np.random.default_rng(seed)
+    sents = paragraph_sentences(xq)
+    sv = xq.payload.sent_vectors
+    where = {r: (lg, i, s, e) for (lg, i), ss in sents.items() for s, e, r in ss}
+    art_nums = {}
+    for lang in LANGS:
+        for p in paras[lang]:
+            art_nums.setdefault((lang, p["article"]), set()).update(_NUM.findall(p["context"]))
+    qs = []  # (question, qlang, paragraph, positive row, perturbed)
+    for i, p in enumerate(paras["en"]):
+        if p["article"] in HELD_OUT:
+            continue
+        both = p["context"] + paras["ru"][i]["context"]
+        for pair in aligned(sents, sv, i):
+            for qlang, src, tgt in (("en", *pair), ("ru", *pair[::-1])):
+                _, _, s, e = where[src]
+                t = paras[qlang][i]["context"][s:e]
+                for a, b, kind in blanks(t, rng):
+                    q = (t[:a] + WH[qlang][kind] + t[b:]).rstrip(" .;:") + "?"
+                    qs.append((q, qlang, i, tgt, False))
+                    pq = perturb(q, art_nums[(qlang, p["article"])], both, rng)
+                    if pq:
+                        qs.append((pq, qlang, i, tgt, True))
+    t0 = time.perf_counter()
+    qv = xq.embedder.embed_queries([q[0] for q in qs])
+    print(f"embedded {len(qs)} cloze questions in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    def text(r):
+        lg, i, s, e = where[r]
+        return paras[lg][i]["context"][s:e]
+
+    groups = []
+    for (q, qlang, i, gold, pert), v in zip(qs, qv):
+        slang, art = where[gold][0], paras["en"][i]["article"]
+        rows = [r for *_, r in sents[(slang, i)]]
+        others = [rows[j] for j in np.argsort(-(sv[rows] @ v)) if rows[j] != gold]
+        cands = [gold] + others[: 1 if pert else 3]
+        if not pert:
+            art_rows = [r for (lg, k), xs in sents.items() if lg == slang and k != i
+                        and paras[slang][k]["article"] == art for *_, r in xs]
+            if art_rows:
+                cands.append(art_rows[int(np.argmax(sv[art_rows] @ v))])
+        groups.append({"q": q, "qlang": qlang, "slang": slang, "para": i, "article": art, "pert": pert,
+                       "held": False, "cloze": True, "rows": [int(r) for r in cands],
+                       "labels": [int(not pert and n == 0) for n in range(len(cands))],
+                       "cos": [float(sv[r] @ v) for r in cands], "texts": [text(r) for r in cands]})
     return groups
 
 
@@ -550,16 +644,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--groups-per-step", type=int, default=8)
     p.add_argument("--adapter", default=None)
     p.add_argument("--index", default="index")
+    p.add_argument("--cloze", action="store_true", help="data: add cross-lingual cloze groups (cloze_groups)")
     a = p.parse_args(argv)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     if a.stage == "data":
         paras = load_xquad(Path(a.data), (*LANGS, *EXTRA))
-        groups = build_groups(rag.load(a.xquad_index), paras)
+        xq = rag.load(a.xquad_index)
+        groups = build_groups(xq, paras) + (cloze_groups(xq, paras) if a.cloze else [])
         (out / "groups.json").write_text(json.dumps(groups, ensure_ascii=False), encoding="utf-8")
         tr = [g for g in groups if not g["held"]]
         print(f"{len(groups)} groups ({len(tr)} training, {sum(len(g['rows']) for g in tr)} training pairs, "
-              f"{sum(g['pert'] for g in tr)} near-miss); {sum(len(g['rows']) for g in groups)} pairs in all")
+              f"{sum(g['pert'] for g in tr)} near-miss, {sum(g.get('cloze', False) for g in tr)} cloze); {sum(len(g['rows']) for g in groups)} pairs in all")
         return 0
     groups = json.loads((out / "groups.json").read_text(encoding="utf-8"))
     if a.stage == "cache":
@@ -579,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         res["corpus"] = corpus_eval(full_scorer(adapter), idx)
         print(json.dumps(res["corpus"]["configs"]["default"]["all"]), json.dumps(res["corpus"]["configs"]["z-sum"]["all"]))
         print(json.dumps({k: v for k, v in res["corpus"].items() if k != "configs"}))
-        Path(f"results/reader_ce-{adapter.stem}.json").write_text(json.dumps(res, indent=1), encoding="utf-8")
+        Path(f"results/{out.name}-{adapter.stem}.json").write_text(json.dumps(res, indent=1), encoding="utf-8")
     return 0
 
 

@@ -57,15 +57,36 @@ class Index:
         `ray`: True or a cluster address to read, chunk and embed on Ray, same result."""
         settings, paths = settings or Settings(), list(paths)
         with _executor(ray, paths, model, settings, progress) as ex:
-            emb = ex.embedder if ex else load_embedder(model)
-            w = IndexWriter(Path(folder), emb, settings, generation.Generation.empty(emb, settings))
-            idx = cls(w)
-            idx.last_report = idx._write(w.update, paths, replace_all=True, progress=progress, executor=ex)
-        if not idx.payload.chunks:
-            given = ", ".join(str(p) for p in paths) or "(none)"
-            reasons = "; ".join(f"{s}: {r}" for s, r in idx.last_report.skipped) or f"no supported files in {given}"
-            raise IndexError_(f"nothing to index ({reasons})")
+            idx = cls.create(folder, ex.embedder if ex else model, settings)
+            idx.last_report = idx._write(idx._writer.update, paths, replace_all=True, progress=progress, executor=ex)
+        idx._check_filled(paths)
         return idx
+
+    @classmethod
+    def create(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None,
+               settings: Settings | None = None) -> Index:
+        """An empty index of `folder`, nothing written yet: fill() (or build()) gives it documents."""
+        emb, settings = load_embedder(model), settings or Settings()
+        return cls(IndexWriter(Path(folder), emb, settings, generation.Generation.empty(emb, settings)))
+
+    def fill(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
+             replace_all: bool = False) -> BuildReport:
+        """Index `paths` a few files at a time (rag/writer.py: in_parts), each part searchable as
+        soon as it is committed, so that a chat can answer from the documents done while the
+        rest are read; the result equals build() (`replace_all`) or add(). The stage "files"
+        of `progress` counts the files done. rag/background.py runs it in a thread."""
+        paths = list(paths)
+        self.last_report = self._write(self._writer.update, paths, replace_all=replace_all, progress=progress,
+                                       on_commit=self._swap)
+        if replace_all:
+            self._check_filled(paths)
+        return self.last_report
+
+    def _check_filled(self, paths: list) -> None:
+        if not self.payload.chunks:
+            given = ", ".join(str(p) for p in paths) or "(none)"
+            reasons = "; ".join(f"{s}: {r}" for s, r in self.last_report.skipped) or f"no supported files in {given}"
+            raise IndexError_(f"nothing to index ({reasons})")
 
     @classmethod
     def load(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None) -> Index:
@@ -151,6 +172,10 @@ class Index:
             try:
                 return op(*args, **kw)
             finally:
-                w, now = self._writer, self.searcher
-                if w.generation is not now.generation or w.settings != now.settings:
-                    self.searcher = Searcher(w.generation, w.settings, self.embedder)
+                self._swap()
+
+    def _swap(self) -> None:
+        """A new Searcher when the writer holds another generation or settings than it."""
+        w, now = self._writer, self.searcher
+        if w.generation is not now.generation or w.settings != now.settings:
+            self.searcher = Searcher(w.generation, w.settings, self.embedder)

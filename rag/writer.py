@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from . import generation, store
 from .chunk import Processed, process
 from .embed import Embedder
+from .files import sha256_file
 from .generation import Generation
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
@@ -35,6 +36,73 @@ class Executor:
     read: Callable[[Path, str], Document] | None = None  # (path, source) -> Document
     chunk: Callable[[Document, Settings], Processed] | None = None
     embedder: Embedder | None = None  # embeds the new passages; queries keep the index's own
+
+
+@dataclass
+class _Outcome:
+    """What a write did so far, over all its parts."""
+
+    skipped: list = field(default_factory=list)
+    indexed: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+def once(found: list, skipped: list) -> list:
+    """`found` with each source once; the repeats go to `skipped` (as _read reports them)."""
+    seen, out = set(), []
+    for path, source in found:
+        if source in seen:
+            skipped.append((source, "given twice"))
+        else:
+            seen.add(source)
+            out.append((path, source))
+    return out
+
+
+def in_parts(found: list) -> list[list]:
+    """Smallest files first (the first answers come soonest), in parts of 1, 1, 2, 4, ...
+    files: each part's commit rewrites the whole index, and doubling keeps the rewrites'
+    total within twice the last one's, however many files there are."""
+    def size(f):
+        try:
+            return Path(f[0]).stat().st_size
+        except OSError:
+            return 0  # read_document reports it
+
+    order = sorted(found, key=lambda f: (size(f), f[1]))
+    parts, i = [], 0
+    while i < len(order):
+        n = max(1, i)
+        parts.append(order[i:i + n])
+        i += n
+    return parts
+
+
+def refusal(p: Processed, settings: Settings) -> str | None:
+    """Why a chunked document is not indexed, or None."""
+    items = len(p.chunks) + len(p.sentences)
+    if not p.chunks:
+        return "no text after cleaning"
+    if items > settings.max_file_items:
+        return (f"{items:,} passages and sentences to embed, over the limit of "
+                f"{settings.max_file_items:,} per file (setting max_file_items)")
+    return None
+
+
+def file_entry(p: Processed) -> dict:
+    """A document's line in the manifest."""
+    return {"sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
+            "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
+            "page_starts": list(p.doc.page_starts) if p.doc.page_starts is not None else None}
+
+
+def _same_bytes(path: Path, sha256: str) -> bool:
+    try:
+        return sha256_file(Path(path)) == sha256
+    except OSError:
+        return False  # read_document says why
 
 
 class IndexWriter:
@@ -58,53 +126,75 @@ class IndexWriter:
         self.settings = Settings.from_dict(self.generation.manifest.settings)
 
     def update(self, paths: list, replace_all: bool = False, progress: Progress | None = None,
-               executor: Executor | None = None, sync: bool = False) -> BuildReport:
+               executor: Executor | None = None, sync: bool = False,
+               on_commit: Callable[[], None] | None = None) -> BuildReport:
         """Index new and changed files. `replace_all`: these files only, all read anew (a build);
-        `sync`: these files only, unchanged ones kept as they are, the others removed (rag sync)."""
+        `sync`: these files only, unchanged ones kept as they are, the others removed (rag sync).
+        `on_commit`: index in parts (in_parts), each committed as a generation of its own and
+        followed by on_commit(), so that searches answer from the documents done while the
+        rest are read (the app's first start); the end result is the same as in one part."""
+        if sync and on_commit:
+            raise ValueError("sync runs in one part (its removals need every file read)")
         ex = executor or Executor()
         t0 = time.perf_counter()
         missing = [str(p) for p in paths if not Path(p).exists()] if sync else []
         if missing:  # a mistyped folder would otherwise empty the index
             raise IngestError(f"no such file or folder: {', '.join(missing)}; the index is unchanged")
         found, skipped = discover(paths)
-        skipped = list(skipped)
+        out = _Outcome(skipped=list(skipped))
         with store.writer_lock(self.folder):
             if not replace_all:
                 self.refresh()
-            old_files = {} if replace_all else dict(self.generation.manifest.files)
-            docs, unchanged, warnings = self._read(found, old_files, ex, skipped, progress, fresh=sync)
-            processed = []
-            for i, d in enumerate(docs):
+            if on_commit is None:
+                self._apply(found, replace_all, sync, ex, progress, out)
+            else:
+                found = once(found, out.skipped)
+                done = 0
+                for part in in_parts(found):
+                    if progress:
+                        progress("files", done, len(found))
+                    if self._apply(part, replace_all, False, ex, progress, out):
+                        replace_all = False  # the old index is replaced: later parts add to this one
+                        on_commit()
+                    done += len(part)
                 if progress:
-                    progress("chunk", i, len(docs))
-                p = (ex.chunk or process)(d, self.settings)
-                items = len(p.chunks) + len(p.sentences)
-                if not p.chunks:
-                    skipped.append((d.source, "no text after cleaning"))
-                elif items > self.settings.max_file_items:
-                    skipped.append((d.source, f"{items:,} passages and sentences to embed, over the limit of "
-                                              f"{self.settings.max_file_items:,} per file (setting max_file_items)"))
-                else:
-                    processed.append(p)
-            new_sources = {p.doc.source for p in processed}
-            gone = sorted(set(old_files) - new_sources - set(unchanged)) if sync else []
-            drop = new_sources | set(gone)
-            chunks = self.generation.payload.chunks
-            keep = [] if replace_all else [i for i, c in enumerate(chunks) if c.source not in drop]
-            files = {k: v for k, v in old_files.items() if k not in drop}
-            for p in processed:
-                files[p.doc.source] = {
-                    "sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
-                    "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
-                    "page_starts": list(p.doc.page_starts) if p.doc.page_starts is not None else None,
-                }
-            if processed or gone:  # nothing changed: leave what is on disk untouched
-                self._commit(keep, processed, files, progress, ex.embedder)
+                    progress("files", done, len(found))
         return BuildReport(
-            indexed=tuple(p.doc.source for p in processed), unchanged=tuple(unchanged), removed=tuple(gone),
-            skipped=tuple(skipped), chunks=len(self.generation.payload.chunks),
-            seconds=time.perf_counter() - t0, warnings=tuple(warnings),
+            indexed=tuple(out.indexed), unchanged=tuple(out.unchanged), removed=tuple(out.removed),
+            skipped=tuple(out.skipped), chunks=len(self.generation.payload.chunks),
+            seconds=time.perf_counter() - t0, warnings=tuple(out.warnings),
         )
+
+    def _apply(self, found: list, replace_all: bool, sync: bool, ex: Executor, progress: Progress | None,
+               out: _Outcome) -> bool:
+        """Read, chunk and embed `found` against the current generation and commit the result;
+        what happened goes into `out`. Whether anything was committed."""
+        old_files = {} if replace_all else dict(self.generation.manifest.files)
+        docs, unchanged, warnings = self._read(found, old_files, ex, out.skipped, progress, fresh=sync)
+        processed = []
+        for i, d in enumerate(docs):
+            if progress:
+                progress("chunk", i, len(docs))
+            p = (ex.chunk or process)(d, self.settings)
+            if why := refusal(p, self.settings):
+                out.skipped.append((d.source, why))
+            else:
+                processed.append(p)
+        new_sources = {p.doc.source for p in processed}
+        gone = sorted(set(old_files) - new_sources - set(unchanged)) if sync else []
+        drop = new_sources | set(gone)
+        chunks = self.generation.payload.chunks
+        keep = [] if replace_all else [i for i, c in enumerate(chunks) if c.source not in drop]
+        files = {k: v for k, v in old_files.items() if k not in drop}
+        files.update((p.doc.source, file_entry(p)) for p in processed)
+        committed = bool(processed or gone)
+        if committed:  # nothing changed: leave what is on disk untouched
+            self._commit(keep, processed, files, progress, ex.embedder)
+        out.indexed += [p.doc.source for p in processed]
+        out.unchanged += unchanged
+        out.removed += gone
+        out.warnings += warnings
+        return committed
 
     def _read(self, found: list, old_files: dict, ex: Executor, skipped: list, progress: Progress | None,
               fresh: bool = False) -> tuple[list[Document], list[str], list[tuple[str, str]]]:
@@ -125,6 +215,11 @@ class IndexWriter:
                 skipped.append((source, "given twice"))
                 continue
             seen.add(source)
+            sha = old_files.get(source, {}).get("sha256")
+            if sha is not None and by_sha.get(sha, source) == source and _same_bytes(path, sha):
+                by_sha[sha] = source  # unchanged: no need to extract its text again (or OCR it)
+                unchanged.append(source)
+                continue
             try:
                 doc = read(path, source)
             except IngestError as e:

@@ -1,6 +1,7 @@
 """A newcomer's first start, timed: `bash scripts/app.sh` in a checkout, then one question in Chromium.
 
-    python scripts/first_start.py [CHECKOUT] [--fresh-index] [-- STREAMLIT OPTIONS...]
+    python scripts/first_start.py [CHECKOUT] [--fresh-index] [--corpus DIR [--question Q]]
+                                  [-- STREAMLIT OPTIONS...]
 
 Times from the command to the server answering, to the chat being ready (on a first
 start: after the index of the bundled corpus is built) and to the first answer on screen,
@@ -9,6 +10,12 @@ first, so the start builds it. Streamlit options go to `streamlit run`, e.g.
 `-- --server.fileWatcherType auto` to time the start with Streamlit's file watcher on
 (.streamlit/config.toml turns it off). The server's log goes to CHECKOUT/first_start.log;
 its count of "Inotify queue overflowed" lines is printed.
+
+--corpus DIR: a first start on other documents (RAG_CORPUS_DIR=DIR, a new index in
+CHECKOUT/index-first-start), where no shipped index applies: the app indexes them in the
+background, smallest file first, and the chat opens with the first one. Then "chat ready"
+is the first document done, --question should be about the smallest file, and "all
+indexed" is when the progress goes.
 """
 from __future__ import annotations
 
@@ -34,6 +41,8 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("checkout", nargs="?", default=str(ROOT))
     p.add_argument("--fresh-index", action="store_true")
+    p.add_argument("--corpus", default=None)
+    p.add_argument("--question", default=QUESTION)
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     a = p.parse_args(argv[:cut])
@@ -43,10 +52,16 @@ def main() -> int:
         for f in (root / "index").iterdir():
             if f.name != "README.md":
                 shutil.rmtree(f) if f.is_dir() else f.unlink()
+    env = dict(os.environ)
+    if a.corpus:
+        index = root / "index-first-start"
+        shutil.rmtree(index, ignore_errors=True)
+        env |= {"RAG_CORPUS_DIR": str(Path(a.corpus).resolve()), "RAG_INDEX_DIR": str(index),
+                "RAG_UPLOAD_DIR": str(root / "uploads-first-start")}
     port = free_port()
     log = root / "first_start.log"
     t0 = time.monotonic()
-    proc = subprocess.Popen(["bash", "scripts/app.sh", "--server.port", str(port), *extra], cwd=root,
+    proc = subprocess.Popen(["bash", "scripts/app.sh", "--server.port", str(port), *extra], cwd=root, env=env,
                             stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         while True:
@@ -61,11 +76,15 @@ def main() -> int:
         with chromium() as browser:
             page = browser.new_page()
             page.goto(f"http://localhost:{port}/")
-            page.wait_for_selector(CHAT_INPUT, timeout=1_800_000)
+            page.wait_for_selector(f"{CHAT_INPUT}:not([disabled])", timeout=1_800_000)
             print(f"chat ready     {time.monotonic() - t0:6.0f} s", flush=True)
-            ask(page, QUESTION)
+            ask(page, a.question)
             page.wait_for_selector("text=cross-lingual", timeout=300_000)
             print(f"first answer   {time.monotonic() - t0:6.0f} s", flush=True)
+            if a.corpus:
+                page.get_by_text("Indexing the documents", exact=False).first.wait_for(state="detached",
+                                                                                      timeout=3_600_000)
+                print(f"all indexed    {time.monotonic() - t0:6.0f} s", flush=True)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -15,10 +15,23 @@ MUSEUM = (
 )
 
 
+def first_start(index: Path, timeout: int = 240):
+    """The app's first start on a corpus without an index, once its background fill is done."""
+    from streamlit.testing.v1 import AppTest
+
+    from rag import background
+
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    assert not at.exception, at.exception
+    if f := background.last(index):
+        state = f.wait(timeout)
+        assert state.finished and state.error is None, state
+    return at.run()
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """A small corpus indexed once, by the app's own first start."""
-    from streamlit.testing.v1 import AppTest
     from test_model_slow import EN_DOC, RU_DOC
 
     root = tmp_path_factory.mktemp("app")
@@ -30,7 +43,7 @@ def built(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RAG_INDEX_DIR", str(root / "index"))
         mp.setenv("RAG_CORPUS_DIR", str(corpus))
-        first = AppTest.from_file(APP, default_timeout=300).run()
+        first = first_start(root / "index", 300)
     return root, first
 
 
@@ -85,6 +98,65 @@ def test_first_start_builds_index_then_loads_it(built, monkeypatch):
     again = AppTest.from_file(APP, default_timeout=240).run()
     assert not again.exception and "en.txt" in sidebar_text(again)
     assert manifest.stat().st_mtime_ns == stamp  # loaded, not rebuilt
+
+
+def test_chat_answers_while_the_first_start_indexes(tmp_path, monkeypatch):
+    """The first start indexes in the background, smallest file first: the chat opens with
+    the first document, says that the rest is not searched yet, and catches up at the end."""
+    import threading
+    import time
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    from test_model_slow import EN_DOC
+
+    from rag import background, writer
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "museum.txt").write_text(MUSEUM, encoding="utf-8")  # the smaller: indexed first
+    (corpus / "en.txt").write_text(EN_DOC, encoding="utf-8")
+    gate, real = threading.Event(), writer.read_document
+
+    def held(path, source, **kw):  # en.txt waits until the test has asked its questions
+        if source == "en.txt":
+            assert gate.wait(300)
+        return real(path, source, **kw)
+
+    monkeypatch.setattr(writer, "read_document", held)
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
+    try:
+        at = AppTest.from_file(APP, default_timeout=240).run()
+        assert not at.exception, at.exception
+        fill = background.running(tmp_path / "index")
+        assert fill is not None
+        for _ in range(2400):
+            if fill.state().documents == 1:
+                break
+            time.sleep(0.1)
+        at.run()
+        assert "museum.txt" in sidebar_text(at) and "en.txt" not in sidebar_text(at)
+        assert "Not indexed yet: 1 of 2 files (indexing)." in sidebar_text(at)
+        assert "Adding and removing documents opens when indexing finishes." in sidebar_text(at)
+        ask(at, "When does the museum of clocks open?")
+        assert "nine o'clock" in main_text(at)
+        assert "1 of 2 files are still being indexed" in main_text(at)
+        ask(at, "Who won the chess tournament?")
+        assert any("Not in the documents indexed so far" in m.value for m in at.markdown)
+        gate.set()
+        assert fill.wait(240).error is None
+        at.run()
+        assert "en.txt" in sidebar_text(at) and "Not indexed yet" not in sidebar_text(at)
+        at.session_state["messages"] = []
+        ask(at, "Who won the chess tournament?")
+        assert "The chess tournament was won" in main_text(at) and "still being indexed" not in main_text(at)
+    finally:
+        gate.set()
+        if f := background.last(tmp_path / "index"):
+            f.wait(240)
+        st.cache_resource.clear()
 
 
 def test_cross_lingual_answer_is_quoted_with_its_source(app):
@@ -273,19 +345,22 @@ def test_an_unusable_index_is_rebuilt_only_on_request(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_INDEX_DIR", str(index))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
     monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
-    real_build = rag.build
+    from rag import background
 
-    def no_build(*a, **k):
+    real_fill = background.fill
+
+    def no_fill(*a, **k):
         raise AssertionError("rebuilt without being asked")
 
-    monkeypatch.setattr(rag, "build", no_build)
+    monkeypatch.setattr(background, "fill", no_fill)
     at = AppTest.from_file(APP, default_timeout=240).run()
     assert not at.exception, at.exception
     assert "format 99" in " ".join(e.value for e in at.error)
     assert json.loads((index / "manifest.json").read_text(encoding="utf-8")) == {"format_version": 99}
-    monkeypatch.setattr(rag, "build", real_build)
+    monkeypatch.setattr(background, "fill", real_fill)
     at.button(key="rebuild").click().run()
     assert not at.exception, at.exception
+    assert background.last(index).wait(240).error is None
     assert [d.source for d in rag.load(index).documents()] == ["museum.txt"]
     st.cache_resource.clear()
 
@@ -293,7 +368,6 @@ def test_an_unusable_index_is_rebuilt_only_on_request(tmp_path, monkeypatch):
 def test_document_names_are_shown_with_escapes(tmp_path, monkeypatch):
     """An RTL override or a newline in a bundled file's name cannot disguise it in the sidebar."""
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -302,8 +376,7 @@ def test_document_names_are_shown_with_escapes(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
     monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
-    at = AppTest.from_file(APP, default_timeout=240).run()
-    assert not at.exception, at.exception
+    at = first_start(tmp_path / "index")
     side = sidebar_text(at)
     assert "invoice\\u202efdp.txt" in side and "two\\nlines.txt" in side
     assert "\u202e" not in side
@@ -335,7 +408,6 @@ def test_the_conversation_can_be_downloaded(app):
 
 def test_a_pdf_quote_is_shown_on_its_page(tmp_path, monkeypatch):
     import streamlit as st
-    from streamlit.testing.v1 import AppTest
     from test_ingest import make_pdf
 
     corpus = tmp_path / "corpus"
@@ -343,7 +415,7 @@ def test_a_pdf_quote_is_shown_on_its_page(tmp_path, monkeypatch):
     (corpus / "chess.pdf").write_bytes(make_pdf(["The chess tournament was won by a young player from Leningrad."]))
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
-    at = AppTest.from_file(APP, default_timeout=300).run()
+    at = first_start(tmp_path / "index", 300)
     try:
         ask(at, "Who won the chess tournament?")
         toggles = [t for t in at.toggle if t.label == "Show on the page"]
