@@ -78,7 +78,6 @@ LABELS = {
         "embed": "Embedding passages and sentences",
         "write": "Writing the index",
         "ocr": "Reading scanned pages (OCR)",
-        "files": "Files done",
         "filling": "Indexing the documents: {done} of {total} files done. Ask already: answers come from "
                    "the {docs} documents indexed so far.",
         "filling_first": "Indexing the documents; the chat opens as soon as the first one is ready…",
@@ -144,7 +143,6 @@ LABELS = {
         "embed": "Векторизация фрагментов и предложений",
         "write": "Запись индекса",
         "ocr": "Распознавание отсканированных страниц (OCR)",
-        "files": "Готово файлов",
         "filling": "Документы индексируются: готово {done} из {total} файлов. Спрашивать уже можно: ответы "
                    "ищутся в {docs} уже проиндексированных документах.",
         "filling_first": "Документы индексируются; чат откроется, как только будет готов первый…",

@@ -570,7 +570,14 @@ def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
     items = load_questions(DEFAULT_QUESTIONS, DEFAULT_CORPUS)
     rowmap = {c.id: i for i, c in enumerate(idx.payload.chunks)}
     sv = idx.payload.sent_vectors
-    ranks = {"default": [], "reader": [], "z-sum": [], "z-sum 0.5": []}
+    from rag.lang import detect
+
+    # "same-language": the reader's term only for passages in the question's language (its
+    # held-out gains are there; across languages it loses), the others keep the default's
+    # "within-language": the places of the question-language passages re-ordered among
+    # themselves by the z-sum, every other passage kept in its place
+    ranks = {"default": [], "reader": [], "z-sum": [], "z-sum 0.5": [], "same-language z-sum": [],
+             "same-language z-sum 0.5": [], "within-language z-sum": []}
     quote = {"default": [], "reader": []}
     best, t_read = [], []
     for it in items:
@@ -599,9 +606,16 @@ def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
         def z(a):
             return (a - a.mean()) / (a.std() + 1e-6)
 
-        for name, sc in (("default", base), ("reader", rd), ("z-sum", z(base) + z(rd)), ("z-sum 0.5", z(base) + 0.5 * z(rd))):
+        same = np.array([h.lang == detect(it.question) for h in hits])
+        zs = np.where(same, z(rd), 0.0)
+        for name, sc in (("default", base), ("reader", rd), ("z-sum", z(base) + z(rd)), ("z-sum 0.5", z(base) + 0.5 * z(rd)),
+                         ("same-language z-sum", z(base) + zs), ("same-language z-sum 0.5", z(base) + 0.5 * zs)):
             order = np.argsort(-sc, kind="stable")
             ranks[name].append(rank_of([hits[i] for i in order], it))
+        places = np.flatnonzero(same)
+        within = np.arange(len(hits))
+        within[places] = places[np.argsort(-(z(base) + z(rd))[places], kind="stable")]
+        ranks["within-language z-sum"].append(rank_of([hits[i] for i in within], it))
         a = idx.ask(it.question)
         quote["default"].append(bool(a.quotes) and overlaps(a.quotes[0], it))
         if len(lg):
