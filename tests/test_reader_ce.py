@@ -72,3 +72,24 @@ def test_length_batches_cover_every_pair_once_within_budget():
     batches = reader_ce.batches_by_length(lengths, budget=120, most=3)
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     assert all(len(b) <= 3 and max(lengths[i] for i in b) * len(b) <= 120 or len(b) == 1 for b in batches)
+
+
+def test_cloze_blanks_a_number_or_name_and_a_word():
+    rng = np.random.default_rng(0)
+    text = "In 1922 the Politburo discussed the grain procurement plan."
+    spans = reader_ce.blanks(text, rng)
+    assert [(text[a:b], kind) for a, b, kind in spans][0] == ("1922", 0)  # a year: "which year"
+    word = text[spans[1][0]:spans[1][1]]
+    assert spans[1][2] == 3 and len(word) >= 5 and word.islower()
+    named = reader_ce.blanks("The treaty was signed by Molotov and Ribbentrop.", rng)
+    assert named[0][2] == 2 and "The treaty was signed by Molotov and Ribbentrop."[named[0][0]:named[0][1]] in (
+        "Molotov", "Ribbentrop")
+
+
+def test_cloze_pairs_only_mutual_nearest_sentences():
+    sv = np.eye(4, dtype=np.float32)
+    sv[3] = sv[0] * 0.95 + sv[1] * 0.31  # ru row 3 is closest to en row 0, but en row 0's closest is row 2
+    sv[2] = sv[0]
+    sents = {("en", 0): [(0, 1, 0), (1, 2, 1)], ("ru", 0): [(0, 1, 2), (1, 2, 3)]}
+    assert reader_ce.aligned(sents, sv, 0) == [(0, 2)]  # en row 1's closest (row 3) prefers row 0
+    assert reader_ce.aligned(sents, sv, 1) == []
