@@ -15,6 +15,7 @@ import rag
 from rag import background, seed, uploads
 from rag.export import Turn, md_escape, md_inline, to_json, to_markdown
 from rag.files import shown_name
+from rag.ingest import discover
 from rag.pages import PAGED, find_file, highlighted_page
 from rag.lang import detect
 
@@ -89,6 +90,8 @@ LABELS = {
         "fill_failed": "Indexing stopped: {why}. The documents indexed before that stay searchable; "
                        "the next start tries the rest again.",
         "fill_skipped": "Files not indexed: {n}",
+        "corpus_new": "New or changed files in the documents folder, not indexed yet ({n}): {names}.",
+        "corpus_index": "Index them",
     },
     "ru": {
         "title": "Вопросы к документам",
@@ -154,6 +157,8 @@ LABELS = {
         "fill_failed": "Индексация остановилась: {why}. Уже проиндексированные документы доступны для поиска; "
                        "при следующем запуске остальные будут проиндексированы снова.",
         "fill_skipped": "Не проиндексированы файлы: {n}",
+        "corpus_new": "Новые или изменённые файлы в папке документов, ещё не в индексе ({n}): {names}.",
+        "corpus_index": "Проиндексировать их",
     },
 }
 
@@ -431,6 +436,40 @@ def document_list(index: rag.Index, uploaded: list[str]) -> None:
         st.caption(t("pending_docs", n=p["left"], total=p["total"]))
 
 
+def corpus_stamp() -> tuple:
+    """Name, size and modification time of every file of the documents folder: a new stamp
+    means look again (hashing every file on every rerun would cost seconds on a large folder)."""
+    out = []
+    for path, source in discover([CORPUS])[0]:
+        try:
+            s = path.stat()
+            out.append((source, s.st_size, s.st_mtime_ns))
+        except OSError:
+            out.append((source, None, None))
+    return tuple(out)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def outdated(_index: rag.Index, generation: int, stamp: tuple) -> tuple[str, ...]:
+    """index.outdated of the documents folder, once per index generation and folder stamp."""
+    return _index.outdated([CORPUS])
+
+
+def corpus_changes(index: rag.Index) -> None:
+    """Files dropped into (or changed in) the documents folder after it was indexed: said, and
+    indexed in the background on request (files the last fill could not index are not nagged about)."""
+    last = background.last(INDEX)
+    refused = {name for name, _ in last.state().report.skipped} if last and last.state().report else set()
+    new = [s for s in outdated(index, index.payload.manifest.generation, corpus_stamp()) if s not in refused]
+    if not new:
+        return
+    names = ", ".join(md_escape(shown_name(n)) for n in new[:5]) + (", …" if len(new) > 5 else "")
+    st.info(t("corpus_new", n=len(new), names=names))
+    if st.button(t("corpus_index"), key="index_corpus"):
+        background.fill(index, [CORPUS])  # new and changed files; the unchanged are skipped by their hash
+        st.rerun()
+
+
 def upload_form(index: rag.Index, folder: Path, uploaded: list[str]) -> None:
     st.subheader(t("upload"))
     n = st.session_state.setdefault("uploader_n", 0)  # a new key empties the uploader after indexing
@@ -575,6 +614,8 @@ def main() -> None:
             st.info(md_escape(note))
         opts = search_filters(index)
         document_list(index, saved)
+        if not filling:
+            corpus_changes(index)
         if folder and filling:
             st.caption(t("forms_wait"))
         elif folder:

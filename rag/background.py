@@ -70,7 +70,9 @@ class Filling:
 
     def _run(self) -> None:
         try:
-            _write_marker(self.index.folder, self.paths, None)
+            # an add is taken up from the index as it is; a replacement only once a part replaced it
+            _write_marker(self.index.folder, self.paths,
+                          None if self.replace_all else self.index.payload.manifest.generation)
             report = self.index.fill(self.paths, progress=self._progress, replace_all=self.replace_all)
             (Path(self.index.folder) / MARKER).unlink(missing_ok=True)  # done: nothing to take up again
             s = self._state

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from . import generation, store
 from .embed import Embedder, load_embedder
+from .files import sha256_file
+from .ingest import discover
 from .searcher import Searcher
 from .settings import Settings
 from .store import IndexError_, Payload
@@ -129,6 +131,20 @@ class Index:
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
         """The cleaned text just before and after `hit`, at most `chars` characters each."""
         return self.searcher.context(hit, chars)
+
+    def outdated(self, paths: Iterable[str | os.PathLike]) -> tuple[str, ...]:
+        """The files under `paths` that add() would index: not in the index, or changed since
+        (by sha256; a copy of an indexed file under another name is not counted, add() skips it)."""
+        known = {m["sha256"] for m in self.payload.manifest.files.values()}
+        out = []
+        for path, source in discover(list(paths))[0]:
+            try:
+                if sha256_file(path) in known:
+                    continue
+            except OSError:
+                pass  # add() says why it cannot read it
+            out.append(source)
+        return tuple(out)
 
     def documents(self) -> list[DocumentInfo]:
         files = self.payload.manifest.files

@@ -159,6 +159,35 @@ def test_chat_answers_while_the_first_start_indexes(tmp_path, monkeypatch):
         st.cache_resource.clear()
 
 
+def test_a_file_dropped_into_the_folder_is_offered_and_indexed(tmp_path, monkeypatch):
+    import streamlit as st
+    from test_model_slow import EN_DOC
+
+    from rag import background
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "museum.txt").write_text(MUSEUM, encoding="utf-8")
+    monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    monkeypatch.delenv("RAG_UPLOAD_DIR", raising=False)
+    try:
+        at = first_start(tmp_path / "index")
+        assert not [e for e in at.sidebar.info if "documents folder" in e.value]
+        (corpus / "chess.txt").write_text(EN_DOC, encoding="utf-8")
+        at.run()
+        notes = [plain(e.value) for e in at.sidebar.info if "documents folder" in e.value]
+        assert notes == ["New or changed files in the documents folder, not indexed yet (1): chess.txt."]
+        at.sidebar.button(key="index_corpus").click().run()
+        assert background.last(tmp_path / "index").wait(240).error is None
+        at.run()
+        assert "chess.txt" in sidebar_text(at) and not [e for e in at.sidebar.info if "documents folder" in e.value]
+        ask(at, "Who won the chess tournament?")
+        assert "The chess tournament was won" in main_text(at)
+    finally:
+        st.cache_resource.clear()
+
+
 def test_cross_lingual_answer_is_quoted_with_its_source(app):
     ask(app, "Кто победил в шахматном турнире?")
     text = main_text(app)

@@ -195,3 +195,35 @@ def test_a_foreign_marker_is_ignored(tmp_path):
         assert background.pending(folder) is None, text
     (folder / background.MARKER).write_text(json.dumps({"paths": ["x"], "generation": gen}), encoding="utf-8")
     assert background.pending(folder) == ["x"]  # the same shape, ours: taken up
+
+
+def test_outdated_lists_what_add_would_index(tmp_path):
+    import shutil
+
+    docs = write_docs(tmp_path / "docs", 3)
+    idx = rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL)
+    assert idx.outdated([docs]) == ()
+    (docs / "d1.txt").write_text("Изменённый документ о выборах 1927 года.", encoding="utf-8")
+    (docs / "new.txt").write_text("Новый документ о хлебозаготовках 1928 года.", encoding="utf-8")
+    shutil.copy(docs / "d0.txt", docs / "copy.txt")  # the bytes of an indexed file: add() skips it
+    (docs / "d2.txt").unlink()  # gone from the folder: not add()'s business
+    assert sorted(idx.outdated([docs])) == ["d1.txt", "new.txt"]
+    idx.add([docs])
+    assert idx.outdated([docs]) == ()
+
+
+def test_an_add_cut_before_its_first_part_is_taken_up(tmp_path):
+    docs = write_docs(tmp_path / "docs", 2)
+    idx = rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL)
+    (docs / "new.txt").write_text("Новый документ о хлебозаготовках 1928 года.", encoding="utf-8")
+
+    class Broken(FakeEmbedder):
+        def embed(self, texts, kind):
+            raise RuntimeError("killed (simulated)")
+
+    idx.embedder = idx._writer.embedder = Broken()
+    s = background.fill(idx, [docs]).wait(60)
+    assert "killed" in s.error and "new.txt" not in [d.source for d in idx.documents()]
+    assert background.pending(tmp_path / "index") == [str(docs)]  # nothing committed, still to do
+    again = rag.load(tmp_path / "index", model=FakeEmbedder())
+    assert background.fill(again, background.pending(tmp_path / "index")).wait(60).report.indexed == ("new.txt",)
