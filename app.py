@@ -241,8 +241,7 @@ def get_index() -> rag.Index:
 def fill_status() -> None:
     """Progress of the background fill, redrawn every second; the whole page is rerun when a
     part is committed or the fill ends, so the document list, filters and chat catch up."""
-    f = background.last(INDEX)
-    s = f.state() if f else background.FillState(finished=True)
+    s = background.last(INDEX).state()  # called only once a fill exists; it stays the last one
     now = (s.documents, s.finished)
     if st.session_state.setdefault("fill_seen", now) != now:
         st.session_state.fill_seen = now
@@ -439,14 +438,7 @@ def document_list(index: rag.Index, uploaded: list[str]) -> None:
 def corpus_stamp() -> tuple:
     """Name, size and modification time of every file of the documents folder: a new stamp
     means look again (hashing every file on every rerun would cost seconds on a large folder)."""
-    out = []
-    for path, source in discover([CORPUS])[0]:
-        try:
-            s = path.stat()
-            out.append((source, s.st_size, s.st_mtime_ns))
-        except OSError:
-            out.append((source, None, None))
-    return tuple(out)
+    return tuple((source, stamps(source, (str(CORPUS),))) for _, source in discover([CORPUS])[0])
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -606,7 +606,8 @@ def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
         def z(a):
             return (a - a.mean()) / (a.std() + 1e-6)
 
-        same = np.array([h.lang == detect(it.question) for h in hits])
+        qlang = detect(it.question)
+        same = np.array([h.lang == qlang for h in hits])
         zs = np.where(same, z(rd), 0.0)
         for name, sc in (("default", base), ("reader", rd), ("z-sum", z(base) + z(rd)), ("z-sum 0.5", z(base) + 0.5 * z(rd)),
                          ("same-language z-sum", z(base) + zs), ("same-language z-sum 0.5", z(base) + 0.5 * zs)):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import store
+from .files import replace_file
 from .index import Index
 from .store import IndexError_
 from .types import BuildReport
@@ -100,7 +101,7 @@ def fill(index: Index, paths: list[str | os.PathLike], replace_all: bool = False
 
 def running(folder: str | os.PathLike) -> Filling | None:
     """The fill of `folder` in this process, while it runs; None otherwise."""
-    f = _running.get(Path(folder).resolve())
+    f = last(folder)
     return f if f is not None and not f.state().finished else None
 
 
@@ -110,8 +111,8 @@ def last(folder: str | os.PathLike) -> Filling | None:
 
 
 def pending(folder: str | os.PathLike) -> list[str] | None:
-    """The paths of a fill of `folder` cut short after a part was committed, while nothing
-    else has written to the folder since; None otherwise."""
+    """The paths of a fill of `folder` that was cut short, while the index is the one it
+    last committed (or, for an add, started from); None otherwise."""
     try:
         marker = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
         paths, gen = marker["paths"], marker["generation"]
@@ -126,6 +127,4 @@ def pending(folder: str | os.PathLike) -> list[str] | None:
 def _write_marker(folder: str | os.PathLike, paths: list[str], generation: int | None) -> None:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{MARKER}.tmp"
-    tmp.write_text(json.dumps({"paths": paths, "generation": generation}, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, folder / MARKER)
+    replace_file(folder / MARKER, json.dumps({"paths": paths, "generation": generation}).encode("utf-8"))

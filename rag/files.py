@@ -17,6 +17,14 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("rag-offline"))
 
 
+def replace_file(target: Path, data: bytes) -> None:
+    """Write `target` through a hidden temporary file beside it and one rename, so that a
+    write cut short never leaves a partial file under the real name."""
+    tmp = target.parent / f".{target.name}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .files import replace_file
 from .ingest import SUPPORTED, discover
 
 if TYPE_CHECKING:
@@ -130,9 +131,7 @@ def save_upload(folder: Path, safe_name: str, data: bytes) -> Path:
         raise UploadError(f"{safe_name!r} is not a sanitised name")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_name
-    tmp = folder / f".{safe_name}.part"
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    replace_file(target, data)
     return target
 
 

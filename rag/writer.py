@@ -50,7 +50,8 @@ class _Outcome:
 
 
 def once(found: list, skipped: list) -> list:
-    """`found` with each source once; the repeats go to `skipped` (as _read reports them)."""
+    """`found` with each source once (a folder and a file in it, given together); the
+    repeats go to `skipped`."""
     seen, out = set(), []
     for path, source in found:
         if source in seen:
@@ -142,13 +143,13 @@ class IndexWriter:
             raise IngestError(f"no such file or folder: {', '.join(missing)}; the index is unchanged")
         found, skipped = discover(paths)
         out = _Outcome(skipped=list(skipped))
+        found = once(found, out.skipped)
         with store.writer_lock(self.folder):
             if not replace_all:
                 self.refresh()
             if on_commit is None:
                 self._apply(found, replace_all, sync, ex, progress, out)
             else:
-                found = once(found, out.skipped)
                 done = 0
                 for part in in_parts(found):
                     if progress:
@@ -200,7 +201,7 @@ class IndexWriter:
               fresh: bool = False) -> tuple[list[Document], list[str], list[tuple[str, str]]]:
         """The documents to (re)index; what is unchanged; warnings. Appends to `skipped`.
         `fresh`: duplicates judged among these files only, as a build of them would (sync)."""
-        docs, unchanged, warnings, seen = [], [], [], set()
+        docs, unchanged, warnings = [], [], []
         # same bytes under another name: indexed once, or every answer would be quoted twice
         by_sha = {} if fresh else {v["sha256"]: k for k, v in old_files.items()}
         def read(path, source):  # read_document looked up now: tests patch it
@@ -211,10 +212,6 @@ class IndexWriter:
         for i, (path, source) in enumerate(found):
             if progress:
                 progress("read", i, len(found))
-            if source in seen:
-                skipped.append((source, "given twice"))
-                continue
-            seen.add(source)
             sha = old_files.get(source, {}).get("sha256")
             if sha is not None and by_sha.get(sha, source) == source and _same_bytes(path, sha):
                 by_sha[sha] = source  # unchanged: no need to extract its text again (or OCR it)
@@ -227,9 +224,6 @@ class IndexWriter:
                 continue
             if by_sha.get(doc.sha256, source) != source:
                 skipped.append((source, f"same content as {by_sha[doc.sha256]} (a duplicate)"))
-            elif old_files.get(source, {}).get("sha256") == doc.sha256:
-                by_sha[doc.sha256] = source
-                unchanged.append(source)
             elif len(doc.text) > self.settings.max_file_chars:
                 skipped.append((source, f"{len(doc.text):,} characters of text, over the limit of "
                                         f"{self.settings.max_file_chars:,} per file (setting max_file_chars)"))
