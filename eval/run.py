@@ -46,6 +46,7 @@ LABELS = {
     "hybrid_norerank": "hybrid, no sentence rerank",
     "hybrid_nobridge": "hybrid + sentence rerank, bridge off",
     "hybrid": "hybrid + sentence rerank (default)",
+    "hybrid+reader": "hybrid + the reader, a cross-encoder (opt-in)",
     "baseline": "tutorial baseline (LangChain 1000/150, raw text, dense)",
 }
 Search = Callable[[str, int], list[Hit]]
@@ -240,11 +241,12 @@ def open_index(index, corpus: Path):
 
 
 def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="results",
-             corpus=DEFAULT_CORPUS, xquad=None) -> dict:
+             corpus=DEFAULT_CORPUS, xquad=None, reader: bool = False) -> dict:
     """Compare the configurations; write OUT/corpus_eval.{json,md} and OUT/recall_at_k.png.
 
     `index` is an Index or a folder (built from `corpus` when missing or invalid);
-    `xquad` is an XQuAD result file for the report (default OUT/xquad.json, if present).
+    `xquad` is an XQuAD result file for the report (default OUT/xquad.json, if present);
+    `reader`: add "hybrid+reader" (rag/read.py; needs the default model's index).
     """
     from .baseline import Baseline
     from .report import write_report
@@ -267,10 +269,11 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
             log(f"{r} ...")
             res["configs"].append(evaluate(idx, items, r))
         variants = [("hybrid_norerank", {"sent_weight": 0.0}), ("hybrid_nobridge", {"bridge_weight": 0.0}), (DEFAULT, {})]
+        variants += [("hybrid+reader", {"reader": True})] if reader else []
         for name, kw in [v for v in variants if v[0] != "hybrid_nobridge" or idx.searcher.bridge is not None]:
             log(f"{name} ...")
             with reconfigured(idx, **kw):
-                c = evaluate(idx, items, "hybrid")
+                c = evaluate(idx, items, "hybrid+reader" if kw.get("reader") else "hybrid")
                 asked = ask_all(idx, items)
                 c.update(name=name, label=LABELS[name], ask=latency([s for _, s in asked]),
                          abstention=abstention(idx, items, asked), quotes=quote_hits(idx, items, asked))
@@ -320,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     p.add_argument("--out", default="results")
     p.add_argument("--xquad", default=None, help="XQuAD results to include (default: OUT/xquad.json if present)")
+    p.add_argument("--no-reader", action="store_true",
+                   help="leave out hybrid+reader (the opt-in cross-encoder: about a minute more per run)")
     a = p.parse_args(argv)
     if not Path(a.questions).exists():
         p.error(f"no questions at {a.questions}")
@@ -327,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_config(a.config)
     except (ValueError, TypeError, OSError) as e:
         p.error(f"--config: {e}")
-    res = run_eval(a.questions, a.index, a.config, a.out, a.corpus, a.xquad)
+    res = run_eval(a.questions, a.index, a.config, a.out, a.corpus, a.xquad, reader=not a.no_reader)
     print(summary(res))
     print(f"report: {Path(a.out) / 'corpus_eval.md'}")
     return 0

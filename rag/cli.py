@@ -127,6 +127,8 @@ def _load(a):
     idx = rag.load(a.index, model=a.model)
     for note in idx.notices:  # e.g. the cross-lingual bridge is off: said once per command
         print(f"note: {note}", file=sys.stderr)
+    if getattr(a, "reader", False):
+        idx.reconfigure(reader=True)  # in memory, for this command
     return idx
 
 
@@ -225,6 +227,9 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--source", action="append", help="restrict to this document (repeatable)")
         s.add_argument("--lang", action="append", help="restrict to this language (repeatable)")
         s.add_argument("--json", action="store_true", help="print the result as JSON (as the HTTP API and the chat export)")
+        s.add_argument("--reader", action="store_true",
+                       help="re-order the top passages by the reader, a cross-encoder (opt-in: slower, "
+                            "about 0.4 s; rag/models/README.md)")
         if name == "ask":
             s.add_argument("--history", action="append", metavar="QUESTION",
                            help="an earlier question of the conversation (repeatable, oldest first): "

@@ -333,13 +333,19 @@ ONNX_FILE = "onnx/model.onnx"
 def ensure_onnx(folder: Path) -> Path:
     """Export a converted model folder's transformer to ONNX once (fp32, same
     weights), for rag.embed.OnnxEmbedder. Why not sentence-transformers'
-    backend="onnx": it needs optimum-onnx, which pins transformers < 4.58.
-    Written to a temporary file and renamed, so a killed export leaves nothing."""
+    backend="onnx": it needs optimum-onnx, which pins transformers < 4.58."""
     target = Path(folder) / ONNX_FILE
-    if target.exists():
-        return target
+    if not target.exists():
+        from transformers import AutoModel
+
+        export_onnx(AutoModel.from_pretrained(str(folder), local_files_only=True).eval(), target)
+    return target
+
+
+def export_onnx(model, target: Path) -> None:
+    """A transformer's token states (input_ids, attention_mask -> hidden) as ONNX at `target`.
+    Written to a temporary file and renamed, so a killed export leaves nothing."""
     import torch
-    from transformers import AutoModel
 
     class _LastHidden(torch.nn.Module):
         # ONNX Runtime gets token states; pooling and normalising are numpy
@@ -350,7 +356,6 @@ def ensure_onnx(folder: Path) -> Path:
         def forward(self, input_ids, attention_mask):
             return self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
-    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
     example = torch.ones((2, 8), dtype=torch.long)
     target.parent.mkdir(exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".onnx", dir=target.parent)
@@ -366,7 +371,6 @@ def ensure_onnx(folder: Path) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return target
 
 
 def main() -> int:

@@ -102,7 +102,6 @@ class OnnxEmbedder(Embedder):
 
     def __init__(self, folder: str | Path, onnx_file: str | Path, name: str, fingerprint: str,
                  threads: int | None = None, batch: int = 32, token_budget: int = 512):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         folder = Path(folder)
@@ -114,10 +113,7 @@ class OnnxEmbedder(Embedder):
         self.tokenizer.enable_truncation(int(st.get("max_seq_length", 512)))
         pad = self.tokenizer.token_to_id("<pad>")  # batches are padded by hand (_batches)
         self.pad_id = pad if pad is not None else 0
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(onnx_file, threads)
         self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
 
     def for_workers(self) -> str:
@@ -125,42 +121,63 @@ class OnnxEmbedder(Embedder):
 
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         prompt = self.prompts.get(kind, "")
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         # strip() as sentence-transformers does before tokenizing
-        enc = self.tokenizer.encode_batch([(prompt + t).strip() for t in texts])
-        for rows in self._batches([len(e.ids) for e in enc]):
-            width = max(len(enc[i].ids) for i in rows)
-            ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for j, i in enumerate(rows):
-                ids[j, : len(enc[i].ids)] = enc[i].ids
-                mask[j, : len(enc[i].ids)] = 1
-            hidden = self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})[0]
-            m = mask[..., None].astype(np.float32)
-            v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)  # mean pooling
-            out[rows] = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        return out
+        ids = [e.ids for e in self.tokenizer.encode_batch([(prompt + t).strip() for t in texts])]
+        v = mean_states(self.session, ids, self._batches([len(x) for x in ids]), self.pad_id, self.dim)
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
-        """Consecutive rows, at most `batch` of them and `token_budget` padded tokens.
+        return token_batches(lengths, self.batch, self.token_budget)
 
-        Why a token budget: on 2 cores a batch of 32 passages of 512 tokens ran
-        1.45x slower than batches of 1-8 and took twice the memory (the attention
-        tensors fall out of cache); short sentences still go many at a time.
-        """
-        out: list[list[int]] = []
-        cur: list[int] = []
-        width = 0
-        for i, n in enumerate(lengths):
-            w = max(width, n)
-            if cur and (len(cur) >= self.batch or w * (len(cur) + 1) > self.token_budget):
-                out.append(cur)
-                cur, w = [], n
-            cur.append(i)
-            width = w
-        if cur:
+
+def onnx_session(onnx_file: str | Path, threads: int | None = None):
+    """An ONNX Runtime CPU session with `threads` intra-op threads (default: up to 4)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
+
+
+def token_batches(lengths: list[int], batch: int, token_budget: int) -> list[list[int]]:
+    """Consecutive rows, at most `batch` of them and `token_budget` padded tokens.
+
+    Why a token budget: on 2 cores a batch of 32 passages of 512 tokens ran
+    1.45x slower than batches of 1-8 and took twice the memory (the attention
+    tensors fall out of cache); short sentences still go many at a time.
+    """
+    out: list[list[int]] = []
+    cur: list[int] = []
+    width = 0
+    for i, n in enumerate(lengths):
+        w = max(width, n)
+        if cur and (len(cur) >= batch or w * (len(cur) + 1) > token_budget):
             out.append(cur)
-        return out
+            cur, w = [], n
+        cur.append(i)
+        width = w
+    if cur:
+        out.append(cur)
+    return out
+
+
+def mean_states(session, ids: list[list[int]], batches: list[list[int]], pad_id: int, dim: int) -> np.ndarray:
+    """Mean of each token-id list's states from an ONNX transformer (input_ids, attention_mask
+    -> hidden), run in `batches` of rows padded by hand; not normalised. The embedder and
+    the reader (rag/read.py) share it."""
+    out = np.zeros((len(ids), dim), dtype=np.float32)
+    for rows in batches:
+        width = max(len(ids[i]) for i in rows)
+        x = np.full((len(rows), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for j, i in enumerate(rows):
+            x[j, : len(ids[i])] = ids[i]
+            mask[j, : len(ids[i])] = 1
+        hidden = session.run(["hidden"], {"input_ids": x, "attention_mask": mask})[0]
+        m = mask[..., None].astype(np.float32)
+        out[rows] = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)  # mean pooling
+    return out
 
 
 def load_embedder(model: str | Embedder | None = None, backend: str | None = None,

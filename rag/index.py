@@ -121,7 +121,7 @@ class Index:
         """Why a part of the search is off (e.g. the cross-lingual bridge without its dictionary)."""
         return self.searcher.notices
 
-    def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str | None = None) -> list[Hit]:
         return self.searcher.search(query, k, sources, langs, retriever)
 
     def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None) -> Answer:

@@ -7,6 +7,8 @@ remove rewires the index sees the old generation or the new one, never a mix
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .answer import context, make_answer, quotes_from
@@ -16,15 +18,16 @@ from .followup import resolve
 from .generation import Generation
 from .ingest import page_at
 from .lang import detect
-from .retrieve import DenseRetriever, HybridRetriever, Query
+from .retrieve import DenseRetriever, HybridRetriever, Query, Retriever
 from .retrieve.base import cosines
 from .retrieve.bridge import BridgeRetriever, load_lexicon
 from .retrieve.hybrid import LexicalFusion, SentenceScorer
+from .retrieve.reader import ReaderRerank
 from .settings import Settings
 from .types import Answer, Hit, QueryError
 
 MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
-RETRIEVERS = ("hybrid", "dense", "bm25", "bridge", "bm25+bridge")
+RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
 
 
 def check_k(k) -> int:
@@ -123,16 +126,38 @@ class Searcher:
         return Hit(text=c.text, source=c.source, start=c.start, end=c.end, page=c.page, lang=c.lang,
                    score=float(score), chunk_id=c.id)
 
+    @functools.cached_property
+    def reader(self) -> ReaderRerank:
+        """The hybrid re-ordered by the reader (rag/read.py); its model loads on first use."""
+        from .embed import e5_fingerprint
+        from .read import shared_reader
+
+        if self.embedder.fingerprint != e5_fingerprint():  # its score adds the index's cosines to e5's
+            raise QueryError(f"the reader reads with multilingual-e5-small's vectors; this index was built "
+                             f"with {self.embedder.name}")
+        p, s = self.payload, self.settings
+        return ReaderRerank(self.hybrid, shared_reader().score, p.sent_vectors, [c.sents for c in p.chunks],
+                            [c.text for c in p.chunks], self.langs, s.reader_depth, s.reader_sentences)
+
+    def default(self) -> Retriever:
+        """What search and ask use: the hybrid, re-ordered by the reader when Settings.reader is on."""
+        return self.reader if self.settings.reader and len(self.payload.sent_vectors) else self.hybrid
+
     # ----- search, ask, read around
-    def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str | None = None) -> list[Hit]:
+        """`retriever`: one of RETRIEVERS; None, the default (Settings.reader decides on the reader)."""
+        retriever = retriever or ("hybrid+reader" if self.default() is not self.hybrid else "hybrid")
         if retriever not in RETRIEVERS:
             raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
         k = check_k(k)
         q = self.query(query)
         if k <= 0 or not self.payload.chunks:
             return []
-        r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
-             "bm25+bridge": self.lexical_bridge}[retriever]
+        if retriever == "hybrid+reader":
+            r = self.reader if len(self.payload.sent_vectors) else self.hybrid
+        else:
+            r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
+                 "bm25+bridge": self.lexical_bridge}[retriever]
         if r is None or not q.has_words:  # punctuation or emoji alone asks nothing
             return []
         return [self.hit(s.row, s.score) for s in r.search(q, k, self.mask(sources, langs))]
@@ -146,7 +171,7 @@ class Searcher:
             q = self.query(resolve(q.text, history))
         mask = self.mask(sources, langs)
         # a question of punctuation or emoji alone asks nothing the documents could answer
-        scored = self.hybrid.search(q, k, mask) if self.payload.chunks and q.has_words else []
+        scored = self.default().search(q, k, mask) if self.payload.chunks and q.has_words else []
         hits = [self.hit(s.row, s.score) for s in scored]
         cands = []
         if scored and self.sent_scorer is not None:

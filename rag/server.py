@@ -43,7 +43,7 @@ class SearchRequest(BaseModel):
     k: int = Field(10, ge=0, le=MAX_K)
     sources: list[str] | None = None
     langs: list[str] | None = None
-    retriever: str = "hybrid"
+    retriever: str | None = None  # None: the index's default (Settings.reader decides)
 
 
 class AskRequest(BaseModel):

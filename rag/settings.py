@@ -39,6 +39,15 @@ class Settings:
     abstain_below: float = 0.8273
     abstain_below_cross: float = 0.7998
     max_quotes: int = 3
+    # The reader (rag/read.py, issue 13), opt-in: search and ask re-order the hybrid's top
+    # `reader_depth` passages in the question's language by a cross-encoder that reads their
+    # `reader_sentences` sentences closest to the question (rag/retrieve/reader.py). Off by
+    # default: it fails issue 13's adoption rule on the corpus set (one slice drops), for
+    # about 0.18 s a question (rag/models/README.md has the figures). 10 sentences: the most
+    # that keeps search within its 250 ms budget on 2 cores.
+    reader: bool = False
+    reader_depth: int = 10
+    reader_sentences: int = 10
     # Bounded work per file: a file whose extracted text, or whose passages + sentences to
     # embed, exceed these is skipped with the reason (a small file can expand enormously:
     # a 48 KB .docx gave 2.7 MB of text). 5M characters is about 2,000 book pages; the
