@@ -38,11 +38,12 @@ HEAD = ("head_w", "head_b", "cos_a", "cos_c")
 
 def read_adapter(path: Path = ADAPTER) -> dict[str, np.ndarray]:
     """The adapter's tensors; ValueError naming the file when it is not a reader adapter."""
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
     try:
         t = load_file(str(path))
-    except (OSError, ValueError, RuntimeError) as e:  # safetensors raises its own error types as these
+    except (OSError, SafetensorError) as e:
         raise ValueError(f"{path}: not a readable reader adapter ({e})") from e
     missing = [k for k in (*HEAD, "A0_q", "B0_q") if k not in t]
     if missing:
