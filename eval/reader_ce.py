@@ -41,16 +41,16 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.read import LORA_ALPHA, LOWER, MAX_LEN, RANK  # the shipped reader's shape
+from rag.read import MATS as BERT_MATS
+
 from .reader_mlp import HELD_OUT, _NAME, _NUM, auc, paragraph_sentences, perturb
 from .xquad import DEFAULT_DATA
 
 OUT = Path("results/reader-ce")
 LANGS = ("en", "ru")
 EXTRA = ("de", "es", "zh", "ar", "vi", "tr", "el", "hi", "th", "ro")
-LOWER = 8  # layers 0..7 frozen and cached
-MAX_LEN = 96
-RANK, LORA_ALPHA = 16, 32
-MATS = ("q", "k", "v", "ao", "fi", "fo")
+MATS = tuple(BERT_MATS)
 
 
 # ------------------------------------------------------------------ data
@@ -303,8 +303,7 @@ def make_top(state: dict):
             super().__init__()
             self.n_layers = 12 - LOWER
             pre = "encoder.layer.{}."
-            hf = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-                  "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
+            hf = BERT_MATS
             self.names = hf
             for li in range(self.n_layers):
                 p = pre.format(LOWER + li)
@@ -563,6 +562,7 @@ def full_scorer(adapter: Path):
 
 def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
     """Our corpus set: rerank the default top k by the reader over the m sentences closest by cosine."""
+    from rag.retrieve.reader import within_language, zscore
     from rag.types import Hit
 
     from .run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, load_questions, overlaps, rank_of, slice_groups
@@ -603,9 +603,7 @@ def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
         rd[rd <= -1e9] = floor
         base = np.array([h.score for h in hits])
 
-        def z(a):
-            return (a - a.mean()) / (a.std() + 1e-6)
-
+        z = zscore
         qlang = detect(it.question)
         same = np.array([h.lang == qlang for h in hits])
         zs = np.where(same, z(rd), 0.0)
@@ -613,9 +611,7 @@ def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
                          ("same-language z-sum", z(base) + zs), ("same-language z-sum 0.5", z(base) + 0.5 * zs)):
             order = np.argsort(-sc, kind="stable")
             ranks[name].append(rank_of([hits[i] for i in order], it))
-        places = np.flatnonzero(same)
-        within = np.arange(len(hits))
-        within[places] = places[np.argsort(-(z(base) + z(rd))[places], kind="stable")]
+        within = within_language(base, rd, same)
         ranks["within-language z-sum"].append(rank_of([hits[i] for i in within], it))
         a = idx.ask(it.question)
         quote["default"].append(bool(a.quotes) and overlaps(a.quotes[0], it))
