@@ -34,9 +34,8 @@ from rag.retrieve.lexical import _CYR, tokenize
 from rag.translit import name_key
 
 from .run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, load_questions, open_index, rank_of
-from .xquad import DEFAULT_DATA
+from .xquad import DEFAULT_DATA, HELD_OUT
 
-HELD_OUT = range(24, 32)  # article indices never trained on
 _NUM = re.compile(r"\d+(?:[.,]\d+)?")
 _NAME = re.compile(r"\b[A-ZА-ЯЁ][\w-]{2,}")
 LANGS = ("en", "ru")

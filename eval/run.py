@@ -241,12 +241,13 @@ def open_index(index, corpus: Path):
 
 
 def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="results",
-             corpus=DEFAULT_CORPUS, xquad=None, reader: bool = False) -> dict:
+             corpus=DEFAULT_CORPUS, xquad=None, reader: bool | None = False) -> dict:
     """Compare the configurations; write OUT/corpus_eval.{json,md} and OUT/recall_at_k.png.
 
     `index` is an Index or a folder (built from `corpus` when missing or invalid);
     `xquad` is an XQuAD result file for the report (default OUT/xquad.json, if present);
-    `reader`: add "hybrid+reader" (rag/read.py; needs the default model's index).
+    `reader`: add "hybrid+reader" (rag/read.py; needs an index of the default model);
+    None: add it when the index is one.
     """
     from .baseline import Baseline
     from .report import write_report
@@ -255,6 +256,10 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
     settings = parse_config(config)
     items = load_questions(questions, corpus)
     idx = open_index(index, corpus)
+    if reader is None:
+        from rag.embed import e5_fingerprint
+
+        reader = idx.embedder.fingerprint == e5_fingerprint()
     log = lambda msg: print(msg, file=sys.stderr, flush=True)
     res = {"questions": len(items), "answerable": sum(i.answerable for i in items),
            "questions_path": str(questions), "index": str(getattr(idx, "folder", index)),
@@ -324,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="results")
     p.add_argument("--xquad", default=None, help="XQuAD results to include (default: OUT/xquad.json if present)")
     p.add_argument("--no-reader", action="store_true",
-                   help="leave out hybrid+reader (the opt-in cross-encoder: about a minute more per run)")
+                   help="leave out hybrid+reader (the opt-in cross-encoder, added for an index of the default "
+                        "model: about a minute more per run)")
     a = p.parse_args(argv)
     if not Path(a.questions).exists():
         p.error(f"no questions at {a.questions}")
@@ -332,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_config(a.config)
     except (ValueError, TypeError, OSError) as e:
         p.error(f"--config: {e}")
-    res = run_eval(a.questions, a.index, a.config, a.out, a.corpus, a.xquad, reader=not a.no_reader)
+    res = run_eval(a.questions, a.index, a.config, a.out, a.corpus, a.xquad, reader=False if a.no_reader else None)
     print(summary(res))
     print(f"report: {Path(a.out) / 'corpus_eval.md'}")
     return 0

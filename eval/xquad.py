@@ -22,6 +22,7 @@ from pathlib import Path
 from .metrics import metrics
 from .report import xquad_table
 
+HELD_OUT = range(24, 32)  # article numbers the readers (eval/reader_mlp.py, reader_ce.py) never trained on
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "xquad"
 
 
@@ -30,9 +31,9 @@ def load(data: Path) -> dict[str, list[dict]]:
     out = {}
     for lang in ("en", "ru"):
         d = json.loads((data / f"xquad.{lang}.dev.json").read_text(encoding="utf-8"))
-        out[lang] = [{"context": p["context"],
+        out[lang] = [{"context": p["context"], "article": ai,
                       "qas": [(q["id"], q["question"], [a["text"] for a in q["answers"]]) for q in p["qas"]]}
-                     for a in d["data"] for p in a["paragraphs"]]
+                     for ai, a in enumerate(d["data"]) for p in a["paragraphs"]]
     if [[q[0] for q in p["qas"]] for p in out["en"]] != [[q[0] for q in p["qas"]] for p in out["ru"]]:
         raise ValueError("en and ru files are not parallel")
     return out
@@ -42,7 +43,8 @@ def source(lang: str, i: int) -> str:
     return f"{lang}/p{i:03d}.txt"
 
 
-def run(index, paras: dict[str, list[dict]], k: int = 10) -> dict:
+def run(index, paras: dict[str, list[dict]], k: int = 10, articles=None) -> dict:
+    """`articles`: ask only the questions of these article numbers (the index holds every paragraph)."""
     answers = {lang: {q[0]: q[2] for p in ps for q in p["qas"]} for lang, ps in paras.items()}
     res: dict[str, dict] = {}
     lat = []
@@ -50,6 +52,8 @@ def run(index, paras: dict[str, list[dict]], k: int = 10) -> dict:
         for plang in ("en", "ru", None):
             judged = []
             for i, p in enumerate(paras[qlang]):
+                if articles is not None and p["article"] not in articles:
+                    continue
                 want = {source(plang, i)} if plang else {source("en", i), source("ru", i)}
                 for _qid, question, _ in p["qas"]:
                     t = time.perf_counter()
@@ -60,6 +64,8 @@ def run(index, paras: dict[str, list[dict]], k: int = 10) -> dict:
     for qlang in ("en", "ru"):
         ok = n = 0
         for p in paras[qlang]:
+            if articles is not None and p["article"] not in articles:
+                continue
             for qid, question, _ in p["qas"]:
                 a = index.ask(question)
                 n += 1
@@ -80,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="results")
     p.add_argument("--index", default=None, help="keep the benchmark index here and reuse it")
     p.add_argument("--settings", default=None, help='query-time settings as JSON, e.g. \'{"lex_weight": 2}\'')
+    p.add_argument("--held-out", action="store_true",
+                   help="ask only the questions of articles 24-31, which the reader (rag/read.py) never trained on")
     a = p.parse_args(argv)
     data = Path(a.data)
     if not (data / "xquad.en.dev.json").exists():
@@ -101,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         build_s = time.perf_counter() - t
         if a.settings:
             index.reconfigure(**json.loads(a.settings))
-        res = {"build_seconds": round(build_s, 1), "chunks": len(index.payload.chunks), **run(index, paras)}
+        held = HELD_OUT if a.held_out else None
+        res = {"build_seconds": round(build_s, 1), "chunks": len(index.payload.chunks),
+               "articles": "24-31 (held out)" if held else "all", **run(index, paras, articles=held)}
     Path(a.out).mkdir(parents=True, exist_ok=True)
     (Path(a.out) / "xquad.json").write_text(json.dumps(res, indent=1))
     (Path(a.out) / "xquad.md").write_text("# XQuAD (en + ru)\n\n" + xquad_table(res) + "\n", encoding="utf-8")
