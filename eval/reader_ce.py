@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.read import LORA_ALPHA, LOWER, MAX_LEN, RANK  # the shipped reader's shape
+from rag.read import LORA_ALPHA, LOWER, MAX_LEN, RANK, pair_ids  # the shipped reader's shape and input
 from rag.read import MATS as BERT_MATS
 
 from .reader_mlp import HELD_OUT, _NAME, _NUM, auc, paragraph_sentences, perturb
@@ -239,15 +239,9 @@ def cloze_groups(xq, paras, seed: int = 1) -> list[dict]:
 
 # ------------------------------------------------------------ tokenising
 def tokenizer(folder: Path):
-    from tokenizers import Tokenizer
+    from rag.embed import model_tokenizer
 
-    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tok.enable_truncation(MAX_LEN)
-    return tok
-
-
-def encode_pairs(tok, pairs: list[tuple[str, str]]) -> list[list[int]]:
-    return [e.ids for e in tok.encode_batch([(f"query: {q}".strip(), f"passage: {s}".strip()) for q, s in pairs])]
+    return model_tokenizer(folder, MAX_LEN)[0]
 
 
 def batches_by_length(lengths: list[int], budget: int = 2048, most: int = 64) -> list[list[int]]:
@@ -355,7 +349,7 @@ def cache(groups: list[dict], folder: Path, out: Path) -> None:
     tok = tokenizer(folder)
     lower, _ = lower_model(folder)
     pairs = [(g["q"], t) for g in groups for t in g["texts"]]
-    ids = encode_pairs(tok, pairs)
+    ids = pair_ids(tok, pairs)
     lengths = [len(x) for x in ids]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     states = np.zeros((offsets[-1], 384), dtype=np.float16)
@@ -380,14 +374,14 @@ class Cached:
         self.states = np.load(out / "states.npy", mmap_mode="r")
         self.offsets = np.load(out / "offsets.npy")
 
-    def batch(self, pair_ids: list[int]):
+    def batch(self, pairs: list[int]):
         import torch
 
-        lens = [int(self.offsets[j + 1] - self.offsets[j]) for j in pair_ids]
+        lens = [int(self.offsets[j + 1] - self.offsets[j]) for j in pairs]
         w = max(lens)
-        h = np.zeros((len(pair_ids), w, 384), dtype=np.float32)
-        m = np.zeros((len(pair_ids), w), dtype=np.int64)
-        for r, (j, n) in enumerate(zip(pair_ids, lens)):
+        h = np.zeros((len(pairs), w, 384), dtype=np.float32)
+        m = np.zeros((len(pairs), w), dtype=np.int64)
+        for r, (j, n) in enumerate(zip(pairs, lens)):
             h[r, :n] = self.states[self.offsets[j]:self.offsets[j + 1]]
             m[r, :n] = 1
         return torch.from_numpy(h), torch.from_numpy(m)
@@ -547,7 +541,7 @@ def full_scorer(adapter: Path):
     tok = tokenizer(folder)
 
     def score(question: str, sentences: list[str], cos: np.ndarray) -> np.ndarray:
-        ids = encode_pairs(tok, [(question, s) for s in sentences])
+        ids = pair_ids(tok, [(question, s) for s in sentences])
         out = np.zeros(len(ids), dtype=np.float32)
         with torch.no_grad():
             for b in batches_by_length([len(x) for x in ids], budget=4096):
@@ -562,7 +556,7 @@ def full_scorer(adapter: Path):
 
 def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
     """Our corpus set: rerank the default top k by the reader over the m sentences closest by cosine."""
-    from rag.retrieve.reader import within_language, zscore
+    from rag.retrieve.reader import passage_logits, within_language, zscore
     from rag.types import Hit
 
     from .run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, load_questions, overlaps, rank_of, slice_groups
@@ -596,11 +590,7 @@ def corpus_eval(score, idx, m: int = 15, k: int = 10) -> dict:
         best.append((it.answerable, float(lg.max()) if len(lg) else -1e9))
         if not it.answerable:
             continue
-        rd = np.full(len(hits), -1e9)
-        for (n, *_), v in zip(cands, lg):
-            rd[n] = max(rd[n], v)
-        floor = rd[rd > -1e9].min() - 1 if (rd > -1e9).any() else 0.0
-        rd[rd <= -1e9] = floor
+        rd = passage_logits([c[0] for c in cands], lg, len(hits))
         base = np.array([h.score for h in hits])
 
         z = zscore

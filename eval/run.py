@@ -257,9 +257,9 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
     items = load_questions(questions, corpus)
     idx = open_index(index, corpus)
     if reader is None:
-        from rag.embed import e5_fingerprint
+        from rag.read import reads_with
 
-        reader = idx.embedder.fingerprint == e5_fingerprint()
+        reader = reads_with(idx.embedder)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)
     res = {"questions": len(items), "answerable": sum(i.answerable for i in items),
            "questions_path": str(questions), "index": str(getattr(idx, "folder", index)),

@@ -102,19 +102,13 @@ class OnnxEmbedder(Embedder):
 
     def __init__(self, folder: str | Path, onnx_file: str | Path, name: str, fingerprint: str,
                  threads: int | None = None, batch: int = 32, token_budget: int = 512):
-        from tokenizers import Tokenizer
-
         folder = Path(folder)
         self.name, self.fingerprint, self.batch, self.token_budget = name, fingerprint, batch, token_budget
         st = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         cfg = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts = dict(cfg.get("prompts") or {})
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(int(st.get("max_seq_length", 512)))
-        pad = self.tokenizer.token_to_id("<pad>")  # batches are padded by hand (_batches)
-        self.pad_id = pad if pad is not None else 0
+        self.tokenizer, self.pad_id, self.dim = model_tokenizer(folder, int(st.get("max_seq_length", 512)))
         self.session = onnx_session(onnx_file, threads)
-        self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
 
     def for_workers(self) -> str:
         return self.name  # each worker loads it from its own cache
@@ -128,6 +122,18 @@ class OnnxEmbedder(Embedder):
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         return token_batches(lengths, self.batch, self.token_budget)
+
+
+def model_tokenizer(folder: Path, max_len: int):
+    """A model folder's tokenizer truncating at `max_len`, its pad id (batches are padded by
+    hand: mean_states) and the model's hidden size. The embedder and the reader share it."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    tok.enable_truncation(max_len)
+    pad = tok.token_to_id("<pad>")
+    dim = int(json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+    return tok, (pad if pad is not None else 0), dim
 
 
 def onnx_session(onnx_file: str | Path, threads: int | None = None):

@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .embed import mean_states, onnx_session, token_batches
+from .embed import Embedder, e5_fingerprint, mean_states, model_tokenizer, onnx_session, token_batches
 
 ADAPTER = Path(__file__).resolve().parent / "models" / "reader-cloze.safetensors"
 LOWER = 8  # layers 0..LOWER-1 keep the base weights (frozen in training)
@@ -34,6 +33,19 @@ MATS = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.
         "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
 NORMS = {"ln1": "attention.output.LayerNorm", "ln2": "output.LayerNorm"}
 HEAD = ("head_w", "head_b", "cos_a", "cos_c")
+
+
+def reads_with(embedder: Embedder) -> bool:
+    """Whether the reader can rerank an index of `embedder`: its score adds the index's
+    cosines, which must be multilingual-e5-small's (the weights it was trained over)."""
+    return embedder.fingerprint == e5_fingerprint()
+
+
+def pair_ids(tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
+    """Token ids of (question, sentence) pairs as the reader reads them, in training
+    (eval/reader_ce.py) and in the product alike."""
+    return [e.ids for e in tokenizer.encode_batch([(f"query: {q}".strip(), f"passage: {s}".strip())
+                                                   for q, s in pairs])]
 
 
 def read_adapter(path: Path = ADAPTER) -> dict[str, np.ndarray]:
@@ -116,8 +128,6 @@ class Reader:
     def __init__(self, folder: str | Path | None = None, adapter: str | Path = ADAPTER,
                  threads: int | None = None, onnx_file: str | Path | None = None,
                  batch: int = 1, token_budget: int = 2048):
-        from tokenizers import Tokenizer
-
         if folder is None:
             from .convert import ensure_e5_small
 
@@ -126,11 +136,7 @@ class Reader:
         t = read_adapter(adapter)
         self.head_w, self.head_b = t["head_w"].astype(np.float32), float(t["head_b"])
         self.cos_a, self.cos_c = float(t["cos_a"]), float(t["cos_c"])
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_LEN)
-        pad = self.tokenizer.token_to_id("<pad>")
-        self.pad_id = pad if pad is not None else 0
-        self.dim = int(json.loads((folder / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+        self.tokenizer, self.pad_id, self.dim = model_tokenizer(folder, MAX_LEN)
         self.session = onnx_session(onnx_file or ensure_reader_onnx(folder, adapter), threads)
         # one pair per run by default: int8 quantizes activations with one scale per run, so
         # in a batch a sentence's score moved with its neighbours (by up to 1.8 on the logit);
@@ -139,9 +145,7 @@ class Reader:
 
     def pairs(self, question: str, sentences: Sequence[str]) -> list[list[int]]:
         """Token ids of each (question, sentence) pair, as the training read them."""
-        enc = self.tokenizer.encode_batch([(f"query: {question}".strip(), f"passage: {s}".strip())
-                                           for s in sentences])
-        return [e.ids for e in enc]
+        return pair_ids(self.tokenizer, [(question, s) for s in sentences])
 
     def score(self, question: str, sentences: Sequence[str], cos: Sequence[float]) -> np.ndarray:
         if not len(sentences):

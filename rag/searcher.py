@@ -129,32 +129,37 @@ class Searcher:
     @functools.cached_property
     def reader(self) -> ReaderRerank:
         """The hybrid re-ordered by the reader (rag/read.py); its model loads on first use."""
-        from .embed import e5_fingerprint
-        from .read import shared_reader
+        from .read import reads_with, shared_reader
 
-        if self.embedder.fingerprint != e5_fingerprint():  # its score adds the index's cosines to e5's
+        if not reads_with(self.embedder):
             raise QueryError(f"the reader reads with multilingual-e5-small's vectors; this index was built "
                              f"with {self.embedder.name}")
+        return self.rerank_by(shared_reader().score)
+
+    def rerank_by(self, score, sentences: int | None = None) -> ReaderRerank:
+        """The hybrid re-ordered by `score(question, sentences, cosines)` over the settings'
+        reader depth and `sentences` (default: the settings' reader_sentences)."""
         p, s = self.payload, self.settings
-        return ReaderRerank(self.hybrid, shared_reader().score, p.sent_vectors, [c.sents for c in p.chunks],
-                            [c.text for c in p.chunks], self.langs, s.reader_depth, s.reader_sentences)
+        return ReaderRerank(self.hybrid, score, p.sent_vectors, [c.sents for c in p.chunks], [c.text for c in p.chunks],
+                            self.langs, s.reader_depth, s.reader_sentences if sentences is None else sentences)
 
     def default(self) -> Retriever:
         """What search and ask use: the hybrid, re-ordered by the reader when Settings.reader is on."""
-        return self.reader if self.settings.reader and len(self.payload.sent_vectors) else self.hybrid
+        return self.reader if self.settings.reader else self.hybrid
 
     # ----- search, ask, read around
     def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str | None = None) -> list[Hit]:
         """`retriever`: one of RETRIEVERS; None, the default (Settings.reader decides on the reader)."""
-        retriever = retriever or ("hybrid+reader" if self.default() is not self.hybrid else "hybrid")
-        if retriever not in RETRIEVERS:
+        if retriever is not None and retriever not in RETRIEVERS:
             raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
         k = check_k(k)
         q = self.query(query)
         if k <= 0 or not self.payload.chunks:
             return []
-        if retriever == "hybrid+reader":
-            r = self.reader if len(self.payload.sent_vectors) else self.hybrid
+        if retriever is None:
+            r = self.default()
+        elif retriever == "hybrid+reader":
+            r = self.reader
         else:
             r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
                  "bm25+bridge": self.lexical_bridge}[retriever]

@@ -69,7 +69,8 @@ class ReaderRerank(Retriever):
         best = np.argsort(-cos, kind="stable")[: self.sentences]
         logits = self.score(query.text, [texts[i] for i in best], cos[best])
         read = passage_logits([positions[i] for i in best], logits, len(head))
-        same = np.array([self.langs[s.row] == query.lang for s in head])
+        qlang = query.lang  # detected on each access: once here, not per passage
+        same = np.array([self.langs[s.row] == qlang for s in head])
         order = within_language(np.array([s.score for s in head]), read, same)
         # each place keeps its score, so the list stays best-first by the scores it shows
         return ([Scored(head[i].row, head[p].score) for p, i in enumerate(order)] + found[self.depth :])[:k]
