@@ -96,10 +96,23 @@ def ensure_reader_onnx(folder: Path, adapter: Path = ADAPTER) -> Path:
         return target
     import os
     import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix=".reader-", dir=target.parent.parent) as tmp:
+        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        export_merged(folder, adapter, fp32)
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
+        target.parent.mkdir(exist_ok=True)
+        os.replace(int8, target)  # one rename: a killed export leaves no half file at target
+    return target
+
+
+def export_merged(folder: Path, adapter: Path, target: Path) -> None:
+    """The base model of `folder` with `adapter` folded in, exported as fp32 ONNX at `target`."""
     import warnings
 
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
@@ -110,15 +123,9 @@ def ensure_reader_onnx(folder: Path, adapter: Path = ADAPTER) -> Path:
     state = {k: v.detach().numpy() for k, v in model.state_dict().items()}
     merged = merged_state(state, read_adapter(adapter))
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in merged.items()})
-    with tempfile.TemporaryDirectory(prefix=".reader-", dir=target.parent.parent) as tmp:
-        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's tracer warnings
-            export_onnx(model, fp32)
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        target.parent.mkdir(exist_ok=True)
-        os.replace(int8, target)  # one rename: a killed export leaves no half file at target
-    return target
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's tracer warnings
+        export_onnx(model, target)
 
 
 class Reader:
@@ -139,8 +146,8 @@ class Reader:
         self.tokenizer, self.pad_id, self.dim = model_tokenizer(folder, MAX_LEN)
         self.session = onnx_session(onnx_file or ensure_reader_onnx(folder, adapter), threads)
         # one pair per run by default: int8 quantizes activations with one scale per run, so
-        # in a batch a sentence's score moved with its neighbours (by up to 1.8 on the logit);
-        # alone it depends on the pair only, for ~7 % more time on 10 pairs
+        # in a batch a sentence's score moved with its neighbours (by up to 2.2 on the logit);
+        # alone it depends on the pair only, for ~11 % more time on 10 pairs (bench/reader.py)
         self.batch, self.token_budget = batch, token_budget
 
     def pairs(self, question: str, sentences: Sequence[str]) -> list[list[int]]:
