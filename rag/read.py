@@ -37,8 +37,11 @@ HEAD = ("head_w", "head_b", "cos_a", "cos_c")
 
 def reads_with(embedder: Embedder) -> bool:
     """Whether the reader can rerank an index of `embedder`: its score adds the index's
-    cosines, which must be multilingual-e5-small's (the weights it was trained over)."""
-    return embedder.fingerprint == e5_fingerprint()
+    cosines, which must be multilingual-e5-small's (the weights it was trained over), with
+    documents encoded in fp32 or by the int8 document encoder (RAG_DOCS=int8)."""
+    from .quantize import DOCS_VARIANT
+
+    return embedder.fingerprint in (e5_fingerprint(), e5_fingerprint(DOCS_VARIANT))
 
 
 def pair_ids(tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
@@ -87,24 +90,23 @@ def ensure_reader_onnx(folder: Path, adapter: Path = ADAPTER) -> Path:
     needs torch like rag/convert.py); named by the adapter's hash, so a new adapter is
     exported anew and an old file is never taken for it.
 
-    Why int8 (dynamic, per channel) when the embedder stays fp32: the reader runs at query
-    time, ten pairs a question, and fp32 overran the 250 ms search budget from 8 sentences
-    up; int8 reads 10 in ~180 ms (rag/models/README.md has both figures)."""
+    Why int8 (dynamic, per channel): the reader runs at query time, ten pairs a question, and
+    fp32 overran the 250 ms search budget from 8 sentences up; int8 reads 10 in ~180 ms
+    (rag/models/README.md has both figures). Its activations keep one scale per tensor (one
+    pair per run), the setting its figures were measured with; the document encoder's are
+    per token (rag/quantize.py)."""
     digest = hashlib.sha256(Path(adapter).read_bytes()).hexdigest()[:16]
     target = Path(folder) / "onnx" / f"reader-{digest}-int8.onnx"
     if target.exists():
         return target
-    import os
     import tempfile
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from .quantize import quantize
 
     with tempfile.TemporaryDirectory(prefix=".reader-", dir=target.parent.parent) as tmp:
-        fp32, int8 = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        fp32 = Path(tmp) / "fp32.onnx"
         export_merged(folder, adapter, fp32)
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        target.parent.mkdir(exist_ok=True)
-        os.replace(int8, target)  # one rename: a killed export leaves no half file at target
+        quantize(fp32, target, per_token_scales=False)
     return target
 
 
