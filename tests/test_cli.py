@@ -74,7 +74,7 @@ def test_rag_eval_points_to_the_evaluation_entry_point(capsys):
 
 
 def test_index_with_shards_then_reshard(small_corpus, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None, **kw: FakeEmbedder())
     out = str(tmp_path / "idx")
     assert main(["index", str(small_corpus), "-o", out, "--shards", "2"]) == 0
     assert main(["info", "--index", out]) == 0
@@ -92,7 +92,7 @@ def test_index_with_shards_then_reshard(small_corpus, tmp_path, capsys, monkeypa
 
 
 def test_add_and_remove(small_corpus, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None, **kw: FakeEmbedder())
     out = str(tmp_path / "idx")
     files = sorted(str(f) for f in small_corpus.iterdir())
     assert main(["index", files[0], "-o", out]) == 0
@@ -110,7 +110,7 @@ def test_add_and_remove(small_corpus, tmp_path, capsys, monkeypatch):
 
 @pytest.mark.parametrize("dictionary, notes", [("missing", 1), ("fixture", 0)])
 def test_search_says_once_when_the_bridge_is_off(tmp_path, capsys, monkeypatch, dict_prefix, dictionary, notes):
-    monkeypatch.setattr("rag.index.load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr("rag.index.load_embedder", lambda model=None, **kw: FakeEmbedder())
     folder, doc = tmp_path / "idx", tmp_path / "a.txt"
     doc.write_text("Выборы в сельсоветы прошли в декабре 1924 г. при низкой явке.", encoding="utf-8")
     path = str(dict_prefix) if dictionary == "fixture" else str(tmp_path / "no-dict")
@@ -125,7 +125,7 @@ def test_search_says_once_when_the_bridge_is_off(tmp_path, capsys, monkeypatch, 
 
 def test_names_cannot_forge_lines_or_reverse_on_the_terminal(tmp_path, capsys, monkeypatch):
     """A file named with a newline, an RTL override, ESC or a tab is printed with escapes."""
-    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None, **kw: FakeEmbedder())
     docs = tmp_path / "docs"
     docs.mkdir()
     names = ["a\n  fake.txt: 99 chunks, en.txt", "invoice\u202efdp.txt", "esc\x1b[31m.txt", "tab\there.txt"]
@@ -147,7 +147,7 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_a_reason(tmp_path, capsys,
     """Bug found here: a cp1251 'отчет.txt' crashed `rag index` in store.shard_of after embedding."""
     import os
 
-    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr(rag.index, "load_embedder", lambda model=None, **kw: FakeEmbedder())
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "good.txt").write_text("Grain procurement in the district of Omsk, 1928.", encoding="utf-8")

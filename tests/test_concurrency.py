@@ -156,7 +156,7 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_UPLOAD_DIR", str(tmp_path / "uploads"))
     loads = []
 
-    def fake_load_embedder(model=None, backend=None):
+    def fake_load_embedder(model=None, backend=None, **kw):
         loads.append(model)
         assert model in (None, "fake-hash"), model  # never the real model
         return FakeEmbedder()

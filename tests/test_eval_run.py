@@ -257,7 +257,7 @@ def test_run_eval_without_the_dictionary_leaves_the_bridge_out_and_says_so(docs,
 @pytest.fixture
 def fake_model(monkeypatch):
     # rag.load names the model from the manifest; hand it the fake one instead of loading e5
-    monkeypatch.setattr("rag.index.load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr("rag.index.load_embedder", lambda model=None, **kw: FakeEmbedder())
 
 
 def test_python_m_eval(fake_model, docs, questions, tmp_path, capsys):

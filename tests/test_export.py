@@ -62,7 +62,7 @@ def test_markdown_keeps_document_text_literal():
 def test_cli_ask_and_search_json(idx, monkeypatch, capsys):
     from rag.cli import main
 
-    monkeypatch.setattr("rag.index.load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr("rag.index.load_embedder", lambda model=None, **kw: FakeEmbedder())
     assert main(["ask", "А в 1925?", "--index", str(idx.folder), "--json",
                  "--history", "Когда прошли выборы в сельсоветы?"]) == 0
     (turn,) = from_json(capsys.readouterr().out)

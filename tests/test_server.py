@@ -133,7 +133,7 @@ sys.path.insert(0, sys.argv[1])
 from app_server import free_port
 from conftest import FakeEmbedder
 import rag.index
-rag.index.load_embedder = lambda model=None: FakeEmbedder()  # `rag serve` loads the index's model by name
+rag.index.load_embedder = lambda model=None, **kw: FakeEmbedder()  # `rag serve` loads the index's model by name
 from rag.cli import main
 sys.exit(main(["serve", "--index", sys.argv[2], "--port", sys.argv[3]]))
 """

@@ -116,7 +116,7 @@ def test_a_missing_folder_changes_nothing(tmp_path):
 def test_cli_sync_builds_then_syncs(tmp_path, monkeypatch, capsys):
     from rag.cli import main
 
-    monkeypatch.setattr("rag.index.load_embedder", lambda model=None: FakeEmbedder())
+    monkeypatch.setattr("rag.index.load_embedder", lambda model=None, **kw: FakeEmbedder())
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text(TEXTS[0], encoding="utf-8")

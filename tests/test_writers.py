@@ -33,7 +33,7 @@ sys.path.insert(0, sys.argv[1])
 from conftest import FakeEmbedder
 import rag, rag.index
 start, folder, op, arg, how = float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
-rag.index.load_embedder = lambda model=None: FakeEmbedder()  # the CLI loads the index's model by name
+rag.index.load_embedder = lambda model=None, **kw: FakeEmbedder()  # the CLI loads the index's model by name
 while time.time() < start:
     time.sleep(0.001)
 if how == "cli":
