@@ -234,9 +234,7 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
         from .convert import ensure_e5_small, ensure_onnx
         from .quantize import DOCS_VARIANT, ensure_doc_onnx
 
-        folder = ensure_e5_small()
-        if docs == "int8":
-            return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(DOCS_VARIANT), threads=threads,
-                                doc_onnx=lambda: ensure_doc_onnx(folder))
-        return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(), threads=threads)
+        folder, int8 = ensure_e5_small(), docs == "int8"
+        return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(DOCS_VARIANT if int8 else ""),
+                            threads=threads, doc_onnx=(lambda: ensure_doc_onnx(folder)) if int8 else None)
     return SentenceTransformerEmbedder(model, threads=threads)

@@ -12,7 +12,8 @@ The document encoder here differs in three ways (`python -m bench.int8`, README)
     (eval/smooth_stats.py, calibrated on XQuAD in ten languages other than en/ru), move the
     activations' outlier channels into the weights;
   - the eager-attention export, without the SDPA trace's NaN guard.
-Cosine to fp32 0.9995 mean, 0.9988 min on the corpus's texts, at about 2x fp32's speed.
+Cosine to fp32 0.9995 mean, 0.9982 min on the corpus's texts, at about 2x fp32's speed
+(`python -m bench.int8 --speed-only --rounds 3 --variants docs`).
 Opt-in (RAG_DOCS=int8, rag/embed.py): the documents' passages and sentences go through it,
 questions keep fp32 (one question is cheap, and quantizing the query side too dropped r@5).
 Not the default: on the corpus set r@5 fell by two questions while MRR@10 and r@1 rose.
@@ -37,9 +38,10 @@ GROUP = re.compile(r"/encoder/layer\.(\d+)/(?:attention/self/(?:query|key|value)
 GROUP_NAMES = {None: "qkv", "attention/output": "ao", "intermediate": "fi", "output": "fo"}
 
 
-def quantize(fp32: Path, target: Path, per_token_scales: bool) -> None:
+def quantize(fp32: Path, target: Path, per_token_scales: bool, **options) -> None:
     """`fp32` as int8 ONNX at `target` (weights per output channel; activations per tensor,
-    or per token). Written beside `target` and renamed: a killed run leaves no half file."""
+    or per token). Written beside `target` and renamed: a killed run leaves no half file.
+    `options` go to quantize_dynamic over these defaults (bench/int8.py's variants)."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -51,7 +53,7 @@ def quantize(fp32: Path, target: Path, per_token_scales: bool) -> None:
         out = Path(tmp) / "int8.onnx"
         root.setLevel(logging.ERROR)  # the quantizer's advice to pre-process, on the root logger
         try:
-            quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=True)
+            quantize_dynamic(str(fp32), str(out), **{"weight_type": QuantType.QInt8, "per_channel": True, **options})
         finally:
             root.setLevel(level)
         if per_token_scales:
@@ -63,8 +65,9 @@ def quantize(fp32: Path, target: Path, per_token_scales: bool) -> None:
 def ensure_doc_onnx(folder: Path) -> Path:
     """The document encoder of a converted model folder (rag/convert.py), made on first use:
     the transformer exported with eager attention (the SDPA trace of rag/convert.py adds a
-    NaN guard over every [batch, heads, tokens, tokens] tensor, 11 % of the int8 model's
-    time; same vectors otherwise), quantized with per-token activations. About 25 s, once."""
+    masking and a NaN guard over every [batch, heads, tokens, tokens] tensor, 16 % of the
+    per-token int8 model's kernel time, `python -m bench.int8 --profile`; same vectors
+    otherwise), quantized with per-token activations. About 25 s, once."""
     target = Path(folder) / DOC_ONNX
     if target.exists():
         return target
