@@ -198,6 +198,17 @@ def quote_hits(index, items: list[Item], asked: list[tuple] | None = None) -> di
     return {"quote@1": round(hit / max(1, len(pairs)), 3), "ask_p50_ms": lt["p50_ms"], "ask_p95_ms": lt["p95_ms"]}
 
 
+
+def headline(index, items: list[Item]) -> dict:
+    """The figures a change of the index is judged by, at its current settings: hybrid
+    r@1/r@5/MRR@10 overall, cross- and same-language; declined/answered; quote@1."""
+    s = evaluate(index, items)["slices"]
+    asked = ask_all(index, items)
+    ab = abstention(index, items, asked)
+    return {**{f"{k} r@1/r@5/mrr@10": (s[k]["r@1"], s[k]["r@5"], s[k]["mrr@10"]) for k in ("all", "cross", "same")},
+            "declined / answered": (ab["abstain_unanswerable"], ab["answer_answerable"]),
+            "quote@1": quote_hits(index, items, asked)["quote@1"]}
+
 # ------------------------------------------------------------ the run
 def parse_config(config) -> dict:
     """None, a dict, inline JSON or a JSON file -> settings for Index.reconfigure (names checked)."""
@@ -226,6 +237,23 @@ def reconfigured(index, **settings) -> Iterator[None]:
         yield
     finally:
         index.reconfigure(**before.to_dict())
+
+
+@contextmanager
+def swapped(idx, chunk_vectors, sent_vectors) -> Iterator[None]:
+    """The loaded index searching with these vectors in place of its own (this process only,
+    nothing written); its own vectors back on exit."""
+    from rag.generation import Generation
+    from rag.searcher import Searcher
+
+    p = idx.payload
+    cv0, sv0, searcher = p.chunk_vectors, p.sent_vectors, idx.searcher
+    p.chunk_vectors, p.sent_vectors = chunk_vectors, sent_vectors
+    idx.searcher = Searcher(Generation.of(p), idx.settings, idx.embedder)
+    try:
+        yield
+    finally:
+        p.chunk_vectors, p.sent_vectors, idx.searcher = cv0, sv0, searcher
 
 
 def open_index(index, corpus: Path):

@@ -19,9 +19,11 @@ from eval.run import (
     load_questions,
     overlaps,
     parse_config,
+    headline,
     rank_of,
     reconfigured,
     run_eval,
+    swapped,
 )
 from rag.types import Hit
 
@@ -184,6 +186,27 @@ def test_reconfigured_restores_settings(index):
     with reconfigured(index, sent_weight=0.0):
         assert index.settings.sent_weight == 0.0
     assert index.settings == before
+
+
+def test_swapped_searches_with_other_vectors_then_restores_the_index(index, questions, docs):
+    items = load_questions(questions, docs)
+    q = "When were the blast furnaces at Magnitogorsk lit?"
+    before, figures = index.search(q, k=3, retriever="dense"), headline(index, items)
+    assert set(figures) == {"all r@1/r@5/mrr@10", "cross r@1/r@5/mrr@10", "same r@1/r@5/mrr@10",
+                            "declined / answered", "quote@1"}
+    assert len({round(h.score, 6) for h in before}) > 1
+    p = index.payload
+    cv, sv = p.chunk_vectors, p.sent_vectors
+    # every passage's vector replaced by the first one's: dense search cannot tell passages apart
+    with swapped(index, cv[[0] * len(cv)], sv):
+        inside = index.search(q, k=3, retriever="dense")
+        assert len({round(h.score, 6) for h in inside}) == 1
+    assert p.chunk_vectors is cv and p.sent_vectors is sv
+    assert index.search(q, k=3, retriever="dense") == before
+    assert headline(index, items) == figures
+    with pytest.raises(RuntimeError), swapped(index, cv[::-1].copy(), sv):
+        raise RuntimeError("an evaluation failed")
+    assert p.chunk_vectors is cv and index.search(q, k=3, retriever="dense") == before
 
 
 # ------------------------------------------------------------ baseline
