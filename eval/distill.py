@@ -72,17 +72,15 @@ def _model(folder: Path):
 
 
 def batches(tok, texts: list[str], budget: int = 8192):
-    """(indices, encoded batch) over `texts` sorted by length, at most `budget` padded tokens."""
+    """(indices, encoded batch) over `texts` sorted by length, at most `budget` padded tokens
+    (rag.embed.token_batches, the build's own batching, over the sorted rows)."""
+    from rag.embed import token_batches
+
     ids = [tok("passage: " + t, truncation=True, max_length=MAX_LEN)["input_ids"] for t in texts]
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    cur: list[int] = []
-    for i in order:
-        if cur and len(ids[i]) * (len(cur) + 1) > budget:
-            yield cur, _pad([ids[j] for j in cur], tok.pad_token_id)
-            cur = []
-        cur.append(i)
-    if cur:
-        yield cur, _pad([ids[j] for j in cur], tok.pad_token_id)
+    for rows in token_batches([len(ids[i]) for i in order], len(ids), budget):
+        idx = [order[r] for r in rows]
+        yield idx, _pad([ids[j] for j in idx], tok.pad_token_id)
 
 
 def _pad(seqs, pad_id):
@@ -159,8 +157,7 @@ def add_lora(model):
 def adapter_state(model, keep: list[int]) -> dict[str, np.ndarray]:
     out = {"keep": np.array(keep, np.int32)}
     for k, v in model.state_dict().items():
-        if k.startswith("encoder.layer.") and (".A" in k[-2:] or ".B" in k[-2:] or "LayerNorm" in k
-                                               or k.endswith(".bias")):
+        if k.startswith("encoder.layer.") and (k.endswith((".A", ".B", ".bias")) or "LayerNorm" in k):
             out[k] = v.detach().numpy().astype(np.float32)
     return out
 

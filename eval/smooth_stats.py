@@ -7,7 +7,7 @@ projection's, the feed-forward's two), the largest |activation| of each channel 
 calibration text. rag/quantize.py turns them into per-channel scales that move the
 activations' outlier channels into the weights before int8. Calibration text: XQuAD's
 contexts ("passage: ") and first questions ("query: ") in its ten languages other than
-English and Russian, 24 paragraphs each: never our corpus, never eval/questions, and no
+English and Russian, every tenth paragraph (16 each in ../shared/xquad: 320 texts): never our corpus, never eval/questions, and no
 en/ru benchmark figure is calibrated on. The fp32 model (rag/convert.py) runs one text at
 a time (padding adds nothing); about a minute on 2 cores.
 """
@@ -30,6 +30,7 @@ GROUPS = {"attention.self.query": "qkv", "attention.output.dense": "ao", "interm
 
 
 def calibration_texts(data: Path, per_lang: int = 24) -> list[str]:
+    """Every tenth paragraph of each language, at most `per_lang` (its context, its first question)."""
     out = []
     for lang in LANGS:
         d = json.loads((data / f"xquad.{lang}.dev.json").read_text(encoding="utf-8"))
@@ -73,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     texts = calibration_texts(Path(a.data))
     stats = activation_maxima(ensure_e5_small(), texts)
+    per_lang = len(texts) // (2 * len(LANGS))
     save_file(stats, a.out, metadata={"texts": str(len(texts)), "languages": ",".join(LANGS),
-                                      "source": "XQuAD dev (CC BY-SA 4.0), 24 paragraphs a language"})
+                                      "source": f"XQuAD dev (CC BY-SA 4.0), {per_lang} paragraphs a language"})
     print(f"wrote {a.out}: {len(stats)} inputs, {len(texts)} texts")
     return 0
 
