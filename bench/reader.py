@@ -11,7 +11,7 @@ timing starts. Budget (issue 13): search with the reader p50 <= 250 ms, ask <= 4
 slices down by more than 0.02 against the hybrid, search p50): fp32 or int8 ONNX, a batch
 of up to 32 pairs or one pair per run, 8 / 10 / 15 sentences. Also how far int8 logits move
 when the same pairs are batched (max |batched - alone|), and how far the fp32 export is from
-the training's own torch forward (eval/reader_ce.py: full_scorer) on the same pairs.
+the training's own torch forward (research/recipes/reader_ce.py: full_scorer) on the same pairs.
 """
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ VARIANTS = [("fp32", 32, 8), ("fp32", 32, 15), ("int8", 32, 10), ("int8", 1, 10)
 
 def variants(idx, items, work: Path) -> dict:
     """The table of --variants (see the module's doc)."""
-    from eval.reader_ce import full_scorer
+    from research.recipes.reader_ce import full_scorer
     from eval.run import evaluate, evaluate_search
     from rag.convert import ensure_e5_small
     from rag.read import ADAPTER, Reader, ensure_reader_onnx, export_merged

@@ -57,6 +57,23 @@ def xquad_table(x: dict) -> str:
     return out
 
 
+# The README's and docs/results.md's one table of figures is rendered from eval/expected.json,
+# so the landing page cannot drift from what tests/test_quality_slow.py pins
+# (tests/test_docs.py checks both pages contain exactly this text).
+HEADLINE_SLICES = (("all", "all answerable"), ("cross", "cross-lingual"),
+                   ("same", "same language"), ("paraphrase", "paraphrased"))
+
+
+def headline_table(expected: dict) -> str:
+    """eval/expected.json as Markdown: recall and MRR by slice, then answered and quote@1."""
+    h = expected["hybrid"]
+    rows = [[label, *(_f(h[key][m]) for m in ("r@1", "r@5", "r@10", "mrr@10"))]
+            for key, label in HEADLINE_SLICES]
+    table = _table(["questions (default search)", "r@1", "r@5", "r@10", "MRR@10"], rows)
+    return (table + f"\n\nAnswerable questions answered: {_f(expected['abstention']['answer_answerable'])}; "
+            f"top quote is the evidence sentence: {_f(expected['quotes']['quote@1'])}.")
+
+
 def missed_list(c: dict) -> str:
     lines = []
     for m in c["missed"]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from .metrics import metrics
 from .report import xquad_table
 
-HELD_OUT = range(24, 32)  # article numbers the readers (eval/reader_mlp.py, reader_ce.py) never trained on
+HELD_OUT = range(24, 32)  # articles the readers (research/reader_mlp.py, recipes/reader_ce.py) never trained on
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "xquad"
 
 

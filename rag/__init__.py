@@ -12,8 +12,8 @@ from __future__ import annotations
 from .index import Index
 from .ingest import IngestError
 from .settings import Settings
-from .store import IndexError_ as IndexFormatError
-from .types import Answer, BuildReport, DocumentInfo, Hit, QueryError
+from .store import IndexFormatError
+from .types import Answer, BuildReport, DocumentInfo, Hit, QueryError, Span
 
 __all__ = [
     "Answer",
@@ -25,6 +25,7 @@ __all__ = [
     "IngestError",
     "QueryError",
     "Settings",
+    "Span",
     "build",
     "load",
 ]

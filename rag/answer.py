@@ -8,50 +8,89 @@ text around a passage or quote, for reading it in place.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .store import ChunkRecord
-from .types import Answer, Hit
+from .store import ChunkRecord, SentenceSpan
+from .types import Answer, Hit, Span
 
 
-def quotes_from(candidates: list[tuple[Hit, int, float, str, tuple[int, int], int | None]],
-                max_quotes: int, margin: float = 1.0) -> list[Hit]:
-    """Pick quotes from scored sentences.
+class Candidate(NamedTuple):
+    """A sentence of one of the top passages, as ask() weighs it."""
 
-    `candidates`: (passage hit, sentence row, sentence score, sentence text,
-    source span, page). The best sentence always; others within `margin` of it
-    (standardised units), at most one per passage, best first.
-    """
-    if not candidates:
+    passage: Hit
+    rank: int  # the passage's place among the hits (0 = the top)
+    row: int  # the sentence's vector row
+    text: str
+    start: int  # source span
+    end: int
+    page: int | None
+    lang: str
+    z: float  # standardised similarity (rag/retrieve/hybrid.py SentenceScorer)
+    cosine: float
+    threshold: float  # the calibrated cosine for this sentence's language pair with the question
+
+    @property
+    def margin(self) -> float:
+        return self.cosine - self.threshold
+
+
+def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, margin: float) -> list[Hit]:
+    """The best sentence, then others within `margin` of its score, at most one per
+    passage, best first; a quote's score is its weighted evidence (rag/evidence.py)."""
+    if not cands:
         return []
-    order = sorted(candidates, key=lambda c: (-c[2], c[0].source, c[4][0]))
-    best = order[0][2]
+    order = sorted(range(len(cands)), key=lambda i: (-scores[i], cands[i].passage.source, cands[i].start))
+    best = scores[order[0]]
     out: list[Hit] = []
     used: set[str] = set()
     spans: set[tuple[str, int, int]] = set()
-    for hit, _row, score, text, (s, e), page in order:
-        if len(out) >= max_quotes or score < best - margin:
+    for i in order:
+        c = cands[i]
+        if len(out) >= max_quotes or scores[i] < best - margin:
             break
-        if hit.chunk_id in used or (hit.source, s, e) in spans:
+        if c.passage.chunk_id in used or (c.passage.source, c.start, c.end) in spans:
             continue  # one quote per passage; overlapping passages share sentences
-        used.add(hit.chunk_id)
-        spans.add((hit.source, s, e))
-        out.append(Hit(text=text, source=hit.source, start=s, end=e, page=page, lang=hit.lang,
-                       score=float(score), chunk_id=hit.chunk_id))
+        used.add(c.passage.chunk_id)
+        spans.add((c.passage.source, c.start, c.end))
+        out.append(Hit(text=c.text, source=c.passage.source, start=c.start, end=c.end, page=c.page,
+                       lang=c.passage.lang, score=float(scores[i]), chunk_id=c.passage.chunk_id))
     return out
 
 
-def decide(top_score: float | None, threshold: float) -> bool:
-    return top_score is not None and bool(np.isfinite(top_score)) and top_score >= threshold
+def decide(cands: list[Candidate]) -> Candidate | None:
+    """The candidate that decides found-or-not: the one furthest above (or least below)
+    its own language pair's threshold. Judging each sentence by its own pair matters:
+    the single highest raw cosine may be a same-language sentence just under the
+    same-language threshold while another-language sentence clears the lower
+    cross-language one (issue 27's question on the XVII congress)."""
+    finite = [c for c in cands if np.isfinite(c.cosine)]
+    return max(finite, key=lambda c: (c.margin, -c.rank)) if finite else None
 
 
-def make_answer(hits: list[Hit], quotes: list[Hit], evidence: float | None, evidence_lang: str,
-                threshold: float, query_lang: str, searched_as: str = "") -> Answer:
-    """`evidence`: cosine of the best sentence of the top passages to the question;
-    `threshold`: the calibrated one for that sentence's language pair."""
-    found = decide(evidence, threshold)
+def make_answer(hits: list[Hit], quotes: list[Hit], decider: Candidate | None, query_lang: str,
+                searched_as: str = "", span: Span | None = None, missing: tuple[str, ...] = (),
+                declined: bool = False) -> Answer:
+    """`decider`: see decide(); `declined`: the question names something (a year, a
+    number) its best evidence lacks, and a measured rule (Settings.decline_missing) says
+    that is no answer. `missing` stays on a declined answer: it says what was not found."""
+    close = decider is not None and decider.margin >= 0
+    found = close and not declined
     return Answer(found=found, quotes=quotes if found else [], hits=hits, query_lang=query_lang,
-                  evidence=evidence, evidence_lang=evidence_lang, searched_as=searched_as)
+                  evidence=None if decider is None else decider.cosine,
+                  evidence_lang="" if decider is None else decider.lang, searched_as=searched_as,
+                  span=span if found else None, missing=missing if close else ())
+
+
+def source_span(quote: Candidate, start: int, end: int) -> tuple[int, int]:
+    """Source offsets of `quote.text[start:end]`. Exact where cleaning kept the sentence's
+    length (no hyphenated line break joined inside it); otherwise the offsets are
+    stretched by the ratio of the two lengths, which keeps them inside the sentence."""
+    n, m = len(quote.text), quote.end - quote.start
+    if n == m or n == 0:
+        return quote.start + start, quote.start + end
+    return quote.start + round(start * m / n), quote.start + round(end * m / n)
 
 
 def context(chunks: list[ChunkRecord], hit: Hit, chars: int = 800) -> tuple[str, str]:
@@ -66,11 +105,11 @@ def context(chunks: list[ChunkRecord], hit: Hit, chars: int = 800) -> tuple[str,
     for c in chunks:
         if c.source != hit.source:
             continue
-        units = c.sents or ((0, len(c.text), c.start, c.end, -1),)
-        for i, (a, b, s, e, _row) in enumerate(units):
-            pieces.setdefault((s, e), c.text[a:b])
+        units = c.sents or (SentenceSpan(0, len(c.text), c.start, c.end, -1),)
+        for i, u in enumerate(units):
+            pieces.setdefault((u.start, u.end), c.text[u.text_start : u.text_end])
             if i + 1 < len(units):
-                gaps.setdefault((s, e), c.text[b : units[i + 1][0]])
+                gaps.setdefault((u.start, u.end), c.text[u.text_end : units[i + 1].text_start])
     # a gap no chunk holds is a chunk or block boundary: a line break keeps them apart
     text = {sp: pieces[sp] + gaps.get(sp, "\n") for sp in pieces}
     before = "".join(text[sp] for sp in sorted(pieces) if sp[1] <= hit.start)

@@ -25,7 +25,7 @@ from pathlib import Path
 from . import store
 from .files import replace_file
 from .index import Index
-from .store import IndexError_
+from .store import IndexFormatError
 from .types import BuildReport
 
 MARKER = "filling.json"
@@ -117,7 +117,7 @@ def pending(folder: str | os.PathLike) -> list[str] | None:
         marker = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
         paths, gen = marker["paths"], marker["generation"]
         current = store.read_manifest(Path(folder)).generation
-    except (OSError, ValueError, KeyError, TypeError, IndexError_):
+    except (OSError, ValueError, KeyError, TypeError, IndexFormatError):
         return None  # no marker, not one of ours, or no index to add to
     if not isinstance(paths, list) or gen != current:
         return None

@@ -18,7 +18,7 @@ from .clean import clean
 from .ingest import Document
 from .lang import detect
 from .settings import Settings
-from .store import ChunkRecord
+from .store import ChunkRecord, SentenceSpan
 
 _ABBREV = re.compile(
     r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
@@ -160,7 +160,7 @@ def process(doc: Document, settings: Settings) -> Processed:
                     out.sentences.append(stext)
                 ss, se = block.span(us, us + len(stext))
                 rel = us - (ch.start + lead)
-                sents.append((rel, rel + len(stext), ss, se, seen[us]))
+                sents.append(SentenceSpan(rel, rel + len(stext), ss, se, seen[us]))
             out.chunks.append(ChunkRecord(
                 id=f"{doc.source}:{s}-{e}", source=doc.source, start=s, end=e, page=doc.page_at(s),
                 lang=detect(text), kind=block.kind, text=text, sents=tuple(sents),

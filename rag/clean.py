@@ -125,7 +125,43 @@ def _prose(line: str) -> bool:
     return len(line) >= 60 and len(words) >= 8 and numbers < 0.3 * len(words)
 
 
+def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_end: int, gap: bool,
+                   words: tuple[set[str], set[str]]) -> None:
+    """Append a line of running text to `body`: joined to the previous line without a space
+    where a word was broken across them, else after a space, or after a line break where a
+    paragraph ends. `line`: (line start, content start, content end) in `raw`; `prev_end`:
+    the previous body line's content end; `gap`: a blank or junk line came between them;
+    `words`: the document's words and hyphenated words (_keep_hyphen)."""
+    s, cs, ce = line
+    last = body.last_char()
+    if body.chars and raw[prev_end - 1] == "\u00ad" and raw[cs].isalnum():
+        # a soft hyphen at the line end marks a word break by definition
+        # (_Builder.add already dropped it): join with nothing in between
+        body.add(raw[cs:ce], cs)
+    elif last and last in _HYPHENS and len(body.chars) > 1 and body.chars[-2].isalnum() and raw[cs].isalnum():
+        # word broken across lines: find the fragments on both sides
+        k = len(body.chars) - 1
+        j = k
+        while j > 0 and body.chars[j - 1].isalnum():
+            j -= 1
+        left = "".join(body.chars[j:k])
+        m = _WORD.match(raw, cs)
+        right = m.group(0) if m else ""
+        if not _keep_hyphen(left, right, *words):
+            body.chars.pop()
+            body.origin.pop()
+        body.add(raw[cs:ce], cs)
+    else:
+        indented = cs > s
+        para = gap or indented
+        sep = "\n" if (last in _TERMINAL and para) else " "
+        body.sep(sep, prev_end)
+        body.add(raw[cs:ce], cs)
+
+
 def clean(raw: str) -> list[Block]:
+    """`raw` as blocks of body text, footnotes and tables, in order; navigation lists and page
+    numbers dropped, lines joined (a word broken by a hyphen made whole again)."""
     lines = _lines(raw)
     junk = _junk_lines(raw, lines)
     vocab = {w.lower() for w in _WORD.findall(raw)}
@@ -173,30 +209,7 @@ def clean(raw: str) -> list[Block]:
             flush(fb)
             continue
 
-        last = body.last_char()
-        if body.chars and raw[prev_end - 1] == "\u00ad" and stripped[0].isalnum():
-            # a soft hyphen at the line end marks a word break by definition
-            # (_Builder.add already dropped it): join with nothing in between
-            body.add(raw[cs:ce], cs)
-        elif last and last in _HYPHENS and len(body.chars) > 1 and body.chars[-2].isalnum() and stripped[0].isalnum():
-            # word broken across lines: find the fragments on both sides
-            k = len(body.chars) - 1
-            j = k
-            while j > 0 and body.chars[j - 1].isalnum():
-                j -= 1
-            left = "".join(body.chars[j:k])
-            m = _WORD.match(raw, cs)
-            right = m.group(0) if m else ""
-            if not _keep_hyphen(left, right, vocab, hyphenated):
-                body.chars.pop()
-                body.origin.pop()
-            body.add(raw[cs:ce], cs)
-        else:
-            indented = cs > s
-            para = gap or indented
-            sep = "\n" if (last in _TERMINAL and para) else " "
-            body.sep(sep, prev_end)
-            body.add(raw[cs:ce], cs)
+        _add_body_line(body, raw, (s, cs, ce), prev_end, gap, (vocab, hyphenated))
         prev_end = ce
         gap = False
     flush(table)

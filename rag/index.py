@@ -24,7 +24,7 @@ from .files import sha256_file
 from .ingest import discover
 from .searcher import Searcher
 from .settings import Settings
-from .store import IndexError_, Payload
+from .store import IndexFormatError, Payload
 from .types import Answer, BuildReport, DocumentInfo, Hit, Progress
 from .writer import IndexWriter
 
@@ -88,7 +88,7 @@ class Index:
         if not self.payload.chunks:
             given = ", ".join(str(p) for p in paths) or "(none)"
             reasons = "; ".join(f"{s}: {r}" for s, r in self.last_report.skipped) or f"no supported files in {given}"
-            raise IndexError_(f"nothing to index ({reasons})")
+            raise IndexFormatError(f"nothing to index ({reasons})")
 
     @classmethod
     def load(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None) -> Index:
@@ -98,7 +98,7 @@ class Index:
         if model is not None:
             want = model.name if isinstance(model, Embedder) else model
             if want != name:
-                raise IndexError_(
+                raise IndexFormatError(
                     f"{folder} was built with model '{name}', not '{want}'; "
                     f"load it with that model or rebuild with: rag index PATH -o {folder} --model {want}"
                 )

@@ -5,15 +5,15 @@ output channel and quantizes the activations on the fly, with one scale per tens
 outlier token sets the scale of every token in the batch. For e5 that cost ~4e-3 of cosine
 to fp32 (most of it at the feed-forward output's input, after GELU), while the weights'
 int8 cost ~1e-4; corpus MRR@10 fell by 0.011 and r@5 by 0.015, so it was not adopted.
-The document encoder here differs in three ways (`python -m bench.int8`, README):
+The document encoder here differs in three ways (`python -m research.int8`, research/README.md):
   - `per_token`: every token gets its own activation scale (max |x| / 127); a text's
     vector no longer depends on the other rows of its batch;
   - `smooth` (SmoothQuant): per-channel scales, from statistics shipped in rag/models
-    (eval/smooth_stats.py, calibrated on XQuAD in ten languages other than en/ru), move the
+    (research/recipes/smooth_stats.py, calibrated on XQuAD in ten languages other than en/ru), move the
     activations' outlier channels into the weights;
   - the eager-attention export, without the SDPA trace's NaN guard.
 Cosine to fp32 0.9995 mean, 0.9982 min on the corpus's texts, at about 2x fp32's speed
-(`python -m bench.int8 --speed-only --rounds 3 --variants docs`).
+(`python -m research.int8 --speed-only --rounds 3 --variants docs`).
 Opt-in (RAG_DOCS=int8, rag/embed.py): the documents' passages and sentences go through it,
 questions keep fp32 (one question is cheap, and quantizing the query side too dropped r@5).
 Not the default: on the corpus set r@5 fell by two questions while MRR@10 and r@1 rose.
@@ -30,7 +30,8 @@ import numpy as np
 
 DOCS_VARIANT = "int8tok1"  # recorded in the index's model fingerprint (rag/embed.py)
 DOC_ONNX = f"onnx/docs-{DOCS_VARIANT}.onnx"
-SMOOTH_STATS = Path(__file__).resolve().parent / "models" / "smooth-e5-small.safetensors"  # eval/smooth_stats.py
+# made by research/recipes/smooth_stats.py (model card: rag/models/README.md)
+SMOOTH_STATS = Path(__file__).resolve().parent / "models" / "smooth-e5-small.safetensors"
 ALPHA = 0.5  # SmoothQuant's migration strength (its paper's default; 0.7 measured no better)
 # which weight matrices share an input, by the exporter's node names
 GROUP = re.compile(r"/encoder/layer\.(\d+)/(?:attention/self/(?:query|key|value)|(attention/output|intermediate|output)/dense)"
@@ -41,7 +42,7 @@ GROUP_NAMES = {None: "qkv", "attention/output": "ao", "intermediate": "fi", "out
 def quantize(fp32: Path, target: Path, per_token_scales: bool, **options) -> None:
     """`fp32` as int8 ONNX at `target` (weights per output channel; activations per tensor,
     or per token). Written beside `target` and renamed: a killed run leaves no half file.
-    `options` go to quantize_dynamic over these defaults (bench/int8.py's variants)."""
+    `options` go to quantize_dynamic over these defaults (research/int8.py's variants)."""
     import logging
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -66,7 +67,7 @@ def ensure_doc_onnx(folder: Path) -> Path:
     """The document encoder of a converted model folder (rag/convert.py), made on first use:
     the transformer exported with eager attention (the SDPA trace of rag/convert.py adds a
     masking and a NaN guard over every [batch, heads, tokens, tokens] tensor, 16 % of the
-    per-token int8 model's kernel time, `python -m bench.int8 --profile`; same vectors
+    per-token int8 model's kernel time, `python -m research.int8 --profile`; same vectors
     otherwise), quantized with per-token activations. About 25 s, once."""
     target = Path(folder) / DOC_ONNX
     if target.exists():
@@ -149,7 +150,7 @@ def smooth_stats(path: Path = SMOOTH_STATS) -> dict[str, np.ndarray]:
         return load_file(str(path))
     except (OSError, ValueError, SafetensorError) as e:
         raise ValueError(f"{path}: cannot read the int8 encoder's calibration statistics ({e}); "
-                         "reinstall the package or rerun python -m eval.smooth_stats") from e
+                         "reinstall the package or rerun python -m research.recipes.smooth_stats") from e
 
 
 def per_token(src: Path, dst: Path) -> None:
@@ -162,7 +163,7 @@ def per_token(src: Path, dst: Path) -> None:
     when ONNX Runtime fused our first version into it), then the row scales multiply the
     result and the rows are shaped back."""
     import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     model = onnx.load(str(src))
     g = model.graph
@@ -176,26 +177,10 @@ def per_token(src: Path, dst: Path) -> None:
         if n.op_type != "DynamicQuantizeLinear":
             nodes.append(n)
             continue
-        x, (q, scale, zp) = n.input[0], n.output
+        q = n.output[0]
         width = next(inits[m.input[1]].dims[0] for m in g.node if m.op_type == "MatMulInteger" and m.input[0] == q)
-        p = n.name + "_pt"
-        g.initializer.append(numpy_helper.from_array(np.array([-1, width], np.int64), p + "_rowshape"))
-        rows[q] = (p + "_scale", p + "_lead")
-        nodes += [
-            helper.make_node("Reshape", [x, p + "_rowshape"], [p + "_rows"], p + "_Rows"),
-            helper.make_node("Shape", [x], [p + "_lead"], p + "_Lead", end=-1),
-            helper.make_node("ReduceMax", [p + "_rows"], [p + "_hi"], p + "_Hi", axes=[1], keepdims=0),
-            helper.make_node("ReduceMin", [p + "_rows"], [p + "_lo"], p + "_Lo", axes=[1], keepdims=0),
-            helper.make_node("Neg", [p + "_lo"], [p + "_nlo"], p + "_Neg"),
-            helper.make_node("Max", [p + "_hi", p + "_nlo", "pt_eps"], [p + "_amax"], p + "_Amax"),
-            helper.make_node("Div", [p + "_amax", "pt_127"], [p + "_scale"], p + "_Scale"),
-            helper.make_node("Shape", [p + "_scale"], [p + "_n"], p + "_N"),
-            helper.make_node("ConstantOfShape", [p + "_n"], [p + "_zps"], p + "_Zps",
-                             value=helper.make_tensor("v", TensorProto.UINT8, [1], [128])),
-            helper.make_node("QuantizeLinear", [p + "_rows", p + "_scale", p + "_zps"], [q], p + "_Q", axis=0),
-            helper.make_node("Identity", ["pt_one"], [scale], p + "_One"),
-            helper.make_node("Identity", ["pt_zp"], [zp], p + "_Zp"),
-        ]
+        added, rows[q] = _quantize_rows(g, n, width)
+        nodes += added
     producer = {o: n for n in nodes for o in n.output}
     dead, out = set(), []
     for n in nodes:
@@ -206,16 +191,7 @@ def per_token(src: Path, dst: Path) -> None:
         mmi = producer[cast.input[0]]
         scales = producer[n.input[1]]  # Mul(a_scale, b_scale)
         dead |= {id(cast), id(mmi), id(scales)}
-        row_scale, lead = rows[mmi.input[0]]
-        p = n.name + "_pt"
-        g.initializer.append(numpy_helper.from_array(np.array([inits[mmi.input[1]].dims[1]], np.int64), p + "_width"))
-        out += [helper.make_node("MatMulIntegerToFloat",
-                                 [mmi.input[0], mmi.input[1], "pt_one", scales.input[1], mmi.input[2], mmi.input[3]],
-                                 [p + "_unscaled"], p + "_MM", domain="com.microsoft"),
-                helper.make_node("Unsqueeze", [row_scale, "pt_axis1"], [p + "_col"], p + "_Col"),
-                helper.make_node("Mul", [p + "_unscaled", p + "_col"], [p + "_scaled"], p + "_Mul"),
-                helper.make_node("Concat", [lead, p + "_width"], [p + "_shape"], p + "_Shape", axis=0),
-                helper.make_node("Reshape", [p + "_scaled", p + "_shape"], [n.output[0]], p + "_Back")]
+        out += _scale_rows(g, n, mmi, scales.input[1], rows[mmi.input[0]], inits[mmi.input[1]].dims[1])
     if len(dead) != 3 * sum(1 for n in nodes if n.op_type == "MatMulInteger"):
         raise ValueError(f"{src}: not the graph of quantize_dynamic this rewrite knows")
     del g.node[:]
@@ -223,3 +199,47 @@ def per_token(src: Path, dst: Path) -> None:
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
     onnx.save(model, str(dst))
+
+
+def _quantize_rows(g, n, width: int) -> tuple[list, tuple[str, str]]:
+    """The nodes that replace DynamicQuantizeLinear `n`: its input as rows of `width`, each
+    quantized with its own scale; its per-tensor scale and zero point outputs become constants.
+    Also the names of the row scales and of the input's shape without its last axis."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    x, (q, scale, zp) = n.input[0], n.output
+    p = n.name + "_pt"
+    g.initializer.append(numpy_helper.from_array(np.array([-1, width], np.int64), p + "_rowshape"))
+    return [
+        helper.make_node("Reshape", [x, p + "_rowshape"], [p + "_rows"], p + "_Rows"),
+        helper.make_node("Shape", [x], [p + "_lead"], p + "_Lead", end=-1),
+        helper.make_node("ReduceMax", [p + "_rows"], [p + "_hi"], p + "_Hi", axes=[1], keepdims=0),
+        helper.make_node("ReduceMin", [p + "_rows"], [p + "_lo"], p + "_Lo", axes=[1], keepdims=0),
+        helper.make_node("Neg", [p + "_lo"], [p + "_nlo"], p + "_Neg"),
+        helper.make_node("Max", [p + "_hi", p + "_nlo", "pt_eps"], [p + "_amax"], p + "_Amax"),
+        helper.make_node("Div", [p + "_amax", "pt_127"], [p + "_scale"], p + "_Scale"),
+        helper.make_node("Shape", [p + "_scale"], [p + "_n"], p + "_N"),
+        helper.make_node("ConstantOfShape", [p + "_n"], [p + "_zps"], p + "_Zps",
+                         value=helper.make_tensor("v", TensorProto.UINT8, [1], [128])),
+        helper.make_node("QuantizeLinear", [p + "_rows", p + "_scale", p + "_zps"], [q], p + "_Q", axis=0),
+        helper.make_node("Identity", ["pt_one"], [scale], p + "_One"),
+        helper.make_node("Identity", ["pt_zp"], [zp], p + "_Zp"),
+    ], (p + "_scale", p + "_lead")
+
+
+def _scale_rows(g, n, mmi, b_scale: str, row: tuple[str, str], width: int) -> list:
+    """The nodes that replace Mul `n` (with the MatMulInteger `mmi` and the Cast and scale Mul
+    feeding it): MatMulIntegerToFloat with a_scale 1 and `b_scale`, times the row scales, in
+    x's shape again. `row`: the (row scales, leading shape) of `mmi`'s quantized input."""
+    from onnx import helper, numpy_helper
+
+    row_scale, lead = row
+    p = n.name + "_pt"
+    g.initializer.append(numpy_helper.from_array(np.array([width], np.int64), p + "_width"))
+    return [helper.make_node("MatMulIntegerToFloat",
+                             [mmi.input[0], mmi.input[1], "pt_one", b_scale, mmi.input[2], mmi.input[3]],
+                             [p + "_unscaled"], p + "_MM", domain="com.microsoft"),
+            helper.make_node("Unsqueeze", [row_scale, "pt_axis1"], [p + "_col"], p + "_Col"),
+            helper.make_node("Mul", [p + "_unscaled", p + "_col"], [p + "_scaled"], p + "_Mul"),
+            helper.make_node("Concat", [lead, p + "_width"], [p + "_shape"], p + "_Shape", axis=0),
+            helper.make_node("Reshape", [p + "_scaled", p + "_shape"], [n.output[0]], p + "_Back")]

@@ -7,7 +7,7 @@ the mean-pooled token states. It reads "query: Q" and "passage: S" as one pair i
 
     logit = a * (cos(q, s) - c0) + head(mean-pool(states))
 
-Trained by eval/reader_ce.py on XQuAD (never on the bundled corpus or eval/questions);
+Trained by research/recipes/reader_ce.py on XQuAD (never on the bundled corpus or eval/questions);
 what it learned, on what and with which held-out figures: rag/models/README.md.
 The adapter (1.9 MB, in git) is folded into the base weights and exported to ONNX (int8)
 once, beside the embedder's model in the cache; inference is ONNX Runtime and numpy, no torch.
@@ -28,7 +28,7 @@ ADAPTER = Path(__file__).resolve().parent / "models" / "reader-cloze.safetensors
 LOWER = 8  # layers 0..LOWER-1 keep the base weights (frozen in training)
 RANK, LORA_ALPHA = 16, 32
 MAX_LEN = 96  # tokens of the pair: the question and one sentence
-# adapter tensor names (eval/reader_ce.py) -> the BERT module they change in each layer
+# adapter tensor names (research/recipes/reader_ce.py) -> the BERT module they change in each layer
 MATS = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
         "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
 NORMS = {"ln1": "attention.output.LayerNorm", "ln2": "output.LayerNorm"}
@@ -46,7 +46,7 @@ def reads_with(embedder: Embedder) -> bool:
 
 def pair_ids(tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:
     """Token ids of (question, sentence) pairs as the reader reads them, in training
-    (eval/reader_ce.py) and in the product alike."""
+    (research/recipes/reader_ce.py) and in the product alike."""
     return [e.ids for e in tokenizer.encode_batch([(f"query: {q}".strip(), f"passage: {s}".strip())
                                                    for q, s in pairs])]
 

@@ -11,20 +11,23 @@ import functools
 
 import numpy as np
 
-from .answer import context, make_answer, quotes_from
+from .answer import Candidate, context, decide, make_answer, quotes_from, source_span
 from .dictionary import DictionaryError
+from .evidence import Words, common_word, held, idf_of, kind_of, sentence_features, translator
 from .embed import Embedder
 from .followup import resolve
 from .generation import Generation
 from .ingest import page_at
 from .lang import detect
+from .question import Question, analyse
 from .retrieve import DenseRetriever, HybridRetriever, Query, Retriever
 from .retrieve.base import cosines
 from .retrieve.bridge import BridgeRetriever, load_lexicon
 from .retrieve.hybrid import LexicalFusion, SentenceScorer
 from .retrieve.reader import ReaderRerank
 from .settings import Settings
-from .types import Answer, Hit, QueryError
+from .span import point
+from .types import Answer, Hit, QueryError, Span
 
 MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
 RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
@@ -68,9 +71,9 @@ class Searcher:
         self.names = parts.get("names")
         sent_lang = [""] * len(p.sent_vectors)
         for c in p.chunks:
-            for a, b, _s, _e, r in c.sents:
-                sent_lang[r] = detect(c.text[a:b])
-        self.chunk_sents = [np.asarray([x[4] for x in c.sents], dtype=np.int64) for c in p.chunks]
+            for sent in c.sents:
+                sent_lang[sent.row] = detect(c.text[sent.text_start : sent.text_end])
+        self.chunk_sents = [np.asarray([sent.row for sent in c.sents], dtype=np.int64) for c in p.chunks]
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
         self.bridge, self.notices = self._bridge()
@@ -178,29 +181,69 @@ class Searcher:
         # a question of punctuation or emoji alone asks nothing the documents could answer
         scored = self.default().search(q, k, mask) if self.payload.chunks and q.has_words else []
         hits = [self.hit(s.row, s.score) for s in scored]
-        cands = []
-        if scored and self.sent_scorer is not None:
-            for hit, s in zip(hits, scored[: self.settings.max_quotes]):
-                c = self.payload.chunks[s.row]
-                if not len(self.chunk_sents[s.row]):
-                    continue
-                z = self.sent_scorer.scores(q.vector, self.chunk_sents[s.row])
-                pages = self.payload.manifest.files.get(c.source, {}).get("page_starts")
-                for (a, b, ss, e, r), zz in zip(c.sents, z):
-                    cands.append((hit, r, float(zz), c.text[a:b], (ss, e), page_at(pages, ss)))
-        quotes = quotes_from(cands, self.settings.max_quotes)
-        # found-or-not uses the raw cosine of the best sentence: unlike the
-        # standardised scores it means the same on a 2-file and a 2,000-file index
-        best, best_lang, threshold = None, "", self.settings.abstain_below
-        if cands:
-            rows = np.array([c[1] for c in cands])
+        cands = self.candidates(q, scored, hits)
+        question = analyse(q.text)
+        st = self.settings
+        scores = self.weigh(question, q.lang, cands)
+        quotes = quotes_from(cands, scores, st.max_quotes, st.quote_margin)
+        span, missing = None, ()
+        if quotes:
+            first = cands[int(np.argmax(scores))]
+            span = self.point(question, first)
+            missing = tuple(held(question, Words.of(first.passage.text),
+                                 translator(self.lexicon, q.lang, first.passage.lang), self.lexicon))
+        declined = any(kind_of(question, m) in st.decline_missing for m in missing)
+        return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined)
+
+    def candidates(self, q: Query, scored, hits: list[Hit]) -> list[Candidate]:
+        """The sentences of the top max_quotes passages, each with its similarity and the
+        calibrated threshold of its own language pair with the question."""
+        out: list[Candidate] = []
+        if not scored or self.sent_scorer is None:
+            return out
+        st, langs = self.settings, self.sent_scorer.norm.langs
+        for rank, (hit, s) in enumerate(zip(hits, scored[: st.max_quotes])):
+            c, rows = self.payload.chunks[s.row], self.chunk_sents[s.row]
+            if not len(rows):
+                continue
+            z = self.sent_scorer.scores(q.vector, rows)
             cos = cosines(self.payload.sent_vectors, rows, q.vector)
-            best = float(cos.max())
-            best_lang = str(self.sent_scorer.norm.langs[rows[int(cos.argmax())]])
-            if q.lang != "und" and best_lang != q.lang:
+            pages = self.payload.manifest.files.get(c.source, {}).get("page_starts")
+            for sent, zz, cc in zip(c.sents, z, cos):
+                lang = str(langs[sent.row])
                 # across languages e5's cosines run ~0.04 lower (eval/calibrate.py)
-                threshold = self.settings.abstain_below_cross
-        return make_answer(hits, quotes, best, best_lang, threshold, q.lang, q.text)
+                cross = q.lang != "und" and lang != q.lang
+                out.append(Candidate(hit, rank, sent.row, c.text[sent.text_start : sent.text_end], sent.start,
+                                     sent.end, page_at(pages, sent.start), lang, float(zz), float(cc),
+                                     st.abstain_below_cross if cross else st.abstain_below))
+        return out
+
+    def weigh(self, question: Question, q_lang: str, cands: list[Candidate]) -> np.ndarray:
+        """Each candidate's weighted evidence (rag/evidence.py), the quote's order."""
+        if not cands:
+            return np.zeros(0)
+        feats = sentence_features(
+            question, [c.text for c in cands], [c.lang for c in cands], np.array([c.z for c in cands]),
+            np.array([c.margin for c in cands]), np.array([c.rank for c in cands], dtype=np.float64),
+            self.idf, self.lexicon, q_lang)
+        return feats @ np.asarray(self.settings.quote_weights, dtype=np.float64)
+
+    def point(self, question: Question, quote: Candidate) -> Span | None:
+        """The typed answer inside the quote, in source offsets, or None when unsure."""
+        p = point(quote.text, question, self.settings.span_margin, common_word(self.lexicon))
+        if p is None:
+            return None
+        start, end = source_span(quote, p.start, p.end)
+        return Span(p.text, quote.passage.source, start, end, question.kind)
+
+    @functools.cached_property
+    def idf(self):
+        return idf_of(self.lexical)
+
+    @functools.cached_property
+    def lexicon(self):
+        """The bridge's dictionary tables, for word overlap across Russian and English; None when off."""
+        return self.bridge.lexicon if self.bridge is not None else None
 
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
         return context(self.payload.chunks, hit, chars)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from .index import Index
-from .store import IndexError_
+from .store import IndexFormatError
 from .types import QueryError
 from .uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_FILES, UploadError, add_uploads, list_uploads, protected_names, \
     remove_document, upload_dir
@@ -114,35 +114,45 @@ def make_app(index: Index, allow_writes: bool = False, token: str | None = None,
     are kept (default: $RAG_UPLOAD_DIR or "uploads" beside the index, as in the chat app)."""
     app = FastAPI(title="rag: offline question answering over documents", version="1",
                   description="Search and cited extractive answers over one index; every word comes from the documents.")
-    folder = uploads or upload_dir(index.folder)
+    _add_error_handlers(app)
+    _add_read_routes(app, index, allow_writes)
+    _add_write_routes(app, index, allow_writes, uploads or upload_dir(index.folder))
+    return Guard(app, token)
 
-    def error(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every error as JSON {"error": message}, with the status that says whose fault it is."""
 
     @app.exception_handler(QueryError)
     async def _query_error(_req: Request, e: QueryError):
-        return error(400, str(e))
+        return _error(400, str(e))
 
     @app.exception_handler(UploadError)
     async def _upload_error(_req: Request, e: UploadError):
-        return error(400, str(e))
+        return _error(400, str(e))
 
-    @app.exception_handler(IndexError_)
-    async def _index_error(_req: Request, e: IndexError_):
-        return error(500, str(e))
+    @app.exception_handler(IndexFormatError)
+    async def _index_error(_req: Request, e: IndexFormatError):
+        return _error(500, str(e))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, e: RequestValidationError):
         first = e.errors()[0] if e.errors() else {}
         where = ".".join(str(x) for x in first.get("loc", ()) if x != "body")
-        return error(422, f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid"))
+        return _error(422, f"{where}: {first.get('msg', 'invalid request')}" if where else first.get("msg", "invalid"))
 
     @app.exception_handler(HTTPException)
     async def _http(_req: Request, e: HTTPException):
         if isinstance(e.__cause__, _TooLarge):  # FastAPI reports a failed body read as 400
-            return error(413, str(e.__cause__))
-        return error(e.status_code, str(e.detail))
+            return _error(413, str(e.__cause__))
+        return _error(e.status_code, str(e.detail))
 
+
+def _add_read_routes(app: FastAPI, index: Index, allow_writes: bool) -> None:
     @app.get("/health")
     def health() -> dict:
         m = index.payload.manifest
@@ -162,6 +172,10 @@ def make_app(index: Index, allow_writes: bool = False, token: str | None = None,
     def ask(r: AskRequest) -> dict:
         return asdict(index.ask(r.query, r.k, r.sources, r.langs, history=r.history))
 
+
+def _add_write_routes(app: FastAPI, index: Index, allow_writes: bool, folder: Path) -> None:
+    """Adding and removing documents (uploads kept in `folder`); 403 without --allow-writes."""
+
     def writes_allowed() -> None:
         if not allow_writes:
             raise HTTPException(403, "this server was started without --allow-writes")
@@ -179,8 +193,6 @@ def make_app(index: Index, allow_writes: bool = False, token: str | None = None,
     def remove(source: str) -> dict:
         writes_allowed()
         return asdict(remove_document(index, folder, source))
-
-    return Guard(app, token)
 
 
 def serve(folder: str, host: str = "127.0.0.1", port: int = 8000, allow_writes: bool = False,

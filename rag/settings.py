@@ -1,4 +1,17 @@
-"""All tunable settings in one frozen record, stored in the manifest."""
+"""All tunable settings in one frozen record, stored in the manifest.
+
+Two kinds, in two sections:
+  - index-time: they decide what is written (the chunks, which files are taken, the
+    shards), so a change applies to documents indexed after it; to apply it to the whole
+    index, rebuild (`rag index`), or for `shards` reshard (`rag reshard`, Index.reshard;
+    Index.reconfigure refuses it). The document encoder is chosen with the model (--model,
+    RAG_DOCS; rag/embed.py), recorded in the manifest's "model" and not here.
+  - query-time: read when a Searcher is made, so Index.reconfigure changes them in memory
+    on a loaded index and the next write stores them; nothing is re-embedded.
+All fields are stored in the manifest's "settings" (by name: the JSON keys are sorted, so
+the order here is free), and the seed index (rag/seed.py) is used only while every one of
+them is at its default.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -6,11 +19,23 @@ from dataclasses import asdict, dataclass, fields
 
 @dataclass(frozen=True)
 class Settings:
+    # ---------------------------------------------------------------- index-time
     # Chunking; sizes in characters. Chosen by eval/tune.py on the corpus set.
     # (measured r@5 on the corpus set: 300 -> .68, 600 -> .76, 900 -> .79,
     # 1500 -> .84; 1500 characters of Russian is ~450 tokens, under e5's 512)
     chunk_size: int = 1500
     chunk_overlap: int = 300
+    # Bounded work per file: a file whose extracted text, or whose passages + sentences to
+    # embed, exceed these is skipped with the reason (a small file can expand enormously:
+    # a 48 KB .docx gave 2.7 MB of text). 5M characters is about 2,000 book pages; the
+    # bundled corpus's largest file has 0.6M characters and 3,100 items.
+    max_file_chars: int = 5_000_000
+    max_file_items: int = 40_000
+    # Shards by document (rag/store.py): each has its own files, FAISS and BM25;
+    # a query fans out to all and merges to exactly the one-shard result.
+    shards: int = 1
+
+    # ---------------------------------------------------------------- query-time
     # Fusion (see rag/retrieve/hybrid.py); sentence and name weights chosen by eval/tune.py,
     # the two BM25 weights (same-language and translated, equal) by `python -m eval.bridge`
     # over lex_weight 1-8 x bridge_weight 0-12 on the corpus set: 1/0 (no bridge) r@5 .868,
@@ -48,15 +73,22 @@ class Settings:
     reader: bool = False
     reader_depth: int = 10
     reader_sentences: int = 10
-    # Bounded work per file: a file whose extracted text, or whose passages + sentences to
-    # embed, exceed these is skipped with the reason (a small file can expand enormously:
-    # a 48 KB .docx gave 2.7 MB of text). 5M characters is about 2,000 book pages; the
-    # bundled corpus's largest file has 0.6M characters and 3,100 items.
-    max_file_chars: int = 5_000_000
-    max_file_items: int = 40_000
-    # Shards by document (rag/store.py): each has its own files, FAISS and BM25;
-    # a query fans out to all and merges to exactly the one-shard result.
-    shards: int = 1
+    # The quote (rag/evidence.py, issue 27): each candidate sentence of the top max_quotes
+    # passages is scored by these weights over evidence.FEATURES (z, margin to its own
+    # threshold, idf-weighted word overlap, the question's constraints held, answer-type
+    # fit, passage rank, the previous sentence's overlap); fitted by `python -m eval.quotes fit`
+    # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin.
+    quote_weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    quote_margin: float = 1.0
+    # The answer pointed out (rag/span.py): a typed candidate nearest the question's words
+    # is shown only this many words closer than the next one (or alone in its sentence).
+    span_margin: float = 3.0
+    # "Not in the documents" also when the first quote's passage lacks one of the question's
+    # constraints of these kinds ("year", "number", "counted", "name"; rag/evidence.py held),
+    # chosen by `python -m eval.quotes fit` on near-miss questions; the others only mark the
+    # answer a partial match.
+    decline_missing: tuple[str, ...] = ()
+    # (new query-time settings go here)
 
     def __post_init__(self):
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
@@ -68,7 +100,8 @@ class Settings:
     @classmethod
     def from_dict(cls, d: dict) -> Settings:
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        # JSON gives lists; the record keeps tuples, so that it stays hashable and comparable
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
 
     def replace(self, **kw) -> Settings:
         return Settings(**{**asdict(self), **kw})

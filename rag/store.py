@@ -27,6 +27,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple, TypedDict
 
 import numpy as np
 
@@ -36,8 +37,30 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
 
-class IndexError_(RuntimeError):
+class IndexFormatError(RuntimeError):
     """An index folder that cannot be used; the message says what to do."""
+
+
+class SentenceSpan(NamedTuple):
+    """One sentence of a chunk. A NamedTuple, so chunks.jsonl keeps storing it as the plain
+    list [text_start, text_end, start, end, row] (json writes a tuple as a list)."""
+
+    text_start: int  # offset in the chunk's text
+    text_end: int
+    start: int  # offsets in the source file's decoded text, as Hit.start/end
+    end: int
+    row: int  # row of the sentence's vector in the sentence matrix (Payload.sent_vectors)
+
+
+class FileEntry(TypedDict):
+    """A document's entry in Manifest.files (rag/writer.py: file_entry writes it)."""
+
+    sha256: str  # of the file's bytes: what `outdated`, `add` and the seed compare
+    chunks: int
+    langs: list[str]  # sorted
+    encoding: str  # as read: a text encoding, "pdf", "image+ocr", ...
+    chars: int  # length of the decoded text
+    page_starts: list[int] | None  # paged formats: offsets where pages 2, 3, ... begin
 
 
 @dataclass(frozen=True)
@@ -50,8 +73,7 @@ class ChunkRecord:
     lang: str
     kind: str
     text: str
-    # sentences: (offset in text, end in text, source start, source end, row in sentence matrix)
-    sents: tuple[tuple[int, int, int, int, int], ...]
+    sents: tuple[SentenceSpan, ...]
 
 
 @dataclass
@@ -60,7 +82,7 @@ class Manifest:
     model: dict
     dim: int
     settings: dict
-    files: dict  # source -> {"sha256", "chunks", "langs", "encoding", "bytes"}
+    files: dict[str, FileEntry]  # source -> its entry
     data: dict = field(default_factory=dict)  # role -> {"name", "sha256"}
     generation: int = 0
     index_type: str = "flat"
@@ -81,28 +103,28 @@ def _fsync_write(path: Path, data: bytes) -> None:
 def read_manifest(folder: Path) -> Manifest:
     p = folder / MANIFEST
     if not p.exists():
-        raise IndexError_(f"no index at {folder} (no {MANIFEST}); build one with: rag index PATH -o {folder}")
+        raise IndexFormatError(f"no index at {folder} (no {MANIFEST}); build one with: rag index PATH -o {folder}")
     try:
         d = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise IndexError_(f"{p} is not valid JSON ({e}); rebuild the index with: rag index PATH -o {folder}") from e
+        raise IndexFormatError(f"{p} is not valid JSON ({e}); rebuild the index with: rag index PATH -o {folder}") from e
     if not isinstance(d, dict) or d.get("format_version") != FORMAT_VERSION:
         got = d.get("format_version") if isinstance(d, dict) else None
-        raise IndexError_(
+        raise IndexFormatError(
             f"{folder} was written in index format {got}, this version reads format {FORMAT_VERSION}; "
             f"rebuild it with: rag index PATH -o {folder}"
         )
     try:
         m = Manifest(**d)
     except TypeError as e:
-        raise IndexError_(f"{p} is missing fields ({e}); rebuild the index") from e
+        raise IndexFormatError(f"{p} is missing fields ({e}); rebuild the index") from e
     types = {"model": dict, "dim": int, "settings": dict, "files": dict, "data": dict, "generation": int,
              "index_type": str}
     bad = [k for k, t in types.items() if not isinstance(getattr(m, k), t)]
     bad += [f"data.{k}" for k, v in (m.data.items() if isinstance(m.data, dict) else ())
             if not (isinstance(v, dict) and isinstance(v.get("name"), str) and isinstance(v.get("sha256"), str))]
     if bad:
-        raise IndexError_(f"{p} has fields of the wrong type ({', '.join(bad)}); rebuild the index")
+        raise IndexFormatError(f"{p} has fields of the wrong type ({', '.join(bad)}); rebuild the index")
     return m
 
 
@@ -130,11 +152,11 @@ def canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
     cvec = cvec[order] if len(order) else cvec
     key: dict[int, tuple] = {}
     for c in chunks:
-        for rel_s, rel_e, s, e, row in c.sents:
-            key.setdefault(row, (c.source, s, e))
+        for s in c.sents:
+            key.setdefault(s.row, (c.source, s.start, s.end))
     rows = sorted(key, key=lambda r: (key[r], r))
     remap = {old: new for new, old in enumerate(rows)}
-    chunks = [replace(c, sents=tuple((a, b, s, e, remap[r]) for a, b, s, e, r in c.sents)) for c in chunks]
+    chunks = [replace(c, sents=tuple(s._replace(row=remap[s.row]) for s in c.sents)) for c in chunks]
     svec = svec[rows] if len(rows) else np.zeros((0, svec.shape[1] if svec.ndim == 2 else 0), np.float32)
     return chunks, cvec, svec
 
@@ -161,9 +183,9 @@ def _shard_part(p: Payload, rows: np.ndarray) -> tuple[list[ChunkRecord], np.nda
     """One shard's chunks (sentence rows renumbered within the shard) and vectors.
     A sentence belongs to one document, so shards never share sentences."""
     chunks = [p.chunks[i] for i in rows]
-    srows = sorted({s[4] for c in chunks for s in c.sents})
+    srows = sorted({s.row for c in chunks for s in c.sents})
     local = {r: i for i, r in enumerate(srows)}
-    chunks = [replace(c, sents=tuple((a, b, s, e, local[r]) for a, b, s, e, r in c.sents)) for c in chunks]
+    chunks = [replace(c, sents=tuple(s._replace(row=local[s.row]) for s in c.sents)) for c in chunks]
     dim = p.chunk_vectors.shape[1] if p.chunk_vectors.ndim == 2 else p.manifest.dim
     sv = p.sent_vectors[srows] if srows else np.zeros((0, dim), np.float32)
     return chunks, p.chunk_vectors[rows].reshape(-1, dim), sv
@@ -183,11 +205,11 @@ def writer_lock(folder: Path, wait: float | None = None):
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise IndexError_(f"cannot create the index folder {folder}: {e.strerror or e}") from e
+        raise IndexFormatError(f"cannot create the index folder {folder}: {e.strerror or e}") from e
     try:
         fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
-        raise IndexError_(f"cannot write to {folder} (read-only?): {e.strerror or e}") from e
+        raise IndexFormatError(f"cannot write to {folder} (read-only?): {e.strerror or e}") from e
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -197,7 +219,7 @@ def writer_lock(folder: Path, wait: float | None = None):
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-                    raise IndexError_(f"{folder} is being updated by another process (pid {holder}); "
+                    raise IndexFormatError(f"{folder} is being updated by another process (pid {holder}); "
                                       f"waited {wait:.0f} s: try again when it has finished") from None
                 time.sleep(0.05)
         os.ftruncate(fd, 0)
@@ -214,9 +236,9 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise IndexError_(f"cannot create the index folder {folder}: {e.strerror or e}") from e
+        raise IndexFormatError(f"cannot create the index folder {folder}: {e.strerror or e}") from e
     if not os.access(folder, os.W_OK):
-        raise IndexError_(f"cannot write to {folder} (read-only?)")
+        raise IndexFormatError(f"cannot write to {folder} (read-only?)")
     gen = _current_generation(folder) + 1
     tag = f"{gen:06d}"
     names: dict[str, str] = {}
@@ -247,7 +269,7 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
             w = folder / n
             shutil.rmtree(w, ignore_errors=True) if w.is_dir() else w.unlink(missing_ok=True)
         why = getattr(e, "strerror", None) or str(e).rsplit(": ", 1)[-1]
-        raise IndexError_(f"could not write the index to {folder}: {why}; the previous index is unchanged") from e
+        raise IndexFormatError(f"could not write the index to {folder}: {why}; the previous index is unchanged") from e
     dfd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dfd)
@@ -290,7 +312,7 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
     m = manifest or read_manifest(folder)
     for r, d in m.data.items():
         path = folder / d["name"]
-        missing = IndexError_(f"{folder}: data file {d['name']} is missing; rebuild the index")
+        missing = IndexFormatError(f"{folder}: data file {d['name']} is missing; rebuild the index")
         if not path.exists():
             raise missing
         try:
@@ -298,10 +320,10 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
         except OSError:  # removed while being read, by a writer's cleanup (Index.load reads again)
             raise missing from None
         if not ok:
-            raise IndexError_(f"{folder}: data file {d['name']} is corrupt (checksum mismatch); rebuild the index")
+            raise IndexFormatError(f"{folder}: data file {d['name']} is corrupt (checksum mismatch); rebuild the index")
     shards = m.settings.get("shards", 1)
     if not isinstance(shards, int) or shards < 1:
-        raise IndexError_(f"{folder}: manifest names {shards!r} shards; rebuild the index")
+        raise IndexFormatError(f"{folder}: manifest names {shards!r} shards; rebuild the index")
     chunks: list[ChunkRecord] = []
     cvs, svs, base = [], [], 0
     for s in range(shards):  # each shard's sentence rows are its own: offset them
@@ -310,14 +332,14 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
             with open(folder / m.data[role("chunks", s)]["name"], encoding="utf-8") as f:
                 for line in f:
                     d = json.loads(line)
-                    d["sents"] = tuple((a, b, x, y, r + base) for a, b, x, y, r in d["sents"])
+                    d["sents"] = tuple(SentenceSpan(a, b, x, y, r + base) for a, b, x, y, r in d["sents"])
                     part.append(ChunkRecord(**d))
             cv = np.load(folder / m.data[role("chunk_vectors", s)]["name"], allow_pickle=False)
             sv = np.load(folder / m.data[role("sent_vectors", s)]["name"], allow_pickle=False)
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise IndexError_(f"{folder}: unreadable index data ({e}); rebuild the index") from e
+            raise IndexFormatError(f"{folder}: unreadable index data ({e}); rebuild the index") from e
         if len(part) != len(cv) or cv.shape[1:] != (m.dim,) or sv.shape[1:] != (m.dim,):
-            raise IndexError_(f"{folder}: chunk records and vectors disagree; rebuild the index")
+            raise IndexFormatError(f"{folder}: chunk records and vectors disagree; rebuild the index")
         chunks += part
         cvs.append(cv)
         svs.append(sv)

@@ -31,14 +31,33 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Span:
+    """The answer pointed out inside the first quote: `text` is `quote.text[offset:offset+len]`,
+    `start`/`end` its source offsets like a Hit's."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+    kind: str  # what the question asked for: "number", "date", "person" or "place"
+
+
+@dataclass(frozen=True)
 class Answer:
     found: bool
     quotes: list[Hit] = field(default_factory=list)
     hits: list[Hit] = field(default_factory=list)
     query_lang: str = ""
-    evidence: float | None = None  # cosine of the best sentence; `found` is evidence >= threshold
-    evidence_lang: str = ""  # that sentence's language (picks the threshold)
+    evidence: float | None = None  # cosine of the deciding sentence (rag/answer.py decide)
+    evidence_lang: str = ""  # that sentence's language (with the question's, picks its threshold)
     searched_as: str = ""  # the text searched: the question, or a follow-up with what it carries over
+    span: Span | None = None  # the answer inside quotes[0], when the question asks for a typed one
+    missing: tuple[str, ...] = ()  # the question's years, numbers, names not found near the first quote
+
+    @property
+    def partial(self) -> bool:
+        """Found, but the first quote and its passage lack some of what the question names."""
+        return self.found and bool(self.missing)
 
 
 @dataclass(frozen=True)

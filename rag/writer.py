@@ -25,7 +25,7 @@ from .files import sha256_file
 from .generation import Generation
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
-from .store import IndexError_, Payload
+from .store import FileEntry, IndexFormatError, Payload
 from .types import BuildReport, Progress, QueryError
 
 
@@ -92,7 +92,7 @@ def refusal(p: Processed, settings: Settings) -> str | None:
     return None
 
 
-def file_entry(p: Processed) -> dict:
+def file_entry(p: Processed) -> FileEntry:
     """A document's line in the manifest."""
     return {"sha256": p.doc.sha256, "chunks": len(p.chunks), "encoding": p.doc.encoding,
             "langs": sorted({c.lang for c in p.chunks}), "chars": len(p.doc.text),
@@ -118,7 +118,7 @@ class IndexWriter:
         disk now. Writing this process's older view would undo the other process's changes."""
         try:
             m = store.read_manifest(self.folder)
-        except IndexError_:
+        except IndexFormatError:
             return  # nothing readable on disk: this process's state is what gets written
         if m.generation == self.generation.manifest.generation:
             return
@@ -287,7 +287,7 @@ class IndexWriter:
             svec.append(vecs[len(texts) :])
         for pr in processed:
             for c in pr.chunks:
-                chunks.append(replace(c, sents=tuple((a, b, s, e, r + base) for a, b, s, e, r in c.sents)))
+                chunks.append(replace(c, sents=tuple(s._replace(row=s.row + base) for s in c.sents)))
             base += len(pr.sentences)
         dim = p.manifest.dim
         cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)

@@ -5,7 +5,7 @@
 
 Times from the command to the server answering, to the chat being ready (on a first
 start: after the index of the bundled corpus is built) and to the first answer on screen,
-in Debian's Chromium (tests/app_server.py). --fresh-index removes CHECKOUT/index's data
+in Debian's Chromium (tests/helpers/app_server.py). --fresh-index removes CHECKOUT/index's data
 first, so the start builds it. Streamlit options go to `streamlit run`, e.g.
 `-- --server.fileWatcherType auto` to time the start with Streamlit's file watcher on
 (.streamlit/config.toml turns it off). The server's log goes to CHECKOUT/first_start.log;
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app_server import CHAT_INPUT, ask, chromium, free_port
+from helpers.app_server import CHAT_INPUT, ask, chromium, free_port
 
 QUESTION = "Who proposed holding alternative elections under the new constitution?"
 

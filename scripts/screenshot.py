@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app_server import CHAT_INPUT, ask, chromium, serve
+from helpers.app_server import CHAT_INPUT, ask, chromium, serve
 
 QUESTION = "Кто предложил проводить альтернативные выборы по новой конституции?"
 MAX_BYTES = 300_000

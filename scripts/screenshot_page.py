@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from app_server import ask, chromium, serve  # noqa: E402
+from helpers.app_server import ask, chromium, serve  # noqa: E402
 from screenshot import small_png  # noqa: E402
 
 from bench.ocr import scanned_pdf  # noqa: E402

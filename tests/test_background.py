@@ -8,8 +8,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
-from test_sync import SMALL, TEXTS, same_as_fresh_build
+from helpers.checks import same_as_fresh_build
+from helpers.docs import SMALL, TEXTS
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag import background, writer

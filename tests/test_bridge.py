@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ENTRIES, FakeEmbedder, b64, write_dictd
+from helpers.dictd import ENTRIES, b64, write_dictd
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag.dictionary import Dictionary, DictionaryError, b64_number, load_dictionary, read_dictd, translations

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
-from app_server import CHAT_INPUT, CHROMIUM, ROOT, ask, chromium, serve
-from test_model_slow import EN_DOC, RU_DOC
+from helpers.app_server import CHAT_INPUT, CHROMIUM, ROOT, ask, chromium, serve
+from helpers.docs import EN_DOC, RU_DOC
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"  # gitignored; CI may keep it

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 import pytest
+from helpers.checks import check_chunks
 
 from rag.chunk import SentenceSplitter, sentences
 from rag.clean import clean
@@ -87,44 +87,6 @@ def corpus_blocks(corpus_dir):
     for f in sorted(corpus_dir.glob("*.txt")):
         out.extend(b.text for b in clean(f.read_text(encoding="utf-8")))
     return out
-
-
-def check_chunks(text: str, size: int, overlap: int) -> None:
-    sp = SentenceSplitter(size, overlap)
-    chunks = sp.chunks(text)
-    units = sorted({u for c in chunks for u in c.sentences}, key=lambda u: u.start)
-    if len(text) < 20_000:  # sentence splitting is slow on the 600 KB block; done once there
-        assert units == sp.units(text), "a unit is in no chunk"
-    unit_starts = {u.start for u in units}
-    assert chunks, "a non-empty block must give chunks"
-    # exact substrings, in order, each at a sentence (unit) boundary
-    for c in chunks:
-        assert 0 <= c.start < c.end <= len(text)
-        assert c.start in unit_starts
-        assert c.end == len(text) or c.end in unit_starts
-        # actual behaviour: every unit is cut to <= size, so no chunk exceeds chunk_size
-        assert c.end - c.start <= size, (c.end - c.start, size)
-        assert c.sentences and c.sentences[0].start == c.start and c.sentences[-1].end == c.end
-        assert "".join(text[u.start : u.end] for u in c.sentences) == text[c.start : c.end]
-    assert chunks[0].start == 0 and chunks[-1].end == len(text)
-    for a, b in zip(chunks, chunks[1:]):
-        assert a.start < b.start, "chunks advance"
-        assert b.start <= a.end, "no gap between consecutive chunks"
-        assert a.end - b.start <= overlap, "overlap is bounded by chunk_overlap"
-    # no text lost: every sentence is inside at least one chunk (a sentence longer than
-    # chunk_size: each of its pieces is)
-    starts = [c.start for c in chunks]
-
-    def inside(a: int, b: int) -> bool:
-        c = chunks[bisect_right(starts, a) - 1]  # the chunk starting last at or before a
-        return c.start <= a and b <= c.end
-
-    for s in sentences(text):
-        if s.end - s.start <= size:
-            assert inside(s.start, s.end), text[s.start : s.end]
-        else:
-            pieces = [u for u in units if s.start <= u.start < s.end]
-            assert pieces and all(inside(u.start, u.end) for u in pieces), text[s.start : s.end]
 
 
 @pytest.mark.parametrize("size, overlap", [(600, 120), (200, 50), (120, 0), (80, 40)])

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
-from test_index import DOC_A, DOC_B, DOC_C, QUERIES, SMALL, write
+from helpers.docs import DOC_A, DOC_B, DOC_C, QUERIES, SMALL, write
+from helpers.fakes import FakeEmbedder
 
 import rag
 

@@ -5,7 +5,7 @@ import itertools
 import re
 
 import pytest
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 
 import rag
 

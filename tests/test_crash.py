@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
-from test_index import DOC_A, DOC_B, DOC_C, QUERIES, SMALL, write
+from helpers.docs import DOC_A, DOC_B, DOC_C, QUERIES, SMALL, write
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag import store
@@ -35,7 +35,7 @@ TESTS = Path(__file__).resolve().parent
 CHILD = r"""
 import json, os, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 import rag, rag.generation, rag.store
 
 mode, folder, pause_at, args = sys.argv[3], sys.argv[4], sys.argv[5], json.loads(sys.argv[6])

@@ -1,4 +1,4 @@
-"""eval/distill.py: the shallower document encoder's pieces, on a tiny random BERT."""
+"""research/distill.py: the shallower document encoder's pieces, on a tiny random BERT."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from eval import distill  # noqa: E402
+from research import distill  # noqa: E402
 from eval.xquad import DEFAULT_DATA, HELD_OUT  # noqa: E402
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import rag
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 
 TESTS = Path(__file__).resolve().parent
 QUERIES = ["выборы в сельсоветы 1924", "collective farms five-year plan", "Кузнецкий округ колхозы", "famine"]
@@ -16,7 +16,7 @@ QUERIES = ["выборы в сельсоветы 1924", "collective farms five-y
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'ray[data]==2.60.0'): distributed build untested")
-    # the workers unpickle FakeEmbedder by reference: they need tests/ (conftest) on their path
+    # the workers unpickle FakeEmbedder by reference: they need tests/ (helpers.fakes) on their path
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}})
     yield
@@ -78,7 +78,7 @@ def test_ray_add_equals_local_add(ray_cluster, small_corpus, tmp_path):
 def test_killed_worker_is_retried_and_the_index_is_the_same(ray_cluster, small_corpus, tmp_path):
     import os
 
-    from conftest import DyingEmbedder
+    from helpers.fakes import DyingEmbedder
 
     marker = tmp_path / "killed"
     local = rag.build([small_corpus], tmp_path / "local", model=FakeEmbedder())
@@ -89,7 +89,7 @@ def test_killed_worker_is_retried_and_the_index_is_the_same(ray_cluster, small_c
 
 
 def test_worker_dying_every_time_fails_clearly_and_keeps_the_old_index(ray_cluster, small_corpus, tmp_path):
-    from conftest import DyingEmbedder
+    from helpers.fakes import DyingEmbedder
     from rag.distributed import RayUnavailable
 
     old = rag.build([small_corpus], tmp_path / "idx", model=FakeEmbedder())
@@ -116,7 +116,7 @@ def test_without_ray_a_clear_error(small_corpus, tmp_path, monkeypatch, capsys):
 
 @pytest.mark.slow
 def test_ray_build_with_the_real_model_equals_local(ray_cluster, tmp_path):
-    from test_model_slow import EN_DOC, RU_DOC
+    from helpers.docs import EN_DOC, RU_DOC
 
     d = tmp_path / "docs"
     d.mkdir()

@@ -7,7 +7,8 @@ import json
 import math
 
 import pytest
-from conftest import FakeEmbedder, write_dictd
+from helpers.dictd import write_dictd
+from helpers.fakes import FakeEmbedder
 
 import rag
 from eval.baseline import Baseline

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag.export import Turn, from_json, md_escape, to_json, to_markdown

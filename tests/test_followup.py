@@ -3,7 +3,7 @@ what is searched for them; Index.ask(history=...)."""
 from __future__ import annotations
 
 import pytest
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag.followup import is_elliptic, resolve

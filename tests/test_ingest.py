@@ -1,11 +1,10 @@
 """Stage 1: reading files of every supported format and encoding into decoded text."""
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 
 import pytest
+from helpers.docs import corrupt_docx, make_pdf
 
 from rag.ingest import Document, IngestError, detect_encoding, discover, read_document
 
@@ -13,33 +12,6 @@ RU = ("Избирательная кампания 1924 года проходи�
       "сообщали о нарушениях.\nЯвка избирателей была низкой, т. е. меньше половины.\r\n"
       "Съешь же ещё этих мягких французских булок, да выпей чаю!\n")
 EN = "The first five-year plan began in 1928.\r\nPeasants joined collective farms.\n"
-
-
-def make_pdf(pages: list[str]) -> bytes:
-    """A minimal valid PDF with a Helvetica text layer, one content stream per page."""
-    n = len(pages)
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    for i, text in enumerate(pages):
-        stream = f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode("latin-1")
-        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-                    f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
-        objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for k, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
 
 
 PDF_PAGES = ["Hello election 1924", "Second page votes 1925"]
@@ -167,14 +139,6 @@ def test_page_at_boundaries():
 
 
 # ------------------------------------------------------------ bad inputs
-def _corrupt_docx() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", b"<<< not xml")
-        z.writestr("word/document.xml", b"\x00\x01garbage")
-    return buf.getvalue()
-
-
 BAD = {
     "empty.txt": (b"", "empty"),
     "blank.txt": (b"  \n\t\r\n  ", "empty"),
@@ -182,7 +146,7 @@ BAD = {
     "binary.txt": (bytes(range(256)) * 16, "binary"),
     "truncated.pdf": (None, "PDF"),
     "nolayer.pdf": (None, "no text layer"),
-    "corrupt.docx": (_corrupt_docx(), "corrupt .docx"),
+    "corrupt.docx": (corrupt_docx(), "corrupt .docx"),
     "notazip.docx": (b"PK\x03\x04 this is not really a zip file", "corrupt .docx"),
     "table.xlsx": (b"whatever", "unsupported format .xlsx"),
     "README": (b"plain words", "unsupported format"),

@@ -7,26 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers.docs import EN_DOC, RU_DOC, SAMPLE
 
 pytestmark = pytest.mark.slow
-
-SAMPLE = [
-    "query: Когда состоялись выборы 1924 года?",
-    "passage: The Politburo decided in 1923 to create the nomenklatura.",
-    "Grüße aus München, Straße ÄÖÜ ß",
-    "北京是中国的首都。东京是日本的首都。",
-    "emoji 😀👍🏽 🇷🇺 ok",
-    "café naïve résumé crème brûlée",
-    "e\u0301 combining a\u0308 decomposed accents",
-    "электо\u00adральной soft\u00adhyphen",
-    "ﬁ ligature ① ² Ⅻ ｆｕｌｌｗｉｄｔｈ",
-    "  many   spaces\t tab\nnewline  ",
-    "северо-западный 1920-е гг. «т. е.» — тире",
-    "NBSP\u00a0here and zero\u200bwidth",
-    "Ελληνικά και العربية و हिन्दी",
-    "\x01ctrl\x7f chars",
-]
-
 
 def _pkg_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
@@ -97,14 +80,6 @@ def test_conversion_is_verified_and_atomic(tmp_path, monkeypatch):
         convert.ensure_e5_small(tmp_path)
     # nothing half-written is left where the model would go
     assert not any(p.name.startswith("multilingual") for p in tmp_path.iterdir())
-
-
-RU_DOC = """Избирательная кампания 1924 года прошла при низкой явке. Президиум ЦИК СССР постановил отменить результаты выборов там, где проголосовали менее 35 % избирателей.
-
-Коллективизация в Кузнецком округе сопровождалась перегибами в отношении середняков. Крестьяне жаловались на нехватку сельскохозяйственной техники."""
-EN_DOC = """The Mayor of the city opened a new bridge over the river in spring. Thousands of residents walked across it on the first day.
-
-The chess tournament was won by a young player from Leningrad, who defeated the reigning champion in the final round."""
 
 
 @pytest.fixture(scope="module")

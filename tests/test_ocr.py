@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from test_ingest import make_pdf
+from helpers.docs import make_pdf
 
 import rag
 from bench.ocr import cer, noisy, scanned_pdf, typeset
@@ -101,7 +101,7 @@ def test_an_unreadable_image_is_skipped_with_a_reason(tmp_path):
 
 
 def test_a_scan_is_indexed_and_found(tmp_path, small_corpus):
-    from conftest import FakeEmbedder
+    from helpers.fakes import FakeEmbedder
 
     typeset(EN, 300)[0].save(small_corpus / "chess.png")
     idx = rag.build([small_corpus], tmp_path / "i", model=FakeEmbedder())
@@ -118,7 +118,7 @@ def test_a_long_scan_reports_each_page_and_holds_no_search(tmp_path, small_corpu
 
     from PIL import Image
 
-    from conftest import FakeEmbedder
+    from helpers.fakes import FakeEmbedder
 
     idx = rag.build([small_corpus], tmp_path / "i", model=FakeEmbedder())
     pages = [Image.new("L", (300, 400), 255) for _ in range(3)]

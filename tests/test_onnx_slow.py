@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_model_slow import SAMPLE
+from helpers.docs import SAMPLE
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def int8_docs():
 
 def test_int8_documents_questions_in_fp32(both, int8_docs, corpus_dir):
     """RAG_DOCS=int8: the documents through rag/quantize.py's model, within 0.3 % of fp32 (the
-    retrieval figures it was judged by: README, `python -m bench.int8`); questions unchanged;
+    retrieval figures it was judged by: research/README.md, `python -m research.int8`); questions unchanged;
     the index records which, so it never mixes with an fp32 one."""
     onnx, _ = both
     t = texts(corpus_dir)

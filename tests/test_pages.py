@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_ingest import make_pdf
+from helpers.docs import make_pdf
 
 from rag import ocr
 from rag.files import sha256_file

@@ -13,7 +13,7 @@ What rag/clean.py guarantees, stated exactly (see its docstring and _Builder):
      that joins a broken word, whitespace, and whole lines that are page numbers, navigation
      links or list items (runs of them are navigation). Every other letter or digit of the
      source is in exactly one block.
-For chunking (rag/chunk.py, checked by tests/test_chunk.py::check_chunks): chunks are runs
+For chunking (rag/chunk.py, checked by tests/helpers/checks.py::check_chunks): chunks are runs
 of whole units covering the block from start to end, with no gap, each consecutive pair
 overlapping by at most chunk_overlap characters (the declared overlap), none longer than
 chunk_size. For the index (rag/chunk.py::process): every chunk's and sentence's source span
@@ -27,7 +27,7 @@ import hashlib
 import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_chunk import check_chunks
+from helpers.checks import check_chunks
 
 from rag.chunk import SentenceSplitter
 from rag.clean import _LIST_ITEM, _NAV_LINK, _PAGE_NUMBER, clean
@@ -122,7 +122,7 @@ def test_block_span_of_any_slice_is_a_source_region(raw):
 def test_chunks_cover_each_block_with_only_the_declared_overlap(raw, size_overlap):
     size, overlap = size_overlap
     for b in clean(raw):
-        check_chunks(b.text, size, overlap)  # tests/test_chunk.py's invariants, on random blocks
+        check_chunks(b.text, size, overlap)  # the chunker's invariants (tests/test_chunk.py), on random blocks
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -134,7 +134,7 @@ def test_unreadable_statistics_are_a_clear_error(tmp_path):
 
 def embedder_folder(folder):
     """The tiny BERT of test_read as a sentence-transformers folder that OnnxEmbedder reads."""
-    from test_read import tiny_model
+    from helpers.tiny_bert import tiny_model
 
     from rag.convert import export_onnx
 

@@ -1,19 +1,16 @@
 """The reader (rag/read.py) and its rerank (rag/retrieve/reader.py), with tiny random weights."""
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pytest
+from helpers.tiny_bert import FF, H, tiny_model
 
 import rag
 from rag.read import LORA_ALPHA, LOWER, MATS, NORMS, RANK, Reader, merged_state, read_adapter
 from rag.retrieve import Query
 from rag.retrieve.reader import ReaderRerank, passage_logits, within_language
 from rag.types import QueryError
-
-H, FF = 24, 48  # a tiny BERT: hidden size and feed-forward width
-
 
 def random_adapter(rng, layers: int = 1) -> dict[str, np.ndarray]:
     shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
@@ -144,27 +141,6 @@ def test_reader_is_off_by_default_and_needs_the_default_model(corpus_index):
     assert corpus_index.searcher.default() is corpus_index.searcher.hybrid
     with pytest.raises(QueryError, match="multilingual-e5-small"):
         corpus_index.search("выборы", retriever="hybrid+reader")
-
-
-def tiny_model(folder):
-    """A 9-layer BERT of hidden size 24 with a word-level pair tokenizer, as Reader expects."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel
-
-    words = "query passage : in what year was the tower built 1889 it is tall в каком году".split()
-    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, **{w: i + 4 for i, w in enumerate(dict.fromkeys(words))}}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))  # noqa: S106 (a token, not a password)
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    tok.save(str(folder / "tokenizer.json"))
-    import torch
-
-    torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=H, num_hidden_layers=LOWER + 1, num_attention_heads=2,
-                     intermediate_size=FF, max_position_embeddings=128, pad_token_id=1)
-    BertModel(cfg).eval().save_pretrained(str(folder))
-    assert json.loads((folder / "config.json").read_text())["hidden_size"] == H
 
 
 def test_reader_on_a_tiny_model_scores_each_pair_by_the_trained_formula(tmp_path):

@@ -1,10 +1,10 @@
-"""eval/reader_ce.py (issue 13, stage 3): the pieces that do not need the real model."""
+"""research/recipes/reader_ce.py (issue 13, stage 3): the pieces that do not need the real model."""
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from eval import reader_ce  # noqa: E402
+from research.recipes import reader_ce  # noqa: E402
 
 
 def tiny_state(seed=0):

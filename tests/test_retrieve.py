@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag.retrieve.base import Query, top

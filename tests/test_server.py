@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_server import free_port
-from conftest import FakeEmbedder
+from helpers.app_server import free_port
+from helpers.fakes import FakeEmbedder
 
 import rag
 
@@ -46,7 +46,7 @@ def test_search_and_ask_return_what_the_python_api_does(idx, client):
     assert r.json()["hits"] == [asdict(h) for h in idx.search(Q, k=3, langs=["en"], retriever="bm25")]
     r = client.post("/ask", json={"query": "А в 1925?", "history": [Q]})
     assert r.status_code == 200
-    assert r.json() == asdict(idx.ask("А в 1925?", history=[Q]))
+    assert r.json() == json.loads(json.dumps(asdict(idx.ask("А в 1925?", history=[Q]))))  # tuples as lists
     assert r.json()["searched_as"] != "А в 1925?"
 
 
@@ -130,8 +130,8 @@ def test_upload_and_remove_with_allow_writes(idx, tmp_path):
 SERVE = r"""
 import sys
 sys.path.insert(0, sys.argv[1])
-from app_server import free_port
-from conftest import FakeEmbedder
+from helpers.app_server import free_port
+from helpers.fakes import FakeEmbedder
 import rag.index
 rag.index.load_embedder = lambda model=None, **kw: FakeEmbedder()  # `rag serve` loads the index's model by name
 from rag.cli import main

@@ -7,7 +7,8 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import CORPUS, FakeEmbedder
+from helpers.docs import CORPUS
+from helpers.fakes import FakeEmbedder
 
 import rag
 from bench.shards import Snapshot, compare, snapshot

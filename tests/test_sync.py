@@ -7,17 +7,12 @@ import shutil
 import threading
 import time
 
-import numpy as np
 import pytest
-from conftest import EN_MD, RU_TEXT, FakeEmbedder
+from helpers.checks import same_as_fresh_build
+from helpers.docs import SMALL, TEXTS
+from helpers.fakes import FakeEmbedder
 
 import rag
-
-SMALL = rag.Settings(chunk_size=200, chunk_overlap=60)
-TEXTS = [RU_TEXT, EN_MD, "Коллективизация в Кузнецком округе шла медленно. Крестьяне не хотели отдавать скот.",
-         "The Politburo met in 1925. It discussed the grain procurement plan at length.",
-         "Выборы 1926 года прошли спокойнее. Явка выросла почти вдвое по сравнению с 1924 годом."]
-
 
 class CountingEmbedder(FakeEmbedder):
     def __init__(self):
@@ -27,19 +22,6 @@ class CountingEmbedder(FakeEmbedder):
     def embed(self, texts, kind):
         self.texts += len(texts)
         return super().embed(texts, kind)
-
-
-def same_as_fresh_build(idx: rag.Index, folder, tmp_path) -> None:
-    fresh = rag.build([folder], tmp_path / f"fresh{time.monotonic_ns()}", model=FakeEmbedder(), settings=SMALL)
-    a, b = idx.payload, fresh.payload
-    assert [(c.id, c.text, c.sents, c.page, c.lang) for c in a.chunks] == \
-        [(c.id, c.text, c.sents, c.page, c.lang) for c in b.chunks]
-    assert np.allclose(a.chunk_vectors, b.chunk_vectors) and np.allclose(a.sent_vectors, b.sent_vectors)
-    assert a.manifest.files == b.manifest.files
-    q = "выборы явка 1924"
-    assert idx.search(q, k=5) == fresh.search(q, k=5)
-    reloaded = rag.load(idx.folder, model=FakeEmbedder())
-    assert [c.id for c in reloaded.payload.chunks] == [c.id for c in b.chunks]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

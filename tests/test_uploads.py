@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EN_MD, FakeEmbedder
+from helpers.docs import EN_MD
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag.ingest import read_document

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 
 import rag
 from rag import store
@@ -30,7 +30,7 @@ ROOT = TESTS.parent
 CHILD = r"""
 import sys, time, json
 sys.path.insert(0, sys.argv[1])
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 import rag, rag.index
 start, folder, op, arg, how = float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 rag.index.load_embedder = lambda model=None, **kw: FakeEmbedder()  # the CLI loads the index's model by name

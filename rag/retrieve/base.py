@@ -46,7 +46,7 @@ def cosines(vectors: np.ndarray, rows: np.ndarray, qv: np.ndarray) -> np.ndarray
     A BLAS matrix-vector product may sum a row in a different order depending
     on where it falls in the matrix, so a shard and the whole index could
     score one passage an ulp apart and order two equal passages differently.
-    numpy's einsum loop sums every row alike. `python -m bench.cosines`
+    numpy's einsum loop sums every row alike. `python -m research.cosines`
     (random subsets of 4,000 and 88,000 rows): 33 and 32 rows differ with
     `@`, 0 with einsum, which costs 1.5-2x (0.06 ms at this corpus' size)."""
     return np.einsum("ij,j->i", vectors[rows], qv)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..store import SentenceSpan
 from .base import Query, Retriever, Scored, cosines
 
 
@@ -46,7 +47,7 @@ class ReaderRerank(Retriever):
     sentences closest to the question by cosine (all passages together)."""
 
     def __init__(self, inner: Retriever, score: Callable[[str, list[str], np.ndarray], np.ndarray],
-                 sent_vectors: np.ndarray, chunk_sents: list[list[tuple[int, int, int, int, int]]],
+                 sent_vectors: np.ndarray, chunk_sents: Sequence[Sequence[SentenceSpan]],
                  chunk_texts: Sequence[str], langs: np.ndarray, depth: int = 10, sentences: int = 15):
         self.inner, self.score = inner, score
         self.sent_vectors, self.chunk_sents, self.chunk_texts = sent_vectors, chunk_sents, chunk_texts
@@ -59,10 +60,10 @@ class ReaderRerank(Retriever):
             return found[:k]
         positions, texts, rows = [], [], []
         for p, s in enumerate(head):
-            for a, b, _s, _e, r in self.chunk_sents[s.row]:
+            for sent in self.chunk_sents[s.row]:
                 positions.append(p)
-                texts.append(self.chunk_texts[s.row][a:b])
-                rows.append(r)
+                texts.append(self.chunk_texts[s.row][sent.text_start : sent.text_end])
+                rows.append(sent.row)
         if not rows:
             return found[:k]
         cos = cosines(self.sent_vectors, np.asarray(rows, np.int64), query.vector)

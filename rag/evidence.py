@@ -1,0 +1,138 @@
+"""How well one sentence answers the question: the features the quote is chosen by (stage 7).
+
+The cosine alone picks the sentence that *talks about* the question; the answer's
+sentence also shares its rare words, holds its years and names, and holds a
+phrase of the type asked for ("сколько" -> a number the question does not
+contain). Each candidate sentence of the top passages gets the features below;
+the quote is the one with the highest weighted sum, the weights fitted on XQuAD's
+training articles and eval/questions (`python -m eval.quotes fit`, a conditional
+logit: softmax over one question's candidates). Across Russian and English the
+question's words are looked up through the bridge's dictionary, names through
+their script-neutral keys (rag/translit.py), numbers as they are written.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .question import Question, number_key
+from .retrieve.lexical import _STOP, _TOKEN, _stem
+from .span import typed
+from .translit import name_key
+
+FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
+_NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
+
+
+@dataclass(frozen=True)
+class Words:
+    """A sentence's words as the features compare them."""
+
+    stems: frozenset[str]
+    names: frozenset[str]  # script-neutral keys of its words
+    numbers: frozenset[str]  # number_key of every number, years included
+
+    @classmethod
+    def of(cls, text: str) -> Words:
+        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
+        stems = frozenset(_stem(w) for w in words)
+        return cls(stems, frozenset(name_key(s) for s in stems if len(s) >= 3 and not s.isdigit()),
+                   frozenset(number_key(n) for n in _NUM.findall(text)))
+
+
+def overlap(q: Question, w: Words, idf, translate=None) -> float:
+    """idf-weighted share of the question's content words the sentence holds; a word
+    counts when the sentence has its stem, one of its translations (`translate`:
+    stem -> stems of the other language, or None) or a word of the same name key."""
+    total = got = 0.0
+    for s in q.stems:
+        weight = idf(s)
+        total += weight
+        if s in w.stems or (len(s) >= 4 and name_key(s) in w.names):
+            got += weight
+        elif translate is not None and not translate(s).isdisjoint(w.stems):
+            got += weight
+    return got / total if total else 0.0
+
+
+def held(q: Question, w: Words, translate=None, lexicon=None) -> list[str]:
+    """The question's constraints (years, numbers, names as written) missing from `w`.
+    A name is held by its stem, its script-neutral key ("Шатуновской" / "Shatunovskaya")
+    or, for exonyms the key misses ("Siberia" / "Сибири"), a translation (`translate`:
+    set when `w` is in the other language). A capitalised dictionary word ("Party",
+    "Central Committee") is no name (`lexicon` knows the headwords), and an acronym
+    is only compared within its script (РКП is RCP in English)."""
+    missing = [y for y in q.years if y not in w.numbers]
+    missing += [n for n in q.numbers if n not in w.numbers]
+    for name in q.shown_names:
+        stem = _stem(name.lower())
+        if stem in w.stems or name_key(stem) in w.names:
+            continue
+        if lexicon is not None and lexicon.translate(stem):
+            continue  # a common word: not a constraint
+        if translate is not None and (name.isupper() or not translate(stem).isdisjoint(w.stems)):
+            continue
+        missing.append(name)
+    # the counted noun: "сколько колхозов" is not answered by a number of "хозяйств"
+    c = q.counted
+    if c and c not in w.stems and (translate is None or translate(c).isdisjoint(w.stems)):
+        missing.append(q.counted_word)
+    return missing
+
+
+def kind_of(q: Question, item: str) -> str:
+    """What a missing item of held() is: "year", "number", "counted" or "name"."""
+    if item in q.years:
+        return "year"
+    if item in q.numbers:
+        return "number"
+    return "counted" if item == q.counted_word else "name"
+
+
+def constraint_share(q: Question, w: Words, translate=None, lexicon=None) -> float:
+    n = len(q.years) + len(q.numbers) + len(q.shown_names) + bool(q.counted)
+    return 1.0 - len(held(q, w, translate, lexicon)) / n if n else 0.0
+
+
+def idf_of(lexical):
+    """stem -> idf under the index's BM25 statistics (a stem the index lacks: the highest)."""
+    if lexical is None:
+        return lambda s: 1.0
+    vocab, table = lexical.vocab, lexical.token_idf
+    top = float(table.max()) if len(table) else 1.0
+    return lambda s: float(table[vocab[s]]) if s in vocab else top
+
+
+def common_word(lexicon):
+    """word -> is it a dictionary headword (a capitalised one is then no name); None without a dictionary."""
+    if lexicon is None:
+        return None
+    return lambda word: bool(lexicon.translate(_stem(word.lower())))
+
+
+def translator(lexicon, q_lang: str, s_lang: str):
+    """The bridge's stem translation when question and sentence are Russian/English apart."""
+    if lexicon is None or q_lang == s_lang or {q_lang, s_lang} != {"ru", "en"}:
+        return None
+    return lexicon.translate
+
+
+def sentence_features(q: Question, texts: list[str], langs: list[str], z: np.ndarray, margins: np.ndarray,
+                      passage: np.ndarray, idf, lexicon=None, q_lang: str = "") -> np.ndarray:
+    """One row of FEATURES per candidate sentence. `texts`, `langs`: the sentences in
+    passage order (neighbours are adjacent entries of one passage); `passage`: the
+    rank of each sentence's passage among the hits (0 = the top)."""
+    n = len(texts)
+    words = [Words.of(t) for t in texts]
+    tr = [translator(lexicon, q_lang, lg) for lg in langs]
+    ov = np.array([overlap(q, w, idf, t) for w, t in zip(words, tr)])
+    cons = np.array([constraint_share(q, w, t, lexicon) for w, t in zip(words, tr)])
+    common = common_word(lexicon)
+    fit = np.array([float(q.kind != "other" and bool(typed(t, q, common))) for t in texts])
+    neigh = np.zeros(n)
+    for i in range(n):  # the sentence before in the same passage: the answer often follows its context
+        if i and passage[i - 1] == passage[i]:
+            neigh[i] = ov[i - 1]
+    return np.column_stack([z, margins, ov, cons, fit, 1.0 / (1.0 + passage), neigh]).astype(np.float64)

@@ -1,0 +1,124 @@
+"""What a question asks (stage 7, before the answer): its answer type and its constraints.
+
+The classical analysis of question answering before neural readers (Moldovan et al.
+2000, Ravichandran & Hovy 2002): a wh-word or a fixed phrase names the type of the
+answer ("сколько" -> a number, "в каком году" -> a date, "кто" -> a name), and
+the question's own years, numbers and names are constraints the evidence must hold.
+Patterns cover Russian and English first, and the plain forms of German, Spanish,
+French and Italian; any other question gets the type "other" and constraints only.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .retrieve.lexical import _STOP, _TOKEN, _stem
+from .translit import name_key
+
+# answer type -> patterns on the lowercased question (first match in this order wins)
+_TYPES: tuple[tuple[str, re.Pattern], ...] = tuple((k, re.compile(p)) for k, p in (
+    ("date", r"\b(?:when|what (?:year|date|day|month|decade|century)|which (?:year|date|month|decade|century)"
+             r"|in (?:what|which) (?:year|month|decade|century)|on what (?:date|day)|what time|since when"
+             r"|how long ago)\b"
+             r"|(?<!\w)(?:когда|в каком (?:году|месяце|веке)|какого (?:года|числа)|в какой (?:день|год)"
+             r"|какой (?:год|датой)|какая дата|с какого (?:года|времени)|до какого года|в каком десятилетии)(?!\w)"
+             r"|\b(?:wann|in welchem jahr|seit wann|cuándo|en qué año|quand|en quelle année|quando|in che anno)\b"),
+    ("number", r"\b(?:how (?:many|much|long|old|far|large|big|tall|high|wide|deep|often|fast|heavy)"
+               r"|what (?:percentage|percent|proportion|share|fraction|number|amount|size|population|sum|price"
+               r"|rate|ratio|distance|length|height|area|speed|temperature)|by how much|to what extent in)\b"
+               r"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? (?:доля|процент|число|численность|количество"
+               r"|размер|тираж|сумма|явка)|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
+               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
+               r"|\b(?:wie viele?|wieviele?|cuánt[oa]s?|combien|quant[oie])\b"),
+    ("person", r"\b(?:who|whom|whose|which (?:person|man|woman|historian|author|writer|scientist|king|emperor"
+               r"|president|leader|scholar|general|politician|artist|composer|philosopher))\b"
+               r"|(?<!\w)(?:кто|кого|кому|кем|чей|чья|чьё|чье|чьи|какой (?:историк|автор|учёный|ученый"
+               r"|исследователь|руководитель|писатель|деятель|лидер))(?!\w)"
+               r"|\b(?:wer|wem|wen|wessen|quién|quiénes|qui|chi)\b"),
+    ("place", r"\b(?:where|in what (?:city|country|region|town|state|place)|which (?:city|country|region|town"
+              r"|state|river|continent))\b"
+              r"|(?<!\w)(?:где|куда|откуда|в каком (?:городе|регионе|районе|округе|месте)|в какой (?:стране"
+              r"|области|губернии))(?!\w)"
+              r"|\b(?:wo|wohin|woher|dónde|où|dove)\b"),
+))
+# a day of the month is part of a date, not a quantity the evidence must repeat
+_MONTH = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?|"
+                    r"(?<!\w)(?:январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)\w*")
+_ROMAN = re.compile(r"^[IVXLCDM]+$")
+_YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?:\s*[/–-]\s*(\d{2,4}))?(?!\d)")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?(?![\w])")
+# the noun a "how many" question counts: "сколько колхозов", "how many farms"
+_COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie viele|cuánt[oa]s)\s+(\w+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    kind: str  # expected answer: "date", "number", "person", "place" or "other"
+    stems: frozenset[str]  # content words, stemmed as BM25 stems them
+    years: tuple[str, ...]  # "1924", and both ends of "1925/26" as written
+    numbers: tuple[str, ...]  # other numbers, digits only ("35", "1,5" -> "1.5")
+    names: tuple[str, ...]  # script-neutral keys of capitalised words after the first word
+    counted: str = ""  # stem of the noun a how-many question counts
+    counted_word: str = ""  # that noun as written
+
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        """What the evidence should hold, as shown to a user: years, numbers, names."""
+        return self.years + self.numbers + self.shown_names
+
+    @property
+    def shown_names(self) -> tuple[str, ...]:
+        return tuple(_name_words(self.text))
+
+
+def number_key(s: str) -> str:
+    """One spelling per number: thousands separators dropped, decimal comma -> point."""
+    s = s.replace("\u00a0", "").replace(" ", "")
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", s):  # 1,500 / 1.500 / 650 000: thousands
+        return re.sub(r"[.,]", "", s)
+    return s.replace(",", ".")
+
+
+def _name_words(text: str) -> list[str]:
+    """Capitalised words that are not the question's first word: names, places, acronyms
+    (roman numerals, "XVII съезд", are ordinals, spelled otherwise in the other language)."""
+    words = list(_TOKEN.finditer(text))
+    out = []
+    for i, m in enumerate(words):
+        w = m.group()
+        if i == 0 or len(w) < 3 or not w[0].isupper() or w.lower() in _STOP or w.isdigit() or _ROMAN.match(w):
+            continue
+        out.append(w)
+    return out
+
+
+def _kind(text: str) -> str:
+    """The first type whose pattern matches as a question word: a capitalised match
+    inside the question is a name ("Doctor Who", "Wer"), not the word asking."""
+    low = text.lower()
+    for kind, pattern in _TYPES:
+        for m in pattern.finditer(low):
+            if m.start() == 0 or not text[m.start()].isupper() or not text[: m.start()].strip(" ¿¡\"«'("):
+                return kind
+    return "other"
+
+
+def analyse(text: str) -> Question:
+    low = text.lower()
+    kind = _kind(text)
+    years: list[str] = []
+    for m in _YEAR.finditer(text):
+        years.append(m.group(1))
+        if m.group(2):  # 1925/26: the second year as written, the reader's "1926" is not asked for
+            years.append(m.group(2))
+    year_spans = [m.span() for m in _YEAR.finditer(text)]
+    numbers = [number_key(m.group()) for m in _NUMBER.finditer(text)
+               if not any(a <= m.start() < b for a, b in year_spans)
+               and not (len(m.group()) <= 2 and _MONTH.search(text[max(0, m.start() - 12) : m.end() + 12]))]
+    stems = frozenset(_stem(w) for w in _TOKEN.findall(low) if w not in _STOP and not w.isdigit())
+    names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in _name_words(text)))
+    m = _COUNTED.search(text)
+    word = m.group(1) if m and m.group(1).lower() not in _STOP and not m.group(1).isdigit() else ""
+    return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
+                    _stem(word.lower()) if word else "", word)

@@ -1,0 +1,185 @@
+"""Typed answer candidates inside a sentence, and the one to point out (stage 7).
+
+A question of a known type (rag/question.py) is answered by a phrase of that type:
+a number (with its scale, percent sign or unit), a date or year, a name. The
+candidates are found by patterns; those the question itself contains are not
+answers. Among the rest the one nearest the question's words in the sentence is
+chosen (Ravichandran & Hovy's proximity, as in pre-neural QA systems), and only
+when it stands clearly apart; otherwise nothing is pointed out.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .question import Question, number_key
+from .retrieve.lexical import _STOP, _TOKEN, _stem
+from .translit import name_key
+
+_MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"
+              r"|Jan\.?|Feb\.?|Mar\.?|Apr\.?|Jun\.?|Jul\.?|Aug\.?|Sept?\.?|Oct\.?|Nov\.?|Dec\.?")
+_MONTHS_RU = r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
+_MONTHS_RU_NOM = r"январ[ьея]|феврал[ьея]|март[ае]?|апрел[ьея]|ма[йея]|июн[ьея]|июл[ьея]|август[ае]?|сентябр[ьея]" \
+                 r"|октябр[ьея]|ноябр[ьея]|декабр[ьея]"
+_YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS_EN}),? {_YEAR}"
+    rf"|(?:{_MONTHS_EN}) \d{{1,2}}(?:st|nd|rd|th)?,? {_YEAR}"
+    rf"|(?:{_MONTHS_EN}) {_YEAR}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS_EN})"
+    rf"|(?:{_MONTHS_EN}) \d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}} (?:{_MONTHS_RU})(?: {_YEAR}(?: (?:г\.|года?))?)?"
+    rf"|(?:{_MONTHS_RU_NOM}) {_YEAR}(?: (?:г\.|года?))?"
+    rf"|{_YEAR}\s*[/–-]\s*\d{{2,4}}(?:\s*(?:гг?\.|годах|годов|годы))?"
+    rf"|(?:the )?{_YEAR}s|{_YEAR}-[хе]"
+    rf"|{_YEAR}(?: (?:г\.|года?|году))?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!\w)")
+_SCALE = r"(?:thousand|million|billion|trillion|hundred|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
+_UNIT = (r"(?:%|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?|km|kilomet(?:er|re)s?"
+         r"|miles?|met(?:er|re)s?|feet|foot|ft|inch(?:es)?|kg|kilograms?|tons?|tonnes?|pounds?|degrees?|°[CF]?"
+         r"|лет|года?|месяц(?:а|ев)?|недел[ьи]|дн(?:я|ей)|день|час(?:а|ов)?|минут[ы]?|км|километр(?:а|ов)?|метр(?:а|ов)?"
+         r"|тонн[ы]?|кг|градус(?:а|ов)?|руб(?:\.|л(?:ей|я|ь))?|долларов|dollars?|euros?)")
+_NUMWORD_EN = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+               r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen")
+_NUMWORD_RU = (r"один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок"
+               r"|пятьдесят|сто|двух|трёх|трех|четырёх|четырех|пяти|шести|семи|восьми|девяти|десяти")
+_NUM = re.compile(
+    rf"(?<![\w.,])(?:(?:US)?[$€£¥]\s?)?\d+(?:[.,\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?{_SCALE})?(?:\s?{_UNIT})?(?!\w)"
+    rf"|\b(?:{_NUMWORD_EN}|{_NUMWORD_RU})(?:[- ](?:{_NUMWORD_EN}))?(?: {_SCALE})?(?: {_UNIT})?\b",
+    re.IGNORECASE)
+# capitalised runs, with initials ("И. В. Павловой", "J. R. R. Tolkien") and name particles
+_NAME = re.compile(r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
+                   r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+)*")
+_WORD = re.compile(r"\w+")
+KINDS = ("date", "number", "person", "place")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int  # offsets in the sentence
+    end: int
+    text: str
+    kind: str  # "date", "number" or "name"
+
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def _name(sentence: str, start: int, end: int, first: bool, common) -> Candidate | None:
+    """A capitalised run as a name: leading function words ("The Broncos") dropped, and a
+    sentence's first word when it is a dictionary word ("Despite Manning", "Then
+    Anderson"); a possessive's "'s" dropped; a lone dictionary word ("Mongolian") is no name."""
+    words = list(re.finditer(r"\S+", sentence[start:end]))
+    while len(words) > 1 and (words[0].group().lower() in _STOP or (first and common(words[0].group()))):
+        words.pop(0)
+        first = False
+    if len(words) == 1 and (words[0].group().lower() in _STOP or common(words[0].group())):
+        return None
+    a, b = start + words[0].start(), start + words[-1].end()
+    cut = _POSSESSIVE.search(sentence[a:b])
+    if cut and cut.start() > 0:
+        b -= len(cut.group())
+    return Candidate(a, b, sentence[a:b], "name")
+
+
+def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -> list[Candidate]:
+    """Phrases of the type `kind` asks for (date, number, person/place -> name), in order.
+    `year_only`: the question asks for a year, so a full date gives its year; `common`:
+    word -> is it a dictionary word (a capitalised one is then no name)."""
+    common = common or (lambda w: False)
+    if kind == "date":
+        out = []
+        for m in _DATE.finditer(sentence):
+            y = re.search(_YEAR, m.group()) if year_only else None
+            if y:
+                out.append(Candidate(m.start() + y.start(), m.start() + y.end(), y.group(), "date"))
+            else:
+                out.append(Candidate(m.start(), m.end(), m.group(), "date"))
+        return out
+    if kind == "number":
+        dates = [(m.start(), m.end()) for m in _DATE.finditer(sentence) if not re.fullmatch(r"\d{4}", m.group())]
+        return [Candidate(m.start(), m.end(), m.group().strip(), "number") for m in _NUM.finditer(sentence)
+                if not any(a <= m.start() < b for a, b in dates)]
+    if kind in ("person", "place"):
+        out = []
+        for m in _NAME.finditer(sentence):
+            first = m.start() == 0 or sentence[: m.start()].rstrip()[-1:] in ".!?\"«“("
+            words = m.group().split()
+            if first and len(words) == 1:
+                continue  # a capital at the start of a sentence is no sign of a name
+            if all(w.lower() in _STOP for w in words):
+                continue
+            c = _name(sentence, m.start(), m.end(), first, common)
+            if c is not None:
+                out.append(c)
+        return out
+    return []
+
+
+def _in_question(c: Candidate, q: Question) -> bool:
+    """The candidate repeats the question: its numbers, years or names."""
+    if c.kind in ("date", "number"):
+        nums = {number_key(n) for n in re.findall(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?", c.text)}
+        return bool(nums) and nums <= set(q.years) | set(q.numbers)
+    keys = {name_key(_stem(w.lower())) for w in _WORD.findall(c.text) if len(w) >= 3 and w.lower() not in _STOP}
+    return bool(keys) and keys <= set(q.names) | {name_key(s) for s in q.stems}
+
+
+_YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в каком году|какого года|какой год)(?!\w)"
+                     r"|\b(?:in welchem jahr|en qué año|en quelle année|in che anno)\b")
+
+
+def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
+    """Candidates of the question's type that the question does not already hold."""
+    year_only = q.kind == "date" and bool(_YEAR_Q.search(q.text))
+    return [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q)]
+
+
+def _anchors(sentence: str, q: Question) -> list[int]:
+    """Offsets of the sentence's words that the question shares (stems or name keys)."""
+    names = set(q.names)
+    out = []
+    for m in _TOKEN.finditer(sentence):
+        w = m.group().lower()
+        if w in _STOP:
+            continue
+        s = _stem(w)
+        if s in q.stems or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers:
+            out.append(m.start())
+    return out
+
+
+@dataclass(frozen=True)
+class Pointed:
+    start: int  # offsets in the sentence
+    end: int
+    text: str
+    margin: float  # how far the chosen candidate stands apart (words); inf when alone
+
+
+def point(sentence: str, q: Question, min_margin: float = 3.0, common=None) -> Pointed | None:
+    """The candidate to point out, or None: no candidate, or two too close to call."""
+    cands = typed(sentence, q, common)
+    if not cands:
+        return None
+    anchors = _anchors(sentence, q)
+    if len(cands) == 1:
+        c = cands[0]
+        return Pointed(c.start, c.end, c.text, float("inf"))
+    if not anchors:
+        return None
+
+    def distance(c: Candidate) -> float:
+        # words between the candidate and the nearest shared word; a number followed by
+        # the noun a how-many question counts is that count ("136 career sacks")
+        if q.counted and any(_stem(w.lower()) == q.counted for w in _WORD.findall(sentence[c.end:])[:3]):
+            return -1.0
+        gaps = [len(_WORD.findall(sentence[min(a, c.end):max(a, c.start)])) for a in anchors]
+        return float(min(gaps))
+
+    ranked = sorted(cands, key=lambda c: (distance(c), c.start))
+    margin = distance(ranked[1]) - distance(ranked[0])
+    if margin < min_margin:
+        return None
+    c = ranked[0]
+    return Pointed(c.start, c.end, c.text, margin)

@@ -1,0 +1,136 @@
+"""The answer layer's pure parts: question analysis, typed candidates, the span, the evidence
+features, and found-or-not judged sentence by sentence (issue 27)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answer import Candidate, decide, make_answer, quotes_from, source_span
+from rag.evidence import FEATURES, Words, held, overlap, sentence_features
+from rag.question import analyse, number_key
+from rag.span import candidates, point, typed
+from rag.types import Hit
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("Сколько голосов против Сталина было подано на XVII съезде?", "number"),
+    ("How many votes were cast against Stalin?", "number"),
+    ("What percentage of voters took part in 1923?", "number"),
+    ("Когда было издано постановление ЦК?", "date"),
+    ("В каком году прошли выборы?", "date"),
+    ("In what year did the war end?", "date"),
+    ("Who wrote the book?", "person"),
+    ("Кто возглавлял комиссию?", "person"),
+    ("Where was the congress held?", "place"),
+    ("Wie viele Stimmen gab es?", "number"),
+    ("¿Cuándo terminó la guerra?", "date"),
+    ("Why did the campaign fail?", "other"),
+    ("Почему кампания провалилась?", "other"),
+])
+def test_answer_type(text, kind):
+    assert analyse(text).kind == kind
+
+
+def test_constraints_of_a_question():
+    q = analyse("What was the turnout in the winter 1925/26 elections to the Moscow soviets, above 35 %?")
+    assert q.years == ("1925", "26")
+    assert q.numbers == ("35",)
+    assert "Moscow" in q.shown_names and "What" not in q.shown_names
+    assert analyse("Сколько колхозов было создано?").counted == analyse("колхозов").stems.__iter__().__next__()
+
+
+def test_number_key_folds_spellings():
+    assert number_key("1,500") == number_key("1 500") == number_key("1.500") == "1500"
+    assert number_key("2,5") == number_key("2.5") == "2.5"
+
+
+def test_typed_candidates_leave_out_what_the_question_holds():
+    q = analyse("How many votes against Stalin were there in 1934?")
+    s = "In 1934, together with the three votes announced at the congress, this amounted to 292 votes."
+    texts = [c.text for c in typed(s, q)]
+    assert "292 votes" in texts or "292" in " ".join(texts)
+    assert not any("1934" in t for t in texts)
+
+
+def test_dates_and_names_are_found():
+    assert [c.text for c in candidates("It was issued on 5 January 1930 in Moscow.", "date")] == ["5 January 1930"]
+    assert "5 января 1930 года" in [c.text for c in candidates("5 января 1930 года было издано", "date")]
+    names = [c.text for c in candidates("The book was written by И. В. Павлова and Robert Conquest.", "person")]
+    assert "И. В. Павлова" in names and "Robert Conquest" in names
+    # a capital at a sentence's start alone is no name
+    assert candidates("Together they voted.", "person") == []
+
+
+def test_point_picks_the_candidate_nearest_the_question_words():
+    q = analyse("How many votes against Stalin were cast?")
+    s = "In the morning 7 delegates arrived, and after a long day of debate and quarrels, 292 votes against Stalin were counted."
+    p = point(s, q, min_margin=3)
+    assert p is not None and p.text.startswith("292")
+    assert s[p.start:p.end] == p.text
+    # two candidates equally near: nothing pointed out
+    assert point("Votes: 5 or 6 against Stalin.", q, min_margin=3) is None
+
+
+def test_point_needs_a_typed_question():
+    assert point("It happened in 1930 with 292 votes.", analyse("Why did it happen?")) is None
+
+
+def test_overlap_counts_translations_and_names():
+    q = analyse("Сколько голосов против Сталина?")
+    en = Words.of("this amounted to 292 votes against Stalin")
+    plain = overlap(q, en, lambda s: 1.0)
+    bridged = overlap(q, en, lambda s: 1.0, translate=lambda s: frozenset({"vote"}) if s.startswith("голос") else frozenset())
+    assert 0 < plain < bridged <= 1  # the name by its key; "голосов" only through the dictionary
+
+
+def test_held_lists_what_the_evidence_lacks():
+    q = analyse("What was the turnout in Siberia in 1928?")
+    assert held(q, Words.of("In Siberia the turnout in 1927 was 40 %.")) == ["1928"]
+    ru = Words.of("В Сибири явка в 1928 году")
+    assert held(q, ru) == ["Siberia"]  # an exonym: its key is not the Russian word's
+    assert held(q, ru, translate=lambda s: frozenset({"сибир"}) if s == "siberia" else frozenset()) == []
+    # a transliterated name needs no dictionary
+    assert held(analyse("What did Shatunovskaya say?"), Words.of("по словам Шатуновской")) == []
+
+
+def _cand(text, lang="en", cosine=0.8, threshold=0.8, rank=0, z=1.0, start=0):
+    hit = Hit(text=text, source=f"{lang}.txt", start=0, end=len(text), page=None, lang=lang, score=1.0,
+              chunk_id=f"{lang}{rank}")
+    return Candidate(hit, rank, 0, text, start, start + len(text), None, lang, z, cosine, threshold)
+
+
+def test_found_is_judged_against_each_sentences_own_threshold():
+    # the highest raw cosine is a same-language sentence under its threshold; another
+    # language's sentence clears the lower cross-language one: the answer is found
+    same = _cand("ru sentence", "ru", cosine=0.817, threshold=0.827)
+    cross = _cand("en sentence", "en", cosine=0.813, threshold=0.800, rank=1)
+    assert decide([same, cross]) is cross
+    hits = [same.passage, cross.passage]
+    assert make_answer(hits, [cross.passage], decide([same, cross]), "ru").found
+    assert not make_answer(hits, [], decide([same]), "ru").found
+    assert not make_answer(hits, [cross.passage], decide([same, cross]), "ru", declined=True).found
+
+
+def test_quotes_follow_the_weighted_scores_one_per_passage():
+    a, b, c = _cand("a", rank=0), _cand("b", rank=1), _cand("c", rank=0, start=5)
+    quotes = quotes_from([a, b, c], np.array([0.1, 2.0, 1.5]), max_quotes=3, margin=1.0)
+    assert [q.text for q in quotes] == ["b", "c"]  # a shares c's passage; within 1.0 of the best
+    assert quotes_from([a, b], np.array([0.0, 2.0]), max_quotes=3, margin=1.0)[0].text == "b"
+
+
+def test_source_span_exact_when_lengths_agree_and_inside_otherwise():
+    c = _cand("abc 292 votes", start=100)
+    assert source_span(c, 4, 7) == (104, 107)
+    c2 = c._replace(end=100 + 20)  # the source was longer (a hyphenated line break joined)
+    s, e = source_span(c2, 4, 7)
+    assert 100 <= s < e <= 120
+
+
+def test_features_prefer_the_sentence_with_the_asked_type():
+    q = analyse("How many votes against Stalin were cast?")
+    texts = ["Stalin was criticised at the congress by the delegates.", "There were 292 votes against Stalin."]
+    f = sentence_features(q, texts, ["en", "en"], np.zeros(2), np.zeros(2), np.zeros(2), lambda s: 1.0)
+    assert f.shape == (2, len(FEATURES))
+    fit = FEATURES.index("type_fit")
+    assert f[1, fit] == 1.0 and f[0, fit] == 0.0
+    assert f[1, FEATURES.index("neighbour")] == f[0, FEATURES.index("overlap")]  # same passage, previous sentence
