@@ -30,7 +30,7 @@ CHILD = PEAK_RSS + r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 t0 = time.perf_counter()
-from conftest import FakeEmbedder
+from helpers.fakes import FakeEmbedder
 import rag
 idx = rag.build([sys.argv[2]], sys.argv[3], model=FakeEmbedder())
 r = idx.last_report

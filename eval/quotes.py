@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.evidence import FEATURES
+
 from .xquad import DEFAULT_DATA, HELD_OUT
 
 LANGS = ("en", "ru", "de", "es", "zh")
@@ -40,20 +42,32 @@ def paragraphs(data: Path, lang: str) -> list[dict]:
             for ai, a in enumerate(d["data"]) for p in a["paragraphs"]]
 
 
+INDEX_TIME = ("chunk_size", "chunk_overlap", "max_file_chars", "max_file_items", "shards")
+
+
+def at_defaults(idx):
+    """An index asked at today's query-time defaults, whatever its manifest stored."""
+    from rag.settings import Settings
+
+    idx.reconfigure(**{k: v for k, v in Settings().to_dict().items() if k not in INDEX_TIME})
+    return idx
+
+
 def xquad_index(data: Path, lang: str, cache: Path):
-    """The monolingual index of one language's paragraphs, built once under `cache`."""
+    """The monolingual index of one language's paragraphs, built once under `cache`,
+    at today's query-time settings."""
     import rag
 
     folder = cache / lang
     try:
-        return rag.load(folder)
+        return at_defaults(rag.load(folder))
     except rag.IndexFormatError:
         pass
     docs = cache / f"docs-{lang}"
     docs.mkdir(parents=True, exist_ok=True)
     for i, p in enumerate(paragraphs(data, lang)):
         (docs / f"p{i:03d}.txt").write_text(p["context"], encoding="utf-8")
-    return rag.build([docs], folder)
+    return at_defaults(rag.build([docs], folder))
 
 
 def normal(text: str) -> str:
@@ -91,6 +105,7 @@ def question_record(idx, question: str, k: int = 5) -> tuple[list, dict]:
                    "passages": [ptext[p] for p in passages],
                    "pidx": [passages.index(c.passage.chunk_id) for c in cands],
                    "langs": [c.lang for c in cands], "q_lang": q.lang,
+                   "thresholds": [s.settings.abstain_below, s.settings.abstain_below_cross],
                    "texts": [c.text for c in cands], "sources": [c.passage.source for c in cands],
                    "spans": [[c.start, c.end] for c in cands], "margins": [round(c.margin, 5) for c in cands],
                    "top_passage": hits[0].source if hits else None, "top_text": hits[0].text if hits else ""}
@@ -143,7 +158,7 @@ def collect_corpus(index: str) -> list[dict]:
 
     from .run import load_questions
 
-    idx = rag.load(index)
+    idx = at_defaults(rag.load(index))
     out = []
     for it in load_questions():
         _cands, rec = question_record(idx, it.question)
@@ -170,7 +185,7 @@ def refeature(recs: list[dict], cache: Path, index: str) -> None:
             continue
         name = r["set"]
         if name not in loaded:
-            loaded[name] = rag.load(index if name == "corpus" else cache / name.split("-", 1)[1]).searcher
+            loaded[name] = at_defaults(rag.load(index if name == "corpus" else cache / name.split("-", 1)[1])).searcher
         s = loaded[name]
         f = np.asarray(r["features"])
         r["features"] = sentence_features(analyse(r["question"]), r["texts"], [detect(t) for t in r["texts"]],
@@ -204,22 +219,38 @@ def top_is_gold(records: list[dict], w: np.ndarray) -> float:
     return float(np.mean(ok)) if ok else float("nan")
 
 
-def _searchers(recs: list[dict], cache: Path, index: str) -> dict:
+def searchers_of(recs: list[dict], cache: Path, index: str) -> dict:
+    """set name -> the Searcher of the index its records were asked of."""
     import rag
 
-    return {n: rag.load(index if n == "corpus" else cache / n.split("-", 1)[1]).searcher
+    return {n: at_defaults(rag.load(index if n == "corpus" else cache / n.split("-", 1)[1])).searcher
             for n in sorted({r["set"] for r in recs})}
+
+
+def chosen(r: dict, searcher, weights: np.ndarray) -> tuple[int, list[str]]:
+    """The candidate quoted first at `weights`, and the question's constraints not near it
+    (what Searcher.ask computes, from the record)."""
+    from rag.answer import Candidate
+    from rag.question import analyse
+    from rag.types import Hit
+
+    i = int(np.argmax(np.asarray(r["features"]) @ weights))
+    (a, b), text = r["spans"][i], r["texts"][i]
+    passage = Hit(text=r["passages"][r["pidx"][i]], source=r["sources"][i], start=a, end=b, page=None,
+                  lang=r["langs"][i], score=0.0)
+    c = Candidate(passage, 0, -1, text, a, b, None, r["langs"][i], 0.0, 0.0, 0.0)
+    return i, searcher.missing(analyse(r["question"]), r["q_lang"], c)
 
 
 def offline_table(recs: list[dict], w: np.ndarray, cache: Path, index: str) -> str:
     """Per set, on the held-out articles (XQuAD) or all questions (corpus): the first quote
     at the z-only order and at the fitted weights, the span (typed questions), and the
     constraint rules: answerable answered, near-misses declined, partial matches flagged."""
-    from rag.evidence import Words, common_word, held, kind_of, translator
+    from rag.evidence import common_word, kind_of
     from rag.question import analyse
     from rag.span import point
 
-    searchers = _searchers(recs, cache, index)
+    searchers = searchers_of(recs, cache, index)
     rules = {"none": (), "year": ("year",), "year+number": ("year", "number"),
              "year+number+counted": ("year", "number", "counted"), "all": ("year", "number", "counted", "name")}
     lines = ["| set | n | quote z-only | quote fitted | typed | span shown | span exact | "
@@ -236,13 +267,10 @@ def offline_table(recs: list[dict], w: np.ndarray, cache: Path, index: str) -> s
         n_ans = n_miss = 0
         for r in held_out:
             q = analyse(r["question"])
-            f = np.asarray(r["features"])
             close = bool(r["margins"]) and max(r["margins"]) >= 0
             missing = []
             if r["texts"]:
-                i = int(np.argmax(f @ w))
-                tr = translator(s.lexicon, r["q_lang"], r["langs"][i])
-                missing = held(q, Words.of(r["passages"][r["pidx"][i]]), tr, s.lexicon)
+                i, missing = chosen(r, s, w)
                 if r.get("answerable") and r["answers"] and name != "corpus" and typed_gold(r["question"], r["answers"]):
                     typed += 1
                     p = point(r["texts"][i], q, s.settings.span_margin, common_word(s.lexicon))
@@ -295,6 +323,16 @@ def report_lang(idx, data: Path, lang: str, articles=HELD_OUT) -> dict:
             "ask_p50_ms": round(1000 * lat[len(lat) // 2], 1) if lat else None}
 
 
+def report_table(res: dict) -> str:
+    """The report as Markdown: one row a language, XQuAD's held-out articles."""
+    lines = ["| language | questions | top quote holds the answer | typed | span shown | span exact | "
+             "false abstentions | ask p50 ms |", "|---|---|---|---|---|---|---|---|"]
+    for lang, r in res.items():
+        lines.append(f"| {lang} | {r['n']} | {r['quote']:.3f} | {r['typed']} | {r['span_shown']:.3f} | "
+                     f"{r['span_exact']:.3f} | {r['false_abstention']:.3f} | {r['ask_p50_ms']} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.quotes")
     p.add_argument("command", choices=("collect", "fit", "report"))
@@ -303,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default=str(CACHE))
     p.add_argument("--index", default="data/corpus-index", help="the corpus index for eval/questions")
     p.add_argument("--settings", default=None, help="query-time settings as JSON for report")
+    p.add_argument("--out", default="results", help="report writes OUT/quotes.{json,md}")
     a = p.parse_args(argv)
     data, cache, langs = Path(a.data), Path(a.cache), a.langs.split(",")
     if not (data / "xquad.en.dev.json").exists():
@@ -325,8 +364,13 @@ def main(argv: list[str] | None = None) -> int:
         refeature(recs, cache, a.index)
         train = [r for r in recs if r["article"] not in HELD_OUT and r["labels"]]
         w = fit(train)
-        print("quote_weights", tuple(round(float(x), 3) for x in w))
-        print(offline_table(recs, w, cache, a.index))
+        text = (f"# The quote's weights fitted (`python -m eval.quotes fit`)\n\nquote_weights = "
+                f"{tuple(round(float(x), 3) for x in w)} over ({', '.join(FEATURES)})\n\n"
+                "XQuAD: held-out articles 24-31 (fitted on 0-23); corpus: eval/questions (fitted on, in-sample).\n\n"
+                + offline_table(recs, w, cache, a.index) + "\n")
+        Path(a.out).mkdir(parents=True, exist_ok=True)
+        (Path(a.out) / "quotes_fit.md").write_text(text, encoding="utf-8")
+        print(text)
         return 0
     out = {}
     for lang in langs:
@@ -334,7 +378,14 @@ def main(argv: list[str] | None = None) -> int:
         if a.settings:
             idx.reconfigure(**json.loads(a.settings))
         out[lang] = report_lang(idx, data, lang)
-        print(lang, out[lang])
+        print(lang, out[lang], file=sys.stderr)
+    Path(a.out).mkdir(parents=True, exist_ok=True)
+    (Path(a.out) / "quotes.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    (Path(a.out) / "quotes.md").write_text("# The answer layer on XQuAD (`python -m eval.quotes report`)\n\n"
+                                           "One monolingual index a language; questions of the held-out articles "
+                                           "24-31; ask() at the default settings.\n\n"
+                                           + report_table(out) + "\n", encoding="utf-8")
+    print(report_table(out))
     return 0
 
 

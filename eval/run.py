@@ -199,6 +199,28 @@ def quote_hits(index, items: list[Item], asked: list[tuple] | None = None) -> di
 
 
 
+TYPED = ("number", "date", "name")  # eval/questions kinds with a typed answer
+
+
+def answer_layer(items: list[Item], asked: list[tuple]) -> dict:
+    """The answer layer (issue 27) on the question set: the answer pointed out (for the
+    typed kinds: shown, and inside the evidence), partial matches (a found answer with
+    something of the question missing near its quote, or declined for it) as a detector of
+    the unanswerable, and false abstentions (answerable questions declined)."""
+    typed = [(it, a) for it, (a, _) in zip(items, asked) if it.answerable and it.kind in TYPED]
+    shown = [(it, a) for it, a in typed if a.span is not None]
+    inside = sum(a.span.source == it.source and it.span[0] <= a.span.start and a.span.end <= it.span[1]
+                 for it, a in shown)
+    flagged = [it for it, (a, _) in zip(items, asked) if a.missing]
+    una = [it for it in items if not it.answerable]
+    ans = [a for it, (a, _) in zip(items, asked) if it.answerable]
+    r = lambda x, n: round(x / n, 3) if n else None
+    return {"typed": len(typed), "span_shown": r(len(shown), len(typed)), "span_in_evidence": r(inside, len(shown)),
+            "partial_precision": r(sum(not it.answerable for it in flagged), len(flagged)),
+            "partial_recall": r(sum(1 for it in flagged if not it.answerable), len(una)),
+            "false_abstention": r(sum(not a.found for a in ans), len(ans))}
+
+
 def headline(index, items: list[Item]) -> dict:
     """The figures a change of the index is judged by, at its current settings: hybrid
     r@1/r@5/MRR@10 overall, cross- and same-language; declined/answered; quote@1."""
@@ -309,7 +331,8 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
                 c = evaluate(idx, items, "hybrid+reader" if kw.get("reader") else "hybrid")
                 asked = ask_all(idx, items)
                 c.update(name=name, label=LABELS[name], ask=latency([s for _, s in asked]),
-                         abstention=abstention(idx, items, asked), quotes=quote_hits(idx, items, asked))
+                         abstention=abstention(idx, items, asked), quotes=quote_hits(idx, items, asked),
+                         answers=answer_layer(items, asked))
             res["configs"].append(c)
         log("baseline: splitting and embedding the raw corpus ...")
         t = time.perf_counter()
@@ -318,7 +341,7 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
         res["baseline_chunks"] = len(base.chunks)
         res["configs"].append(evaluate_search(base.search, items, "baseline"))
     default = next(c for c in res["configs"] if c["name"] == DEFAULT)
-    res["abstention"], res["quotes"] = default["abstention"], default["quotes"]
+    res["abstention"], res["quotes"], res["answers"] = default["abstention"], default["quotes"], default["answers"]
     res["slice_groups"] = {g: list(s) for g, s in slice_groups([i for i in items if i.answerable]).items()}
     res["seconds"] = round(time.perf_counter() - t0, 1)
     xq = Path(xquad) if xquad else out / "xquad.json"
@@ -339,10 +362,13 @@ def summary(res: dict) -> str:
         lines.append(f"{c['name']:16} {a['r@1']:6.3f} {a['r@5']:6.3f} {a['r@10']:6.3f} {a['mrr@10']:7.3f} "
                      f"{a['ndcg@10']:8.3f} {s['cross']['r@5']:8.3f} {s['same']['r@5']:7.3f} "
                      f"{c['search']['p50_ms']:7.1f} {c['search']['p95_ms']:7.1f} {len(c['missed']):8d}")
-    ab, q = res["abstention"], res["quotes"]
+    ab, q, an = res["abstention"], res["quotes"], res["answers"]
     lines.append(f"abstention ({DEFAULT}): precision {ab['precision']}, recall {ab['recall']}, "
                  f"answerable answered {ab['answer_answerable']}; quote@1 {q['quote@1']}; "
                  f"ask p50/p95 {q['ask_p50_ms']}/{q['ask_p95_ms']} ms")
+    lines.append(f"answers: span shown {an['span_shown']} of {an['typed']} typed, inside the evidence "
+                 f"{an['span_in_evidence']}; partial matches precision {an['partial_precision']}, recall "
+                 f"{an['partial_recall']}; false abstentions {an['false_abstention']}")
     return "\n".join(lines)
 
 

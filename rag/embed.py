@@ -235,6 +235,15 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
         from .quantize import DOCS_VARIANT, ensure_doc_onnx
 
         folder, int8 = ensure_e5_small(), docs == "int8"
+        if int8:
+            from .quantize import exact_int8_kernels
+
+            if not exact_int8_kernels():
+                import warnings
+
+                warnings.warn("RAG_DOCS=int8 on a CPU without VNNI: ONNX Runtime's int8 products saturate "
+                              "here and the document vectors lose precision; RAG_DOCS=fp32 is exact",
+                              RuntimeWarning, stacklevel=2)
         return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(DOCS_VARIANT if int8 else ""),
                             threads=threads, doc_onnx=(lambda: ensure_doc_onnx(folder)) if int8 else None)
     return SentenceTransformerEmbedder(model, threads=threads)

@@ -26,6 +26,12 @@ FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank",
 _NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
 
 
+def key(stem: str) -> str:
+    """rag/translit.py's name key, folded once more for comparing here (the index's keys
+    stay as they are): "ю" is "iu" there, English writes "u" (Политбюро / Politburo)."""
+    return name_key(stem).replace("iu", "u")
+
+
 @dataclass(frozen=True)
 class Words:
     """A sentence's words as the features compare them."""
@@ -38,7 +44,7 @@ class Words:
     def of(cls, text: str) -> Words:
         words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
         stems = frozenset(_stem(w) for w in words)
-        return cls(stems, frozenset(name_key(s) for s in stems if len(s) >= 3 and not s.isdigit()),
+        return cls(stems, frozenset(key(s) for s in stems if len(s) >= 3 and not s.isdigit()),
                    frozenset(number_key(n) for n in _NUM.findall(text)))
 
 
@@ -50,7 +56,7 @@ def overlap(q: Question, w: Words, idf, translate=None) -> float:
     for s in q.stems:
         weight = idf(s)
         total += weight
-        if s in w.stems or (len(s) >= 4 and name_key(s) in w.names):
+        if s in w.stems or (len(s) >= 4 and key(s) in w.names):
             got += weight
         elif translate is not None and not translate(s).isdisjoint(w.stems):
             got += weight
@@ -68,7 +74,7 @@ def held(q: Question, w: Words, translate=None, lexicon=None) -> list[str]:
     missing += [n for n in q.numbers if n not in w.numbers]
     for name in q.shown_names:
         stem = _stem(name.lower())
-        if stem in w.stems or name_key(stem) in w.names:
+        if stem in w.stems or key(stem) in w.names:
             continue
         if lexicon is not None and lexicon.translate(stem):
             continue  # a common word: not a constraint
@@ -76,8 +82,8 @@ def held(q: Question, w: Words, translate=None, lexicon=None) -> list[str]:
             continue
         missing.append(name)
     # the counted noun: "сколько колхозов" is not answered by a number of "хозяйств"
-    c = q.counted
-    if c and c not in w.stems and (translate is None or translate(c).isdisjoint(w.stems)):
+    if q.counted and not any(c in w.stems or (translate is not None and not translate(c).isdisjoint(w.stems))
+                             for c in q.counted):
         missing.append(q.counted_word)
     return missing
 

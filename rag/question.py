@@ -44,11 +44,15 @@ _TYPES: tuple[tuple[str, re.Pattern], ...] = tuple((k, re.compile(p)) for k, p i
 # a day of the month is part of a date, not a quantity the evidence must repeat
 _MONTH = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?|"
                     r"(?<!\w)(?:январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)\w*")
+_CYR_WORD = re.compile(r"[\u0400-\u04FF]")  # Russian counts with one noun ("сколько колхозов")
 _ROMAN = re.compile(r"^[IVXLCDM]+$")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?:\s*[/–-]\s*(\d{2,4}))?(?!\d)")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?(?![\w])")
 # the noun a "how many" question counts: "сколько колхозов", "how many farms"
-_COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie viele|cuánt[oa]s)\s+(\w+)", re.IGNORECASE)
+_COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie viele|cuánt[oa]s)\s+(\w+)(?:\s+(\w+))?",
+                      re.IGNORECASE)
+# "сколько взималось": a verb after "сколько" counts nothing
+_RU_VERB = re.compile(r"(?:ся|сь|ло|ли|ла|ть|ет|ют|ит|ат|ят|ем|ешь)$")
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,8 @@ class Question:
     years: tuple[str, ...]  # "1924", and both ends of "1925/26" as written
     numbers: tuple[str, ...]  # other numbers, digits only ("35", "1,5" -> "1.5")
     names: tuple[str, ...]  # script-neutral keys of capitalised words after the first word
-    counted: str = ""  # stem of the noun a how-many question counts
-    counted_word: str = ""  # that noun as written
+    counted: tuple[str, ...] = ()  # stems of the words a how-many question counts ("public trials")
+    counted_word: str = ""  # those words as written
 
     @property
     def constraints(self) -> tuple[str, ...]:
@@ -82,13 +86,17 @@ def number_key(s: str) -> str:
 
 def _name_words(text: str) -> list[str]:
     """Capitalised words that are not the question's first word: names, places, acronyms
-    (roman numerals, "XVII съезд", are ordinals, spelled otherwise in the other language)."""
+    (roman numerals, "XVII съезд", are ordinals, spelled otherwise in the other language).
+    Of a run of them only the last is kept: "Max Eastman" is found as "Eastman"."""
     words = list(_TOKEN.finditer(text))
     out = []
     for i, m in enumerate(words):
         w = m.group()
         if i == 0 or len(w) < 3 or not w[0].isupper() or w.lower() in _STOP or w.isdigit() or _ROMAN.match(w):
             continue
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is not None and nxt.group()[:1].isupper() and text[m.end() : nxt.start()] == " ":
+            continue  # a first name or a title before the name
         out.append(w)
     return out
 
@@ -119,6 +127,9 @@ def analyse(text: str) -> Question:
     stems = frozenset(_stem(w) for w in _TOKEN.findall(low) if w not in _STOP and not w.isdigit())
     names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in _name_words(text)))
     m = _COUNTED.search(text)
-    word = m.group(1) if m and m.group(1).lower() not in _STOP and not m.group(1).isdigit() else ""
+    words = [w for w in (m.groups() if m else ()) if w and w.lower() not in _STOP and not w.isdigit()]
+    if words and _RU_VERB.search(words[0].lower()):
+        words = []
+    words = words[:1] if words and words[0][:1].isalpha() and _CYR_WORD.match(words[0]) else words
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
-                    _stem(word.lower()) if word else "", word)
+                    tuple(_stem(w.lower()) for w in words), " ".join(words))

@@ -189,9 +189,8 @@ class Searcher:
         span, missing = None, ()
         if quotes:
             first = cands[int(np.argmax(scores))]
-            span = self.point(question, first)
-            missing = tuple(held(question, Words.of(first.passage.text),
-                                 translator(self.lexicon, q.lang, first.passage.lang), self.lexicon))
+            span = self.point(question, q.lang, first)
+            missing = tuple(self.missing(question, q.lang, first))
         declined = any(kind_of(question, m) in st.decline_missing for m in missing)
         return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined)
 
@@ -228,9 +227,22 @@ class Searcher:
             self.idf, self.lexicon, q_lang)
         return feats @ np.asarray(self.settings.quote_weights, dtype=np.float64)
 
-    def point(self, question: Question, quote: Candidate) -> Span | None:
+    def missing(self, question: Question, q_lang: str, quote: Candidate) -> list[str]:
+        """The question's constraints not found near the quote: in the document text
+        Settings.near_chars either side of it (rag/evidence.py held)."""
+        before, after = self.context(self.quote_hit(quote), self.settings.near_chars)
+        return held(question, Words.of(f"{before} {quote.text} {after}"),
+                    translator(self.lexicon, q_lang, quote.lang), self.lexicon)
+
+    @staticmethod
+    def quote_hit(c: Candidate) -> Hit:
+        return Hit(text=c.text, source=c.passage.source, start=c.start, end=c.end, page=c.page, lang=c.lang,
+                   score=0.0, chunk_id=c.passage.chunk_id)
+
+    def point(self, question: Question, q_lang: str, quote: Candidate) -> Span | None:
         """The typed answer inside the quote, in source offsets, or None when unsure."""
-        p = point(quote.text, question, self.settings.span_margin, common_word(self.lexicon))
+        p = point(quote.text, question, self.settings.span_margin, common_word(self.lexicon),
+                  translator(self.lexicon, q_lang, quote.lang))
         if p is None:
             return None
         start, end = source_span(quote, p.start, p.end)
@@ -246,4 +258,5 @@ class Searcher:
         return self.bridge.lexicon if self.bridge is not None else None
 
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
-        return context(self.payload.chunks, hit, chars)
+        rows = self.rows_by_source.get(hit.source, ())  # its own file's chunks, not the whole index's
+        return context([self.payload.chunks[i] for i in rows], hit, chars)

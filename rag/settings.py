@@ -61,8 +61,8 @@ class Settings:
     # when that sentence is in another language than the question. Calibrated
     # by eval/calibrate.py on the corpus eval set (answer >= 95 % of the
     # answerable questions of each kind).
-    abstain_below: float = 0.8273
-    abstain_below_cross: float = 0.7998
+    abstain_below: float = 0.8075
+    abstain_below_cross: float = 0.7975
     max_quotes: int = 3
     # The reader (rag/read.py, issue 13), opt-in: search and ask re-order the hybrid's top
     # `reader_depth` passages in the question's language by a cross-encoder that reads their
@@ -78,7 +78,7 @@ class Settings:
     # threshold, idf-weighted word overlap, the question's constraints held, answer-type
     # fit, passage rank, the previous sentence's overlap); fitted by `python -m eval.quotes fit`
     # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin.
-    quote_weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    quote_weights: tuple[float, ...] = (1.016, 0.079, 1.65, 0.046, 0.959, 1.862, 0.643)
     quote_margin: float = 1.0
     # The answer pointed out (rag/span.py): a typed candidate nearest the question's words
     # is shown only this many words closer than the next one (or alone in its sentence).
@@ -87,7 +87,8 @@ class Settings:
     # constraints of these kinds ("year", "number", "counted", "name"; rag/evidence.py held),
     # chosen by `python -m eval.quotes fit` on near-miss questions; the others only mark the
     # answer a partial match.
-    decline_missing: tuple[str, ...] = ()
+    decline_missing: tuple[str, ...] = ("year", "number")
+    near_chars: int = 1500  # "near the quote": this much document text either side of it
     # (new query-time settings go here)
 
     def __post_init__(self):

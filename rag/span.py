@@ -31,9 +31,10 @@ _DATE = re.compile(
     rf"|\d{{1,2}} (?:{_MONTHS_RU})(?: {_YEAR}(?: (?:г\.|года?))?)?"
     rf"|(?:{_MONTHS_RU_NOM}) {_YEAR}(?: (?:г\.|года?))?"
     rf"|{_YEAR}\s*[/–-]\s*\d{{2,4}}(?:\s*(?:гг?\.|годах|годов|годы))?"
-    rf"|(?:the )?{_YEAR}s|{_YEAR}-[хе]"
+    rf"|(?:the )?{_YEAR}s|{_YEAR}-[хе](?: год(?:ов|ах|ы))?"
     rf"|{_YEAR}(?: (?:г\.|года?|году))?"
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!\w)")
+_YEAR_WORD = r"(?: (?:г\.|года?|году))?"
 _SCALE = r"(?:thousand|million|billion|trillion|hundred|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
 _UNIT = (r"(?:%|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?|km|kilomet(?:er|re)s?"
          r"|miles?|met(?:er|re)s?|feet|foot|ft|inch(?:es)?|kg|kilograms?|tons?|tonnes?|pounds?|degrees?|°[CF]?"
@@ -90,7 +91,9 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
     if kind == "date":
         out = []
         for m in _DATE.finditer(sentence):
-            y = re.search(_YEAR, m.group()) if year_only else None
+            # a year question takes the year of a full date, with its Russian "году" (as
+            # XQuAD's Russian answers write it: "1891 году")
+            y = re.search(_YEAR + _YEAR_WORD, m.group()) if year_only else None
             if y:
                 out.append(Candidate(m.start() + y.start(), m.start() + y.end(), y.group(), "date"))
             else:
@@ -135,16 +138,21 @@ def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
     return [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q)]
 
 
-def _anchors(sentence: str, q: Question) -> list[int]:
-    """Offsets of the sentence's words that the question shares (stems or name keys)."""
+def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
+    """Offsets of the sentence's words that the question shares (stems, name keys, or
+    translations of its words when `translate` is given: the sentence is in the other language)."""
     names = set(q.names)
+    stems = set(q.stems)
+    if translate is not None:
+        for s in q.stems:
+            stems |= translate(s)
     out = []
     for m in _TOKEN.finditer(sentence):
         w = m.group().lower()
         if w in _STOP:
             continue
         s = _stem(w)
-        if s in q.stems or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers:
+        if s in stems or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers:
             out.append(m.start())
     return out
 
@@ -157,22 +165,25 @@ class Pointed:
     margin: float  # how far the chosen candidate stands apart (words); inf when alone
 
 
-def point(sentence: str, q: Question, min_margin: float = 3.0, common=None) -> Pointed | None:
-    """The candidate to point out, or None: no candidate, or two too close to call."""
+def point(sentence: str, q: Question, min_margin: float = 3.0, common=None, translate=None) -> Pointed | None:
+    """The candidate to point out, or None: no candidate, or two too close to call.
+    `common`: see candidates(); `translate`: see _anchors()."""
     cands = typed(sentence, q, common)
     if not cands:
         return None
-    anchors = _anchors(sentence, q)
+    anchors = _anchors(sentence, q, translate)
     if len(cands) == 1:
         c = cands[0]
         return Pointed(c.start, c.end, c.text, float("inf"))
+    if q.kind == "person":
+        return None  # several names: proximity picks the wrong one more often than not (eval.quotes)
     if not anchors:
         return None
 
     def distance(c: Candidate) -> float:
         # words between the candidate and the nearest shared word; a number followed by
         # the noun a how-many question counts is that count ("136 career sacks")
-        if q.counted and any(_stem(w.lower()) == q.counted for w in _WORD.findall(sentence[c.end:])[:3]):
+        if q.counted and any(_stem(w.lower()) in q.counted for w in _WORD.findall(sentence[c.end:])[:3]):
             return -1.0
         gaps = [len(_WORD.findall(sentence[min(a, c.end):max(a, c.start)])) for a in anchors]
         return float(min(gaps))

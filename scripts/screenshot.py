@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT / "data" / "corpus")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "chat-crosslingual.png")
     ap.add_argument("--question", default=QUESTION)
+    ap.add_argument("--wait-for", default="cross-lingual", help="text on the page that says the answer is shown")
     args = ap.parse_args()
     if not (args.index / "manifest.json").is_file():
         sys.exit(f"no index at {args.index}: build it first (rag index {args.corpus} -o {args.index})")
@@ -59,7 +60,7 @@ def main() -> None:
             page.locator(CHAT_INPUT).wait_for(timeout=300_000)
             ready = time.perf_counter() - t0
             ask(page, args.question)
-            page.get_by_text("cross-lingual", exact=False).first.wait_for(timeout=120_000)
+            page.get_by_text(args.wait_for, exact=False).first.wait_for(timeout=120_000)
             answered = time.perf_counter() - t0
             page.wait_for_timeout(500)  # let the last elements settle before the picture
             # the chat sticks to its end; scroll it back up as a reader would, to show the question

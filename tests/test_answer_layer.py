@@ -36,7 +36,9 @@ def test_constraints_of_a_question():
     assert q.years == ("1925", "26")
     assert q.numbers == ("35",)
     assert "Moscow" in q.shown_names and "What" not in q.shown_names
-    assert analyse("Сколько колхозов было создано?").counted == analyse("колхозов").stems.__iter__().__next__()
+    assert analyse("Сколько колхозов было создано?").counted == tuple(analyse("колхозов").stems)
+    assert analyse("Сколько взималось в 1923 г.?").counted == ()
+    assert analyse("How many public trials were held?").counted_word == "public trials"
 
 
 def test_number_key_folds_spellings():

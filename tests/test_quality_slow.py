@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent.parent
 def measured(real_corpus_index):
     import os
 
-    from eval.run import abstention, evaluate, load_questions, quote_hits
+    from eval.run import abstention, answer_layer, ask_all, evaluate, load_questions, quote_hits
 
     idx = real_corpus_index
     if idx.searcher.bridge is None:  # the pinned figures include the cross-lingual bridge
@@ -23,15 +23,16 @@ def measured(real_corpus_index):
             pytest.fail(f"CI must install the bridge's dictionary (scripts/setup.sh): {idx.notices}")
         pytest.skip(f"{idx.notices[0]}")
     items = load_questions()
-    return {"hybrid": evaluate(idx, items, "hybrid")["slices"], "abstention": abstention(idx, items),
-            "quotes": quote_hits(idx, items)}
+    asked = ask_all(idx, items)
+    return {"hybrid": evaluate(idx, items, "hybrid")["slices"], "abstention": abstention(idx, items, asked),
+            "quotes": quote_hits(idx, items, asked), "answers": answer_layer(items, asked)}
 
 
 def test_quality_does_not_regress(measured):
     expected = json.loads((ROOT / "eval" / "expected.json").read_text(encoding="utf-8"))
     tol = expected["tolerance"]
     drops = []
-    for group in ("hybrid", "abstention", "quotes"):
+    for group in ("hybrid", "abstention", "quotes", "answers"):
         for key, want in expected[group].items():
             if isinstance(want, dict):
                 for metric, w in want.items():
