@@ -86,7 +86,7 @@ def typed_gold(question: str, answers: list[str]) -> bool:
 # ------------------------------------------------------------------ collect
 def question_record(idx, question: str, k: int = 5) -> tuple[list, dict]:
     """ask()'s candidates for one question with their features; the searcher's own steps."""
-    from rag.evidence import sentence_features
+    from rag.evidence import candidate_features
     from rag.question import analyse
 
     s = idx.searcher
@@ -95,10 +95,7 @@ def question_record(idx, question: str, k: int = 5) -> tuple[list, dict]:
     hits = [s.hit(x.row, x.score) for x in scored]
     cands = s.candidates(q, scored, hits)
     qa = analyse(q.text)
-    feats = sentence_features(qa, [c.text for c in cands], [c.lang for c in cands],
-                              np.array([c.z for c in cands]), np.array([c.margin for c in cands]),
-                              np.array([c.rank for c in cands], dtype=np.float64), s.idf, s.lexicon, q.lang) \
-        if cands else np.zeros((0, 7))
+    feats = candidate_features(qa, q.lang, cands, s.idf, s.lexicon)
     passages = list(dict.fromkeys(c.passage.chunk_id for c in cands))
     ptext = {c.passage.chunk_id: c.passage.text for c in cands}
     return cands, {"kind": qa.kind, "features": np.round(feats, 5).tolist(),

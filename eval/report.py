@@ -70,8 +70,10 @@ def headline_table(expected: dict) -> str:
     rows = [[label, *(_f(h[key][m]) for m in ("r@1", "r@5", "r@10", "mrr@10"))]
             for key, label in HEADLINE_SLICES]
     table = _table(["questions (default search)", "r@1", "r@5", "r@10", "MRR@10"], rows)
-    return (table + f"\n\nAnswerable questions answered: {_f(expected['abstention']['answer_answerable'])}; "
-            f"top quote is the evidence sentence: {_f(expected['quotes']['quote@1'])}.")
+    ab, an = expected["abstention"], expected["answers"]
+    return (table + f"\n\nAnswerable questions answered: {_f(ab['answer_answerable'])}; near misses declined: "
+            f"{_f(ab['recall'])}; top quote is the evidence sentence: {_f(expected['quotes']['quote@1'])}; "
+            f"typed answers pointed out: {_f(an['span_shown'])}, inside the evidence: {_f(an['span_in_evidence'])}.")
 
 
 def missed_list(c: dict) -> str:

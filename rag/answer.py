@@ -35,6 +35,12 @@ class Candidate(NamedTuple):
     def margin(self) -> float:
         return self.cosine - self.threshold
 
+    @property
+    def hit(self) -> Hit:
+        """The sentence as a Hit (a quote), with its passage's chunk id."""
+        return Hit(text=self.text, source=self.passage.source, start=self.start, end=self.end, page=self.page,
+                   lang=self.lang, score=0.0, chunk_id=self.passage.chunk_id)
+
 
 def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, margin: float) -> list[Hit]:
     """The best sentence, then others within `margin` of its score, at most one per

@@ -217,7 +217,7 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
     `threads`: CPU threads for the model (default: up to 4). `docs` (default
     RAG_DOCS, else "fp32"): "int8" encodes the default model's passages and
     sentences with the int8 model of rag/quantize.py, about 2x faster to build;
-    not the default (README, "Speed": the corpus set's r@5 moved by two questions)."""
+    not the default (research/speed.md: the corpus set's r@5 moved by two questions)."""
     if isinstance(model, Embedder):
         return model
     model = model or DEFAULT_MODEL

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,6 +27,7 @@ FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank",
 _NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
 
 
+@lru_cache(maxsize=200_000)
 def key(stem: str) -> str:
     """rag/translit.py's name key, folded once more for comparing here (the index's keys
     stay as they are): "ю" is "iu" there, English writes "u" (Политбюро / Politburo)."""
@@ -41,6 +43,7 @@ class Words:
     numbers: frozenset[str]  # number_key of every number, years included
 
     @classmethod
+    @lru_cache(maxsize=20_000)  # a corpus's sentences come back question after question
     def of(cls, text: str) -> Words:
         words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
         stems = frozenset(_stem(w) for w in words)
@@ -142,3 +145,13 @@ def sentence_features(q: Question, texts: list[str], langs: list[str], z: np.nda
         if i and passage[i - 1] == passage[i]:
             neigh[i] = ov[i - 1]
     return np.column_stack([z, margins, ov, cons, fit, 1.0 / (1.0 + passage), neigh]).astype(np.float64)
+
+
+def candidate_features(q: Question, q_lang: str, cands, idf, lexicon=None) -> np.ndarray:
+    """sentence_features of ask()'s candidates (rag/answer.py Candidate), one row each."""
+    if not cands:
+        return np.zeros((0, len(FEATURES)))
+    return sentence_features(q, [c.text for c in cands], [c.lang for c in cands], np.array([c.z for c in cands]),
+                             np.array([c.margin for c in cands]), np.array([c.rank for c in cands], dtype=np.float64),
+                             idf, lexicon, q_lang)
+

@@ -13,7 +13,7 @@ import numpy as np
 
 from .answer import Candidate, context, decide, make_answer, quotes_from, source_span
 from .dictionary import DictionaryError
-from .evidence import Words, common_word, held, idf_of, kind_of, sentence_features, translator
+from .evidence import Words, candidate_features, common_word, held, idf_of, kind_of, translator
 from .embed import Embedder
 from .followup import resolve
 from .generation import Generation
@@ -219,25 +219,15 @@ class Searcher:
 
     def weigh(self, question: Question, q_lang: str, cands: list[Candidate]) -> np.ndarray:
         """Each candidate's weighted evidence (rag/evidence.py), the quote's order."""
-        if not cands:
-            return np.zeros(0)
-        feats = sentence_features(
-            question, [c.text for c in cands], [c.lang for c in cands], np.array([c.z for c in cands]),
-            np.array([c.margin for c in cands]), np.array([c.rank for c in cands], dtype=np.float64),
-            self.idf, self.lexicon, q_lang)
+        feats = candidate_features(question, q_lang, cands, self.idf, self.lexicon)
         return feats @ np.asarray(self.settings.quote_weights, dtype=np.float64)
 
     def missing(self, question: Question, q_lang: str, quote: Candidate) -> list[str]:
         """The question's constraints not found near the quote: in the document text
         Settings.near_chars either side of it (rag/evidence.py held)."""
-        before, after = self.context(self.quote_hit(quote), self.settings.near_chars)
+        before, after = self.context(quote.hit, self.settings.near_chars)
         return held(question, Words.of(f"{before} {quote.text} {after}"),
                     translator(self.lexicon, q_lang, quote.lang), self.lexicon)
-
-    @staticmethod
-    def quote_hit(c: Candidate) -> Hit:
-        return Hit(text=c.text, source=c.passage.source, start=c.start, end=c.end, page=c.page, lang=c.lang,
-                   score=0.0, chunk_id=c.passage.chunk_id)
 
     def point(self, question: Question, q_lang: str, quote: Candidate) -> Span | None:
         """The typed answer inside the quote, in source offsets, or None when unsure."""

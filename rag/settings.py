@@ -78,7 +78,7 @@ class Settings:
     # threshold, idf-weighted word overlap, the question's constraints held, answer-type
     # fit, passage rank, the previous sentence's overlap); fitted by `python -m eval.quotes fit`
     # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin.
-    quote_weights: tuple[float, ...] = (1.016, 0.079, 1.65, 0.046, 0.959, 1.862, 0.643)
+    quote_weights: tuple[float, ...] = (1.01, 0.079, 1.641, 0.139, 0.961, 1.859, 0.644)
     quote_margin: float = 1.0
     # The answer pointed out (rag/span.py): a typed candidate nearest the question's words
     # is shown only this many words closer than the next one (or alone in its sentence).

@@ -9,8 +9,10 @@ corpus's passages and sentences as a build embeds them, and one warm timed encod
 """
 from __future__ import annotations
 
+import json
 import re
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -78,3 +80,10 @@ def timed(emb, texts: list[str]) -> tuple[float, np.ndarray]:
     t = time.perf_counter()
     vecs = emb.embed_passages(texts)
     return time.perf_counter() - t, vecs
+
+
+def write_json(res: dict, out: str | Path) -> None:
+    """An experiment's results as JSON at `out` (its folder made)."""
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(res, indent=1), encoding="utf-8")
+

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from research.common import write_json
+
 from rag.embed import Embedder
 
 VARIANTS = {"model-int8-pc": {"per_channel": True}, "model-int8": {"per_channel": False},
@@ -328,8 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                 r["xquad_r@1"] = {k: v["r@1"] for k, v in xq.items() if "->" in k}
         res[name] = r
         print(name, json.dumps(r), flush=True)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
+    write_json(res, a.out)
     return 0
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from research.common import write_json
+
 
 def sentence_mean(p, weighted: bool) -> np.ndarray:
     cv = p.chunk_vectors.copy()
@@ -76,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             round(float((cv * cv0).sum(1).mean()), 4), round(float((sv * sv0).sum(1).mean()), 4))
         res[name] = r
         print(name, json.dumps(r), flush=True)
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=1), encoding="utf-8")
+    write_json(res, a.out)
     return 0
 
 

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 
 Q = "Сколько голосов против Сталина было подано на XVII съезде по словам Шатуновской?"
 ANSWER = "292 votes against Stalin"
+PARTIAL = "On what date did Stalin send Politburo members his letter about Eastman's book, according to Volkogonov?"
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,13 @@ def test_chat_answers_with_the_292_quote(shipped, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=240).run()
     assert not at.exception, at.exception
     text = main_text(ask(at, Q))
-    st.cache_resource.clear()
     assert ANSWER in text and "Not in the documents" not in text
+    # a typed answer in bold inside the highlighted quote, and the partial-match line
+    ask(at, PARTIAL)
+    last = [m.value for m in at.markdown][-6:]
+    st.cache_resource.clear()
+    assert any("**June 17, 1925**" in v and ":orange-background[" in v for v in last), last
+    assert any("Partial match" in v and "Volkogonov" in v for v in last), last
 
 
 def test_a_near_miss_is_declined_naming_what_is_missing(shipped):
@@ -75,9 +81,18 @@ def test_a_near_miss_is_declined_naming_what_is_missing(shipped):
     assert not a.found and "1931" in a.missing
 
 
-def test_a_typed_answer_is_pointed_out_inside_the_quote(shipped):
-    a = rag.load(shipped).ask("When was the resolution on the rate of collectivization issued?")
+@pytest.mark.parametrize("question", ["Когда пленум ЦК избрал Сталина генеральным секретарём?",
+                                      "On what date did the plenum elect Stalin General Secretary?"])
+def test_a_typed_answer_is_pointed_out_inside_the_quote(shipped, question):
+    a = rag.load(shipped).ask(question)
     assert a.found and a.span is not None
     q = a.quotes[0]
     assert a.span.source == q.source and q.start <= a.span.start < a.span.end <= q.end
-    assert "1930" in a.span.text and a.span.kind == "date"
+    assert a.span.text == "April 3, 1922" and a.span.kind == "date"
+    assert q.text[a.span.start - q.start : a.span.end - q.start] == a.span.text  # exact source offsets here
+
+
+def test_a_name_the_quote_lacks_makes_a_partial_match(shipped):
+    a = rag.load(shipped).ask(PARTIAL)
+    assert a.found and a.partial and a.missing == ("Volkogonov",)
+    assert a.span is not None and a.span.text == "June 17, 1925"

@@ -55,10 +55,13 @@ def test_headline_table_renders_every_pinned_figure():
     exp = copy.deepcopy(_expected())
     exp["hybrid"]["paraphrase"]["mrr@10"] = 0.123
     exp["quotes"]["quote@1"] = 0.456
+    exp["abstention"]["recall"] = 0.789
+    exp["answers"]["span_shown"] = 0.654
     table = headline_table(exp)
     rows = {r.split("|")[1].strip(): r for r in table.splitlines() if r.startswith("| ")}
     assert "0.123 |" in rows["paraphrased"]
-    assert "top quote is the evidence sentence: 0.456." in table
+    assert "top quote is the evidence sentence: 0.456;" in table
+    assert "near misses declined: 0.789;" in table and "typed answers pointed out: 0.654," in table
     for key in ("all", "cross", "same"):
         for metric in ("r@1", "r@5", "r@10", "mrr@10"):
             assert f"{exp['hybrid'][key][metric]:.3f}" in table

@@ -1,5 +1,12 @@
 """The bad-input suite's index: DOC_A, DOC_B and DOC_C as three files (helpers/docs.py), indexed
-with the FakeEmbedder in small chunks."""
+with the FakeEmbedder in small chunks.
+
+Bad inputs (issue 6): every case gives a clear error or warning naming the problem, and
+nothing else is lost: the other files are still indexed, the previous index still loads and
+gives the same results. The table in docs/bad-inputs.md lists each case with its test; cases
+already tested elsewhere (tests/index/, tests/test_ingest.py) are referenced there, not
+repeated here. All with the FakeEmbedder and the `docs` and `idx` fixtures below.
+"""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,12 +1,7 @@
 """Bad index folders: damaged files, wrong manifests, read-only folders and file systems,
 a full disk at each step of a write.
 
-Bad inputs (issue 6): every case gives a clear error or warning naming the problem, and
-nothing else is lost: the other files are still indexed, the previous index still loads and
-gives the same results. The table in docs/bad-inputs.md lists each case with its test; cases
-already tested elsewhere (tests/index/, tests/test_ingest.py) are referenced there, not
-repeated here. All with the FakeEmbedder; the `docs` and `idx` fixtures are in this folder's
-conftest.py.
+The rule of every bad-input test, and the fixtures: this folder's conftest.py.
 """
 from __future__ import annotations
 

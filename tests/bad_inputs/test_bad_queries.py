@@ -1,11 +1,6 @@
 """Bad queries: huge, empty of letters, in other scripts or languages, odd values of k.
 
-Bad inputs (issue 6): every case gives a clear error or warning naming the problem, and
-nothing else is lost: the other files are still indexed, the previous index still loads and
-gives the same results. The table in docs/bad-inputs.md lists each case with its test; cases
-already tested elsewhere (tests/index/, tests/test_ingest.py) are referenced there, not
-repeated here. All with the FakeEmbedder; the `docs` and `idx` fixtures are in this folder's
-conftest.py.
+The rule of every bad-input test, and the fixtures: this folder's conftest.py.
 """
 from __future__ import annotations
 

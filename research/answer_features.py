@@ -1,0 +1,77 @@
+"""More features for choosing the quote, tried and left out (issue 27).
+
+    python -m eval.quotes collect      # once: the candidates of every question
+    python -m research.answer_features
+
+Refits the quote's conditional logit (eval/quotes.py fit) with each group of extra
+sentence features appended to rag/evidence.py's, and prints the share of questions whose
+first quote holds the answer: XQuAD's held-out articles 24-31 per language, and the
+corpus set (in-sample). Groups: length (log words), novelty (share of the sentence's
+words not in the question), first sentence of its passage; question bigrams found,
+the rarest matched word's idf over the question's rarest, matched words' density.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from eval.quotes import CACHE, HELD_OUT, fit, refeature, searchers_of, top_is_gold
+from rag.evidence import Words
+from rag.question import analyse
+from rag.retrieve.lexical import _STOP, _TOKEN, _stem
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(w) for w in _TOKEN.findall(text.lower())]
+
+
+def shape(r: dict, _idf) -> list[list[float]]:
+    q = analyse(r["question"])
+    out = []
+    for j, t in enumerate(r["texts"]):
+        w = Words.of(t)
+        first = float(j == 0 or r["pidx"][j - 1] != r["pidx"][j])
+        out.append([np.log1p(len(w.stems)), len(w.stems - q.stems) / max(len(w.stems), 1), first])
+    return out
+
+
+def phrases(r: dict, idf) -> list[list[float]]:
+    qt = _stems(r["question"])
+    qb, qc = set(zip(qt, qt[1:])), [w for w in qt if w not in _STOP]
+    top = max([idf(w) for w in qc], default=1.0)
+    out = []
+    for t in r["texts"]:
+        st = _stems(t)
+        pos = [i for i, w in enumerate(st) if w in set(qc)]
+        out.append([len(qb & set(zip(st, st[1:]))) / max(len(qb), 1),
+                    max([idf(w) for w in qc if w in set(st)], default=0.0) / top,
+                    len(pos) / (pos[-1] - pos[0] + 1) if len(pos) > 1 else 0.0])
+    return out
+
+
+def main() -> int:
+    path = CACHE / "features.jsonl"
+    if not path.exists():
+        print(f"no {path}: run python -m eval.quotes collect first", file=sys.stderr)
+        return 1
+    recs = [r for r in (json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines()) if r["labels"]]
+    refeature(recs, CACHE, "data/corpus-index")
+    searchers = searchers_of(recs, CACHE, "data/corpus-index")
+    base = {id(r): np.asarray(r["features"]) for r in recs}
+    for name, extra in (("rag/evidence.py features", None), ("+ length, novelty, first", shape),
+                        ("+ bigrams, rarest match, density", phrases)):
+        for r in recs:
+            x = base[id(r)]
+            r["features"] = x if extra is None else np.hstack([x, np.asarray(extra(r, searchers[r["set"]].idf))])
+        w = fit([r for r in recs if r["article"] not in HELD_OUT])
+        cells = [f"{s} {top_is_gold([r for r in recs if r['set'] == s and (s == 'corpus' or r['article'] in HELD_OUT)], w):.3f}"
+                 for s in sorted({r["set"] for r in recs})]
+        print(f"{name:34} " + "  ".join(cells))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
