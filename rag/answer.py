@@ -1,10 +1,12 @@
 """Extractive answers (stage 7): quote the best sentences, or abstain.
 
 No text is generated: a quote is a sentence of a retrieved passage, with its
-own source span. `found` is False when the evidence is
-below the calibrated threshold (see eval/calibrate.py): the cosine between
-the question and the best sentence of the top passages. `context` gives the
-text around a passage or quote, for reading it in place.
+own source span. The sentences of the top passages are Candidates, ordered by
+their weighted evidence (rag/evidence.py); `found` is False when no candidate's
+cosine clears the calibrated threshold of its own language pair with the
+question (eval/calibrate.py), or when a year or number the question names is
+not near the first quote (rag/searcher.py, Settings.decline_missing). `context`
+gives the text around a passage or quote, for reading it in place.
 """
 from __future__ import annotations
 

@@ -66,14 +66,7 @@ class Question:
     counted: tuple[str, ...] = ()  # stems of the words a how-many question counts ("public trials")
     counted_word: str = ""  # those words as written
 
-    @property
-    def constraints(self) -> tuple[str, ...]:
-        """What the evidence should hold, as shown to a user: years, numbers, names."""
-        return self.years + self.numbers + self.shown_names
-
-    @property
-    def shown_names(self) -> tuple[str, ...]:
-        return tuple(_name_words(self.text))
+    shown_names: tuple[str, ...] = ()  # the names as written ("Eastman"), what `names` keys
 
 
 def number_key(s: str) -> str:
@@ -125,11 +118,11 @@ def analyse(text: str) -> Question:
                if not any(a <= m.start() < b for a, b in year_spans)
                and not (len(m.group()) <= 2 and _MONTH.search(text[max(0, m.start() - 12) : m.end() + 12]))]
     stems = frozenset(_stem(w) for w in _TOKEN.findall(low) if w not in _STOP and not w.isdigit())
-    names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in _name_words(text)))
+    names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in _name_words(text)))  # keys of shown_names
     m = _COUNTED.search(text)
     words = [w for w in (m.groups() if m else ()) if w and w.lower() not in _STOP and not w.isdigit()]
     if words and _RU_VERB.search(words[0].lower()):
         words = []
     words = words[:1] if words and words[0][:1].isalpha() and _CYR_WORD.match(words[0]) else words
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
-                    tuple(_stem(w.lower()) for w in words), " ".join(words))
+                    tuple(_stem(w.lower()) for w in words), " ".join(words), tuple(_name_words(text)))

@@ -248,5 +248,8 @@ class Searcher:
         return self.bridge.lexicon if self.bridge is not None else None
 
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
-        rows = self.rows_by_source.get(hit.source, ())  # its own file's chunks, not the whole index's
-        return context([self.payload.chunks[i] for i in rows], hit, chars)
+        # its own file's chunks near it, not the whole index's (a book has hundreds); the window is
+        # wide in source offsets, where cleaning's dropped junk and joined hyphens take room too
+        lo, hi, chunks = hit.start - 4 * chars - 4000, hit.end + 4 * chars + 4000, self.payload.chunks
+        near = [chunks[i] for i in self.rows_by_source.get(hit.source, ()) if chunks[i].end >= lo and chunks[i].start <= hi]
+        return context(near, hit, chars)

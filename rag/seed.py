@@ -38,9 +38,8 @@ def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None 
         return str(e)
     if m.model.get("fingerprint") != (fingerprint or e5_fingerprint()):
         return f"the seed index was built with other model weights ({m.model.get('fingerprint')})"
-    stored = Settings.from_dict(m.settings).to_dict()  # JSON's lists read back as the record's tuples
-    if m.settings.keys() != stored.keys() or stored != Settings().to_dict():
-        changed = sorted(k for k, v in Settings().to_dict().items() if m.settings.get(k) is None or stored[k] != v)
+    if m.settings != Settings().to_dict():
+        changed = sorted(k for k, v in Settings().to_dict().items() if m.settings.get(k) != v)
         return f"the seed index has other settings than today's defaults ({', '.join(changed) or 'names'})"
     files = sorted(p.name for p in corpus.iterdir() if p.is_file()) if corpus.is_dir() else []
     if files != sorted(m.files):

@@ -96,7 +96,9 @@ class Settings:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """As stored in the manifest: JSON's types (a tuple is a list), so that a record and
+        one read back from disk compare equal."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_dict(cls, d: dict) -> Settings:
