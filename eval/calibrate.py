@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     weights = np.asarray(next(iter(searchers.values())).settings.quote_weights)
     rows = decisions(recs, searchers, weights)
     same, cross = calibrate(rows, a.answer_rate)
-    print(f"abstain_below = {np.floor(same * 1e4) / 1e4:.4f}, abstain_below_cross = {np.floor(cross * 1e4) / 1e4:.4f}")
+    # grid points (steps of 0.0025) printed as they are, not floored past a float's last bit
+    print(f"abstain_below = {round(same, 4):.4f}, abstain_below_cross = {round(cross, 4):.4f}")
     for name, (answered, declined) in sorted(rates(rows, same, cross).items()):
         print(f"  {name:10} answerable answered {answered:.3f}, unanswerable declined {declined:.3f}")
     return 0
