@@ -1,0 +1,58 @@
+"""The answer layer's evaluation (eval/quotes.py, eval/calibrate.py) on small made-up data."""
+from __future__ import annotations
+
+import numpy as np
+
+from eval.calibrate import calibrate, rates
+from eval.quotes import fit, near_miss, normal, top_is_gold, typed_gold
+
+
+def test_near_miss_changes_a_number_to_one_the_article_never_writes():
+    rng = np.random.default_rng(0)
+    article = "In 1924 the turnout was 35 percent; in 1925, 41 percent; in 1926, 47 percent."
+    q = near_miss("What was the turnout in 1925?", article, rng)
+    assert q is not None and q != "What was the turnout in 1925?"
+    new = q.removeprefix("What was the turnout in ").removesuffix("?")
+    assert len(new) == 4 and new.isdigit() and new not in article
+    assert near_miss("Who won the election?", article, rng) is None
+
+
+def test_normal_is_squads_answer_normalisation():
+    assert normal("The  Merkits!") == normal("merkits") == "merkits"
+    assert normal("«1891 году»") == "1891 году"
+    assert normal("$5 million") == normal("5 million")
+
+
+def test_typed_gold_is_a_digit_or_a_who_question():
+    assert typed_gold("How many?", ["12 votes"]) and typed_gold("Who won?", ["Ward"])
+    assert typed_gold("Кто победил?", ["Уорд"]) and not typed_gold("Why?", ["because"])
+
+
+def _groups(n, rng):
+    """Candidates whose answer is the one with the highest feature 1 (feature 0 is noise)."""
+    out = []
+    for _ in range(n):
+        x = rng.normal(size=(5, 2))
+        labels = [bool(i == int(np.argmax(x[:, 1]))) for i in range(5)]
+        out.append({"features": x.tolist(), "labels": labels})
+    return out
+
+
+def test_fit_finds_the_feature_that_marks_the_answer():
+    rng = np.random.default_rng(1)
+    train, test = _groups(200, rng), _groups(100, rng)
+    w = fit(train, steps=300)
+    assert w[1] > 2 * abs(w[0])
+    assert top_is_gold(test, w) > 0.9 > top_is_gold(test, np.array([1.0, 0.0]))
+
+
+def test_calibrate_takes_the_highest_thresholds_that_answer_enough():
+    # (set, answerable, candidate cosines, across languages?, declined by constraints)
+    rows = [("s", True, np.array([c, 0.70]), np.array([False, True]), False) for c in (0.83, 0.84, 0.85, 0.86)]
+    rows += [("s", True, np.array([0.70, c]), np.array([False, True]), False) for c in (0.80, 0.81)]
+    rows += [("s", False, np.array([0.90]), np.array([False]), True)]  # a near miss declined by its constraint
+    same, cross = calibrate(rows, answer_rate=1.0)
+    assert abs(same - 0.83) < 1e-9 and abs(cross - 0.80) < 1e-9
+    answered, declined = rates(rows, same, cross)["s"]
+    assert answered == 1.0 and declined == 1.0
+    assert rates(rows, same + 0.01, cross)["s"][0] < 1.0
