@@ -92,6 +92,9 @@ class Settings:
     # (new query-time settings go here)
 
     def __post_init__(self):
+        for f in fields(self):  # JSON and to_dict() give lists; the record keeps tuples (hashable, comparable)
+            if isinstance(getattr(self, f.name), list):
+                object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 
@@ -103,8 +106,7 @@ class Settings:
     @classmethod
     def from_dict(cls, d: dict) -> Settings:
         names = {f.name for f in fields(cls)}
-        # JSON gives lists; the record keeps tuples, so that it stays hashable and comparable
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names})
+        return cls(**{k: v for k, v in d.items() if k in names})
 
     def replace(self, **kw) -> Settings:
         return Settings(**{**asdict(self), **kw})

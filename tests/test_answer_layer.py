@@ -136,3 +136,13 @@ def test_features_prefer_the_sentence_with_the_asked_type():
     fit = FEATURES.index("type_fit")
     assert f[1, fit] == 1.0 and f[0, fit] == 0.0
     assert f[1, FEATURES.index("neighbour")] == f[0, FEATURES.index("overlap")]  # same passage, previous sentence
+
+
+def test_settings_round_trip_through_json_types():
+    from rag.settings import Settings
+
+    s = Settings()
+    assert Settings.from_dict(s.to_dict()) == s == s.replace(**s.to_dict())
+    assert Settings(decline_missing=["year"]).decline_missing == ("year",)
+    assert s.to_dict()["quote_weights"] == list(s.quote_weights)  # as the manifest stores it
+    hash(Settings(quote_weights=[1.0]).quote_weights)
