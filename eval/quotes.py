@@ -42,12 +42,9 @@ def paragraphs(data: Path, lang: str) -> list[dict]:
             for ai, a in enumerate(d["data"]) for p in a["paragraphs"]]
 
 
-INDEX_TIME = ("chunk_size", "chunk_overlap", "max_file_chars", "max_file_items", "shards")
-
-
 def at_defaults(idx):
     """An index asked at today's query-time defaults, whatever its manifest stored."""
-    from rag.settings import Settings
+    from rag.settings import INDEX_TIME, Settings
 
     idx.reconfigure(**{k: v for k, v in Settings().to_dict().items() if k not in INDEX_TIME})
     return idx

@@ -123,6 +123,6 @@ def analyse(text: str) -> Question:
     words = [w for w in (m.groups() if m else ()) if w and w.lower() not in _STOP and not w.isdigit()]
     if words and _RU_VERB.search(words[0].lower()):
         words = []
-    words = words[:1] if words and words[0][:1].isalpha() and _CYR_WORD.match(words[0]) else words
+    words = words[:1] if words and _CYR_WORD.match(words[0]) else words
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
                     tuple(_stem(w.lower()) for w in words), " ".join(words), tuple(_name_words(text)))

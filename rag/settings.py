@@ -17,6 +17,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 
+# the fields that decide what a build writes; the rest are read at query time
+INDEX_TIME = ("chunk_size", "chunk_overlap", "max_file_chars", "max_file_items", "shards")
+
+
 @dataclass(frozen=True)
 class Settings:
     # ---------------------------------------------------------------- index-time

@@ -52,7 +52,6 @@ _NUM = re.compile(
 _NAME = re.compile(r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
                    r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+)*")
 _WORD = re.compile(r"\w+")
-KINDS = ("date", "number", "person", "place")
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,6 @@ class Pointed:
     start: int  # offsets in the sentence
     end: int
     text: str
-    margin: float  # how far the chosen candidate stands apart (words); inf when alone
 
 
 def point(sentence: str, q: Question, min_margin: float = 3.0, common=None, translate=None) -> Pointed | None:
@@ -174,7 +172,7 @@ def point(sentence: str, q: Question, min_margin: float = 3.0, common=None, tran
     anchors = _anchors(sentence, q, translate)
     if len(cands) == 1:
         c = cands[0]
-        return Pointed(c.start, c.end, c.text, float("inf"))
+        return Pointed(c.start, c.end, c.text)
     if q.kind == "person":
         return None  # several names: proximity picks the wrong one more often than not (eval.quotes)
     if not anchors:
@@ -193,4 +191,4 @@ def point(sentence: str, q: Question, min_margin: float = 3.0, common=None, tran
     if margin < min_margin:
         return None
     c = ranked[0]
-    return Pointed(c.start, c.end, c.text, margin)
+    return Pointed(c.start, c.end, c.text)
