@@ -31,11 +31,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 . .venv/bin/activate
 # What to install: "app" (scripts/app.sh: what the chat needs) or "all" (the default;
-# scripts/test.sh and CI: the tests, the evaluation, the benchmarks' peer and Ray as well)
+# scripts/test.sh and CI: the tests, the evaluation, the benchmarks' peer, Ray, MCP and the
+# LangChain/LlamaIndex retrievers as well)
 extras=${1:-all}
 case "$extras" in
   app) spec=".[app]" ;;
-  all) spec=".[app,serve,eval,test,ray]" ;;
+  all) spec=".[app,serve,eval,test,ray,mcp,langchain,llamaindex]" ;;
   *) echo "setup: unknown extras '$extras' (app or all)" >&2; exit 2 ;;
 esac
 hash=$(sha256sum pyproject.toml | cut -c1-16)
