@@ -1,4 +1,5 @@
-"""Command line: rag index | add | sync | remove | search | ask | info | reshard | serve. Thin: parsing and printing only.
+"""Command line: rag index | add | sync | remove | search | ask | info | reshard | serve | mcp.
+Thin: parsing and printing only.
 
 The evaluation is no part of the product: it lives in eval/ with its own entry point,
 `python -m eval` from a checkout (eval/ is not in the wheel, and rag never imports it)."""
@@ -16,22 +17,31 @@ from .files import shown_name
 EXIT_USAGE, EXIT_INDEX, EXIT_QUERY, EXIT_EMPTY = 2, 3, 4, 5
 
 
+_UNITS = {"files": "file", "read": "file", "ocr": "page", "chunk": "file", "embed": "text", "write": "step"}
+
+
 def _progress_bar():
+    """One bar for the stage now running. A bar starts at the count its stage stands at
+    (`initial`) and moves by update(), so tqdm's rate is of items done since it appeared:
+    setting bar.n made the OCR bar's first tick read "127100 item/s" (1 page over the
+    microseconds since the bar was made; issue 31). A stage that comes back (read, OCR,
+    read) gets a new bar; a closed one never showed again."""
     from tqdm import tqdm
 
-    bars: dict[str, tqdm] = {}
+    now: dict = {}
 
     def cb(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            for b in bars.values():
-                b.close()
-            bar = bars[stage] = tqdm(total=total, desc=stage, unit="item", file=sys.stderr, leave=False)
+        bar = now.get("bar")
+        if bar is None or now.get("stage") != stage or done < bar.n:
+            if bar is not None:
+                bar.close()
+            bar = now["bar"] = tqdm(total=total, initial=done, desc=stage, unit=_UNITS.get(stage, "item"),
+                                    file=sys.stderr, leave=False)
+            now["stage"] = stage
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)
 
-    cb.close = lambda: [b.close() for b in bars.values()]
+    cb.close = lambda: now.get("bar") and now["bar"].close()
     return cb
 
 
@@ -110,7 +120,8 @@ def cmd_sync(a) -> int:
         from .watch import watch
 
         print(f"watching {', '.join(map(str, a.paths))} (Ctrl-C stops)", file=sys.stderr, flush=True)
-        watch(idx, a.paths, lambda rep: _report(rep, a.index) if rep.indexed or rep.removed or rep.skipped else None)
+        watch(idx, a.paths, lambda rep: _report(rep, a.index) if rep.indexed or rep.removed or rep.skipped else None,
+              notice=lambda line: print(line, file=sys.stderr, flush=True))
     return 0
 
 
@@ -122,8 +133,12 @@ def cmd_remove(a) -> int:
 def _load(a):
     import rag
 
-    if getattr(a, "query", None) is not None and not a.query.strip():
-        raise rag.QueryError("empty query: type a question")  # before the model loads
+    if getattr(a, "query", None) is not None:  # refused before the model loads, in every way in's words
+        from .limits import check_history, check_k, clean_query
+
+        clean_query(a.query)
+        check_k(a.k)
+        check_history(getattr(a, "history", None))
     idx = rag.load(a.index, model=a.model)
     for note in idx.notices:  # e.g. the cross-lingual bridge is off: said once per command
         print(f"note: {note}", file=sys.stderr)
@@ -134,7 +149,7 @@ def _load(a):
 
 def cmd_search(a) -> int:
     idx = _load(a)
-    hits = idx.search(a.query, k=a.k, sources=a.source, langs=a.lang)
+    hits = idx.search(a.query, k=a.k, sources=a.source, langs=a.lang, retriever=a.retriever)
     if a.json:
         print(json.dumps({"hits": [asdict(h) for h in hits]}, ensure_ascii=False, indent=1))
         return 0
@@ -145,7 +160,7 @@ def cmd_search(a) -> int:
 
 def cmd_ask(a) -> int:
     idx = _load(a)
-    ans = idx.ask(a.query, k=a.k, sources=a.source, langs=a.lang, history=a.history)
+    ans = idx.ask(a.query, k=a.k, sources=a.source, langs=a.lang, history=a.history, retriever=a.retriever)
     if a.json:  # the chat's export format, a conversation of one question
         print(to_json([Turn(a.query, ans)]))
         return 0
@@ -194,12 +209,27 @@ def _shards(text: str) -> int:
 
 def cmd_serve(a) -> int:
     try:
-        from rag.server import serve
+        from rag.server import EXIT_SERVE, ServeError, serve
     except ImportError as e:
         print(f"error: rag serve needs FastAPI and uvicorn ({e.name} is missing): "
               'pip install "rag-offline[serve]"', file=sys.stderr)
         return EXIT_USAGE
-    serve(a.index, host=a.host, port=a.port, allow_writes=a.allow_writes, model=a.model)
+    try:  # a blank token, a bad port, a taken port or address: one line, before "serving …"
+        serve(a.index, host=a.host, port=a.port, allow_writes=a.allow_writes, model=a.model)
+    except ServeError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_SERVE
+    return 0
+
+
+def cmd_mcp(a) -> int:
+    try:
+        from rag.mcp import serve
+    except ImportError as e:
+        print(f"error: rag mcp needs the MCP SDK ({e.name} is missing): "
+              'pip install "rag-offline[mcp]"', file=sys.stderr)
+        return EXIT_USAGE
+    serve(a.index, allow_writes=a.allow_writes, model=a.model)  # a missing index: IndexFormatError, exit 3
     return 0
 
 
@@ -240,10 +270,12 @@ def _add_index(sub) -> None:
 
 def _add_queries(sub) -> None:
     """search and ask."""
+    from .limits import MAX_K, k_arg
+
     for name, fn, k in (("search", cmd_search, 10), ("ask", cmd_ask, 5)):
         s = sub.add_parser(name)
         s.add_argument("query")
-        s.add_argument("-k", type=int, default=k)
+        s.add_argument("-k", type=k_arg, default=k, help=f"passages, 0 to {MAX_K} (default {k})")
         _index_args(s)
         s.add_argument("--source", action="append", help="restrict to this document (repeatable)")
         s.add_argument("--lang", action="append", help="restrict to this language (repeatable)")
@@ -251,6 +283,8 @@ def _add_queries(sub) -> None:
         s.add_argument("--reader", action="store_true",
                        help="re-order the top passages by the reader, a cross-encoder (opt-in: slower, "
                             "about 0.4 s; rag/models/README.md)")
+        s.add_argument("--retriever", default=None,
+                       help="hybrid, hybrid+reader, dense, bm25, bridge or bm25+bridge (default: the index's)")
         if name == "ask":
             s.add_argument("--history", action="append", metavar="QUESTION",
                            help="an earlier question of the conversation (repeatable, oldest first): "
@@ -294,6 +328,12 @@ def _add_others(sub) -> None:
     s.add_argument("--allow-writes", action="store_true",
                    help="allow adding (POST /documents) and removing (DELETE /documents/NAME) documents")
     s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("mcp", help="serve the index to an AI assistant over MCP (stdio): tools search, ask, "
+                                   "list_documents (docs/mcp.md)")
+    _index_args(s)
+    s.add_argument("--allow-writes", action="store_true",
+                   help="also offer the tools add_documents and remove_documents (read-only without it)")
+    s.set_defaults(func=cmd_mcp)
     s = sub.add_parser("eval", add_help=False, help="moved: python -m eval (from a checkout)")
     s.add_argument("rest", nargs=argparse.REMAINDER)
     s.set_defaults(func=cmd_eval)

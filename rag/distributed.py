@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import process
-from .embed import Embedder, load_embedder, passage_batches
+from .embed import Embedder, docs_choice, load_embedder, passage_batches
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
 from .types import Progress
@@ -65,15 +65,15 @@ class _EmbedBatches:
     threads as CPUs the actor reserved (more would fight the other actors).
     Each row is one of the local build's batches, embedded as a whole."""
 
-    def __init__(self, model, threads: int):
-        self.emb = load_embedder(model, threads=threads)
+    def __init__(self, model, threads: int, docs: str):
+        self.emb = load_embedder(model, threads=threads, docs=docs)
 
     def __call__(self, batch: dict) -> dict:
         return {"b": batch["b"], "vecs": [self.emb.embed(list(t), "passage") for t in batch["texts"]]}
 
 
-def _model_info(model, threads: int) -> tuple[str, str, int]:
-    emb = load_embedder(model, threads=threads)
+def _model_info(model, threads: int, docs: str) -> tuple[str, str, int]:
+    emb = load_embedder(model, threads=threads, docs=docs)
     return emb.name, emb.fingerprint, emb.dim
 
 
@@ -91,14 +91,14 @@ class RayEmbedder(Embedder):
     """Passages on a Ray Data actor pool while building; queries (and a later add,
     once the build is over) run locally, the model loaded on first use."""
 
-    def __init__(self, model, info: tuple[str, str, int], actors: int, cpus_per_actor: float):
-        self.model, self.actors, self.cpus, self._local = model, actors, cpus_per_actor, None
+    def __init__(self, model, info: tuple[str, str, int], actors: int, cpus_per_actor: float, docs: str):
+        self.model, self.actors, self.cpus, self._local, self.docs = model, actors, cpus_per_actor, None, docs
         self.name, self.fingerprint, self.dim = info
         self.on_ray = True
 
     def embed(self, texts: Sequence[str], kind) -> np.ndarray:
         if self._local is None:
-            self._local = load_embedder(self.model)
+            self._local = load_embedder(self.model, docs=self.docs)
         return self._local.embed(texts, kind)
 
     def embed_passages(self, texts: Sequence[str], progress=None, batch: int = 64) -> np.ndarray:
@@ -114,7 +114,7 @@ class RayEmbedder(Embedder):
             return out
         rows = [{"b": b, "texts": [texts[i] for i in idx]} for b, idx in enumerate(batches)]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            _EmbedBatches, fn_constructor_args=(self.model, max(1, int(self.cpus))), batch_size=1,
+            _EmbedBatches, fn_constructor_args=(self.model, max(1, int(self.cpus)), self.docs), batch_size=1,
             compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(rows))), num_cpus=self.cpus,
             **_retries(max_restarts=RETRIES, max_task_retries=RETRIES))
         try:
@@ -190,8 +190,9 @@ def on_ray(paths: list, model, settings: Settings, progress: Progress | None, ad
         done = _read_all(found, settings, progress)
         n = actors or max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
         threads = max(1, int(cpus_per_actor))
-        info = ray.get(ray.remote(num_cpus=cpus_per_actor)(_model_info).remote(model, threads))
-        emb = RayEmbedder(model, info, n, cpus_per_actor)
+        docs = docs_choice(settings.docs)  # the workers' environment may lack RAG_DOCS
+        info = ray.get(ray.remote(num_cpus=cpus_per_actor)(_model_info).remote(model, threads, docs))
+        emb = RayEmbedder(model, info, n, cpus_per_actor, docs)
         if expect is not None and (emb.fingerprint, emb.dim) != (expect.fingerprint, expect.dim):
             raise RayUnavailable(f"the Ray workers loaded {emb.name} ({emb.fingerprint}, dim {emb.dim}), "
                                  f"not the index's model ({expect.fingerprint}, dim {expect.dim})")

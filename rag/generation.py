@@ -14,13 +14,20 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .embed import Embedder
+from .embed import Embedder, docs_encoder
 from .retrieve import LexicalRetriever
 from .retrieve.dense import choose_index_type, index_type_of, make_faiss
 from .settings import Settings
 from .store import IndexFormatError, Manifest, Payload
 
 LEXICAL_FIELDS = ("words", "names")
+
+
+def settings_of(m: Manifest) -> Settings:
+    """The settings a manifest stores; one written before Settings.docs existed gets the
+    document encoder its model fingerprint names (fp32, then)."""
+    return Settings.from_dict({"docs": docs_encoder(m.model.get("fingerprint")), **m.settings})
+
 LOAD_ATTEMPTS = 5  # reads of an index that other processes keep committing to
 
 

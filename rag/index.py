@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import generation, store
-from .embed import Embedder, docs_encoder, load_embedder
+from .embed import Embedder, docs_choice, docs_encoder, load_embedder
 from .files import sha256_file
 from .ingest import discover
 from .searcher import Searcher
@@ -68,7 +68,9 @@ class Index:
     def create(cls, folder: str | os.PathLike = "index", model: str | Embedder | None = None,
                settings: Settings | None = None) -> Index:
         """An empty index of `folder`, nothing written yet: fill() (or build()) gives it documents."""
-        emb, settings = load_embedder(model), settings or Settings()
+        settings = settings or Settings()
+        settings = settings.replace(docs=docs_choice(settings.docs))  # RAG_DOCS, when set, is what is recorded
+        emb = load_embedder(model, docs=settings.docs)
         return cls(IndexWriter(Path(folder), emb, settings, generation.Generation.empty(emb, settings)))
 
     def fill(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
@@ -105,7 +107,7 @@ class Index:
         emb = load_embedder(model if model is not None else name, docs=docs_encoder(m.model.get("fingerprint")))
         generation.check_model(folder, m, emb)
         gen = generation.load(folder, m)
-        return cls(IndexWriter(folder, emb, Settings.from_dict(gen.manifest.settings), gen))
+        return cls(IndexWriter(folder, emb, generation.settings_of(gen.manifest), gen))
 
     # ----- the read path
     @property
@@ -124,9 +126,11 @@ class Index:
     def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str | None = None) -> list[Hit]:
         return self.searcher.search(query, k, sources, langs, retriever)
 
-    def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None) -> Answer:
-        """`history`: the conversation's earlier questions, oldest first (rag/followup.py)."""
-        return self.searcher.ask(query, k, sources, langs, history)
+    def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None,
+            retriever: str | None = None) -> Answer:
+        """`history`: the conversation's earlier questions, oldest first (rag/followup.py);
+        `retriever`: as for search (None: the index's default)."""
+        return self.searcher.ask(query, k, sources, langs, history, retriever)
 
     def context(self, hit: Hit, chars: int = 800) -> tuple[str, str]:
         """The cleaned text just before and after `hit`, at most `chars` characters each."""

@@ -152,9 +152,11 @@ def _ocr_pdf(path: Path, pages: list[str], blank: list[int], on_page=None) -> tu
     if len(blank) > ocr.MAX_PAGES:
         raise IngestError(f"{len(blank)} scanned pages, over the limit of {ocr.MAX_PAGES} read by OCR per file")
     pages = list(pages)
+    if on_page:
+        on_page(0, len(blank))  # said now: the first page alone takes 10-30 s
     try:
-        for k, (i, image) in enumerate(ocr.pdf_page_images(path, blank), 1):
-            pages[i] = ocr.read_image(image)
+        for k, (i, text) in enumerate(_read_pages(ocr.pdf_page_images(path, blank)), 1):
+            pages[i] = text
             if on_page:
                 on_page(k, len(blank))
     except Exception as e:  # pdfium or Tesseract failing on this file: named, the build goes on
@@ -165,6 +167,25 @@ def _ocr_pdf(path: Path, pages: list[str], blank: list[int], on_page=None) -> tu
     if not read:
         return pages, "pdf", ()
     return pages, "pdf+ocr", (f"{_pages(read)} read by OCR (Tesseract {ocr.LANGS}): check quotes against the page",)
+
+
+def _read_pages(images):
+    """(page index, text) of (page index, image) pairs, in their order: ocr.WORKERS pages are read
+    by Tesseract at once while the next is rendered here (pdfium is not thread-safe), so at most
+    WORKERS + 1 page images are held."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(ocr.WORKERS, thread_name_prefix="ocr") as pool:
+        reading: deque = deque()
+        for i, image in images:
+            reading.append((i, pool.submit(ocr.read_image, image)))
+            if len(reading) >= ocr.WORKERS:
+                i, page = reading.popleft()
+                yield i, page.result()
+        while reading:
+            i, page = reading.popleft()
+            yield i, page.result()
 
 
 def _pages(rows: list[int]) -> str:
@@ -193,14 +214,22 @@ def _read_image(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tu
     why = ocr.unavailable()
     if why:
         raise IngestError(f"an image is read by OCR, which is unavailable: {why}")
-    pages = []
-    try:
-        for frame, total in ocr.image_frames(path):
-            if len(pages) >= ocr.MAX_PAGES:
+    pages, frames = [], [0]
+
+    def numbered():
+        for n, (frame, total) in enumerate(ocr.image_frames(path)):
+            if n >= ocr.MAX_PAGES:
                 raise IngestError(f"over {ocr.MAX_PAGES} pages in one image file")
-            pages.append(ocr.read_image(frame))
+            if on_page and n == 0:
+                on_page(0, total)  # said before the first page, which alone takes 10-30 s
+            frames[0] = total
+            yield n, frame
+
+    try:
+        for _, text in _read_pages(numbered()):
+            pages.append(text)
             if on_page:
-                on_page(len(pages), total)
+                on_page(len(pages), frames[0])
     except IngestError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as e:
@@ -212,6 +241,73 @@ def _read_image(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tu
 
 
 # --------------------------------------------------------------------- DOCX
+_CHUNK = 1 << 16  # bytes unpacked at a time: the memory a zip member can take while it is checked
+
+
+def _unpacked_copy(path: Path) -> io.BytesIO:
+    """The .docx's members, unpacked here with a running count, as an uncompressed zip in memory
+    for python-docx to open.
+
+    Why not let python-docx open the file: zipfile reads a member in one call that inflates the
+    whole stream (up to 2 GB) before it cuts it to the size the header states, so a 1 MB file whose
+    headers claim 1,000 bytes took the server from 1.2 to 3.1 GB (issue 31). The header sizes are
+    only a first check (_read_docx); here nothing is trusted but the bytes inflated so far."""
+    import zipfile
+
+    out, total = io.BytesIO(), 0
+    with open(path, "rb") as f, zipfile.ZipFile(f) as z, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for info in z.infolist():
+            if info.is_dir():
+                continue
+            with copy.open(info.filename, "w", force_zip64=True) as dst:
+                for piece in _member(f, info, MAX_UNZIPPED_BYTES - total):
+                    dst.write(piece)
+                    total += len(piece)
+    out.seek(0)
+    return out
+
+
+def _member(f, info, budget: int):
+    """The unpacked bytes of one zip member, at most _CHUNK at a time, read from its local
+    header on; IngestError once they pass `budget` bytes, or when they disagree with the header."""
+    import struct
+    import zipfile
+    import zlib
+
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise IngestError(f"encrypted .docx ({name} is encrypted)")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise IngestError(f"corrupt .docx ({name}: unknown compression method {info.compress_type})")
+    f.seek(info.header_offset)
+    head = f.read(30)
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        raise IngestError(f"corrupt .docx ({name}: no local header)")
+    f.seek(info.header_offset + 30 + sum(struct.unpack("<HH", head[26:30])))  # past the name and extra field
+    inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    left, size, crc = info.compress_size, 0, 0
+    while left > 0 and not (inflate and inflate.eof):
+        data = f.read(min(_CHUNK, left))
+        if not data:
+            break
+        left -= len(data)
+        while data and not (inflate and inflate.eof):  # however well it compresses: _CHUNK out per step
+            piece = inflate.decompress(data, _CHUNK) if inflate else data
+            data = inflate.unconsumed_tail if inflate else b""
+            size += len(piece)
+            if size > budget:
+                raise IngestError(f"corrupt .docx ({name} unpacks to more than "
+                                  f"{MAX_UNZIPPED_BYTES / 2**20:.0f} MB; a zip bomb?)")
+            crc = zlib.crc32(piece, crc)
+            yield piece
+    if (not inflate.eof) if inflate else left > 0:  # the stream, or the stored bytes, end early
+        raise IngestError(f"corrupt .docx ({name} is cut short)")
+    if size != info.file_size:
+        raise IngestError(f"corrupt .docx ({name} unpacks to {size:,} bytes, its header says {info.file_size:,})")
+    if crc != info.CRC:
+        raise IngestError(f"corrupt .docx (bad CRC-32 for {name})")
+
+
 def _read_docx(path: Path) -> tuple[str, str, None]:
     import zipfile
 
@@ -223,7 +319,7 @@ def _read_docx(path: Path) -> tuple[str, str, None]:
         if unpacked > MAX_UNZIPPED_BYTES:
             raise IngestError(f".docx unpacks to {unpacked / 2**20:.1f} MB, over the {MAX_UNZIPPED_BYTES / 2**20:.1f} MB limit "
                               "(a zip bomb, or a document too large to read)")
-        d = docx.Document(str(path))
+        d = docx.Document(_unpacked_copy(path))  # the headers may lie: checked while unpacking
     except IngestError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
@@ -342,9 +438,13 @@ def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], li
 
     A folder's files are named relative to that folder; a single file by its
     name. Links that point outside a given folder, and link loops, are skipped
-    with a reason rather than followed.
+    with a reason rather than followed; an index folder inside (ours: a
+    manifest.json with our fields) is passed over, its files are not documents.
+    Two different files that would get the same name from different folders
+    are both kept, each named with its folder (`dA/note.txt`, `dB/note.txt`):
+    `sync dA dB` must not drop one of them (issue 31).
     """
-    found: list[tuple[Path, str]] = []
+    found: list[tuple[Path, str, Path]] = []  # (file, name, the folder it is named from)
     skipped: list[tuple[str, str]] = []
     for given in paths:
         root = Path(given)
@@ -352,34 +452,105 @@ def discover(paths: list[str | os.PathLike]) -> tuple[list[tuple[Path, str]], li
             if _undecodable(root.name):
                 skipped.append((root.name, UNDECODABLE))
             else:
-                found.append((root, root.name))
+                found.append((root, root.name, root.parent))
             continue
         if not root.is_dir():
             skipped.append((str(given), "no such file or folder"))
             continue
-        real_root = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                f = Path(dirpath) / name
-                rel = f.relative_to(root).as_posix()
-                if _undecodable(rel):
-                    skipped.append((rel, UNDECODABLE))
-                    continue
-                if Path(name).suffix.lower() not in SUPPORTED:
-                    skipped.append((rel, f"unsupported format {Path(name).suffix or '(none)'}"))
-                    continue
-                if f.is_symlink():
-                    try:
-                        target = f.resolve(strict=True)
-                    except (OSError, RuntimeError):
-                        skipped.append((rel, "broken link or link loop"))
-                        continue
-                    if real_root not in target.parents:
-                        skipped.append((rel, "link points outside the indexed folder"))
-                        continue
-                found.append((f, rel))
+        found += _walk(root, skipped)
+    found = _apart(found, skipped)
     found.sort(key=lambda x: x[1])
     return found, skipped
+
+
+def _walk(root: Path, skipped: list) -> list[tuple[Path, str, Path]]:
+    """The supported files below `root`, named relative to it; what is left out goes to `skipped`."""
+    found = []
+    real_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        if _is_index_folder(Path(dirpath), filenames):
+            dirnames[:] = []  # an index's files (and its bm25 folders) are no documents
+            continue
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            f = Path(dirpath) / name
+            rel = f.relative_to(root).as_posix()
+            if _undecodable(rel):
+                skipped.append((rel, UNDECODABLE))
+                continue
+            if f.is_symlink():  # before the format: a loop named `loop` is a loop, not a format
+                try:
+                    target = f.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append((rel, "broken link or link loop"))
+                    continue
+                if real_root not in target.parents:
+                    skipped.append((rel, "link points outside the indexed folder"))
+                    continue
+            if Path(name).suffix.lower() not in SUPPORTED:
+                skipped.append((rel, f"unsupported format {Path(name).suffix or '(none)'}"))
+                continue
+            found.append((f, rel, root))
+    return found
+
+
+def _is_index_folder(folder: Path, filenames: list[str]) -> bool:
+    """Whether `folder` holds an index of ours (an index kept inside the folder it indexes)."""
+    import json
+
+    from .store import MANIFEST
+
+    if MANIFEST not in filenames:
+        return False
+    try:
+        d = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(d, dict) and {"format_version", "data", "files", "model"} <= d.keys()
+
+
+def _apart(found: list[tuple[Path, str, Path]], skipped: list) -> list[tuple[Path, str]]:
+    """(file, name) pairs in which two different files never share a name: those that would
+    are named with as much of their folder's path as tells them apart. The same file given
+    twice (a folder and a file in it) keeps one name; the writer indexes it once."""
+    by_name: dict[str, list[tuple[Path, str, Path]]] = {}
+    for item in found:
+        by_name.setdefault(item[1], []).append(item)
+    out = []
+    for name, items in by_name.items():
+        if len({_real(f) for f, _, _ in items}) == 1:
+            out += [(f, name) for f, _, _ in items]
+            continue
+        labels = _labels([r for _, _, r in items])
+        out += [(f, f"{labels[r]}/{name}") for f, _, r in items]
+    taken: dict[str, Path] = {}
+    kept = []
+    for f, name in out:  # a prefixed name may meet a real one (dA's own subfolder dB/)
+        if _undecodable(name):
+            skipped.append((name, UNDECODABLE))
+        elif taken.setdefault(name, _real(f)) != _real(f):
+            skipped.append((name, f"another file given is also named {name}; rename one"))
+        else:
+            kept.append((f, name))
+    return kept
+
+
+def _real(f: Path) -> Path:
+    try:
+        return f.resolve()
+    except (OSError, RuntimeError):
+        return f
+
+
+def _labels(roots: list[Path]) -> dict[Path, str]:
+    """The shortest ends of the folders' full paths that tell them apart: `dA` and `dB`, or
+    `a/docs` and `b/docs`."""
+    full = {r: Path(os.path.abspath(r)).parts for r in roots}  # as given: a linked folder keeps its name
+    distinct = set(full.values())
+    for n in range(1, max(map(len, distinct)) + 1):
+        ends = {p[-n:] for p in distinct}
+        if len(ends) == len(distinct):
+            return {r: "/".join(p[-n:]).lstrip("/") or "/" for r, p in full.items()}
+    return {r: "/".join(p).lstrip("/") for r, p in full.items()}

@@ -10,6 +10,7 @@ rendered pages of the bundled corpus, clean and noisy).
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 
 DPI = 300  # bench/ocr.py: CER 0.19 % clean / 0.17 % noisy, against 0.14 % / 0.46 % at 200 dpi; ~11 s a page either way
@@ -19,6 +20,11 @@ MIN_LETTERS = 10  # a text layer with fewer letters on a page is "empty" (page n
 MIN_LETTER_SHARE = 0.3  # a longer text layer mostly of other characters is garbage (a broken font encoding)
 MAX_PIXELS = 40_000_000  # a page renders at DPI or smaller: an A4 page at 300 dpi is 8.7 M; a 5 m poster is not 2 G
 MAX_PAGES = 1000  # pages of one file read by OCR (about 3 hours on 2 cores)
+# Pages read at once, each by one single-threaded Tesseract (OMP_THREAD_LIMIT=1, unless set):
+# Tesseract's own OpenMP threads spin on a busy machine, where a page took 36-41 s against 8-10 s
+# single-threaded, the same text (issue 31; python -m bench.ocr --speed). Two processes keep
+# two cores busy on a quiet machine; pdfium renders the next page meanwhile.
+WORKERS = max(1, min(2, os.cpu_count() or 1))
 INSTALL = "install Tesseract: apt-get install tesseract-ocr tesseract-ocr-rus (scripts/setup.sh does it)"
 
 
@@ -58,6 +64,7 @@ def read_image(image) -> str:
     why = unavailable()
     if why:
         raise OcrUnavailable(why)
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # read by the Tesseract processes started from here on
     return pytesseract.image_to_string(image.convert("L"), lang=LANGS, config="--psm 3").strip()
 
 

@@ -14,9 +14,11 @@ The document encoder here differs in three ways (`python -m research.int8`, rese
   - the eager-attention export, without the SDPA trace's NaN guard.
 Cosine to fp32 0.9995 mean, 0.9982 min on the corpus's texts, at about 2x fp32's speed
 (`python -m research.int8 --speed-only --rounds 3 --variants docs`).
-Opt-in (RAG_DOCS=int8, rag/embed.py): the documents' passages and sentences go through it,
-questions keep fp32 (one question is cheap, and quantizing the query side too dropped r@5).
-Not the default: on the corpus set r@5 fell by two questions while MRR@10 and r@1 rose.
+The default since issue 29 (Settings.docs; RAG_DOCS=fp32 opts out, rag/embed.py): the
+documents' passages and sentences go through it, questions keep fp32 (one question is cheap,
+and quantizing the query side too dropped r@5). Adopted by the paired rule of
+docs/adoption.md (`python -m eval.adopt`, docs/results/adopt.md), which also covers CPUs
+without VNNI, where ONNX Runtime's int8 sums saturate (exact_int8_kernels).
 """
 from __future__ import annotations
 
@@ -260,3 +262,9 @@ def exact_int8_kernels() -> bool:
         return True  # not Linux: cannot tell, assume the common case
     return any(f in flags for f in ("avx512_vnni", "avx_vnni", "amx_int8"))
 
+
+
+if __name__ == "__main__":  # scripts/setup.sh all: make the document encoder before the tests need it
+    from .convert import ensure_e5_small
+
+    ensure_doc_onnx(ensure_e5_small())

@@ -126,3 +126,23 @@ def analyse(text: str) -> Question:
     words = words[:1] if words and _CYR_WORD.match(words[0]) else words
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
                     tuple(_stem(w.lower()) for w in words), " ".join(words), tuple(_name_words(text)))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def asks_nothing(text: str) -> bool:
+    """Whether a question is no question: no word in it, or one word said over and over.
+
+    Retrieval always returns its nearest passages, and e5 gives any text some cosine with
+    them, so "xxxxxxxxxxxxxxxxxxxx", 60,000 x's and "слово " 2,000 times were answered with
+    unrelated quotes (issue 31). Two signals, both about the question's form, not its topic:
+    - a word needs two different letters ("is", "ЦК"), or three when it is longer than 30
+      ("xxxx", "ааааа", "abababab…" are runs of keys, not words); a number is a word;
+    - eight or more words of which at most a quarter are distinct: a word repeated, not asked.
+    Short real questions ("Stalin?", "Кто такой Киров?", "А в 1923 году?") pass both."""
+    words = _WORD.findall(text.lower())
+    real = [w for w in words if w.isdigit() or len(set(w)) > (2 if len(w) > 30 else 1)]
+    if not real:
+        return True
+    return len(words) >= 8 and len(set(words)) * 4 <= len(words)

@@ -19,7 +19,8 @@ from .followup import resolve
 from .generation import Generation
 from .ingest import page_at
 from .lang import detect
-from .question import Question, analyse
+from .limits import MAX_QUERY_CHARS, check_history, check_k, clean_query
+from .question import Question, analyse, asks_nothing
 from .retrieve import DenseRetriever, HybridRetriever, Query, Retriever
 from .retrieve.base import cosines
 from .retrieve.bridge import BridgeRetriever, load_lexicon
@@ -29,29 +30,12 @@ from .settings import Settings
 from .span import point
 from .types import Answer, Hit, QueryError, Span
 
-MAX_QUERY_CHARS = 2000  # longer queries are cut: e5 reads 512 tokens at most
 RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
 
 
-def check_k(k) -> int:
-    """k: a whole number >= 0 (bool, float, text and None are mistakes, not numbers of passages)."""
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise QueryError(f"k must be a whole number >= 0, not {k!r} ({type(k).__name__})")
-    if k < 0:
-        raise QueryError(f"k must be a whole number >= 0, not {k}")
-    return int(k)
-
-
-def check_history(history) -> list[str]:
-    """history: None or the chat's earlier questions as text, oldest first."""
-    if history is None:
-        return []
-    if isinstance(history, (str, bytes)) or not isinstance(history, (list, tuple)):
-        raise QueryError(f"history must be a list of earlier questions, oldest first, not {type(history).__name__}")
-    bad = [type(h).__name__ for h in history if not isinstance(h, str)]
-    if bad:
-        raise QueryError(f"history must hold questions as text, not {bad[0]}")
-    return list(history)
+def check_retriever(retriever) -> None:
+    if retriever is not None and retriever not in RETRIEVERS:
+        raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
 
 
 class Searcher:
@@ -64,6 +48,7 @@ class Searcher:
             by_source.setdefault(c.source, []).append(i)
         self.rows_by_source = {k: np.asarray(v) for k, v in by_source.items()}
         self.langs = np.asarray([c.lang for c in p.chunks])
+        self.known_langs = frozenset(str(x) for x in self.langs)
         self.dense = DenseRetriever(parts["faiss"], parts["rows"], p.chunk_vectors, list(self.langs),
                                     balance=s.balance, pool_correction=s.pool_correction,
                                     hub_correction=s.hub_correction, hub_k=s.hub_k)
@@ -97,12 +82,7 @@ class Searcher:
 
     # ----- what a query is and where it may look
     def query(self, text: str) -> Query:
-        if not isinstance(text, str):
-            raise QueryError(f"query must be text, not {type(text).__name__}")
-        clean_text = "".join(ch for ch in text if ch.isprintable() or ch in "\n\t").strip()
-        if not clean_text:
-            raise QueryError("empty query: type a question")
-        clean_text = clean_text[:MAX_QUERY_CHARS]
+        clean_text = clean_query(text)  # rag/limits.py: the same refusals on every way in
         return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0])
 
     def mask(self, sources, langs) -> np.ndarray | None:
@@ -121,6 +101,10 @@ class Searcher:
             mask &= m
         if langs is not None:
             langs = [langs] if isinstance(langs, str) else list(langs)
+            unknown = [str(x) for x in langs if x not in self.known_langs]
+            if unknown:  # as for a source: an empty reply would read as "nothing relevant"
+                raise QueryError(f"no passages in language {', '.join(unknown)}; "
+                                 f"the index has {', '.join(sorted(self.known_langs)) or 'none'}")
             mask &= np.isin(self.langs, langs)
         return mask
 
@@ -153,33 +137,40 @@ class Searcher:
     # ----- search, ask, read around
     def search(self, query: str, k: int = 10, sources=None, langs=None, retriever: str | None = None) -> list[Hit]:
         """`retriever`: one of RETRIEVERS; None, the default (Settings.reader decides on the reader)."""
-        if retriever is not None and retriever not in RETRIEVERS:
-            raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
+        check_retriever(retriever)
         k = check_k(k)
         q = self.query(query)
         if k <= 0 or not self.payload.chunks:
             return []
-        if retriever is None:
-            r = self.default()
-        elif retriever == "hybrid+reader":
-            r = self.reader
-        else:
-            r = {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
-                 "bm25+bridge": self.lexical_bridge}[retriever]
+        r = self.pick(retriever)
         if r is None or not q.has_words:  # punctuation or emoji alone asks nothing
             return []
         return [self.hit(s.row, s.score) for s in r.search(q, k, self.mask(sources, langs))]
 
-    def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None) -> Answer:
+    def pick(self, retriever: str | None) -> Retriever | None:
+        """The retriever of that name (None: the default); None when that one is off (no bridge)."""
+        if retriever is None:
+            return self.default()
+        if retriever == "hybrid+reader":
+            return self.reader
+        return {"hybrid": self.hybrid, "dense": self.dense, "bm25": self.lexical, "bridge": self.bridge,
+                "bm25+bridge": self.lexical_bridge}[retriever]
+
+    def ask(self, query: str, k: int = 5, sources=None, langs=None, history=None,
+            retriever: str | None = None) -> Answer:
         """`history`: earlier questions of the conversation; an elliptic question ("А в 1923
-        году?") is searched with the previous one's content (rag/followup.py)."""
+        году?") is searched with the previous one's content (rag/followup.py). `retriever`:
+        as for search (None: the default)."""
+        check_retriever(retriever)
         k, history = check_k(k), check_history(history)
         q = self.query(query)
+        junk = asks_nothing(q.text)  # "xxxxxxxx", one word over and over: declined, nearest passages shown
         if history:
-            q = self.query(resolve(q.text, history))
+            q = self.query(resolve(q.text, history)[:MAX_QUERY_CHARS])  # with what it carries over
         mask = self.mask(sources, langs)
         # a question of punctuation or emoji alone asks nothing the documents could answer
-        scored = self.default().search(q, k, mask) if self.payload.chunks and q.has_words else []
+        r = self.pick(retriever) if self.payload.chunks and q.has_words else None
+        scored = r.search(q, k, mask) if r is not None else []
         hits = [self.hit(s.row, s.score) for s in scored]
         cands = self.candidates(q, scored, hits)
         question = analyse(q.text)
@@ -191,7 +182,7 @@ class Searcher:
             first = cands[int(np.argmax(scores))]
             span = self.point(question, q.lang, first)
             missing = tuple(self.missing(question, q.lang, first))
-        declined = any(kind_of(question, m) in st.decline_missing for m in missing)
+        declined = junk or any(kind_of(question, m) in st.decline_missing for m in missing)
         return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined)
 
     def candidates(self, q: Query, scored, hits: list[Hit]) -> list[Candidate]:

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from . import store
-from .embed import e5_fingerprint
+from .embed import docs_choice, e5_fingerprint
 from .files import sha256_file
 from .index import Index
 from .settings import Settings
@@ -30,13 +30,21 @@ SEED = ROOT / "data" / "corpus-index"
 CORPUS = ROOT / "data" / "corpus"
 
 
+def built_fingerprint() -> str:
+    """The fingerprint a build of the default model writes now: its document encoder is
+    Settings.docs's default unless RAG_DOCS says otherwise (rag/embed.py docs_choice)."""
+    from .quantize import DOCS_VARIANT
+
+    return e5_fingerprint(DOCS_VARIANT if docs_choice(Settings().docs) == "int8" else "")
+
+
 def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None = None) -> str | None:
     """None when `seed` is what building `corpus` now would write; else the reason it is not."""
     try:
         m = store.read_manifest(seed)
     except store.IndexFormatError as e:
         return str(e)
-    if m.model.get("fingerprint") != (fingerprint or e5_fingerprint()):
+    if m.model.get("fingerprint") != (fingerprint or built_fingerprint()):
         return f"the seed index was built with other model weights ({m.model.get('fingerprint')})"
     if m.settings != Settings().to_dict():
         changed = sorted(k for k, v in Settings().to_dict().items() if m.settings.get(k) != v)

@@ -4,8 +4,9 @@ Two kinds, in two sections:
   - index-time: they decide what is written (the chunks, which files are taken, the
     shards), so a change applies to documents indexed after it; to apply it to the whole
     index, rebuild (`rag index`), or for `shards` reshard (`rag reshard`, Index.reshard;
-    Index.reconfigure refuses it). The document encoder is chosen with the model (--model,
-    RAG_DOCS; rag/embed.py), recorded in the manifest's "model" and not here.
+    Index.reconfigure refuses it). `docs`, the document encoder, is stored as asked (RAG_DOCS,
+    when set, overrides it); the model's fingerprint records the encoder used, which is fp32
+    for models without an int8 encoder.
   - query-time: read when a Searcher is made, so Index.reconfigure changes them in memory
     on a loaded index and the next write stores them; nothing is re-embedded.
 All fields are stored in the manifest's "settings" (by name: the JSON keys are sorted, so
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass, fields
 
 
 # the fields that decide what a build writes; the rest are read at query time
-INDEX_TIME = ("chunk_size", "chunk_overlap", "max_file_chars", "max_file_items", "shards")
+INDEX_TIME = ("chunk_size", "chunk_overlap", "max_file_chars", "max_file_items", "shards", "docs")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class Settings:
     # Shards by document (rag/store.py): each has its own files, FAISS and BM25;
     # a query fans out to all and merges to exactly the one-shard result.
     shards: int = 1
+    # The document encoder of the default model (rag/embed.py load_embedder): "int8" (per-token
+    # + SmoothQuant, rag/quantize.py; about 2x faster to build) or "fp32". Questions are fp32
+    # either way. int8 was adopted by the paired rule of docs/adoption.md (`python -m
+    # eval.adopt`: no significant loss on 2,000+ questions); other models always use fp32.
+    docs: str = "int8"
 
     # ---------------------------------------------------------------- query-time
     # Fusion (see rag/retrieve/hybrid.py); sentence and name weights chosen by eval/tune.py,
@@ -99,6 +105,8 @@ class Settings:
         for f in fields(self):  # JSON and to_dict() give lists; the record keeps tuples (hashable, comparable)
             if isinstance(getattr(self, f.name), list):
                 object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
+        if self.docs not in ("fp32", "int8"):
+            raise ValueError(f"docs must be 'fp32' or 'int8', not {self.docs!r}")
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 

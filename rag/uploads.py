@@ -7,6 +7,7 @@ would replace that document in the index: such names are refused, never renamed 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
@@ -47,6 +48,7 @@ class Upload:
 class UploadCheck:
     accepted: tuple[tuple[str, str], ...] = ()  # (name as given, safe name to save under)
     refused: tuple[tuple[str, str], ...] = ()  # (name as given, reason)
+    replaced: tuple[str, ...] = ()  # safe names of accepted files that replace an earlier upload
 
 
 def sanitize_upload_name(name: str) -> str:
@@ -69,19 +71,43 @@ def sanitize_upload_name(name: str) -> str:
     return f"{stem[: MAX_NAME_CHARS - len(ext) - 1]}.{ext}"
 
 
+def megabytes(size: int, limit: int = MAX_UPLOAD_BYTES) -> str:
+    """`size` in MB with as many decimals as it takes to differ from `limit` (20 MB and one
+    byte is "20.000001 MB", never "20.0 MB", which would read as within the limit)."""
+    mb, cap = size / 2**20, limit / 2**20
+    for decimals in range(1, 8):
+        shown = f"{mb:.{decimals}f}"
+        if (float(shown) > cap) == (size > limit) and float(shown) != cap:
+            return f"{shown} MB"
+    return f"{size:,} bytes"
+
+
+def too_large(size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    return f"file too large ({megabytes(size, max_bytes)} > {max_bytes / 2**20:g} MB)"
+
+
+def too_many(n: int, max_files: int = MAX_UPLOAD_FILES) -> str:
+    return f"too many files at once ({n} > {max_files}); upload at most {max_files}"
+
+
 def check_upload(files: list[Upload], protected: set[str], max_files: int = MAX_UPLOAD_FILES,
-                 max_bytes: int = MAX_UPLOAD_BYTES) -> UploadCheck:
+                 max_bytes: int = MAX_UPLOAD_BYTES, existing: set[str] = frozenset(),
+                 replace: bool = True) -> UploadCheck:
     """Which offered files may be saved and indexed, and why the others may not.
 
     `protected`: names of indexed documents that are not uploads (the bundled corpus);
     an upload under such a name is refused. Too many files refuses the whole upload.
+    `existing`: names already uploaded; with `replace` False an upload under one of them
+    is refused (HTTP asks for ?replace=true), else it is accepted and listed in `replaced`.
     """
     if len(files) > max_files:
-        why = f"too many files at once ({len(files)} > {max_files}); upload at most {max_files}"
+        why = too_many(len(files), max_files)
         return UploadCheck(refused=tuple((f.name, why) for f in files))
     accepted: list[tuple[str, str]] = []
     refused: list[tuple[str, str]] = []
+    replaced: list[str] = []
     taken: set[str] = set()
+    kept = {e.casefold() for e in existing}
     for f in files:
         try:
             safe = sanitize_upload_name(f.name)
@@ -89,17 +115,22 @@ def check_upload(files: list[Upload], protected: set[str], max_files: int = MAX_
             refused.append((f.name, str(e).split(": ", 1)[-1]))
             continue
         if f.size > max_bytes:
-            refused.append((f.name, f"file too large ({f.size / 2**20:.1f} MB > {max_bytes / 2**20:g} MB)"))
+            refused.append((f.name, too_large(f.size, max_bytes)))
         elif f.size == 0:
             refused.append((f.name, "empty file"))
         elif safe.casefold() in {p.casefold() for p in protected}:
             refused.append((f.name, f"a bundled document is named {safe}; rename the file"))
         elif safe.casefold() in taken:
             refused.append((f.name, f"given twice (as {safe})"))
+        elif safe.casefold() in kept and not replace:
+            refused.append((f.name, f"{safe} is already uploaded; replace it on purpose (HTTP: ?replace=true) "
+                                    f"or rename the file"))
         else:
             taken.add(safe.casefold())
             accepted.append((f.name, safe))
-    return UploadCheck(tuple(accepted), tuple(refused))
+            if safe.casefold() in kept:
+                replaced.append(safe)
+    return UploadCheck(tuple(accepted), tuple(refused), tuple(replaced))
 
 
 def protected_names(indexed: list[str], uploaded: list[str], bundled: list[str]) -> set[str]:
@@ -161,15 +192,19 @@ def bundled_names(corpus_dir: Path) -> list[str]:
 
 
 def add_uploads(index: Index, folder: Path, files: list[tuple[str, bytes]], protected: set[str],
-                progress: Callable[[str, int, int], None] | None = None) -> tuple[UploadCheck, BuildReport | None]:
+                progress: Callable[[str, int, int], None] | None = None,
+                replace: bool = True) -> tuple[UploadCheck, BuildReport | None]:
     """Check, save and index uploaded files: (UploadCheck, BuildReport or None when none passed).
 
     `files`: (name as given, content). Saved first, then indexed incrementally with
     `index.add`; a file the index then skips (unreadable, no text) is deleted again so
-    the upload folder holds only indexed documents.
+    the upload folder holds only indexed documents. `replace`: whether a file may take the
+    name of an earlier upload (check_upload). The report's reasons name files, never the
+    server's folders (a reply may go to another machine).
     """
     data = dict(files)
-    check = check_upload([Upload(name, len(content)) for name, content in files], protected)
+    check = check_upload([Upload(name, len(content)) for name, content in files], protected,
+                         existing=set(list_uploads(folder)), replace=replace)
     if not check.accepted:
         return check, None
     paths = [save_upload(folder, safe, data[name]) for name, safe in check.accepted]
@@ -178,7 +213,18 @@ def add_uploads(index: Index, folder: Path, files: list[tuple[str, bytes]], prot
     for source, _reason in report.skipped:
         if source not in indexed:  # an older, readable version stays with its file
             delete_upload(folder, source)
-    return check, report
+    return check, dataclasses.replace(report, skipped=tuple((s, names_only(r)) for s, r in report.skipped),
+                                      warnings=tuple((s, names_only(r)) for s, r in report.warnings))
+
+
+# a folder part of an absolute path: "/srv/rag/uploads/", "C:\\data\\" (a relative "1/2" is left alone)
+_FOLDERS = re.compile(r"(?<![\w.~:/])(?:[A-Za-z]:)?[/\\](?:[^/\\\s'\"`]+[/\\])+")
+
+
+def names_only(text: str) -> str:
+    """`text` with the folders of absolute paths dropped: a reader's message such as "cannot
+    identify image file '/srv/uploads/x.png'" names the file, not where the server keeps it."""
+    return _FOLDERS.sub("", text)
 
 
 def remove_document(index: Index, folder: Path, source: str) -> BuildReport:

@@ -124,7 +124,7 @@ class IndexWriter:
             return
         generation.check_model(self.folder, m, self.embedder)
         self.generation = generation.load(self.folder, m)
-        self.settings = Settings.from_dict(self.generation.manifest.settings)
+        self.settings = generation.settings_of(self.generation.manifest)
 
     def update(self, paths: list, replace_all: bool = False, progress: Progress | None = None,
                executor: Executor | None = None, sync: bool = False,

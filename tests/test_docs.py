@@ -39,6 +39,16 @@ def test_headline_table_is_expected_json(page):
     assert blocks[0] == want, f"{page}'s headline differs from eval/expected.json; paste:\n{want}"
 
 
+def test_adoption_page_carries_the_rules_last_verdict():
+    # docs/adoption.md's summary is eval.adopt's rendering of docs/results/adopt.json, never retyped
+    from eval.adopt import pooled_table
+
+    saved = json.loads((ROOT / "docs" / "results" / "adopt.json").read_text(encoding="utf-8"))
+    text = (ROOT / "docs" / "adoption.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- adopt -->\n(.*?)\n<!-- /adopt -->", text, re.S)
+    assert block and block.group(1) == pooled_table(saved), f"paste into docs/adoption.md:\n{pooled_table(saved)}"
+
+
 def test_readme_has_no_other_quality_figure():
     # figures outside the rendered block are retyped, and retyped figures drift (issue 28)
     text = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -140,8 +140,56 @@ def test_a_long_scan_reports_each_page_and_holds_no_search(tmp_path, small_corpu
     finally:
         go.set()
         t.join(60)
-    assert [a for a in seen if isinstance(a, tuple) and a[0] == "ocr"] == [("ocr", 1, 3), ("ocr", 2, 3), ("ocr", 3, 3)]
+    assert [a for a in seen if isinstance(a, tuple) and a[0] == "ocr"] == [("ocr", k, 3) for k in range(4)]
     assert seen[-1].indexed == ("scan.pdf",)
+
+
+@pytest.mark.parametrize("name", ["scan.pdf", "scan.tif"])
+def test_the_ocr_stage_is_said_before_its_first_page_is_read(tmp_path, monkeypatch, name):
+    """Issue 31, 16: the progress stood at "read 0/1" for ~30 s, the first page's OCR, before
+    the OCR stage showed at all."""
+    from PIL import Image
+
+    pages = [Image.new("L", (300, 400), 255) for _ in range(2)]
+    pages[0].save(tmp_path / name, save_all=True, append_images=pages[1:])
+    said: list[tuple] = []
+
+    def ocr_page(image):
+        said.append("page")
+        return EN
+
+    monkeypatch.setattr(ocr, "read_image", ocr_page)
+    read_document(tmp_path / name, on_page=lambda done, total: said.append((done, total)))
+    assert said[0] == (0, 2) and said.count("page") == 2  # pages are read two at a time: "page"s may meet
+    assert [x for x in said if x != "page"] == [(0, 2), (1, 2), (2, 2)]
+
+
+@pytest.mark.parametrize("name", ["scan.pdf", "scan.tif"])
+def test_two_pages_are_read_at_once_and_kept_in_order(tmp_path, monkeypatch, name):
+    import threading
+    import time
+
+    from PIL import Image
+
+    pages = [Image.new("L", (300 + 20 * i, 400), 255) for i in range(5)]  # told apart by their width
+    pages[0].save(tmp_path / name, save_all=True, append_images=pages[1:])
+    lock, running, most, calls = threading.Lock(), [0], [0], []
+
+    def ocr_page(image):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+            first = most[0] == 1 and running[0] == 1 and not calls
+            calls.append(image.width)
+        time.sleep(0.3 if first else 0.05)  # the first page slowest: a later one ends before it
+        with lock:
+            running[0] -= 1
+        return f"Page of width {image.width:05d} read"
+
+    monkeypatch.setattr(ocr, "WORKERS", 2)
+    monkeypatch.setattr(ocr, "read_image", ocr_page)
+    texts = read_document(tmp_path / name).text.split("\f")
+    assert len(texts) == 5 and texts == sorted(texts) and most[0] == 2
 
 
 def test_an_image_bomb_is_refused_before_decoding(tmp_path):

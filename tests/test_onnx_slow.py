@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 def both():
     from rag.embed import OnnxEmbedder, SentenceTransformerEmbedder, load_embedder
 
-    onnx, torch = load_embedder(backend="onnx"), load_embedder(backend="torch")
+    onnx, torch = load_embedder(backend="onnx", docs="fp32"), load_embedder(backend="torch")
     assert isinstance(onnx, OnnxEmbedder) and isinstance(torch, SentenceTransformerEmbedder)
     return onnx, torch
 
@@ -74,11 +74,15 @@ def test_an_int8_index_loads_and_grows_with_its_own_encoder(int8_docs, tmp_path,
     assert loaded.search("turnout 1924", k=1)[0].source.endswith("b.txt")
 
 
-def test_int8_documents_need_the_default_model_on_onnx():
-    from rag.embed import load_embedder
+def test_int8_documents_only_for_the_default_model_on_onnx(monkeypatch):
+    """int8 is the default where the model has an int8 encoder; torch encodes in fp32 and says so."""
+    from rag.embed import e5_fingerprint, load_embedder
 
-    with pytest.raises(ValueError, match="RAG_DOCS=int8 needs the default model"):
-        load_embedder(backend="torch", docs="int8")
+    monkeypatch.delenv("RAG_DOCS", raising=False)
+    assert load_embedder(backend="torch", docs="int8").fingerprint == e5_fingerprint()
+    assert load_embedder().fingerprint == e5_fingerprint("int8tok1")
+    monkeypatch.setenv("RAG_DOCS", "fp32")
+    assert load_embedder().fingerprint == e5_fingerprint()
     with pytest.raises(ValueError, match="RAG_DOCS must be 'fp32' or 'int8'"):
         load_embedder(docs="int4")
 

@@ -19,6 +19,8 @@ from rag.uploads import (
     check_upload,
     delete_upload,
     list_uploads,
+    megabytes,
+    names_only,
     protected_names,
     remove_document,
     sanitize_upload_name,
@@ -71,7 +73,7 @@ def test_check_upload_reasons():
     check = check_upload(files, protected={"corpus.txt"})
     assert check.accepted == (("ok.txt", "ok.txt"), ("limit.pdf", "limit.pdf"))
     why = dict(check.refused)
-    assert why["big.pdf"].startswith("file too large (20.0 MB > 20 MB)")
+    assert why["big.pdf"] == "file too large (20.000001 MB > 20 MB)"  # never "20.0 MB > 20 MB" (issue 31)
     assert why["empty.md"] == "empty file"
     assert "bundled document" in why["corpus.txt"] and "bundled document" in why["CORPUS.TXT"]
     assert why["dir/ok.txt"] == "given twice (as ok.txt)"
@@ -174,3 +176,41 @@ def test_saved_upload_is_readable_as_its_source(tmp_path):
     assert Path(path).name == "notes.md"
     doc = read_document(path)
     assert doc.source == "notes.md" and "Body text." in doc.text
+
+
+@pytest.mark.parametrize("size, shown", [
+    (MAX_UPLOAD_BYTES + 1, "20.000001 MB"),
+    (21 * 2**20, "21.0 MB"),
+    (int(20.04 * 2**20), "20.04 MB"),
+    (200 * 2**20, "200.0 MB"),
+])
+def test_a_size_over_the_limit_never_reads_as_the_limit(size, shown):
+    assert megabytes(size) == shown
+    assert float(shown.split()[0]) > MAX_UPLOAD_BYTES / 2**20
+
+
+def test_a_reupload_is_refused_unless_replace():
+    files = [Upload("x.txt", 5), Upload("../X.TXT", 5), Upload("new.txt", 5)]
+    check = check_upload(files[:1] + files[2:], protected=set(), existing={"x.txt"}, replace=False)
+    assert check.accepted == (("new.txt", "new.txt"),) and check.replaced == ()
+    assert dict(check.refused)["x.txt"].startswith("x.txt is already uploaded")
+    check = check_upload(files[1:], protected=set(), existing={"x.txt"}, replace=True)
+    assert check.accepted == (("../X.TXT", "X.TXT"), ("new.txt", "new.txt")) and check.replaced == ("X.TXT",)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("unreadable image (cannot identify image file '/srv/rag/uploads/x.png')", "unreadable image (cannot identify "
+                                                                                "image file 'x.png')"),
+    ("no such file or folder /home/me/uploads/race.txt", "no such file or folder race.txt"),
+    ("C:\\rag\\uploads\\a.pdf: broken", "a.pdf: broken"),
+    ("page 1/2 unreadable; see http://example.org/a/b", "page 1/2 unreadable; see http://example.org/a/b"),
+])
+def test_reasons_name_files_not_folders(text, shown):
+    assert names_only(text) == shown
+
+
+def test_add_uploads_reports_no_server_path(corpus_and_index, tmp_path):
+    _, idx = corpus_and_index
+    folder = tmp_path / "uploads"
+    _, report = add_uploads(idx, folder, [("scan.png", b"not an image at all" * 50)], set())
+    assert report.skipped and str(folder) not in repr(report) and report.skipped[0][1].endswith("'scan.png')")

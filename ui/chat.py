@@ -6,6 +6,7 @@ import streamlit as st
 
 import rag
 from rag.export import md_escape, to_json, to_markdown
+from rag.limits import MAX_HISTORY
 
 from .answer import show_answer
 from .folders import Folders
@@ -29,6 +30,7 @@ def ask(index: rag.Index, folders: Folders, question: str, opts: dict, alone: bo
     questions go with it (a follow-up such as "А в 1923 году?" is searched with the one
     before it) unless `alone`."""
     earlier = [] if alone else [m["text"] for m in st.session_state.messages if m["role"] == "user"]
+    earlier = earlier[-MAX_HISTORY:]  # the latest: ask refuses a longer history (rag/limits.py)
     st.session_state.messages.append({"role": "user", "text": question})
     with st.chat_message("user"):
         st.markdown(md_escape(question))

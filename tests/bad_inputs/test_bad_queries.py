@@ -10,20 +10,19 @@ import pytest
 from helpers.docs import GOOD
 
 import rag
-from rag.searcher import MAX_QUERY_CHARS
+from rag.limits import MAX_K, MAX_QUERY_CHARS
 
 
 # ================================================================ queries
-def test_query_of_1_mb_is_cut_not_fatal(idx):
+def test_query_of_1_mb_is_refused_at_once(idx):
     q = ("выборы в сельсоветы 1924 " * 50_000)[:1_000_000]
     t = time.perf_counter()
-    hits = idx.search(q, k=5)
-    ans = idx.ask(q)
-    assert time.perf_counter() - t < 10
-    # cut to its first MAX_QUERY_CHARS characters: the same as any other query with that start
-    short = q[: MAX_QUERY_CHARS + 100]
-    assert hits and hits == idx.search(short, k=5)
-    assert ans == idx.ask(short)
+    for call in (idx.search, idx.ask):
+        with pytest.raises(rag.QueryError, match=f"query too long: 1,000,000 characters, at most {MAX_QUERY_CHARS:,}"):
+            call(q)
+    assert time.perf_counter() - t < 2
+    # at the bound it is searched whole (rag/limits.py: refused beyond, never cut in silence)
+    assert idx.search(q[:MAX_QUERY_CHARS], k=5)
 
 
 @pytest.mark.parametrize("noisy, plain", [
@@ -85,6 +84,8 @@ def test_a_question_without_letters_or_digits_is_not_in_the_documents(idx, q):
     assert idx.search(q) == []
 
 
-def test_huge_k_returns_every_passage_once(idx):
-    hits = idx.search("выборы 1924", k=10**9)
-    assert len(hits) == len({h.chunk_id for h in hits}) == len(idx.payload.chunks)
+def test_huge_k_is_refused_and_the_largest_k_returns_each_passage_once(idx):
+    with pytest.raises(rag.QueryError, match=f"k must be a whole number from 0 to {MAX_K}, not 1000000000"):
+        idx.search("выборы 1924", k=10**9)
+    hits = idx.search("выборы 1924", k=MAX_K)
+    assert len(hits) == len({h.chunk_id for h in hits}) == min(MAX_K, len(idx.payload.chunks))
