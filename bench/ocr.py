@@ -11,6 +11,11 @@ text layer) and indexed with documents 001 and 003 as text; the corpus questions
 000 and 004 asked of that index and of the same four documents as text: recall@5 of
 each, a passage counting when it holds the question's evidence (fuzzy match, as OCR
 and the text file break lines differently). Writes results/ocr.json.
+
+--speed N: an image-only PDF of N typeset pages read by rag.ingest.read_document as before
+issue 31 (one page at a time, Tesseract's own OpenMP threads) and as now (rag/ocr.py WORKERS
+pages at once, each Tesseract single-threaded), alternating, REPEATS times: seconds a page
+and the load average beside each (the figures move with what else the machine runs).
 """
 from __future__ import annotations
 
@@ -143,15 +148,56 @@ def recall() -> dict:
     return out
 
 
+SPEED_RUNS = {"before: 1 page at a time, Tesseract's threads": (1, "1024"),
+              "1 page at a time, single-threaded": (1, "1"),
+              "now: 2 pages at once, single-threaded": (2, "1")}
+
+
+def speed(pages: int, repeats: int = 2) -> dict:
+    from rag import ocr
+    from rag.ingest import read_document
+
+    text = (CORPUS / "001_beb6170ce5aff926.txt").read_text(encoding="utf-8")[9000 : 9000 + PAGE_CHARS * pages]
+    rows, saved = [], (ocr.WORKERS, os.environ.get("OMP_THREAD_LIMIT"))
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "scan.pdf"
+        n = scanned_pdf(text, pdf)
+        try:
+            for _ in range(repeats):
+                for label, (workers, threads) in SPEED_RUNS.items():
+                    ocr.WORKERS, os.environ["OMP_THREAD_LIMIT"] = workers, threads
+                    t = time.perf_counter()
+                    chars = len(read_document(pdf).text)
+                    rows.append({"run": label, "pages": n, "seconds_per_page": round((time.perf_counter() - t) / n, 2),
+                                 "chars": chars, "load1": round(os.getloadavg()[0], 1)})
+                    print(json.dumps(rows[-1]), flush=True)
+        finally:
+            ocr.WORKERS = saved[0]
+            if saved[1] is None:
+                os.environ.pop("OMP_THREAD_LIMIT", None)
+            else:
+                os.environ["OMP_THREAD_LIMIT"] = saved[1]
+    return {"runs": rows, "median_seconds_per_page": {
+        label: round(float(np.median([r["seconds_per_page"] for r in rows if r["run"] == label])), 2) for label in SPEED_RUNS}}
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag import ocr
 
     ap = argparse.ArgumentParser(prog="python -m bench.ocr", description=__doc__.split("\n\n")[0])
     ap.add_argument("--recall", action="store_true", help="also index scanned versions of two documents")
+    ap.add_argument("--speed", type=int, metavar="PAGES", help="only the speed of reading a scan of PAGES pages")
     ap.add_argument("--out", default=str(ROOT / "results" / "ocr.json"))
     a = ap.parse_args(argv)
     if ocr.unavailable():
         raise SystemExit(f"bench.ocr: {ocr.unavailable()}")
+    if a.speed:
+        res = {"cpus": os.cpu_count(), "speed": speed(a.speed)}
+        print(json.dumps(res["speed"]["median_seconds_per_page"], indent=1))
+        out = Path(a.out).with_name("ocr-speed.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        return 0
     res = {"cpus": os.cpu_count(), "loadavg": os.getloadavg(), "accuracy": accuracy()}
     if a.recall:
         res["recall"] = recall()

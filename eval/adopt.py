@@ -125,24 +125,32 @@ def xquad_rows(idx, data: Path, lang: str, against: str) -> list[dict]:
 
 def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, corpus: Path,
              questions: Path, followups: list[Path]) -> list[dict]:
-    """Every question's outcome under `variant`, cached as JSON lines (delete to re-ask)."""
+    """Every question's outcome under `variant`, cached per part as JSON lines, so that an
+    interrupted run resumes (delete the variant's folder under --cache to ask anew)."""
     where = cache / tag(variant)
-    out = where / "outcomes.jsonl"
-    if out.exists():
-        return [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     where.mkdir(parents=True, exist_ok=True)
     (where / "variant.json").write_text(json.dumps(variant, sort_keys=True), encoding="utf-8")
     t = time.perf_counter()
-    rows = corpus_rows(variant_index(corpus, where / "corpus", variant), questions, followups, corpus)
-    english = variant_index(xquad_docs(data, "en", cache), where / "xquad-en", variant)
+    english = lambda: variant_index(xquad_docs(data, "en", cache), where / "xquad-en", variant)  # noqa: E731
+    parts = [("corpus", lambda: corpus_rows(variant_index(corpus, where / "corpus", variant), questions,
+                                            followups, corpus))]
     for lang in langs:
-        idx = english if lang == "en" else variant_index(xquad_docs(data, lang, cache), where / f"xquad-{lang}", variant)
-        rows += xquad_rows(idx, data, lang, lang)
+        own = english if lang == "en" else (
+            lambda lang=lang: variant_index(xquad_docs(data, lang, cache), where / f"xquad-{lang}", variant))
+        parts.append((f"xquad-{lang}", lambda own=own, lang=lang: xquad_rows(own(), data, lang, lang)))
         if lang != "en":
-            rows += xquad_rows(english, data, lang, "en")
-        print(f"adopt: {json.dumps(variant)} {lang}: {len(rows)} questions, {time.perf_counter() - t:.0f} s",
-              file=sys.stderr, flush=True)
-    out.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+            parts.append((f"xquad-{lang}-en", lambda lang=lang: xquad_rows(english(), data, lang, "en")))
+    rows: list[dict] = []
+    for name, ask in parts:
+        done = where / f"{name}.jsonl"
+        if not done.exists():
+            part = ask()
+            tmp = done.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
+            tmp.replace(done)  # a killed run leaves no half part
+            print(f"adopt: {json.dumps(variant)} {name}: {len(part)} questions, {time.perf_counter() - t:.0f} s",
+                  file=sys.stderr, flush=True)
+        rows += [json.loads(x) for x in done.read_text(encoding="utf-8").splitlines()]
     return rows
 
 
@@ -228,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     p.add_argument("--cache", type=Path, default=CACHE)
     p.add_argument("--out", type=Path, default=Path("results"))
+    p.add_argument("--only", choices=("a", "b"), help="ask one variant's questions and stop (to run A and B "
+                   "in two processes; a last run without --only compares them from the cache)")
     args = p.parse_args(argv)
     if os.environ.get("RAG_DOCS"):
         p.error("unset RAG_DOCS: the variants say which document encoder each uses")
@@ -237,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown XQuAD language(s) {', '.join(unknown)}; one of {', '.join(LANGS)}")
     followups = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
     rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, followups)
-            for name, v in (("a", a), ("b", b))}
+            for name, v in (("a", a), ("b", b)) if args.only in (None, name)}
+    if args.only:
+        return 0
     res = compare(rows["a"], rows["b"])
     args.out.mkdir(parents=True, exist_ok=True)
     adopt, worse = verdict(res)

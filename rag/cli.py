@@ -182,9 +182,12 @@ def cmd_ask(a) -> int:
 
 def cmd_info(a) -> int:
     idx = _load(a)
+    from rag.embed import docs_encoder
+
     m = idx.payload.manifest
-    print(f"index {a.index}: model {m.model['name']}, dim {m.dim}, {len(idx.payload.chunks)} chunks, "
-          f"{idx.settings.shards} shard(s) ({m.index_type})")
+    # the document encoder by the fingerprint, which says what was used (an older index: fp32)
+    print(f"index {a.index}: model {m.model['name']} ({docs_encoder(m.model.get('fingerprint'))} documents), "
+          f"dim {m.dim}, {len(idx.payload.chunks)} chunks, {idx.settings.shards} shard(s) ({m.index_type})")
     for d in idx.documents():
         print(f"  {shown_name(d.source)}: {d.chunks} chunks, {','.join(d.langs)}")
     return 0

@@ -1,7 +1,8 @@
 """OCR for pages without a text layer and for images (part of stage 1, ingest).
 
 Tesseract (Debian's tesseract-ocr with the rus and eng data; scripts/setup.sh installs
-them where apt is there) through pytesseract; PDF pages render with pypdfium2. Only
+them where apt is there), run as a process per page (pytesseract finds it and its
+languages); PDF pages render with pypdfium2. Only
 pages whose text layer is empty or garbage are read this way, so PDFs with text pay
 nothing. Without Tesseract such pages are skipped with a message saying why and how
 to get it. `python -m bench.ocr` measures accuracy and speed (character error rate on
@@ -57,15 +58,46 @@ def needs_ocr(page_text: str) -> bool:
     return letters < MIN_LETTERS or (len(text) >= 50 and letters < MIN_LETTER_SHARE * len(text))
 
 
-def read_image(image) -> str:
-    """The text of one page image (a PIL image), lines kept as Tesseract reads them."""
+def tesseract(image, *outputs: str) -> str:
+    """What Tesseract prints for a PIL image (the text; with "tsv", its words and their boxes).
+
+    Run here rather than through pytesseract, which starts Tesseract with this process's own
+    environment: each run gets OMP_THREAD_LIMIT=1 (WORKERS says why) unless the user set it,
+    and setting it in os.environ would also reach libraries loaded later in this process
+    (faiss' OpenMP reads it when it loads)."""
+    import io
+    import subprocess
+
     import pytesseract
 
     why = unavailable()
     if why:
         raise OcrUnavailable(why)
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # read by the Tesseract processes started from here on
-    return pytesseract.image_to_string(image.convert("L"), lang=LANGS, config="--psm 3").strip()
+    png = io.BytesIO()
+    image.convert("L").save(png, format="PNG")
+    env = dict(os.environ)
+    env.setdefault("OMP_THREAD_LIMIT", "1")
+    cmd = [pytesseract.pytesseract.tesseract_cmd, "stdin", "stdout", "-l", LANGS, "--psm", "3", *outputs]
+    run = subprocess.run(cmd, input=png.getvalue(), capture_output=True, env=env, check=False)  # noqa: S603
+    if run.returncode:
+        raise RuntimeError(f"Tesseract failed ({run.returncode}): {run.stderr.decode('utf-8', 'replace').strip()}")
+    return run.stdout.decode("utf-8", "replace")
+
+
+def read_image(image) -> str:
+    """The text of one page image (a PIL image), lines kept as Tesseract reads them."""
+    return tesseract(image).strip()
+
+
+def words(image) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The words Tesseract reads on a page image, each with its pixel box (left, top, right, bottom)."""
+    out = []
+    for line in tesseract(image, "tsv").splitlines()[1:]:  # level page block par line word left top width height conf text
+        cells = line.split("\t")
+        if len(cells) == 12 and cells[11].strip():
+            left, top, width, height = map(int, cells[6:10])
+            out.append((cells[11], (left, top, left + width, top + height)))
+    return out
 
 
 def pdf_page_images(path, pages: list[int], dpi: int = DPI):

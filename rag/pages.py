@@ -9,6 +9,7 @@ Nothing here reads or shows anything but the file's own page.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -26,10 +27,22 @@ def find_file(source: str, folders: list[Path], sha256: str) -> Path | None:
     from .files import sha256_file
 
     for folder in folders:
-        path = Path(folder) / source
-        if path.is_file() and Path(folder).resolve() in path.resolve().parents and sha256_file(path) == sha256:
-            return path
+        for path in _places(Path(folder), source):
+            if path.is_file() and Path(folder).resolve() in path.resolve().parents and sha256_file(path) == sha256:
+                return path
     return None
+
+
+def _places(folder: Path, source: str) -> list[Path]:
+    """Where `source` may lie in `folder`: below it, or, for a name that starts with the folder's
+    own name (two folders indexed together that each held the name, rag/ingest.py discover:
+    `docs/x.pdf`, `a/docs/x.pdf`), below it without that start."""
+    parts, own = Path(source).parts, Path(os.path.abspath(folder)).parts
+    out = [folder / source]
+    for n in range(1, len(parts)):
+        if own[-n:] == parts[:n]:
+            out.append(folder.joinpath(*parts[n:]))
+    return out
 
 
 def _pdf_boxes(tp, quote: str) -> list[tuple[float, float, float, float]]:
@@ -59,12 +72,7 @@ def _pdf_boxes(tp, quote: str) -> list[tuple[float, float, float, float]]:
 
 def _ocr_boxes(image, quote: str) -> list[tuple[int, int, int, int]]:
     """Pixel boxes of the OCR words that spell the quote (the best-matching run of words)."""
-    import pytesseract
-
-    d = pytesseract.image_to_data(image.convert("L"), lang=ocr.LANGS, config="--psm 3",
-                                  output_type=pytesseract.Output.DICT)
-    words = [(w.lower(), (d["left"][i], d["top"][i], d["left"][i] + d["width"][i], d["top"][i] + d["height"][i]))
-             for i, w in enumerate(d["text"]) if w.strip()]
+    words = [(w.lower(), box) for w, box in ocr.words(image)]
     want = [w.lower() for w in _WORD.findall(quote)]
     if not want or not words:
         return []

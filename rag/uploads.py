@@ -107,7 +107,7 @@ def check_upload(files: list[Upload], protected: set[str], max_files: int = MAX_
     refused: list[tuple[str, str]] = []
     replaced: list[str] = []
     taken: set[str] = set()
-    kept = {e.casefold() for e in existing}
+    kept = {e.casefold(): e for e in existing}
     for f in files:
         try:
             safe = sanitize_upload_name(f.name)
@@ -126,10 +126,11 @@ def check_upload(files: list[Upload], protected: set[str], max_files: int = MAX_
             refused.append((f.name, f"{safe} is already uploaded; replace it on purpose (HTTP: ?replace=true) "
                                     f"or rename the file"))
         else:
+            if safe.casefold() in kept:  # under the earlier upload's spelling: one document, not two
+                safe = kept[safe.casefold()]
+                replaced.append(safe)
             taken.add(safe.casefold())
             accepted.append((f.name, safe))
-            if safe.casefold() in kept:
-                replaced.append(safe)
     return UploadCheck(tuple(accepted), tuple(refused), tuple(replaced))
 
 

@@ -35,6 +35,7 @@ def watch(index: Index, paths: Iterable[str | os.PathLike], report: Callable[[Bu
     import watchfiles
 
     paths, stop = [os.fspath(p) for p in paths], stop or threading.Event()
+    roots = {os.path.abspath(p) for p in paths}
     ours, default = os.path.realpath(index.folder), watchfiles.DefaultFilter()
 
     def wanted(change, path: str) -> bool:  # not the index's own commits, when it lies inside a watched folder
@@ -47,8 +48,9 @@ def watch(index: Index, paths: Iterable[str | os.PathLike], report: Callable[[Bu
                 report(index.sync(paths))
                 for changes in watchfiles.watch(*paths, watch_filter=wanted, debounce=debounce_ms, stop_event=stop,
                                                 raise_interrupt=False, rust_timeout=poll_ms, yield_on_timeout=True):
-                    if _identity(paths) != seen:
-                        break  # gone, or another folder now at the path: wait for it, then sync
+                    if _identity(paths) != seen or any(c == watchfiles.Change.deleted and os.path.abspath(p) in roots
+                                                        for c, p in changes):
+                        break  # gone, or another folder now at the path (its inode may be reused): wait, sync
                     if changes:
                         report(index.sync(paths))
                 else:

@@ -6,7 +6,7 @@ import re
 import pytest
 from helpers.checks import check_chunks
 
-from rag.chunk import SentenceSplitter, sentences
+from rag.chunk import THAI_MAX, SentenceSplitter, _razdel_sentences, sentences
 from rag.clean import clean
 
 
@@ -145,3 +145,92 @@ def test_short_block_is_one_chunk():
 def test_repeated_sentences_are_all_covered():
     text = "Одно и то же предложение повторяется здесь. " * 40
     check_chunks(text.strip(), 600, 120)
+
+
+# ------------------------------------------------------------ other scripts (issue 30)
+@pytest.mark.parametrize("text, expected", [
+    # Chinese: no space after 。！？, and ASCII ?! right after a hanzi
+    ("黑豹队的防守很强。他们赢了比赛！谁是最有价值球员？",
+     ["黑豹队的防守很强。", "他们赢了比赛！", "谁是最有价值球员？"]),
+    ("你好!我很好?谢谢", ["你好!", "我很好?", "谢谢"]),
+    ("什么？！真的吗。", ["什么？！", "真的吗。"]),
+    ("价格是３．５元。好的", ["价格是３．５元。", "好的"]),  # a fullwidth decimal point is no end
+    ("他们赢了；我们输了。", ["他们赢了；我们输了。"]),  # ；joins clauses, as ';' does
+    # a closing quote or bracket stays with the sentence it ends
+    ("“我来了。”然后走了。", ["“我来了。”", "然后走了。"]),
+    ("（注：见上文。）下一句。", ["（注：见上文。）", "下一句。"]),
+    # a quotation that goes on holds its sentence ends
+    ("他说：“我来了。你呢？”然后走了。", ["他说：“我来了。你呢？”", "然后走了。"]),
+    ("「はい。そうです。」と言った。次の文です。", ["「はい。そうです。」と言った。", "次の文です。"]),
+    ("「はい。」と言った。次です。", ["「はい。」と言った。", "次です。"]),  # と quotes what was said
+    # Arabic: ؟ ends a sentence, the comma ، does not
+    ("هل هذا صحيح؟ نعم، هذا صحيح. شكرا!", ["هل هذا صحيح؟", "نعم، هذا صحيح.", "شكرا!"]),
+    ("هل هذا صحيح؟نعم، ولكن ببطء؛ شكرا.", ["هل هذا صحيح؟", "نعم، ولكن ببطء؛ شكرا."]),
+    ("یہ کتاب ہے۔ وہ قلم ہے۔", ["یہ کتاب ہے۔", "وہ قلم ہے۔"]),  # Urdu full stop
+    # Hindi and Bengali: danda and double danda; a verse number stays with its verse
+    ("क्या हाल है? मैं ठीक हूँ। धन्यवाद।", ["क्या हाल है?", "मैं ठीक हूँ।", "धन्यवाद।"]),
+    ("श्लोक एक ॥ १ ॥ श्लोक दो ॥ २ ॥", ["श्लोक एक ॥ १ ॥", "श्लोक दो ॥ २ ॥"]),
+    ("আমি ভালো আছি। তুমি কেমন আছ?", ["আমি ভালো আছি।", "তুমি কেমন আছ?"]),
+    # Ethiopic, Armenian (։ and the ':' typed for it), Greek's question mark U+037E
+    ("ሰላም ነው። እንዴት ነህ፧", ["ሰላም ነው።", "እንዴት ነህ፧"]),
+    ("Ես եմ։ Դու ես։", ["Ես եմ։", "Դու ես։"]),
+    ("Ես եմ: Դու ես:", ["Ես եմ:", "Դու ես:"]),
+    ("Τι κάνεις\u037e Καλά είμαι.", ["Τι κάνεις\u037e", "Καλά είμαι."]),
+    ("Τι κάνεις\u037e καλά.", ["Τι κάνεις\u037e καλά."]),  # lowercase goes on, as after '.'
+    # mixed: razdel's split of the Russian, the second pass's of the Chinese
+    ("Это первое предложение. 这是第一句。这是第二句。Второе предложение.",
+     ["Это первое предложение.", "这是第一句。", "这是第二句。", "Второе предложение."]),
+])
+def test_sentence_ends_of_other_scripts(text, expected):
+    assert split(text) == expected
+
+
+def thai_text(n_words: int, seed: int = 0) -> str:
+    import random
+    rng = random.Random(seed)
+    letters = "กขคงจฉชซญดตถทนบปผพฟมยรลวสหอฮะาิีึืุูเแโใไ่้๊๋็์ั"
+    return " ".join("".join(rng.choice(letters) for _ in range(rng.randint(2, 15))) for _ in range(n_words))
+
+
+def test_long_thai_is_cut_at_spaces_into_bounded_sentences():
+    text = thai_text(300)
+    got = sentences(text)
+    assert len(text) > 5 * THAI_MAX and len(got) >= len(text) // THAI_MAX
+    assert all(s.end - s.start <= THAI_MAX for s in got), [s.end - s.start for s in got]
+    for a, b in zip(got, got[1:]):  # cut at spaces only: nothing between sentences but the space
+        assert text[a.end : b.start] == " "
+    assert got[0].start == 0 and got[-1].end == len(text)
+    # near-equal pieces, not a full one and a scrap
+    assert min(s.end - s.start for s in got) > THAI_MAX // 3
+
+
+def test_thai_prefers_a_double_space_and_keeps_short_text_whole():
+    short = thai_text(10)
+    assert len(short) < THAI_MAX and split(short) == [short]
+    a, b = thai_text(18, 1), thai_text(18, 2)
+    text = a + "  " + b
+    assert len(text) > THAI_MAX and len(a) <= THAI_MAX and len(b) <= THAI_MAX
+    assert split(text) == [a, b]
+
+
+def test_mostly_latin_text_with_a_thai_word_is_not_cut():
+    text = " ".join(["word"] * 80) + " ภาษาไทย " + " ".join(["word"] * 80)
+    assert split(text) == [text]
+
+
+def test_corpus_splits_exactly_as_razdel_did(corpus_dir):
+    # issue 30's second pass must leave Russian and English alone (research/sentences.py --check
+    # also runs XQuAD's en, ru, de and es paragraphs)
+    for text in corpus_blocks(corpus_dir):
+        assert sentences(text) == _razdel_sentences(text)
+
+
+@pytest.mark.parametrize("text", [
+    "黑豹队的防守很强。他们赢了比赛！" * 30,
+    "هل هذا صحيح؟ نعم، هذا صحيح. " * 30,
+    "मैं ठीक हूँ। धन्यवाद। " * 30,
+    thai_text(200),
+    "Это первое предложение. 这是第一句。这是第二句。" * 20,
+])
+def test_chunk_invariants_in_other_scripts(text):
+    check_chunks(text, 200, 60)

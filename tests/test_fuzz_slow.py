@@ -21,7 +21,7 @@ from schemathesis.engine import Status, events, from_schema  # noqa: E402
 pytestmark = pytest.mark.slow  # about 30 s for the three
 
 TOKEN = "fuzz-token"  # noqa: S105 (a test token)
-EXAMPLES = 25  # per operation and phase: ~1,000 requests a configuration, a few seconds each
+EXAMPLES = 25  # per operation and phase: about 330 requests a configuration, 10 s; 300 examples (1,430 requests) found nothing more
 SEED = 31
 CONFIGS = {"no token": {}, "token": {"token": TOKEN}, "writes": {"allow_writes": True}}
 

@@ -111,3 +111,31 @@ def test_setup_converts_and_exports_the_model_once(tmp_path, monkeypatch, capsys
     assert "model: ready" in capsys.readouterr().err
     assert convert.main() == 0  # second time: nothing to do, nothing said
     assert capsys.readouterr().err == ""
+
+
+def test_an_fp32_index_keeps_working_and_says_what_it_is(tmp_path, monkeypatch, capsys):
+    """Settings(docs="fp32") opts out of the int8 default: recorded in the settings and the
+    fingerprint, loaded and grown with fp32, and `rag info` names it; an index written before
+    Settings.docs existed (no "docs" in its manifest) is read as what its fingerprint says."""
+    import json
+
+    import rag
+    from rag.cli import main
+    from rag.embed import e5_fingerprint
+
+    monkeypatch.delenv("RAG_DOCS", raising=False)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Выборы 1924 года прошли в ноябре.", encoding="utf-8")
+    rag.build([tmp_path / "docs"], tmp_path / "index", settings=rag.Settings(docs="fp32"))
+    manifest = tmp_path / "index" / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert m["settings"]["docs"] == "fp32" and m["model"]["fingerprint"] == e5_fingerprint()
+    del m["settings"]["docs"]  # as an index of an earlier version wrote it
+    manifest.write_text(json.dumps(m), encoding="utf-8")
+    loaded = rag.load(tmp_path / "index")
+    assert loaded.settings.docs == "fp32" and loaded.embedder.fingerprint == e5_fingerprint()
+    (tmp_path / "docs" / "b.txt").write_text("The turnout in 1924 was low.", encoding="utf-8")
+    loaded.add([tmp_path / "docs" / "b.txt"])
+    assert loaded.search("turnout 1924", k=1)[0].source.endswith("b.txt")
+    assert main(["info", "--index", str(tmp_path / "index")]) == 0
+    assert "(fp32 documents)" in capsys.readouterr().out

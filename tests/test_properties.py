@@ -19,6 +19,11 @@ overlapping by at most chunk_overlap characters (the declared overlap), none lon
 chunk_size. For the index (rag/chunk.py::process): every chunk's and sentence's source span
 lies in the raw text, begins and ends on the chunk's first and last character, and holds
 the chunk's characters in order.
+For sentences in other scripts (issue 30; Chinese, Japanese, Arabic, Devanagari, Thai words
+with their punctuation, quotes and brackets): sentence spans are ordered, disjoint, non-empty,
+start and end on a non-space and leave only whitespace between them; outside quotations every
+end mark followed by more text ends a sentence and no comma does; Thai sentences are at most
+THAI_MAX long; and the chunk and index invariants above hold on such text too.
 """
 from __future__ import annotations
 
@@ -29,7 +34,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from helpers.checks import check_chunks
 
-from rag.chunk import SentenceSplitter
+from rag.chunk import _END, THAI_MAX, SentenceSplitter, sentences
 from rag.clean import _LIST_ITEM, _NAV_LINK, _PAGE_NUMBER, clean
 from rag.chunk import process
 from rag.ingest import Document
@@ -159,3 +164,77 @@ def test_properties_hold_on_a_known_hard_sample():
     for b in blocks:
         check_chunks(b.text, 60, 20)
     assert SentenceSplitter(60, 20).chunks(blocks[0].text)
+
+
+# ------------------------------------------------------------ sentences in other scripts (issue 30)
+HAN = "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年"
+KANA = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめもやゆよらりるれろわをんアイウエオカキクケコ"
+ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+DEVANAGARI = "अआइईउऊएऐओऔकखगघचछजझटठडढणतथदधनपफबभमयरलवशषसह" + "ािीुूेैोौं्"
+THAI = "กขคงจฉชซญดตถทนบปผพฟมยรลวสหอฮะาิีึืุูเแโใไ่้๊๋็์ั"
+# the sentence ends of these scripts (the cased ones, Greek's and Armenian's, are left to the examples)
+ENDS = ["。", "！", "？", "？！", "!", "?", "؟", "۔", "।", "॥", ". "]
+INNER = ["，", "、", "；", "：", "،", "؛", ", "]  # commas and the like: never an end
+QUOTES = ["「", "」", "『", "』", "“", "”", "（", "）", "(", ")"]
+
+
+def script_word(alphabet: str):
+    return st.text(alphabet=st.sampled_from(alphabet), min_size=1, max_size=12)
+
+
+script_piece = st.one_of(
+    script_word(HAN), script_word(HAN + KANA), script_word(ARABIC), script_word(DEVANAGARI),
+    script_word(THAI), script_word(THAI), word,
+    st.sampled_from(ENDS + INNER + [" ", " ", "  ", "\n", "１２．５", "123"]),
+)
+script_text = st.lists(script_piece, min_size=1, max_size=150).map("".join)
+quoted_text = st.lists(st.one_of(script_piece, st.sampled_from(QUOTES)), min_size=1, max_size=150).map("".join)
+
+
+def check_sentence_spans(text: str) -> list:
+    """sentences(): ordered, disjoint, non-empty spans that start and end on a non-space and
+    leave nothing but whitespace between them (every other character is in a sentence)."""
+    got = sentences(text)
+    pos = 0
+    for s in got:
+        assert pos <= s.start < s.end <= len(text)
+        assert not text[pos : s.start].strip(), text[pos : s.start]
+        assert not text[s.start].isspace() and not text[s.end - 1].isspace()
+        pos = s.end
+    assert not text[pos:].strip()
+    assert bool(got) == bool(text.strip())
+    return got
+
+
+@FAST
+@given(quoted_text)
+def test_sentences_in_every_script_cover_the_text_with_exact_offsets(text):
+    check_sentence_spans(text)
+
+
+@FAST
+@given(script_text)
+def test_every_sentence_end_of_these_scripts_ends_a_sentence(text):
+    # no quotation or bracket holds them: an end mark followed by more text is a sentence's end
+    for s in check_sentence_spans(text):
+        inner = text[s.start : s.end]
+        for m in _END.finditer(inner):
+            assert m.end() == len(inner), (inner, m.group())
+        if s.end < len(text.rstrip()):  # and a comma never ends one
+            assert inner[-1] not in "，、；：،؛,", inner
+
+
+@FAST
+@given(st.lists(script_word(THAI), min_size=40, max_size=200), st.lists(st.sampled_from([" ", " ", "  "]), min_size=200, max_size=200))
+def test_thai_sentences_never_exceed_the_bound(words, spaces):
+    text = "".join(w + sp for w, sp in zip(words, spaces)).rstrip()
+    assert all(s.end - s.start <= THAI_MAX for s in check_sentence_spans(text))
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(script_piece, piece, st.sampled_from(QUOTES)), min_size=40, max_size=300).map("".join),
+       st.sampled_from([(200, 60), (80, 40), (400, 100)]))
+def test_chunks_and_index_rows_in_other_scripts_map_into_the_raw_text(raw, size_overlap):
+    for b in clean(raw):
+        check_chunks(b.text, *size_overlap)
+    test_indexed_chunks_and_sentences_map_into_the_raw_text.hypothesis.inner_test(raw, size_overlap)

@@ -113,6 +113,16 @@ def test_sync_of_two_folders_with_the_same_file_name_keeps_both(tmp_path):
     assert r.indexed == ("note.txt",) and sorted(r.removed) == ["dA/note.txt", "dB/note.txt"]
 
 
+def test_a_file_named_with_its_folder_is_still_found_for_its_page(tmp_path):
+    from rag.files import sha256_file
+    from rag.pages import find_file
+
+    a, b = write(tmp_path / "dA", "note.txt", DOC_A), write(tmp_path / "dB", "note.txt", "другой текст")
+    (_, name_a), (_, name_b) = ingest.discover([a.parent, b.parent])[0]
+    assert find_file(name_a, [a.parent, b.parent], sha256_file(a)) == a
+    assert find_file(name_b, [a.parent, b.parent], sha256_file(b)) == b
+
+
 def test_folders_with_the_same_name_are_told_apart_by_their_parents(tmp_path):
     a, b = write(tmp_path / "a" / "docs", "x.txt", "один"), write(tmp_path / "b" / "docs", "x.txt", "два")
     found, skipped = ingest.discover([a.parent, b.parent])
@@ -292,3 +302,37 @@ def test_the_progress_bar_rate_counts_real_items_and_a_stage_that_comes_back_sho
     assert rates and max(rates) < 10, err  # one page in 0.3 s: about 3.3 a second
     assert "item/s" not in err  # each stage counts its own unit
     assert re.search(r"read: +50%.*1/2", err.split("ocr")[-1]), err
+
+
+def test_watch_follows_a_folder_deleted_and_made_again_at_once(tmp_path):
+    """The file system's watch dies with its folder, and a new folder may even get the old one's
+    inode number: the watch is set anew on the folder now at the path."""
+    import shutil
+    import threading
+    import time
+
+    from rag.watch import watch
+
+    docs = write(tmp_path / "docs", "a.txt", DOC_A).parent
+    idx = rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL)
+    stop, reports, errors = threading.Event(), [], []
+
+    def run():
+        try:
+            watch(idx, [docs], reports.append, stop, debounce_ms=100, poll_ms=200)
+        except BaseException as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    try:
+        assert _until(lambda: reports)
+        shutil.rmtree(docs)
+        write(docs, "b.txt", "The first five-year plan began in 1928.")
+        time.sleep(1)
+        write(docs, "c.txt", "Выборы 1926 года прошли спокойнее.")  # seen only by a watch on the new folder
+        assert _until(lambda: [d.source for d in idx.documents()] == ["b.txt", "c.txt"]), errors
+    finally:
+        stop.set()
+        t.join(timeout=30)
+    assert not t.is_alive() and not errors
