@@ -124,9 +124,10 @@ def xquad_rows(idx, data: Path, lang: str, against: str) -> list[dict]:
 
 
 def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, corpus: Path,
-             questions: Path, followups: list[Path]) -> list[dict]:
+             questions: Path, followups: list[Path], cached_only: bool = False) -> list[dict]:
     """Every question's outcome under `variant`, cached per part as JSON lines, so that an
-    interrupted run resumes (delete the variant's folder under --cache to ask anew)."""
+    interrupted run resumes (delete the variant's folder under --cache to ask anew).
+    `cached_only`: the parts already asked, nothing more."""
     where = cache / tag(variant)
     where.mkdir(parents=True, exist_ok=True)
     (where / "variant.json").write_text(json.dumps(variant, sort_keys=True), encoding="utf-8")
@@ -144,6 +145,8 @@ def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, cor
     for name, ask in parts:
         done = where / f"{name}.jsonl"
         if not done.exists():
+            if cached_only:
+                continue
             part = ask()
             tmp = done.with_suffix(".tmp")
             tmp.write_text("".join(json.dumps(r) + "\n" for r in part), encoding="utf-8")
@@ -236,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     p.add_argument("--cache", type=Path, default=CACHE)
     p.add_argument("--out", type=Path, default=Path("results"))
+    p.add_argument("--cached", action="store_true", help="compare the parts both variants have asked so far, "
+                   "asking nothing (the sets are named in the output)")
     p.add_argument("--only", choices=("a", "b"), help="ask one variant's questions and stop (to run A and B "
                    "in two processes; a last run without --only compares them from the cache)")
     args = p.parse_args(argv)
@@ -246,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := [x for x in langs if x not in LANGS]:
         p.error(f"unknown XQuAD language(s) {', '.join(unknown)}; one of {', '.join(LANGS)}")
     followups = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
-    rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, followups)
+    rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, followups, args.cached)
             for name, v in (("a", a), ("b", b)) if args.only in (None, name)}
     if args.only:
         return 0

@@ -168,6 +168,9 @@ def onnx_session(onnx_file: str | Path, threads: int | None = None):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
     opts.inter_op_num_threads = 1
+    # no arena: it keeps the peak of every concurrent run's shapes and never shrinks (rag serve's
+    # readers with an upload's passages: +20 MB a write, issue 31; not slower here, bench/serve.py)
+    opts.enable_cpu_mem_arena = False
     return ort.InferenceSession(str(onnx_file), opts, providers=["CPUExecutionProvider"])
 
 

@@ -15,17 +15,14 @@ ROOT = Path(__file__).parent.parent
 def measured(real_corpus_index):
     import os
 
-    from eval.run import abstention, answer_layer, ask_all, evaluate, load_questions, quote_hits
+    from eval.pin import measure
 
     idx = real_corpus_index
     if idx.searcher.bridge is None:  # the pinned figures include the cross-lingual bridge
         if os.environ.get("CI"):
             pytest.fail(f"CI must install the bridge's dictionary (scripts/setup.sh): {idx.notices}")
         pytest.skip(f"{idx.notices[0]}")
-    items = load_questions()
-    asked = ask_all(idx, items)
-    return {"hybrid": evaluate(idx, items, "hybrid")["slices"], "abstention": abstention(idx, items, asked),
-            "quotes": quote_hits(idx, items, asked), "answers": answer_layer(items, asked)}
+    return measure(idx)
 
 
 def test_quality_does_not_regress(measured):

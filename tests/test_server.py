@@ -347,3 +347,41 @@ def test_bad_fields_are_refused_like_everywhere(client):  # probe 14
     assert r.status_code == 422 and r.json()["error"].startswith("source: ")
     assert client.post("/search", json={"query": Q, "k": 3.0}).json() == client.post(
         "/search", json={"query": Q, "k": 3}).json()  # JSON's 3.0 is the integer 3, as the schema reads it
+
+
+def test_writes_leave_one_generation_behind_and_give_memory_back(idx, tmp_path, monkeypatch):  # probe 15
+    import gc
+
+    from rag.generation import Generation
+    from rag.searcher import Searcher
+
+    trims = []
+    monkeypatch.setattr("rag.server._malloc_trim", lambda: trims.append)  # glibc's malloc_trim, counted
+    c = TestClient(make_app(idx, allow_writes=True, uploads=tmp_path / "uploads"))
+
+    def alive() -> tuple[int, int]:  # other tests' indexes may be alive too: compared with before
+        gc.collect()
+        return (sum(isinstance(o, Searcher) for o in gc.get_objects()),
+                sum(isinstance(o, Generation) for o in gc.get_objects()))
+
+    before = alive()
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            assert c.post("/ask", json={"query": Q, "k": 3}).status_code == 200
+
+    readers = [threading.Thread(target=reader) for _ in range(3)]
+    for t in readers:
+        t.start()
+    try:
+        for i in range(5):  # a new generation each time, read from while it is made
+            assert c.post("/documents", files=[("files", (f"w{i}.txt", f"Запись {i} о выборах.".encode()))]).status_code \
+                == 200
+            assert c.delete(f"/documents/w{i}.txt").status_code == 200
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert alive() == before  # ten generations made, the old ones gone with their last readers
+    assert trims == [0] * 10  # after every write, the freed heap handed back (bench/serve.py --mixed)
