@@ -38,6 +38,18 @@ def check_retriever(retriever) -> None:
         raise QueryError(f"unknown retriever {retriever!r}: one of {', '.join(RETRIEVERS)}")
 
 
+def bridge_of(lexical, s: Settings, langs) -> tuple[BridgeRetriever | None, tuple[str, ...]]:
+    """The cross-lingual bridge over `lexical`, or None and a notice saying why it is off."""
+    if lexical is None or not s.bridge_weight or not s.dictionary:
+        return None, ()
+    try:
+        lexicon = load_lexicon(s.dictionary)
+    except DictionaryError as e:
+        return None, (f"cross-lingual lexical bridge off: {e}; install Debian's mueller7-dict "
+                      f"(scripts/setup.sh) or set the dictionary setting",)
+    return BridgeRetriever(lexical, lexicon, langs), ()
+
+
 class Searcher:
     def __init__(self, generation: Generation, settings: Settings, embedder: Embedder):
         self.generation, self.settings, self.embedder = generation, settings, embedder
@@ -61,24 +73,12 @@ class Searcher:
         self.chunk_sents = [np.asarray([sent.row for sent in c.sents], dtype=np.int64) for c in p.chunks]
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
-        self.bridge, self.notices = self._bridge()
+        self.bridge, self.notices = bridge_of(self.lexical, s, self.langs)
         self.lexical_bridge = LexicalFusion([(r, 1.0) for r in (self.lexical, self.bridge) if r is not None], s.depth)
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
                                       reserve=s.reserve, names=self.names, name_weight=s.name_weight,
                                       bridge=self.bridge, bridge_weight=s.bridge_weight)
-
-    def _bridge(self) -> tuple[BridgeRetriever | None, tuple[str, ...]]:
-        """The cross-lingual bridge, or None and a notice saying why it is off."""
-        s = self.settings
-        if self.lexical is None or not s.bridge_weight or not s.dictionary:
-            return None, ()
-        try:
-            lexicon = load_lexicon(s.dictionary)
-        except DictionaryError as e:
-            return None, (f"cross-lingual lexical bridge off: {e}; install Debian's mueller7-dict "
-                          f"(scripts/setup.sh) or set the dictionary setting",)
-        return BridgeRetriever(self.lexical, lexicon, self.langs), ()
 
     # ----- what a query is and where it may look
     def query(self, text: str) -> Query:
