@@ -216,9 +216,9 @@ def pooled_table(saved: dict) -> str:
     """docs/adoption.md's summary, from adopt.json as written: the pooled row of every figure,
     the question count and the verdict (tests/test_docs.py checks the page carries it)."""
     rows = saved["sets"]["all"]
-    n = max(r["n"] for r in rows.values())
-    lines = [f"A = `{json.dumps(saved['a'])}`, B = `{json.dumps(saved['b'])}`, {n:,} questions "
-             f"({len(saved['sets']) - 1} sets), pooled:", "",
+    n, una = rows["hit@1"]["n"], rows.get("declined", {}).get("n", 0)
+    lines = [f"A = `{json.dumps(saved['a'])}`, B = `{json.dumps(saved['b'])}`: {n + una:,} questions, {n:,} with a "
+             f"passage to find and {una} unanswerable, in {len(saved['sets']) - 1} sets; pooled:", "",
              "| figure | questions | A | B | B − A [95 %] | p | only A / only B |", "|---|---|---|---|---|---|---|"]
     for f, r in rows.items():
         only = f"{r['a_only']} / {r['b_only']}" if r["a_only"] is not None else "—"

@@ -121,6 +121,8 @@ def upload_form(index: rag.Index, folders: Folders, folder: Path, uploaded: list
             notes.append(("success", t("indexed", names=", ".join(map(shown_name, report.indexed)))))
         if report.unchanged:
             notes.append(("info", t("unchanged", names=", ".join(map(shown_name, report.unchanged)))))
+        if check.replaced:  # the chat replaces a re-upload (HTTP asks for ?replace=true), and says so
+            notes.append(("info", t("replaced", names=", ".join(map(shown_name, check.replaced)))))
     st.session_state.notes = notes
     st.session_state.uploader_n = n + 1
     st.rerun()  # the document list and the filters now include the new files

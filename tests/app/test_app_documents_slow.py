@@ -65,6 +65,14 @@ def test_upload_then_remove(app, tmp_path):
     ask(app, "Во сколько открывается музей часов?")
     assert "Музей_часов.txt" in main_text(app) and "nine o'clock" in main_text(app)
 
+    # the same name again: the chat replaces the earlier upload, and says so (issue 31)
+    app.sidebar.file_uploader[0].set_value([("damaged.txt", "Часовой музей закрыт по вторникам.".encode(),
+                                             "text/plain")]).run()
+    app.sidebar.button(key="index_uploads").click().run()
+    assert not app.exception, app.exception
+    assert any("Replaced the earlier upload" in plain(i.value) and "damaged.txt" in plain(i.value) for i in app.info)
+    assert (tmp_path / "uploads" / "damaged.txt").read_text(encoding="utf-8") == "Часовой музей закрыт по вторникам."
+
     app.sidebar.selectbox(key="remove_source").set_value("Музей_часов.txt").run()
     app.sidebar.button(key="remove").click().run()
     assert not app.exception, app.exception
