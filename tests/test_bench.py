@@ -137,3 +137,18 @@ def test_langchain_wrapper_keeps_query_and_passage_apart():
     e = RagEmbeddings(Fake())
     assert e.embed_documents(["a", "b"]) == [[1.0] * 3] * 2
     assert e.embed_query("q") == [0.0] * 3
+
+
+def test_versus_report_gives_the_ratios_of_the_medians_and_the_stage_split():
+    from bench.versus import markdown
+
+    rounds = [{"ours_build_s": b, "tutorial_build_s": t, "ours_search_p50_ms": 10.0, "tutorial_search_p50_ms": 20.0,
+               "docs": "int8", "ours_stages": {"read": 0.1, "embed": 50.0}, "ours_embed_s": 49.5,
+               "ours_model_load_s": 1.5} for b, t in ((60.0, 90.0), (70.0, 80.0))]
+    res = {"machine_start": {"date": "d", "cpus": 2, "loadavg": [1.0]}, "machine_end": {"loadavg": [1.0]},
+           "rounds": rounds, "median": {"ours_build_s": 65.0, "tutorial_build_s": 85.0, "ours_search_p50_ms": 10.0,
+                                        "tutorial_search_p50_ms": 20.0},
+           "build_ratio": ratio(65.0, 85.0), "search_ratio": ratio(10.0, 20.0)}
+    md = markdown(res)
+    assert "ours / tutorial = 0.765" in md and "ours / tutorial = 0.5" in md
+    assert "| embed | 50.0 |" in md and "our documents: int8" in md and "| 2 | 70.0 | 80.0 |" in md
