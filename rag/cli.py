@@ -210,13 +210,17 @@ def _shards(text: str) -> int:
     return n
 
 
+def _missing_extra(what: str, extra: str, e: ImportError) -> int:
+    """An optional extra's package is not installed: one line naming it and the pip command."""
+    print(f'error: {what} ({e.name} is missing): pip install "rag-offline[{extra}]"', file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_serve(a) -> int:
     try:
         from rag.server import EXIT_SERVE, ServeError, serve
     except ImportError as e:
-        print(f"error: rag serve needs FastAPI and uvicorn ({e.name} is missing): "
-              'pip install "rag-offline[serve]"', file=sys.stderr)
-        return EXIT_USAGE
+        return _missing_extra("rag serve needs FastAPI and uvicorn", "serve", e)
     try:  # a blank token, a bad port, a taken port or address: one line, before "serving …"
         serve(a.index, host=a.host, port=a.port, allow_writes=a.allow_writes, model=a.model)
     except ServeError as e:
@@ -229,9 +233,7 @@ def cmd_mcp(a) -> int:
     try:
         from rag.mcp import serve
     except ImportError as e:
-        print(f"error: rag mcp needs the MCP SDK ({e.name} is missing): "
-              'pip install "rag-offline[mcp]"', file=sys.stderr)
-        return EXIT_USAGE
+        return _missing_extra("rag mcp needs the MCP SDK", "mcp", e)
     serve(a.index, allow_writes=a.allow_writes, model=a.model)  # a missing index: IndexFormatError, exit 3
     return 0
 

@@ -182,25 +182,35 @@ def _until(pred, seconds: float = 30) -> bool:
     return False
 
 
+def _watching(idx, docs, reports: list, stop, errors: list, **kw):
+    """`rag sync --watch`'s loop on `docs` in a started thread; what it raises (what the CLI
+    showed as a traceback) goes to `errors`."""
+    import threading
+
+    from rag.watch import watch
+
+    def run():
+        try:
+            watch(idx, [docs], reports.append, stop, debounce_ms=100, poll_ms=200, **kw)
+        except BaseException as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
 def test_watch_waits_for_a_deleted_or_moved_folder_and_syncs_when_it_is_back(tmp_path):
     """Issue 31, 4: deleting the watched folder ended `rag sync --watch` with an IngestError traceback."""
     import shutil
     import threading
 
-    from rag.watch import watch
 
     docs = write(tmp_path / "docs", "a.txt", DOC_A).parent
     idx = rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL)
     stop, reports, notices, errors = threading.Event(), [], [], []
 
-    def run():
-        try:
-            watch(idx, [docs], reports.append, stop, debounce_ms=100, notice=notices.append, poll_ms=200)
-        except BaseException as e:  # what the CLI showed as a traceback
-            errors.append(e)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t = _watching(idx, docs, reports, stop, errors, notice=notices.append)
     try:
         assert _until(lambda: reports)
         shutil.rmtree(docs)
@@ -311,20 +321,12 @@ def test_watch_follows_a_folder_deleted_and_made_again_at_once(tmp_path):
     import threading
     import time
 
-    from rag.watch import watch
 
     docs = write(tmp_path / "docs", "a.txt", DOC_A).parent
     idx = rag.build([docs], tmp_path / "index", model=FakeEmbedder(), settings=SMALL)
     stop, reports, errors = threading.Event(), [], []
 
-    def run():
-        try:
-            watch(idx, [docs], reports.append, stop, debounce_ms=100, poll_ms=200)
-        except BaseException as e:
-            errors.append(e)
-
-    t = threading.Thread(target=run)
-    t.start()
+    t = _watching(idx, docs, reports, stop, errors)
     try:
         assert _until(lambda: reports)
         shutil.rmtree(docs)
