@@ -22,6 +22,7 @@ Writes OUT/adopt.json and OUT/adopt.md; indexes are cached under --cache.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -132,7 +133,8 @@ def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, cor
     where.mkdir(parents=True, exist_ok=True)
     (where / "variant.json").write_text(json.dumps(variant, sort_keys=True), encoding="utf-8")
     t = time.perf_counter()
-    english = lambda: variant_index(xquad_docs(data, "en", cache), where / "xquad-en", variant)  # noqa: E731
+    # the English index, loaded once for the monolingual part and the 11 parts across languages
+    english = functools.cache(lambda: variant_index(xquad_docs(data, "en", cache), where / "xquad-en", variant))
     parts = [("corpus", lambda: corpus_rows(variant_index(corpus, where / "corpus", variant), questions,
                                             followups, corpus))]
     for lang in langs:
