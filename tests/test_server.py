@@ -361,8 +361,10 @@ def test_writes_leave_one_generation_behind_and_give_memory_back(idx, tmp_path, 
 
     def alive() -> tuple[int, int]:  # other tests' indexes may be alive too: compared with before
         gc.collect()
-        return (sum(isinstance(o, Searcher) for o in gc.get_objects()),
-                sum(isinstance(o, Generation) for o in gc.get_objects()))
+        # type(), not isinstance(): isinstance reads __class__, which raises ReferenceError on a
+        # dead weakref.proxy that other tests left among gc's objects
+        kinds = [type(o) for o in gc.get_objects()]
+        return (sum(issubclass(t, Searcher) for t in kinds), sum(issubclass(t, Generation) for t in kinds))
 
     before = alive()
     stop = threading.Event()
