@@ -63,7 +63,7 @@ def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, mar
         used.add(c.passage.chunk_id)
         spans.add((c.passage.source, c.start, c.end))
         out.append(Hit(text=c.text, source=c.passage.source, start=c.start, end=c.end, page=c.page,
-                       lang=c.passage.lang, score=float(scores[i]), chunk_id=c.passage.chunk_id))
+                       lang=c.lang, score=float(scores[i]), chunk_id=c.passage.chunk_id))  # the sentence's own
     return out
 
 

@@ -48,7 +48,8 @@ class Generation:
         vectors = p.chunk_vectors.reshape(-1, p.manifest.dim)
         indexes = [make_faiss(vectors[r], choose_index_type(len(r))) for r in rows]
         texts = [c.text for c in p.chunks]
-        lexical = {f: LexicalRetriever.build(texts, f, rows) for f in LEXICAL_FIELDS} if texts else {}
+        langs = [c.lang for c in p.chunks]
+        lexical = {f: LexicalRetriever.build(texts, f, rows, langs) for f in LEXICAL_FIELDS} if texts else {}
         return cls(p, {"rows": rows, "faiss": indexes, **lexical})
 
     @classmethod

@@ -18,7 +18,7 @@ from .embed import Embedder
 from .followup import resolve
 from .generation import Generation
 from .ingest import page_at
-from .lang import detect
+from .lang import parts as lang_parts
 from .limits import MAX_QUERY_CHARS, check_history, check_k, clean_query
 from .question import Question, analyse, asks_nothing
 from .retrieve import DenseRetriever, HybridRetriever, Query, Retriever
@@ -67,9 +67,9 @@ class Searcher:
         self.lexical = parts.get("words")
         self.names = parts.get("names")
         sent_lang = [""] * len(p.sent_vectors)
-        for c in p.chunks:
-            for sent in c.sents:
-                sent_lang[sent.row] = detect(c.text[sent.text_start : sent.text_end])
+        for c in p.chunks:  # a sentence has its passage's language unless written in another script
+            for sent, lang in zip(c.sents, lang_parts(c.text, c.lang, [(x.text_start, x.text_end) for x in c.sents])):
+                sent_lang[sent.row] = lang
         self.chunk_sents = [np.asarray([sent.row for sent in c.sents], dtype=np.int64) for c in p.chunks]
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)

@@ -146,3 +146,9 @@ def test_settings_round_trip_through_json_types():
     assert Settings(decline_missing=["year"]).decline_missing == ("year",)
     assert s.to_dict()["quote_weights"] == list(s.quote_weights)  # as the manifest stores it
     hash(Settings(quote_weights=[1.0]).quote_weights)
+
+
+def test_a_quote_carries_its_sentences_language_not_its_passages():
+    c = _cand("The bridge was opened in 1924.", "ru")
+    c = c._replace(lang="en")  # an English sentence inside a Russian passage (rag/lang.py parts)
+    assert c.passage.lang == "ru" and quotes_from([c], np.array([1.0]), max_quotes=1, margin=1.0)[0].lang == "en"

@@ -132,3 +132,19 @@ def test_with_one_or_two_places_the_best_passages_are_shown_whatever_their_langu
     q = "grain procurement campaign in the district"
     assert [h.chunk_id for h in reserved.search(q, k=k)] == [h.chunk_id for h in plain.search(q, k=k)]
     assert "ru.txt" in [h.source for h in reserved.search(q, k=3)]  # from k=3 one place is kept
+
+
+def test_the_reserved_places_are_shared_by_all_other_languages(tmp_path):
+    """With many languages in one index the question's own language keeps k - reserve places:
+    the reserve goes to the best passages of the other languages together, not to each."""
+    d = _docs(tmp_path, n_en=12)
+    (d / "de.txt").write_text("Die Getreidebeschaffungskampagne im Bezirk Omsk wurde vom Parteikomitee gemeldet.",
+                              encoding="utf-8")
+    (d / "uk.txt").write_text("Хлібозаготівельна кампанія в окрузі Омська супроводжувалася перегинами партійного комітету.",
+                              encoding="utf-8")
+    (d / "es.txt").write_text("La campaña de acopio de grano en el distrito de Omsk fue informada por el comité del partido.",
+                              encoding="utf-8")
+    idx = rag.build([d], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(reserve=2))
+    assert {"de", "uk", "es", "ru", "en"} <= {x for doc in idx.documents() for x in doc.langs}
+    hits = idx.search("grain procurement campaign in the district of Omsk", k=5)
+    assert len(hits) == 5 and sum(h.lang != "en" for h in hits) <= 2

@@ -14,6 +14,9 @@ import rag
 from rag.export import Turn
 from ui.folders import Folders
 from ui.labels import LABELS, label
+from ui.langnames import NAMES, determined, names, with_code
+from ui.langnames import name as lang_name
+from ui.text import doc_line, passage_line, question_line, quote_lang
 from ui.text import (citation, clip_words, fill_left, highlighted, listed, meta_line, quote_in_passage, rewritten, span_in_quote,
                      searched_in, stamps, turns, where)
 
@@ -123,18 +126,19 @@ def test_citation_is_one_line_and_shows_disguised_names_escaped():
 def test_meta_line_badges_a_cross_lingual_quote_and_shows_scores_on_request():
     q = hit(QUOTE, source="my_file*.txt", score=0.734)
     alone = meta_line(q, "en", False, "en")
-    assert "my\\_file\\*" in alone and ":gray-badge[EN]" in alone
+    assert "my\\_file\\*" in alone and ":gray-badge[English]" in alone
     assert "violet-badge" not in alone and "score" not in alone
     crossed = meta_line(q, "ru", True, "en")
     assert ":violet-badge[cross-lingual: ru → en]" in crossed and crossed.endswith("score 0.73")
-    assert "violet-badge" not in meta_line(q, "de", False, "en")  # only between Russian and English
+    assert ":violet-badge[cross-lingual: de → en]" in meta_line(q, "de", False, "en")  # any two languages
+    assert "violet-badge" not in meta_line(q, "und", False, "en")  # a question without letters: no language
 
 
 # ------------------------------------------------------------------ the conversation
 def test_searched_in_names_the_filters_escaped():
     assert searched_in(None, None, "en") == ""
-    assert searched_in(["a_b.txt"], ["ru"], "en") == "Searched in: a\\_b\\.txt, RU"
-    assert searched_in(None, ["en"], "ru") == "Поиск в: EN"
+    assert searched_in(["a_b.txt"], ["ru"], "en") == "Searched in: a\\_b\\.txt, Russian"
+    assert searched_in(None, ["en"], "ru") == "Поиск в: английский"
 
 
 def test_rewritten_ignores_whitespace_only():
@@ -231,3 +235,85 @@ def test_span_in_quote_finds_the_occurrence_its_offsets_point_to():
     assert span_in_quote(q, rag.Span("292", "b.txt", 114, 117, "number")) is None  # another file
     assert span_in_quote(q, rag.Span("292", "a.txt", 400, 403, "number")) is None  # another quote
     assert span_in_quote(q, None) is None
+
+
+# ----------------------------------------------------------- every language by name (issue 30)
+ASKED_FOR = "ru en uk be kk bg sr mk de fr es it pt nl pl cs sk ro hu fi sv da no tr vi id el zh ja ko ar fa he hi bn th ka hy"
+
+
+def test_language_names_cover_the_codes_asked_for_and_every_detected_one():
+    from lingua import Language
+
+    import rag.lang
+
+    detected = {x.iso_code_639_1.name.lower() for x in Language.all()} | set(rag.lang.DEFAULT.values())
+    for code in set(ASKED_FOR.split()) | detected:
+        en, ru = lang_name(code, "en"), lang_name(code, "ru")
+        assert code in NAMES and en != code.upper() and ru != code.upper(), code
+        assert en[0].isupper() and ru == ru.lower(), code  # Russian writes language names lower-case
+        assert all("а" <= c <= "я" or c in "ё " for c in ru), code  # Cyrillic words, no markup
+    assert (lang_name("uk", "en"), lang_name("uk", "ru")) == ("Ukrainian", "украинский")
+    assert (lang_name("kk", "en"), lang_name("kk", "ru")) == ("Kazakh", "казахский")
+
+
+def test_unknown_codes_are_shown_as_themselves_and_und_as_undetermined():
+    assert lang_name("xx", "en") == lang_name("xx", "ru") == "XX"
+    assert lang_name("und", "en") == "undetermined" and lang_name("und", "ru") == "язык не определён"
+    assert lang_name("", "en") == "undetermined"  # an answer that carries no language
+    assert lang_name("UK", "en") == "Ukrainian" and lang_name("de", "fr") == "German"  # an unknown interface: English
+    assert not determined("und") and not determined("") and determined("kk")
+    with pytest.raises(TypeError, match="language code must be a string"):
+        lang_name(None, "en")
+
+
+def test_the_language_filter_lists_name_and_code():
+    assert with_code("uk", "en") == "Ukrainian (uk)"
+    assert with_code("uk", "ru") == "украинский (uk)"
+    assert with_code("xx", "en") == "XX (xx)"
+    assert names(["ru", "en"], "ru") == "русский, английский" and names([], "en") == ""
+
+
+def test_a_quote_is_named_by_the_language_rag_gives_it():
+    uk = rag.Hit(text="Міст відкрили.", source="uk.txt", start=0, end=14, page=None, lang="uk", score=0.0)
+    assert quote_lang(uk) == "uk"  # two words: alone they would read as Russian, rag knows better
+    untagged = rag.Hit(text="Кто открыл мост?", source="a.txt", start=0, end=16, page=None, lang="und", score=0.0)
+    assert quote_lang(untagged) == "ru"
+    assert quote_lang(rag.Hit(text="1924", source="a.txt", start=0, end=4, page=None, lang="", score=0.0)) == "und"
+
+
+def test_the_quote_line_names_its_language_in_the_interface_language():
+    q = rag.Hit(text="Мост відкрили у 1924 році.", source="uk.txt", start=0, end=26, page=3, lang="uk", score=0.5)
+    line = plain(meta_line(q, "kk", False, "ru"))
+    assert line.startswith("uk.txt · с. 3 · символы 0–26 · :gray-badge[украинский]")
+    assert ":violet-badge[межъязыковой: kk → uk]" in line
+    assert "violet-badge" not in meta_line(q, "uk", False, "en")
+
+
+def test_a_nearest_passage_line_names_its_language():
+    h = hit(PASSAGE, source="a_b.txt", page=2, score=0.25)
+    assert passage_line(h, False, "en") == f"a\\_b\\.txt · p\\. 2 · chars 10–{10 + len(PASSAGE)} · English"
+    assert plain(passage_line(h, True, "ru")).endswith("· английский · оценка 0.25")
+
+
+def test_the_question_language_is_said_only_when_not_the_interface_language():
+    assert question_line("kk", "en") == "Question in Kazakh"
+    assert question_line("kk", "ru") == "Язык вопроса: казахский"
+    assert question_line("ru", "en") == "Question in Russian"
+    assert question_line("en", "en") == "" and question_line("ru", "ru") == ""
+    assert question_line("und", "en") == "" and question_line("", "ru") == ""
+    assert question_line("qq", "en") == "Question in QQ"
+
+
+def test_the_document_list_names_languages():
+    d = rag.DocumentInfo("dir/a_b.txt", 12, ("ru", "uk"), "0" * 64)
+    assert plain(doc_line(d, "en")) == "dir/a_b.txt — chunks: 12 · Russian, Ukrainian"
+    assert plain(doc_line(d, "ru")) == "dir/a_b.txt — фрагментов: 12 · русский, украинский"
+    assert "\\_" in doc_line(d, "en")  # the file name stays escaped
+
+
+def test_the_chat_invites_questions_in_any_language():
+    assert label("en", "placeholder") == "Ask in any language"
+    assert label("ru", "placeholder") == "Спросите на любом языке"
+    for words in LABELS.values():
+        assert not any("Russian or English" in v or "по-русски или" in v for v in words.values())
+    assert "streamlit" not in _imports(ROOT / "ui" / "langnames.py")

@@ -17,8 +17,8 @@ from rag.pages import PAGED, find_file, highlighted_page
 
 from .folders import Folders
 from .state import lang, t, upload_folder
-from .text import (CONTEXT, WINDOW, citation, clip_words, highlighted, meta_line, quote_in_passage, span_in_quote,
-                   stamps, where)
+from .text import (CONTEXT, WINDOW, citation, clip_words, highlighted, meta_line, passage_line, quote_in_passage,
+                   span_in_quote, stamps)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -92,7 +92,7 @@ def show_nearest(ans: rag.Answer, show_scores: bool, part: bool) -> None:
         st.markdown(t("not_found_partial") if part else t("not_found"))
     with st.expander(t("nearest"), expanded=False):
         for h in ans.hits[:3]:
-            st.caption(md_escape(where(h, lang())) + (f" · {t('score', v=h.score)}" if show_scores else ""))
+            st.caption(passage_line(h, show_scores, lang()))
             st.markdown(md_escape(h.text))
 
 

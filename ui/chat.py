@@ -11,7 +11,7 @@ from rag.limits import MAX_HISTORY
 from .answer import show_answer
 from .folders import Folders
 from .state import lang, partial, t
-from .text import rewritten, searched_in, turns
+from .text import question_line, rewritten, searched_in, turns
 
 
 def conversation(index: rag.Index, folders: Folders, opts: dict) -> None:
@@ -48,7 +48,10 @@ def ask(index: rag.Index, folders: Folders, question: str, opts: dict, alone: bo
 
 
 def show_message(index: rag.Index, folders: Folders, m: dict, i: int, show_scores: bool) -> None:
-    """One answer with what it was searched in and as; a rewritten follow-up can be asked alone."""
+    """One answer with what it was searched in and as; a rewritten follow-up can be asked alone.
+    The question's language is said when it is not the interface's (labels follow the switch)."""
+    if said := question_line(m["answer"].query_lang, lang()):
+        st.caption(said)
     if m.get("scope"):
         st.caption(m["scope"])
     if m.get("partial"):

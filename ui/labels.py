@@ -8,7 +8,7 @@ from __future__ import annotations
 LABELS = {
     "en": {
         "title": "Ask the documents",
-        "placeholder": "Ask in Russian or English",
+        "placeholder": "Ask in any language",
         "filters": "Search",
         "sources": "Documents to search",
         "sources_all": "All documents",
@@ -39,6 +39,7 @@ LABELS = {
         "partial_match": "**Partial match** — not found near the quote: {items}",
         "not_found_missing": "**Not in the documents:** nothing near the best passage holds {items}. The nearest passages:",
         "cross": "cross-lingual: {q} → {d}",
+        "question_lang": "Question in {name}",
         "page": "p. {n}",
         "chars": "chars {s}–{e}",
         "score": "score {v:.2f}",
@@ -78,7 +79,7 @@ LABELS = {
     },
     "ru": {
         "title": "Вопросы к документам",
-        "placeholder": "Спросите по-русски или по-английски",
+        "placeholder": "Спросите на любом языке",
         "filters": "Поиск",
         "sources": "Искать в документах",
         "sources_all": "Во всех документах",
@@ -109,6 +110,7 @@ LABELS = {
         "partial_match": "**Частичное совпадение** — рядом с цитатой не найдено: {items}",
         "not_found_missing": "**В документах ответа нет:** рядом с лучшим фрагментом нет {items}. Ближайшие фрагменты:",
         "cross": "межъязыковой: {q} → {d}",
+        "question_lang": "Язык вопроса: {name}",
         "page": "с. {n}",
         "chars": "символы {s}–{e}",
         "score": "оценка {v:.2f}",

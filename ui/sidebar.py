@@ -13,8 +13,9 @@ from rag.files import shown_name
 from rag.ingest import discover
 
 from .folders import Folders
-from .state import partial, progress_callback, t
-from .text import listed, stamps
+from .langnames import with_code
+from .state import lang, partial, progress_callback, t
+from .text import doc_line, listed, stamps
 
 
 def language_switch() -> None:
@@ -42,15 +43,16 @@ def search_filters(index: rag.Index) -> dict:
     """Documents, languages, number of passages, scores: the options of index.ask."""
     docs = index.documents()
     sources = [d.source for d in docs]
-    langs = sorted({lang for d in docs for lang in d.langs})
+    langs = sorted({x for d in docs for x in d.langs})
     # a document removed since it was selected must leave the selection, or the widget fails
     for key, options in (("f_sources", sources), ("f_langs", langs)):
         if key in st.session_state:
             st.session_state[key] = [v for v in st.session_state[key] if v in options]
     st.subheader(t("filters"))
     chosen = st.multiselect(t("sources"), sources, key="f_sources", placeholder=t("sources_all"))
+    ui = lang()  # the values stay codes (index.ask's langs); the list shows "Ukrainian (uk)"
     chosen_langs = st.multiselect(t("langs"), langs, key="f_langs", placeholder=t("langs_all"),
-                                  format_func=str.upper)
+                                  format_func=lambda code: with_code(code, ui))
     k = st.slider(t("k"), 1, 10, 5, key="k")
     scores = st.toggle(t("scores"), key="scores")
     return {"sources": chosen or None, "langs": chosen_langs or None, "k": k, "scores": scores}
@@ -60,7 +62,7 @@ def document_list(index: rag.Index, uploaded: list[str], folders: Folders) -> No
     st.subheader(t("documents"))
     for d in index.documents():
         tag = f" · :blue-badge[{t('uploaded')}]" if d.source in uploaded else ""
-        st.caption(f"{md_escape(shown_name(d.source))} — {t('doc_line', chunks=d.chunks, langs=', '.join(d.langs))}{tag}")
+        st.caption(doc_line(d, lang()) + tag)
     if p := partial(folders.index):
         st.caption(t("pending_docs", n=p["left"], total=p["total"]))
 

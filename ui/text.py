@@ -14,6 +14,7 @@ from rag.files import shown_name
 from rag.lang import detect
 
 from .labels import label
+from .langnames import determined, name
 
 WINDOW = 300  # characters of the passage shown on each side of a quote before expanding
 CONTEXT = 800  # characters of the document shown on each side of the passage when expanded
@@ -79,20 +80,42 @@ def citation(q: rag.Hit, lang: str) -> str:
     return f"«{' '.join(q.text.split())}» — {where(q, lang)}"
 
 
+def quote_lang(q: rag.Hit) -> str:
+    """The quote's language: rag gives each quote its sentence's (its passage's, unless the
+    sentence is written in another script: rag/lang.py `parts`); detected here only when that
+    says nothing."""
+    return q.lang if determined(q.lang) else detect(q.text)
+
+
 def meta_line(q: rag.Hit, query_lang: str, show_scores: bool, lang: str) -> str:
-    """Source, page, span, language tag, cross-lingual badge and (optionally) the score."""
-    quote_lang = detect(q.text)
-    parts = [md_escape(where(q, lang)), f":gray-badge[{quote_lang.upper()}]"]
-    if query_lang in ("ru", "en") and quote_lang in ("ru", "en") and quote_lang != query_lang:
-        parts.append(f":violet-badge[{label(lang, 'cross', q=query_lang, d=quote_lang)}]")
+    """Source, page, span, the quote's language by name, a cross-lingual badge when it is not
+    the question's, and (optionally) the score."""
+    ql = quote_lang(q)
+    parts = [md_escape(where(q, lang)), f":gray-badge[{md_escape(name(ql, lang))}]"]
+    if determined(query_lang) and determined(ql) and ql != query_lang:
+        parts.append(f":violet-badge[{label(lang, 'cross', q=md_escape(query_lang), d=md_escape(ql))}]")
     if show_scores:
         parts.append(label(lang, "score", v=q.score))
     return " · ".join(parts)
 
 
+def passage_line(h: rag.Hit, show_scores: bool, lang: str) -> str:
+    """A nearest passage's place and language by name (and optionally its score), as markdown."""
+    line = f"{md_escape(where(h, lang))} · {md_escape(name(h.lang, lang))}"
+    return line + (f" · {label(lang, 'score', v=h.score)}" if show_scores else "")
+
+
+def question_line(query_lang: str, lang: str) -> str:
+    """The question's language, said only when it is not the interface language ("" otherwise,
+    and for a question without letters)."""
+    if not determined(query_lang) or query_lang == lang:
+        return ""
+    return label(lang, "question_lang", name=md_escape(name(query_lang, lang)))
+
+
 def searched_in(sources: list[str] | None, langs: list[str] | None, lang: str) -> str:
-    """What the sidebar's filters restricted the search to ("" when nothing)."""
-    what = [md_escape(s) for s in sources or []] + [x.upper() for x in langs or []]
+    """What the sidebar's filters restricted the search to ("" when nothing), languages by name."""
+    what = [md_escape(s) for s in sources or []] + [md_escape(name(x, lang)) for x in langs or []]
     return label(lang, "searched", what=", ".join(what)) if what else ""
 
 
@@ -109,6 +132,12 @@ def turns(messages: list[dict]) -> list[Turn]:
             reply = messages[i + 1] if i + 1 < len(messages) and messages[i + 1]["role"] == "assistant" else {}
             out.append(Turn(m["text"], reply.get("answer"), reply.get("error", "")))
     return out
+
+
+def doc_line(d: rag.DocumentInfo, lang: str) -> str:
+    """A document in the sidebar's list: its name (escaped), passages and languages by name."""
+    langs = ", ".join(md_escape(name(x, lang)) for x in d.langs)
+    return f"{md_escape(shown_name(d.source))} — {label(lang, 'doc_line', chunks=d.chunks, langs=langs)}"
 
 
 def listed(names: list[str], n: int = 5) -> str:

@@ -98,27 +98,27 @@ class HybridRetriever(Retriever):
         return [Scored(int(rows[i]), float(score[i])) for i in top]
 
     def _reserve_languages(self, order: np.ndarray, rows: np.ndarray, qlang: str, k: int, keep: int) -> list[int]:
-        """Keep the best `keep` passages of every other language in the top k.
+        """Keep the best `keep` passages in languages other than the question's in the top k.
 
         Even standardised, the larger language pool wins the extremes (more
         draws), so a Russian article answering an English question can sit
         at rank 7 behind on-topic English book passages. Reserving places
-        costs same-language questions at most the last `reserve` slots per
-        language (measured: eval/tune.py).
+        costs same-language questions at most the last `keep` slots
+        (measured: eval/tune.py). The places go to the best passages of the
+        other languages together, not `keep` to each: with a dozen languages
+        in one index, a place per language would crowd out the question's own.
         """
         langs = self.dense.langs[rows[order]]
         top = list(order[:k])
-        for lang in sorted(set(langs.tolist()) - {qlang}):
-            best = [int(i) for i in order[langs == lang][:keep]]
-            for b in best:
-                if b not in top and len(top) >= k:
-                    drop = next((j for j in range(len(top) - 1, -1, -1)
-                                 if self.dense.langs[rows[top[j]]] == qlang), None)
-                    if drop is None:
-                        break
-                    top.pop(drop)
-                if b not in top:
-                    top.append(b)
+        for b in [int(i) for i in order[langs != qlang][:keep]]:
+            if b in top:
+                continue
+            if len(top) >= k:
+                drop = next((j for j in range(len(top) - 1, -1, -1) if self.dense.langs[rows[top[j]]] == qlang), None)
+                if drop is None:
+                    break
+                top.pop(drop)
+            top.append(b)
         rank = {int(i): r for r, i in enumerate(order)}
         return sorted(top, key=rank.__getitem__)
 

@@ -1,40 +1,27 @@
-"""Lexical retrieval: BM25 (bm25s) over stemmed Russian and English tokens."""
+"""Lexical retrieval: BM25 (bm25s) over each language's own tokens.
+
+Russian and English words are stemmed by script, untagged, as they always were (so an index of
+them is what it was before languages were identified). A word of another identified language
+is analysed by that language (rag/analyze.py) and tagged with it ("de:haus"), so that a German
+"die" never matches an English one; numbers stay untagged and match across languages."""
 from __future__ import annotations
 
-import re
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from ..analyze import _CYR, _STOP, _TOKEN, _stem, analyze, tagged  # noqa: F401 (the answer layer's ru/en words)
+from ..lang import MIN_WORDS, script_of
 from ..translit import name_key
 from .base import Query, Retriever, Scored, top
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_CYR = re.compile(r"[\u0400-\u04FF]")
-# A few very frequent function words; BM25's IDF handles the rest.
-_STOP = set(
-    ["и", "в", "во", "не", "что", "он", "на", "я", "с", "со", "как", "а", "то", "все", "она", "так", "его", "но", "да", "ты", "к", "у", "же", "вы", "за", "бы", "по", "только", "ее", "мне", "было", "вот", "от", "меня", "еще", "нет", "о", "из", "ему", "теперь", "когда", "даже", "ну", "вдруг", "ли", "если", "уже", "или", "ни", "быть", "был", "него", "до", "вас", "нибудь", "опять", "уж", "вам", "ведь", "там", "потом", "себя", "ничего", "ей", "может", "они", "тут", "где", "есть", "надо", "ней", "для", "мы", "тебя", "их", "чем", "была", "сам", "чтоб", "без", "будто", "чего", "раз", "тоже", "себе", "под", "будет", "ж", "тогда", "кто", "этот", "того", "потому", "этого", "какой", "совсем", "ним", "здесь", "этом", "один", "почти", "мой", "тем", "чтобы", "нее", "были", "куда", "зачем", "всех", "никогда", "можно", "при", "наконец", "два", "об", "другой", "хоть", "после", "над", "больше", "тот", "через", "эти", "нас", "про", "всего", "них", "какая", "много", "разве", "три", "эту", "моя", "впрочем", "хорошо", "свою", "этой", "перед", "иногда", "лучше", "чуть", "том", "нельзя", "такой", "им", "более", "всегда", "конечно", "всю", "между", "это", "также", "которые", "который", "которых", "которая", "the", "a", "an", "and", "or", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "that", "this", "these", "those", "it", "its", "which", "who", "whom", "what", "when", "where", "why", "how", "did", "do", "does", "not", "no", "but", "if", "then", "than", "so", "such", "into", "about", "there", "their", "they", "them", "he", "she", "his", "her", "we", "our", "you", "your", "i", "me", "my", "has", "have", "had", "will", "would", "can", "could", "should", "may", "might", "also", "any", "all", "some", "more", "most", "other"]
-)
+
+def tokenize(text: str, lang: str | None = None) -> list[str]:
+    return analyze(text, lang)
 
 
-@lru_cache(maxsize=2)
-def _stemmer(lang: str):
-    import Stemmer
-
-    return Stemmer.Stemmer(lang)
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _stemmer("russian" if _CYR.search(word) else "english").stemWord(word)
-
-
-def tokenize(text: str) -> list[str]:
-    return [_stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP]
-
-
-def name_tokens(text: str) -> list[str]:
+def name_tokens(text: str, lang: str | None = None) -> list[str]:
     """Script-neutral keys of capitalised words (names, places, acronyms)."""
     return [name_key(_stem(w.lower())) for w in _TOKEN.findall(text)
             if len(w) >= 3 and w[0].isupper() and w.lower() not in _STOP]
@@ -67,11 +54,14 @@ class LexicalRetriever(Retriever):
         self.num_docs = sum(len(r) for r in rows)
 
     @classmethod
-    def build(cls, texts: list[str], field: str = "words", rows: list[np.ndarray] | None = None) -> LexicalRetriever:
+    def build(cls, texts: list[str], field: str = "words", rows: list[np.ndarray] | None = None,
+              langs: list[str] | None = None) -> LexicalRetriever:
+        """`langs`: each text's identified language (None: by script alone, as Russian/English)."""
         import bm25s
 
         bm = bm25s.BM25()
-        bm.index([TOKENIZERS[field](t) or ["\u2205"] for t in texts], show_progress=False)
+        langs = [None] * len(texts) if langs is None else langs
+        bm.index([TOKENIZERS[field](t, lang) or ["\u2205"] for t, lang in zip(texts, langs)], show_progress=False)
         rows = [np.arange(len(texts))] if rows is None else rows
         return cls([split(bm, r) for r in rows] if len(rows) > 1 else [bm], rows, field)
 
@@ -85,7 +75,21 @@ class LexicalRetriever(Retriever):
         return cls([bm25s.BM25.load(str(f), mmap=False, show_progress=False) for f in folders], rows, field)
 
     def _tokens(self, query: Query) -> list[str]:
-        return [t for t in self.tokenize(query.text) if t in self.vocab]
+        """The query analysed in its language. A question of one or two words has no reliable
+        language (rag/lang.py gives its script's default): it is analysed in each language of
+        that script the index holds too, and whatever the index has of it counts."""
+        toks = self.tokenize(query.text, query.lang)
+        if self.field == "words" and len(_TOKEN.findall(query.text)) < MIN_WORDS:
+            own = script_of(query.lang)
+            for lang in sorted(self.tagged_langs):
+                if lang != query.lang and own is not None and script_of(lang) == own:
+                    toks += [t for t in self.tokenize(query.text, lang) if t not in toks]
+        return [t for t in toks if t in self.vocab]
+
+    @cached_property
+    def tagged_langs(self) -> frozenset[str]:
+        """The languages the index holds tagged tokens of (rag/analyze.py)."""
+        return frozenset(filter(None, map(tagged, self.vocab)))
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         toks = self._tokens(query)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from helpers.apptest import APP, ask, first_start, main_text, plain
+from helpers.apptest import APP, ask, first_start, main_text, plain, sidebar_text
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ def test_cross_lingual_answer_is_quoted_with_its_source(app):
     text = main_text(app)
     assert ":orange-background[The chess tournament was won" in text  # highlighted inside its passage
     meta = [plain(c.value) for c in app.caption if "en\\.txt" in c.value]
-    assert meta and "chars" in meta[0] and ":gray-badge[EN]" in meta[0]
+    assert meta and "chars" in meta[0] and ":gray-badge[English]" in meta[0]
     assert ":violet-badge[cross-lingual: ru → en]" in meta[0]
     assert "score" not in meta[0]  # scores are off by default
 
@@ -79,7 +79,7 @@ def test_language_switch_changes_labels(app):
     assert app.title[0].value == "Ask the documents"
     app.sidebar.radio(key="ui_lang").set_value("ru").run()
     assert app.title[0].value == "Вопросы к документам"
-    assert app.chat_input[0].placeholder == "Спросите по-русски или по-английски"
+    assert app.chat_input[0].placeholder == "Спросите на любом языке"
     assert app.sidebar.toggle(key="scores").label == "Показывать оценки релевантности"
     ask(app, "Как испечь ржаной хлеб на закваске?")
     assert any("В документах ответа нет" in m.value for m in app.markdown)
@@ -154,3 +154,22 @@ def test_a_pdf_quote_is_shown_on_its_page(tmp_path, monkeypatch):
         assert "p. 1" in str(at.get("image")[0].proto) and "could not be placed" not in str(at.get("image")[0].proto)
     finally:
         st.cache_resource.clear()
+
+
+def test_languages_are_named_in_the_interface_language(app):
+    """Issue 30: the language filter, the document list and the question's language by name;
+    the filter's values stay codes."""
+    assert app.sidebar.multiselect(key="f_langs").options == ["English (en)", "Russian (ru)"]
+    assert "· English" in sidebar_text(app) and "· Russian" in sidebar_text(app)
+    ask(app, "Кто победил в шахматном турнире?")
+    assert "Question in Russian" in main_text(app)
+    app.sidebar.radio(key="ui_lang").set_value("ru").run()
+    assert app.sidebar.multiselect(key="f_langs").options == ["английский (en)", "русский (ru)"]
+    assert "· русский" in sidebar_text(app)
+    assert "Язык вопроса" not in main_text(app)  # a Russian question in the Russian interface: nothing to say
+    app.session_state["messages"] = []
+    app.sidebar.multiselect(key="f_langs").set_value(["en"]).run()
+    ask(app, "Who won the chess tournament?")
+    shown = main_text(app)
+    assert "Язык вопроса: английский" in shown and "Поиск в: английский" in shown
+    assert ":gray-badge[английский]" in shown
