@@ -79,7 +79,8 @@ def main() -> int:
             page.wait_for_selector(f"{CHAT_INPUT}:not([disabled])", timeout=1_800_000)
             print(f"chat ready     {time.monotonic() - t0:6.0f} s", flush=True)
             ask(page, a.question)
-            page.wait_for_selector("text=cross-lingual", timeout=300_000)
+            # a quote shown: its visible "chars s–e" line (a decline's nearest passages stay folded)
+            page.wait_for_selector("text=/chars \\d+–\\d+/", timeout=300_000)
             print(f"first answer   {time.monotonic() - t0:6.0f} s", flush=True)
             if a.corpus:
                 page.get_by_text("Indexing the documents", exact=False).first.wait_for(state="detached",

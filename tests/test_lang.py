@@ -89,10 +89,10 @@ def test_other_languages_are_tagged_stemmed_and_their_stopwords_dropped():
     assert analyze("Der Vertrag wurde in Москва unterzeichnet", "de")[-2:] == ["москв", "de:unterzeichn"]
 
 
-def test_chinese_thai_are_bigrams_and_marks_stay_in_words():
+def test_chinese_is_bigrams_thai_trigrams_and_marks_stay_in_words():
     assert analyze("北京大学", "zh") == ["zh:北京", "zh:京大", "zh:大学"]
     assert analyze("iphone手机", "zh") == ["iphon", "zh:手机"]
-    assert analyze("หลอดไฟ", "th") == [f"th:{a}{b}" for a, b in zip("หลอดไฟ", "หลอดไฟ"[1:])]
+    assert analyze("หลอดไฟ", "th") == ["th:หลอ", "th:ลอด", "th:อดไ", "th:ดไฟ"]  # Thai: trigrams
     assert analyze("हिन्दी भाषा", "hi")[0].startswith("hi:हिन")  # the virama and vowel signs are not cut out
 
 

@@ -1,0 +1,138 @@
+"""BM25's analyzer per language (issue 30), measured without the encoder.
+
+    python -m research.analyzers [--data ../shared/xquad] [--out results/analyzers.json]
+
+For each of XQuAD's 12 languages: one BM25 index (bm25s, the product's parameters) over the
+language's 240 dev paragraphs, every question asked, recall@1 and @5 of its paragraph. The
+analyzers compared:
+  script      what rag had before issue 30: \\w+ runs, stemmed as Russian if Cyrillic else
+              English (Chinese and Thai runs are whole clauses; Hindi words cut at vowel signs)
+  language    rag/analyze.py: the paragraph's and question's identified language, tagged
+              tokens, Snowball where PyStemmer has it, stopwordsiso, character n-grams for
+              zh/ja/th (the first run: bigrams for all three)
+and for Chinese and Thai, in place of their n-grams:
+  unigrams+bigrams, jieba (zh; `pip install jieba==0.42.1`), trigrams (th; adopted).
+No vectors: this isolates the lexical half; the hybrid figures are eval.xquad --langs all's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from research.common import write_json
+
+LANGS = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
+_CYR = re.compile(r"[\u0400-\u04FF]")
+
+
+def load(data: Path, lang: str) -> tuple[list[str], list[tuple[str, int]]]:
+    d = json.loads((data / f"xquad.{lang}.dev.json").read_text(encoding="utf-8"))
+    paras, qs = [], []
+    for a in d["data"]:
+        for p in a["paragraphs"]:
+            qs += [(q["question"], len(paras)) for q in p["qas"]]
+            paras.append(p["context"])
+    return paras, qs
+
+
+def script_analyzer(text: str, lang: str) -> list[str]:
+    import Stemmer
+
+    from rag.analyze import _STOP
+
+    ru, en = Stemmer.Stemmer("russian"), Stemmer.Stemmer("english")
+    return [(ru if _CYR.search(w) else en).stemWord(w) for w in re.findall(r"\w+", text.lower()) if w not in _STOP]
+
+
+def grams(n_min: int, n_max: int):
+    """rag/analyze.py with a run of zh/ja/th letters cut into n_min..n_max-grams instead of bigrams."""
+    import rag.analyze as A
+
+    def analyzer(text: str, lang: str) -> list[str]:
+        out = []
+        for tok in A.analyze(text, lang):
+            head, sep, body = tok.partition(":")
+            if sep and head in A.BIGRAMS:
+                continue
+            out.append(tok)
+        for run in A._RUN.findall(text.lower()):
+            for piece in A._pieces(run):
+                own = lang if lang in A.BIGRAMS and A.char_script(piece[0]) == A.script_of(lang) else None
+                if own:
+                    out += [f"{own}:{piece[i:i + n]}" for n in range(n_min, n_max + 1)
+                            for i in range(max(len(piece) - n + 1, 1 if n == n_min else 0))]
+        return out
+
+    return analyzer
+
+
+def jieba_analyzer(text: str, lang: str) -> list[str]:
+    import jieba
+
+    from rag.analyze import analyze
+
+    if lang != "zh":
+        return analyze(text, lang)
+    return [f"zh:{w}" for w in jieba.cut_for_search(text.lower()) if w.strip() and re.search(r"\w", w)]
+
+
+def recall(analyzer, paras: list[str], plangs: list[str], qs: list[tuple[str, int]]) -> dict:
+    """Each paragraph analysed in its identified language, each question in its own."""
+    import bm25s
+
+    from rag.lang import detect
+
+    bm = bm25s.BM25()
+    bm.index([analyzer(p, pl) or ["\u2205"] for p, pl in zip(paras, plangs)], show_progress=False)
+    vocab = bm.vocab_dict
+    r1 = r5 = 0
+    for q, gold in qs:
+        toks = [t for t in analyzer(q, detect(q)) if t in vocab]
+        if not toks:
+            continue
+        s = bm.get_scores(toks)
+        order = np.argsort(-s, kind="stable")[:5]
+        r1 += order[0] == gold and s[order[0]] > 0
+        r5 += gold in order[s[order] > 0]
+    return {"r@1": round(r1 / len(qs), 4), "r@5": round(r5 / len(qs), 4), "n": len(qs)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m research.analyzers")
+    p.add_argument("--data", default="../shared/xquad")
+    p.add_argument("--out", default="results/analyzers.json")
+    a = p.parse_args(argv)
+    from rag.analyze import analyze
+    from rag.lang import detect
+
+    res: dict = {}
+    for lang in LANGS:
+        paras, qs = load(Path(a.data), lang)
+        plang = [detect(x) for x in paras]
+        if sum(x == lang for x in plang) < 0.95 * len(paras):
+            raise SystemExit(f"{lang}: paragraphs identified as {sorted(set(plang))}")
+        variants = {"script": script_analyzer, "language": analyze}
+        if lang in ("zh", "th"):
+            variants["unigrams+bigrams"] = grams(1, 2)
+        if lang == "zh":
+            variants["jieba"] = jieba_analyzer
+        if lang == "th":
+            variants["trigrams"] = grams(3, 3)
+        res[lang] = {name: recall(f, paras, plang, qs) for name, f in variants.items()}
+        print(lang, json.dumps(res[lang]), flush=True)
+    print("| lang | script r@1 / r@5 | language r@1 / r@5 | other |")
+    print("|---|---|---|---|")
+    for lang, r in res.items():
+        other = "; ".join(f"{k} {v['r@1']:.3f} / {v['r@5']:.3f}" for k, v in r.items() if k not in ("script", "language"))
+        print(f"| {lang} | {r['script']['r@1']:.3f} / {r['script']['r@5']:.3f} | "
+              f"{r['language']['r@1']:.3f} / {r['language']['r@5']:.3f} | {other} |")
+    write_json(res, a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
