@@ -18,8 +18,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from .analyze import analyze
 from .question import Question, number_key
-from .retrieve.lexical import _STOP, _TOKEN, _stem
+from .retrieve.lexical import _stem
 from .span import typed
 from .translit import name_key
 
@@ -44,11 +45,16 @@ class Words:
 
     @classmethod
     @lru_cache(maxsize=20_000)  # a corpus's sentences come back question after question
-    def of(cls, text: str) -> Words:
-        words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
-        stems = frozenset(_stem(w) for w in words)
-        return cls(stems, frozenset(key(s) for s in stems if len(s) >= 3 and not s.isdigit()),
+    def of(cls, text: str, lang: str | None = None) -> Words:
+        """`lang`: the sentence's language; its words as BM25 analyses that language."""
+        stems = frozenset(analyze(text, lang))
+        return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit()),
                    frozenset(number_key(n) for n in _NUM.findall(text)))
+
+
+def untagged(token: str) -> str:
+    """A token without its language tag ("de:stalin" -> "stalin"): names compare across languages."""
+    return token.partition(":")[2] or token
 
 
 def overlap(q: Question, w: Words, idf, translate=None) -> float:
@@ -59,7 +65,7 @@ def overlap(q: Question, w: Words, idf, translate=None) -> float:
     for s in q.stems:
         weight = idf(s)
         total += weight
-        if s in w.stems or (len(s) >= 4 and key(s) in w.names):
+        if s in w.stems or (len(untagged(s)) >= 4 and key(untagged(s)) in w.names):
             got += weight
         elif translate is not None and not translate(s).isdisjoint(w.stems):
             got += weight
@@ -134,7 +140,7 @@ def sentence_features(q: Question, texts: list[str], langs: list[str], z: np.nda
     passage order (neighbours are adjacent entries of one passage); `passage`: the
     rank of each sentence's passage among the hits (0 = the top)."""
     n = len(texts)
-    words = [Words.of(t) for t in texts]
+    words = [Words.of(t, lg) for t, lg in zip(texts, langs)]
     tr = [translator(lexicon, q_lang, lg) for lg in langs]
     ov = np.array([overlap(q, w, idf, t) for w, t in zip(words, tr)])
     cons = np.array([constraint_share(q, w, t, lexicon) for w, t in zip(words, tr)])

@@ -88,14 +88,15 @@ def _detect_uncached(text: str) -> str:
 def parts(text: str, lang: str, spans) -> list[str]:
     """Languages of parts (sentences, as (start, end) in `text`) of a text whose language is
     `lang`: the text's own while a part is in the text's script, detected on its own only
-    where the script changes (an English quote inside a Russian passage). Cheap enough to
-    run over every sentence of an index as it loads."""
+    where the script changes (an English quote inside a Russian passage); "und" for a part
+    without letters ("1924."), as the script rule always said. Cheap enough to run over every
+    sentence of an index as it loads."""
     outer = script(text)
     out = []
     for a, b in spans:
         part = text[a:b]
         s = script(part)
-        out.append(lang if s is None or s == outer else detect(part))
+        out.append("und" if s is None else lang if s == outer else detect(part))
     return out
 
 

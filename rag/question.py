@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .analyze import analyze
 from .retrieve.lexical import _STOP, _TOKEN, _stem
 from .translit import name_key
 
@@ -105,7 +106,9 @@ def _kind(text: str) -> str:
     return "other"
 
 
-def analyse(text: str) -> Question:
+def analyse(text: str, lang: str | None = None) -> Question:
+    """`lang`: the question's identified language; its content words are analysed as BM25
+    analyses that language (rag/analyze.py), so they compare with sentences and BM25's idf."""
     low = text.lower()
     kind = _kind(text)
     years: list[str] = []
@@ -117,7 +120,7 @@ def analyse(text: str) -> Question:
     numbers = [number_key(m.group()) for m in _NUMBER.finditer(text)
                if not any(a <= m.start() < b for a, b in year_spans)
                and not (len(m.group()) <= 2 and _MONTH.search(text[max(0, m.start() - 12) : m.end() + 12]))]
-    stems = frozenset(_stem(w) for w in _TOKEN.findall(low) if w not in _STOP and not w.isdigit())
+    stems = frozenset(t for t in analyze(low, lang) if not t.isdigit())
     names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in _name_words(text)))  # keys of shown_names
     m = _COUNTED.search(text)
     words = [w for w in (m.groups() if m else ()) if w and w.lower() not in _STOP and not w.isdigit()]

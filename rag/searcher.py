@@ -173,7 +173,7 @@ class Searcher:
         scored = r.search(q, k, mask) if r is not None else []
         hits = [self.hit(s.row, s.score) for s in scored]
         cands = self.candidates(q, scored, hits)
-        question = analyse(q.text)
+        question = analyse(q.text, q.lang)
         st = self.settings
         scores = self.weigh(question, q.lang, cands)
         quotes = quotes_from(cands, scores, st.max_quotes, st.quote_margin)
@@ -217,7 +217,7 @@ class Searcher:
         """The question's constraints not found near the quote: in the document text
         Settings.near_chars either side of it (rag/evidence.py held)."""
         before, after = self.context(quote.hit, self.settings.near_chars)
-        return held(question, Words.of(f"{before} {quote.text} {after}"),
+        return held(question, Words.of(f"{before} {quote.text} {after}", quote.lang),
                     translator(self.lexicon, q_lang, quote.lang), self.lexicon)
 
     def point(self, question: Question, q_lang: str, quote: Candidate) -> Span | None:

@@ -73,7 +73,7 @@ def test_a_sentence_keeps_its_passage_language_unless_its_script_changes():
     text = "Це довге речення українською мовою про велике старовинне місто на річці. The election took place in March of that year. 1924."
     a = text.index("The")
     spans = [(0, a - 1), (a, text.index(" 1924")), (text.index("1924"), len(text))]
-    assert parts(text, "uk", spans) == ["uk", "en", "uk"]
+    assert parts(text, "uk", spans) == ["uk", "en", "und"]
 
 
 def test_russian_and_english_are_analysed_as_before_untagged():
