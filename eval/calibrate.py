@@ -66,12 +66,66 @@ def calibrate(rows: list[tuple], answer_rate: float) -> tuple[float, float]:
     return best
 
 
+def best_cosines(idx, questions: list[str]) -> np.ndarray:
+    """Per question: the highest cosine of a candidate sentence ask() would judge (the
+    threshold decides `found` on it; rag/searcher.py candidates)."""
+    s = idx.searcher
+    out = []
+    for text in questions:
+        q = s.query(text)
+        scored = s.pick(None).search(q, 10, None)
+        cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
+        out.append(max((c.cosine for c in cands), default=0.0))
+    return np.asarray(out)
+
+
+def per_language(data: Path, langs: tuple[str, ...], answer_rate: float) -> dict[str, tuple[float, float]]:
+    """Question language -> (same, cross) thresholds answering `answer_rate` of its XQuAD
+    calibration questions (paragraphs i % 10 == 0, which no evaluation asks): over its own
+    paragraphs (same) and over the English ones (across), each never above the global pair,
+    which ru/en calibrated (rates lower than this set no bound for declines: XQuAD has no
+    unanswerable questions, so a threshold is only ever lowered here)."""
+    from rag.settings import Settings
+
+    from .xquad_langs import CACHE as LANGS_CACHE
+    from .xquad_langs import cache_key, code_hash, index_settings
+    from .adopt import variant_index, xquad_docs
+    from .quotes import paragraphs
+
+    st = Settings()
+    where = LANGS_CACHE / cache_key(index_settings(), code_hash())
+    def index(lang):
+        return variant_index(xquad_docs(data, lang, where), where / f"xquad-{lang}", {})
+
+    out = {}
+    for lang in langs:
+        qs = [q[1] for i, p in enumerate(paragraphs(data, lang)) if i % 10 == 0 for q in p["qas"]]
+        same = float(np.quantile(best_cosines(index(lang), qs), 1 - answer_rate))
+        cross = float(np.quantile(best_cosines(index("en"), qs), 1 - answer_rate)) if lang != "en" else st.abstain_below_cross
+        out[lang] = (min(st.abstain_below, np.floor(same * 400) / 400), min(st.abstain_below_cross, np.floor(cross * 400) / 400))
+        print(f"  {lang}: {len(qs)} questions; same {same:.4f}, across {cross:.4f} -> {out[lang]}", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.calibrate")
     p.add_argument("--answer-rate", type=float, default=0.97)
     p.add_argument("--cache", default=str(CACHE))
     p.add_argument("--index", default="data/corpus-index")
+    p.add_argument("--langs", default=None, help="per question language on XQuAD (e.g. all, or de,zh): "
+                   "prints Settings.abstain_by_lang")
+    p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "xquad"))
     a = p.parse_args(argv)
+    if a.langs:
+        from .xquad_langs import parse_langs
+        from rag.settings import Settings
+
+        st = Settings()
+        pairs = per_language(Path(a.data), parse_langs(a.langs), a.answer_rate)
+        entries = [f"{lang}:{same:.4f}:{cross:.4f}" for lang, (same, cross) in sorted(pairs.items())
+                   if lang not in ("ru", "en") and (same, cross) != (st.abstain_below, st.abstain_below_cross)]
+        print("abstain_by_lang = " + json.dumps(entries))
+        return 0
     cache = Path(a.cache)
     recs = [json.loads(line) for line in (cache / "features.jsonl").read_text(encoding="utf-8").splitlines()]
     refeature(recs, cache, a.index)

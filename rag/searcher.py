@@ -192,6 +192,7 @@ class Searcher:
         if not scored or self.sent_scorer is None:
             return out
         st, langs = self.settings, self.sent_scorer.norm.langs
+        same_t, cross_t = st.thresholds(q.lang)
         for rank, (hit, s) in enumerate(zip(hits, scored[: st.max_quotes])):
             c, rows = self.payload.chunks[s.row], self.chunk_sents[s.row]
             if not len(rows):
@@ -205,7 +206,7 @@ class Searcher:
                 cross = q.lang != "und" and lang != q.lang
                 out.append(Candidate(hit, rank, sent.row, c.text[sent.text_start : sent.text_end], sent.start,
                                      sent.end, page_at(pages, sent.start), lang, float(zz), float(cc),
-                                     st.abstain_below_cross if cross else st.abstain_below))
+                                     cross_t if cross else same_t))
         return out
 
     def weigh(self, question: Question, q_lang: str, cands: list[Candidate]) -> np.ndarray:

@@ -15,6 +15,8 @@ them is at its default.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass, fields
 
 
@@ -73,6 +75,10 @@ class Settings:
     # answerable questions of each kind).
     abstain_below: float = 0.8075
     abstain_below_cross: float = 0.7975
+    # Per question language, "lang:same:cross", where e5's cosines run lower than for ru/en
+    # (`python -m eval.calibrate --langs`: 97 % of XQuAD's calibration questions in that language
+    # answered, never above the pair above). A language not listed uses the pair above.
+    abstain_by_lang: tuple[str, ...] = ()
     max_quotes: int = 3
     # The reader (rag/read.py, issue 13), opt-in: search and ask re-order the hybrid's top
     # `reader_depth` passages in the question's language by a cross-encoder that reads their
@@ -107,8 +113,19 @@ class Settings:
                 object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
         if self.docs not in ("fp32", "int8"):
             raise ValueError(f"docs must be 'fp32' or 'int8', not {self.docs!r}")
+        for entry in self.abstain_by_lang:
+            if not re.fullmatch(r"[a-z]{2,3}:0?\.\d+:0?\.\d+", str(entry)):
+                raise ValueError(f"abstain_by_lang entries are 'lang:same:cross' (e.g. 'vi:0.80:0.77'), not {entry!r}")
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
+
+    def thresholds(self, lang: str) -> tuple[float, float]:
+        """(same-language, cross-language) abstention thresholds for a question in `lang`."""
+        for entry in self.abstain_by_lang:
+            code, same, cross = entry.split(":")
+            if code == lang:
+                return float(same), float(cross)
+        return self.abstain_below, self.abstain_below_cross
 
     def to_dict(self) -> dict:
         """As stored in the manifest: JSON's types (a tuple is a list), so that a record and

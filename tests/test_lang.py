@@ -6,7 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.fakes import FakeEmbedder
 
+import rag
 from rag.analyze import analyze, tagged
 from rag.lang import char_script, detect, parts, script, script_of
 from rag.retrieve.base import Query
@@ -123,3 +125,19 @@ def test_chinese_passages_are_found_by_their_words():
     assert lex.search(Query("北京大学成立于哪一年？"), 2)[0].row == 0
     assert lex.search(Query("长江入海口的城市是哪里？"), 2)[0].row == 1
     assert np.isfinite(lex.max_score(Query("北京大学"))) and lex.max_score(Query("北京大学")) > 0
+
+
+def test_abstention_thresholds_per_question_language(tmp_path):
+    st = rag.Settings(abstain_by_lang=("de:0.5:0.25",))
+    assert st.thresholds("de") == (0.5, 0.25) and st.thresholds("ru") == (st.abstain_below, st.abstain_below_cross)
+    assert rag.Settings.from_dict(st.to_dict()) == st  # JSON round trip (the manifest)
+    with pytest.raises(ValueError, match="lang:same:cross"):
+        rag.Settings(abstain_by_lang=("de=0.5",))
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "de.txt").write_text("Die Brücke über den Fluss wurde vor langer Zeit aus Stein gebaut.", encoding="utf-8")
+    idx = rag.build([d], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(abstain_below=0.9999))
+    q = "Woraus wurde die Brücke über den Fluss gebaut?"
+    assert detect(q) == "de" and not idx.ask(q).found  # no fake cosine clears 0.9999
+    idx.reconfigure(abstain_by_lang=("de:0.0:0.9999",))
+    assert idx.ask(q).found  # the German question's own same-language threshold
