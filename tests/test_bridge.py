@@ -223,3 +223,11 @@ def test_bm25_plus_bridge_sums_the_two_shares(tmp_path, dict_prefix):
     assert set(both) == {"en.txt", "ru.txt"} and set(lex) == {"en.txt"} and set(br) == {"ru.txt"}
     for src, score in both.items():
         assert score == pytest.approx(lex.get(src, 0.0) + br.get(src, 0.0))
+
+
+def test_the_bridge_translates_russian_and_english_questions_only(dict_prefix):
+    """The dictionary is English-Russian: a Ukrainian question is not translated as Russian."""
+    br = _bridge(dict_prefix)
+    assert [h.row for h in br.search(Query("Когда начался голод в деревнях?"), 3)] == [4]
+    uk = Query("Коли почався голод у селах?")  # "голод" is Ukrainian too
+    assert uk.lang == "uk" and br.search(uk, 3) == [] and br.max_score(uk) == 0.0

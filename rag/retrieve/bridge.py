@@ -101,6 +101,9 @@ def load_lexicon(prefix: str) -> Lexicon:
     return _lexicon(str(prefix), dictionary_stamp(prefix))
 
 
+BRIDGED = ("ru", "en", "und")  # question languages the bridge translates (und: numbers alone)
+
+
 class BridgeRetriever(Retriever):
     """Translated BM25 over the passages in a language other than the question's."""
 
@@ -138,7 +141,11 @@ class BridgeRetriever(Retriever):
         if cached is not None:
             return cached
         lex, plan = self.lexical, []
-        for _w, ids in self.terms(query.text):
+        # the dictionary is English-Russian: a question in another language (a Ukrainian one
+        # read as Russian, a German one as English) would be translated as if it were one
+        # (eval/langs: Ukrainian/Kazakh questions r@5 0.929 with it, 0.952 without)
+        words = self.terms(query.text) if query.lang in BRIDGED else []
+        for _w, ids in words:
             ids = np.asarray(ids, dtype=np.int64)
             df = 0
             for bm in lex.shards:  # shards hold disjoint passages: the union is summed
