@@ -72,8 +72,9 @@ class Item:
 
 def load_questions(questions: str | os.PathLike = DEFAULT_QUESTIONS,
                    corpus: str | os.PathLike = DEFAULT_CORPUS) -> list[Item]:
-    """A .jsonl file or a folder of them; evidence located in the raw file text."""
-    questions, corpus = Path(questions), Path(corpus)
+    """A .jsonl file or a folder of them; evidence located in the raw file text. `corpus`:
+    a folder, or a list of them (each question's source is looked up in each in turn)."""
+    questions, roots = Path(questions), corpus_roots(corpus)
     files = [questions] if questions.is_file() else sorted(questions.glob("*.jsonl"))
     if not files:
         raise FileNotFoundError(f"no questions (.jsonl) at {questions}")
@@ -85,7 +86,8 @@ def load_questions(questions: str | os.PathLike = DEFAULT_QUESTIONS,
             d = json.loads(line)
             span = doc_lang = None
             if d["source"]:
-                raw = (corpus / d["source"]).read_text(encoding="utf-8")
+                raw = next((r / d["source"] for r in roots if (r / d["source"]).is_file()),
+                           roots[0] / d["source"]).read_text(encoding="utf-8")
                 s = raw.find(d["evidence"])
                 if s < 0:
                     raise ValueError(f"{f}: {d['id']}: evidence not found verbatim in {d['source']}")
@@ -95,6 +97,11 @@ def load_questions(questions: str | os.PathLike = DEFAULT_QUESTIONS,
             items.append(Item(d["id"], d["lang"], d["question"], d["source"], d["evidence"], d["answer"],
                               d["kind"], bool(d.get("paraphrase")), span, doc_lang))
     return items
+
+
+def corpus_roots(corpus) -> list[Path]:
+    """One folder, or several as a list (rag names each file relative to its own folder)."""
+    return [Path(c) for c in corpus] if isinstance(corpus, (list, tuple)) else [Path(corpus)]
 
 
 def overlaps(h: Hit, item: Item) -> bool:
@@ -287,7 +294,7 @@ def open_index(index, corpus: Path):
         return rag.load(index)
     except rag.IndexFormatError:
         print(f"building {index} from {corpus} ...", file=sys.stderr)
-        return rag.build([corpus], index)
+        return rag.build(corpus_roots(corpus), index)
 
 
 def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="results",
@@ -302,7 +309,7 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
     from .baseline import Baseline
     from .report import write_report
 
-    corpus, out = Path(corpus), Path(out)
+    corpus, out = corpus_roots(corpus), Path(out)
     settings = parse_config(config)
     items = load_questions(questions, corpus)
     idx = open_index(index, corpus)
@@ -336,7 +343,7 @@ def run_eval(questions=DEFAULT_QUESTIONS, index="index", config=None, out="resul
             res["configs"].append(c)
         log("baseline: splitting and embedding the raw corpus ...")
         t = time.perf_counter()
-        base = Baseline.build([corpus], idx.embedder)
+        base = Baseline.build(corpus, idx.embedder)
         res["baseline_build_seconds"] = round(time.perf_counter() - t, 1)
         res["baseline_chunks"] = len(base.chunks)
         res["configs"].append(evaluate_search(base.search, items, "baseline"))
@@ -379,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", default="index", help="index folder; built from --corpus if missing or invalid")
     p.add_argument("--config", default=None,
                    help='query-time settings: JSON file or inline JSON, e.g. \'{"lex_weight": 2}\'')
-    p.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    p.add_argument("--corpus", nargs="+", default=[str(DEFAULT_CORPUS)],
+                   help="the folder(s) the questions' sources are in, and an index is built from")
     p.add_argument("--out", default="results")
     p.add_argument("--xquad", default=None, help="XQuAD results to include (default: OUT/xquad.json if present)")
     p.add_argument("--no-reader", action="store_true",

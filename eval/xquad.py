@@ -1,6 +1,10 @@
 """XQuAD (en + ru dev split) as an external retrieval benchmark.
 
     python -m eval.xquad [--data ../shared/xquad] [--out results/]   # writes xquad.json, xquad.md
+    python -m eval.xquad --langs all|de,zh [--cache DIR]             # writes xquad_langs.json, .md
+
+`--langs`: every language of ../shared/xquad, one index each, on the held-out articles
+(eval/xquad_langs.py). Without it, the en + ru benchmark below.
 
 One mixed index of all 320 paragraphs (160 per language, one file each);
 all 1,632 questions are asked. For each direction (question language ->
@@ -88,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--settings", default=None, help='query-time settings as JSON, e.g. \'{"lex_weight": 2}\'')
     p.add_argument("--held-out", action="store_true",
                    help="ask only the questions of articles 24-31, which the reader (rag/read.py) never trained on")
+    p.add_argument("--langs", default=None, help="'all' or a comma list (de,zh): each language monolingual, "
+                   "->en and ->mixed on the held-out articles (eval/xquad_langs.py); writes xquad_langs.json/.md")
+    p.add_argument("--cache", default=None, help="--langs: where the indexes are kept (default /tmp/rag-xquad-langs)")
     a = p.parse_args(argv)
     data = Path(a.data)
     if not (data / "xquad.en.dev.json").exists():
         print(f"XQuAD not found at {data}: skipped (pass --data PATH)", file=sys.stderr)
         return 0
+    if a.langs is not None:
+        return langs_main(a, data, p)
     paras = load(data)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(a.index) if a.index else Path(tmp) / "index"
@@ -117,6 +126,20 @@ def main(argv: list[str] | None = None) -> int:
     (Path(a.out) / "xquad.md").write_text("# XQuAD (en + ru)\n\n" + xquad_table(res) + "\n", encoding="utf-8")
     for name, m in res.items():
         print(f"{name:22} {m}")
+    return 0
+
+
+def langs_main(a, data: Path, p: argparse.ArgumentParser) -> int:
+    from . import xquad_langs as xl  # imported here: it imports eval.adopt, which imports this module
+
+    try:
+        langs = xl.parse_langs(a.langs)
+    except ValueError as e:
+        p.error(f"--langs: {e}")
+    res = xl.run_langs(langs, data, Path(a.cache) if a.cache else xl.CACHE, json.loads(a.settings or "{}"))
+    print(xl.table(res))
+    j, m = xl.write(res, Path(a.out))
+    print(f"wrote {j} and {m}")
     return 0
 
 

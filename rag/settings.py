@@ -78,7 +78,9 @@ class Settings:
     # Per question language, "lang:same:cross", where e5's cosines run lower than for ru/en
     # (`python -m eval.calibrate --langs`: 97 % of XQuAD's calibration questions in that language
     # answered, never above the pair above). A language not listed uses the pair above.
-    abstain_by_lang: tuple[str, ...] = ()
+    abstain_by_lang: tuple[str, ...] = ("ar:0.8075:0.7650", "de:0.8075:0.7825", "el:0.8075:0.7750", "es:0.8075:0.7950",
+                                        "hi:0.8075:0.7875", "ro:0.8075:0.7875", "th:0.8075:0.7725", "tr:0.8075:0.7825",
+                                        "vi:0.8075:0.7625", "zh:0.8075:0.7800")
     max_quotes: int = 3
     # The reader (rag/read.py, issue 13), opt-in: search and ask re-order the hybrid's top
     # `reader_depth` passages in the question's language by a cross-encoder that reads their
