@@ -87,15 +87,13 @@ def per_language(data: Path, langs: tuple[str, ...], answer_rate: float) -> dict
     unanswerable questions, so a threshold is only ever lowered here)."""
     from rag.settings import Settings
 
-    from .xquad_langs import CACHE as LANGS_CACHE
-    from .xquad_langs import cache_key, code_hash, index_settings
-    from .adopt import variant_index, xquad_docs
     from .quotes import paragraphs
+    from .xquad_langs import current, language_index
 
     st = Settings()
-    where = LANGS_CACHE / cache_key(index_settings(), code_hash())
+    where = current()
     def index(lang):
-        return variant_index(xquad_docs(data, lang, where), where / f"xquad-{lang}", {})
+        return language_index(data, lang, where)
 
     out = {}
     for lang in langs:

@@ -70,6 +70,16 @@ def cache_key(settings: dict, code: str) -> str:
 
 
 # ------------------------------------------------------------------ indexes
+def current(cache: Path = CACHE) -> Path:
+    """The cache folder of indexes built by today's settings and code."""
+    return cache / cache_key(index_settings(), code_hash())
+
+
+def language_index(data: Path, lang: str, where: Path):
+    """The index of `lang`'s XQuAD paragraphs under `where` (a `current` folder), built once."""
+    return variant_index(xquad_docs(data, lang, where), where / f"xquad-{lang}", {})
+
+
 def mixed_docs(data: Path, where: Path) -> Path:
     """en/pNNN.txt and ru/pNNN.txt in one folder: the mixed index's source names say the language."""
     folder = where / "docs" / "mixed"
@@ -129,19 +139,18 @@ def run_langs(langs: tuple[str, ...], data: Path, cache: Path = CACHE, settings:
               log=lambda m: print(m, file=sys.stderr, flush=True)) -> dict:
     """Every language's three directions; the result as xquad_langs.json holds it."""
     t0 = time.perf_counter()
-    key = cache_key(index_settings(), code_hash())
-    where = cache / key
+    where = current(cache)
     built: dict[str, float] = {}
 
-    def index(name: str, docs):
+    def timed(name: str, make):
         t = time.perf_counter()
-        idx = variant_index(docs(), where / name, {})
+        idx = make()
         built[name] = round(time.perf_counter() - t, 1)
         return idx
 
-    own = {lang: functools.cache(lambda lang=lang: index(f"xquad-{lang}", lambda: xquad_docs(data, lang, where)))
+    own = {lang: functools.cache(lambda lang=lang: timed(f"xquad-{lang}", lambda: language_index(data, lang, where)))
            for lang in LANGS}
-    mixed = functools.cache(lambda: index("mixed", lambda: mixed_docs(data, where)))
+    mixed = functools.cache(lambda: timed("mixed", lambda: variant_index(mixed_docs(data, where), where / "mixed", {})))
     out: dict[str, dict] = {}
     for lang in langs:
         rows, res = [], {}

@@ -18,9 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .analyze import analyze
+from .analyze import _stem, analyze, untagged
 from .question import Question, number_key
-from .retrieve.lexical import _stem
 from .span import typed
 from .translit import name_key
 
@@ -50,11 +49,6 @@ class Words:
         stems = frozenset(analyze(text, lang))
         return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit()),
                    frozenset(number_key(n) for n in _NUM.findall(text)))
-
-
-def untagged(token: str) -> str:
-    """A token without its language tag ("de:stalin" -> "stalin"): names compare across languages."""
-    return token.partition(":")[2] or token
 
 
 def overlap(q: Question, w: Words, idf, translate=None) -> float:

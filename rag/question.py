@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .analyze import analyze
-from .retrieve.lexical import _STOP, _TOKEN, _stem
+from .analyze import _STOP, _TOKEN, _stem, analyze
 from .translit import name_key
 
 # answer type -> patterns on the lowercased question (first match in this order wins)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from .question import Question, number_key
-from .retrieve.lexical import _STOP, _TOKEN, _stem
+from .analyze import _STOP, _TOKEN, _stem
 from .translit import name_key
 
 _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"

@@ -21,7 +21,7 @@ import numpy as np
 from eval.quotes import CACHE, HELD_OUT, fit, refeature, searchers_of, top_is_gold
 from rag.evidence import Words
 from rag.question import analyse
-from rag.retrieve.lexical import _STOP, _TOKEN, _stem
+from rag.analyze import _STOP, _TOKEN, _stem
 
 
 def _stems(text: str) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.retrieve.bridge import Lexicon
-from rag.retrieve.lexical import _CYR, _STOP, _TOKEN, _stem
+from rag.analyze import _CYR, _STOP, _TOKEN, _stem
 
 from eval.bridge import row
 from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, evaluate, load_questions, open_index

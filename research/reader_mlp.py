@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.retrieve.bridge import load_lexicon
-from rag.retrieve.lexical import _CYR, tokenize
+from rag.analyze import _CYR
+from rag.retrieve.lexical import tokenize
 from rag.translit import name_key
 
 from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, load_questions, open_index, rank_of

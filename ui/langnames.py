@@ -2,8 +2,8 @@
 gives (quotes, passages, questions, the documents' languages).
 
 No streamlit here (tests/test_ui.py). The table covers every language rag/lang.py can name: the
-default of each script it knows and every language lingua tells apart within a script (Norwegian
-is "nb"/"nn" there; "no" is kept for indexes tagged otherwise). A code not in the table is shown
+default of each script it knows and every language fastText tells apart within a script
+(Norwegian is "no" there; "nb"/"nn" are kept for indexes tagged otherwise). A code not in the table is shown
 as itself, upper-cased, so a language added to the detector later is still shown, just unnamed.
 Russian names are the adjectives used after "язык" ("казахский"), lower-case as Russian writes
 them; the labels that hold one are worded so that no case inflection is needed.

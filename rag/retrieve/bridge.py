@@ -34,7 +34,8 @@ from ..dictionary import Dictionary, dictionary_stamp, load_dictionary
 from ..files import cache_dir
 from ..translit import name_key
 from .base import Query, Retriever, Scored
-from .lexical import _CYR, _STOP, _TOKEN, LexicalRetriever, _stem, idf, tokenize
+from ..analyze import _CYR, _STOP, _TOKEN, _stem
+from .lexical import LexicalRetriever, idf, tokenize
 
 _DIGIT = re.compile(r"\d")
 MIN_NAME = 4  # shorter words transliterate to keys that collide with common words

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analyze import _CYR, _STOP, _TOKEN, _stem, analyze, tagged  # noqa: F401 (the answer layer's ru/en words)
+from ..analyze import _CYR, _STOP, _TOKEN, _stem, analyze, tagged
 from ..lang import MIN_WORDS, script_of
 from ..translit import name_key
 from .base import Query, Retriever, Scored, top
