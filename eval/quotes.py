@@ -91,7 +91,7 @@ def question_record(idx, question: str, k: int = 5) -> tuple[list, dict]:
     scored = s.default().search(q, k, None)
     hits = [s.hit(x.row, x.score) for x in scored]
     cands = s.candidates(q, scored, hits)
-    qa = analyse(q.text)
+    qa = analyse(q.text, q.lang)  # as Searcher.ask analyses it
     feats = candidate_features(qa, q.lang, cands, s.idf, s.lexicon)
     passages = list(dict.fromkeys(c.passage.chunk_id for c in cands))
     ptext = {c.passage.chunk_id: c.passage.text for c in cands}
@@ -182,7 +182,7 @@ def refeature(recs: list[dict], cache: Path, index: str) -> None:
             loaded[name] = at_defaults(rag.load(index if name == "corpus" else cache / name.split("-", 1)[1])).searcher
         s = loaded[name]
         f = np.asarray(r["features"])
-        r["features"] = sentence_features(analyse(r["question"]), r["texts"], [detect(t) for t in r["texts"]],
+        r["features"] = sentence_features(analyse(r["question"], detect(r["question"])), r["texts"], [detect(t) for t in r["texts"]],
                                           f[:, 0], f[:, 1], 1.0 / f[:, 5] - 1.0, s.idf, s.lexicon,
                                           detect(r["question"])).tolist()
 
@@ -233,7 +233,7 @@ def chosen(r: dict, searcher, weights: np.ndarray) -> tuple[int, list[str]]:
     passage = Hit(text=r["passages"][r["pidx"][i]], source=r["sources"][i], start=a, end=b, page=None,
                   lang=r["langs"][i], score=0.0)
     c = Candidate(passage, 0, -1, text, a, b, None, r["langs"][i], 0.0, 0.0, 0.0)
-    return i, searcher.missing(analyse(r["question"]), r["q_lang"], c)
+    return i, searcher.missing(analyse(r["question"], r["q_lang"]), r["q_lang"], c)
 
 
 def offline_table(recs: list[dict], w: np.ndarray, cache: Path, index: str) -> str:
@@ -260,7 +260,7 @@ def offline_table(recs: list[dict], w: np.ndarray, cache: Path, index: str) -> s
         partial = [0, 0]
         n_ans = n_miss = 0
         for r in held_out:
-            q = analyse(r["question"])
+            q = analyse(r["question"], r["q_lang"])
             close = bool(r["margins"]) and max(r["margins"]) >= 0
             missing = []
             if r["texts"]:

@@ -12,23 +12,61 @@ from rag.span import candidates, point, typed
 from rag.types import Hit
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("Сколько голосов против Сталина было подано на XVII съезде?", "number"),
-    ("How many votes were cast against Stalin?", "number"),
-    ("What percentage of voters took part in 1923?", "number"),
-    ("Когда было издано постановление ЦК?", "date"),
-    ("В каком году прошли выборы?", "date"),
-    ("In what year did the war end?", "date"),
-    ("Who wrote the book?", "person"),
-    ("Кто возглавлял комиссию?", "person"),
-    ("Where was the congress held?", "place"),
-    ("Wie viele Stimmen gab es?", "number"),
-    ("¿Cuándo terminó la guerra?", "date"),
-    ("Why did the campaign fail?", "other"),
-    ("Почему кампания провалилась?", "other"),
+@pytest.mark.parametrize("text, kind, lang", [
+    ("Сколько голосов против Сталина было подано на XVII съезде?", "number", None),
+    ("How many votes were cast against Stalin?", "number", None),
+    ("What percentage of voters took part in 1923?", "number", None),
+    ("Когда было издано постановление ЦК?", "date", None),
+    ("В каком году прошли выборы?", "date", None),
+    ("In what year did the war end?", "date", None),
+    ("Who wrote the book?", "person", None),
+    ("Кто возглавлял комиссию?", "person", None),
+    ("Where was the congress held?", "place", None),
+    ("Wie viele Stimmen gab es?", "number", None),
+    ("¿Cuándo terminó la guerra?", "date", None),
+    ("Why did the campaign fail?", "other", None),
+    ("Почему кампания провалилась?", "other", None),
+    # the other languages' question words (issue 30)
+    ("Când a fost fondat orașul?", "date", "ro"),
+    ("Câte persoane locuiesc acolo?", "number", "ro"),
+    ("Kitabı kim yazdı?", "person", "tr"),
+    ("Müze nerede bulunuyor?", "place", "tr"),
+    ("Chiến tranh kết thúc khi nào?", "date", "vi"),
+    ("Có bao nhiêu người sống ở đó?", "number", "vi"),
+    ("Πότε τελείωσε ο πόλεμος;", "date", "el"),
+    ("Πόσοι άνθρωποι ζουν εκεί;", "number", "el"),
+    ("Ποιος είναι ο στόχος του προγράμματος;", "other", "el"),  # "who" and "which" alike
+    ("متى انتهت الحرب؟", "date", "ar"),
+    ("كم عدد السكان؟", "number", "ar"),
+    ("من كتب الكتاب؟", "person", "ar"),
+    ("ما الذي جاء من الشمال؟", "other", "ar"),  # "من" inside a question is "from"
+    ("युद्ध कब समाप्त हुआ?", "date", "hi"),
+    ("वहाँ कितने लोग रहते हैं?", "number", "hi"),
+    ("किताब किसने लिखी?", "person", "hi"),
+    ("कौन सा शहर बड़ा है?", "other", "hi"),  # "which", not "who"
+    ("สงครามสิ้นสุดเมื่อใด", "date", "th"),
+    ("มีคนอาศัยอยู่กี่คน", "number", "th"),
+    ("ใครเป็นผู้เขียนหนังสือ", "person", "th"),
+    ("战争是什么时候结束的？", "date", "zh"),
+    ("那里住着多少人？", "number", "zh"),
+    ("谁写了这本书？", "person", "zh"),
+    ("他几乎每天都去吗？", "other", "zh"),  # 几乎 "almost" is no "how many"
+    ("Скільки людей там живе?", "number", "uk"),
+    ("Хто написав книгу?", "person", "uk"),
+    ("Қала қашан салынды?", "date", "kk"),
+    ("Кітапты кім жазды?", "person", "kk"),
+    ("¿Qué pasó cuando terminó la guerra?", "other", "es"),  # "cuando" without its accent: a conjunction
 ])
-def test_answer_type(text, kind):
-    assert analyse(text).kind == kind
+def test_answer_type(text, kind, lang):
+    assert analyse(text, lang).kind == kind
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Какой пост занимает Томас де Мезьер?", "ru"),  # Ukrainian "де" (where) is a Russian name's particle
+    ("¿Qué estrella de cine cantó el himno?", "es"),  # Romanian "cine" (who) is Spanish "cinema"
+])
+def test_a_question_word_counts_only_in_its_language(text, lang):
+    assert analyse(text, lang).kind == "other"
 
 
 def test_constraints_of_a_question():
@@ -152,3 +190,13 @@ def test_a_quote_carries_its_sentences_language_not_its_passages():
     c = _cand("The bridge was opened in 1924.", "ru")
     c = c._replace(lang="en")  # an English sentence inside a Russian passage (rag/lang.py parts)
     assert c.passage.lang == "ru" and quotes_from([c], np.array([1.0]), max_quotes=1, margin=1.0)[0].lang == "en"
+
+
+@pytest.mark.parametrize("sentence, question, lang", [
+    ("ราชวงศ์หยวนสิ้นสุดลงในปี 1368 หลังการกบฏ", "ราชวงศ์หยวนสิ้นสุดเมื่อใด", "th"),
+    ("Η δυναστεία έληξε το 1368 μετά την εξέγερση.", "Πότε έληξε η δυναστεία;", "el"),
+    ("Hanedan 1368 yılında sona erdi.", "Hanedan ne zaman sona erdi?", "tr"),
+])
+def test_a_date_is_pointed_out_in_other_languages(sentence, question, lang):
+    p = point(sentence, analyse(question, lang))
+    assert p is not None and p.text == "1368" and sentence[p.start : p.end] == "1368"
