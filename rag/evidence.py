@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from .analyze import _stem, analyze, untagged
-from .question import Question, number_key
+from .question import Question, dates, number_key
 from .span import typed
 from .translit import name_key
 
@@ -41,6 +41,7 @@ class Words:
     stems: frozenset[str]
     names: frozenset[str]  # script-neutral keys of its words
     numbers: frozenset[str]  # number_key of every number, years included
+    dates: frozenset[tuple[int, int, int]] = frozenset()  # (y, m, d) and (y, m, 0) of its dates; y 0: no year
 
     @classmethod
     @lru_cache(maxsize=20_000)  # a corpus's sentences come back question after question
@@ -48,7 +49,8 @@ class Words:
         """`lang`: the sentence's language; its words as BM25 analyses that language."""
         stems = frozenset(analyze(text, lang))
         return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit()),
-                   frozenset(number_key(n) for n in _NUM.findall(text)))
+                   frozenset(number_key(n) for n in _NUM.findall(text)),
+                   frozenset(k for _, (y, m, d) in dates(text, yearless=True) for k in ((y, m, d), (y, m, 0))))
 
 
 def overlap(q: Question, w: Words, idf, translate=None) -> float:
@@ -66,8 +68,12 @@ def overlap(q: Question, w: Words, idf, translate=None) -> float:
     return got / total if total else 0.0
 
 
-def held(q: Question, w: Words, translate=None, lexicon=None) -> list[str]:
-    """The question's constraints (years, numbers, names as written) missing from `w`.
+def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool = True) -> list[str]:
+    """The question's constraints (years, numbers, names, dates as written) missing from `w`.
+    A date with a month is held by the same date (its day too when the question gives one)
+    in any spelling of question.dates ("1 October 1930" by "1 октября 1930 г."); its year
+    alone does not hold it. `with_dates=False`: without dates, as the quote's constraint
+    share was fitted (rag/settings.py quote_weights).
     A name is held by its stem, its script-neutral key ("Шатуновской" / "Shatunovskaya")
     or, for exonyms the key misses ("Siberia" / "Сибири"), a translation (`translate`:
     set when `w` is in the other language). A capitalised dictionary word ("Party",
@@ -75,6 +81,10 @@ def held(q: Question, w: Words, translate=None, lexicon=None) -> list[str]:
     is only compared within its script (РКП is RCP in English)."""
     missing = [y for y in q.years if y not in w.numbers]
     missing += [n for n in q.numbers if n not in w.numbers]
+    # a date without its year ("on March 26") holds the question's date of that day: the
+    # year is its own constraint
+    missing += [text for text, (y, m, d) in q.dates
+                if with_dates and (y, m, d) not in w.dates and not (d and (0, m, d) in w.dates)]
     for name in q.shown_names:
         stem = _stem(name.lower())
         if stem in w.stems or key(stem) in w.names:
@@ -92,7 +102,9 @@ def held(q: Question, w: Words, translate=None, lexicon=None) -> list[str]:
 
 
 def kind_of(q: Question, item: str) -> str:
-    """What a missing item of held() is: "year", "number", "counted" or "name"."""
+    """What a missing item of held() is: "year", "number", "date", "counted" or "name"."""
+    if item in {text for text, _ in q.dates}:
+        return "date"
     if item in q.years:
         return "year"
     if item in q.numbers:
@@ -102,7 +114,7 @@ def kind_of(q: Question, item: str) -> str:
 
 def constraint_share(q: Question, w: Words, translate=None, lexicon=None) -> float:
     n = len(q.years) + len(q.numbers) + len(q.shown_names) + bool(q.counted)
-    return 1.0 - len(held(q, w, translate, lexicon)) / n if n else 0.0
+    return 1.0 - len(held(q, w, translate, lexicon, with_dates=False)) / n if n else 0.0
 
 
 def idf_of(lexical):

@@ -93,9 +93,57 @@ _TYPES_FOR: dict[str, tuple[tuple[str, regex.Pattern], ...]] = {
     **{lang: tuple((k, regex.compile(f"{_TYPES_RU_EN_WEST[k]}|{w[k]}")) for k in _KINDS)
        for lang, w in _TYPES_UNSPACED.items()},
 }
+# Months in English and Russian (every case: "октября", "в декабре", "мая"), 1-12 in order:
+# a question's date ("1 October 1930", "в декабре 1937 года", "April 1923") is a constraint
+# the evidence must hold as a date, not only as its year.
+_MONTHS = (r"jan(?:uary)?|январ\w*", r"feb(?:ruary)?|феврал\w*", r"mar(?:ch)?|март\w*", r"apr(?:il)?|апрел\w*",
+           r"may|ма[йяе]", r"june?|июн\w*", r"july?|июл\w*", r"aug(?:ust)?|август\w*",
+           r"sep(?:t(?:ember)?)?|сентябр\w*", r"oct(?:ober)?|октябр\w*", r"nov(?:ember)?|ноябр\w*",
+           r"dec(?:ember)?|декабр\w*")
+_MONTH_NO = [re.compile(rf"(?i)(?:{m})") for m in _MONTHS]
+_DATE = re.compile(
+    rf"(?i)(?<!\w)(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th|-?го)?\s+(?:of\s+)?)?(?P<m>(?:{'|'.join(_MONTHS)}))(?!\w)\.?,?"
+    rf"\s+(?:(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+)?(?P<y>1[0-9]{{3}}|20[0-9]{{2}})(?!\d)"
+    rf"|(?<![\d.])(?P<nd>\d{{1,2}})\.(?P<nm>\d{{1,2}})\.(?P<ny>1[0-9]{{3}}|20[0-9]{{2}})(?!\d)")
+
+
+# a day and a month without a year: "on March 26" (the year said a sentence before)
+_DAY_MONTH = re.compile(rf"(?i)(?<!\w)(?:(?P<d1>\d{{1,2}})(?:-?го)?\s+(?P<m1>{'|'.join(_MONTHS)})"
+                        rf"|(?P<m2>{'|'.join(_MONTHS)})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)(?!\w)")
+
+
+def _month(word: str) -> int:
+    return next(i for i, p in enumerate(_MONTH_NO, 1) if p.fullmatch(word))
+
+
+def dates(text: str, yearless: bool = False) -> list[tuple[str, tuple[int, int, int]]]:
+    """The dates of `text` with a month and a year, as written and as (year, month, day),
+    day 0 when none is given: "1 October 1930", "October 1, 1930", "1 октября 1930 г.",
+    "в декабре 1937 года", "01.10.1930". `yearless`: also a day and a month alone
+    ("on March 26"), as year 0."""
+    out, taken = [], []
+    for m in _DATE.finditer(text):
+        taken.append(m.span())
+        if m.group("ny"):
+            y, mo, d = int(m.group("ny")), int(m.group("nm")), int(m.group("nd"))
+        else:
+            y, d = int(m.group("y")), int(m.group("d1") or m.group("d2") or 0)
+            mo = _month(m.group("m"))
+        if m.group("m") and m.group("m").isascii() and not m.group("m")[0].isupper():
+            continue  # English writes its months capitalised: "they may 2000" is no date
+        if 1 <= mo <= 12 and d <= 31:
+            out.append((m.group().strip(" ,."), (y, mo, d)))
+    for m in _DAY_MONTH.finditer(text) if yearless else ():
+        word = m.group("m1") or m.group("m2")
+        if any(a < m.end() and m.start() < b for a, b in taken) or (word.isascii() and not word[0].isupper()):
+            continue
+        if int(m.group("d1") or m.group("d2")) <= 31:
+            out.append((m.group(), (0, _month(word), int(m.group("d1") or m.group("d2")))))
+    return out
+
+
 # a day of the month is part of a date, not a quantity the evidence must repeat
-_MONTH = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?|"
-                    r"(?<!\w)(?:январ|феврал|март|апрел|ма[йяе]|июн|июл|август|сентябр|октябр|ноябр|декабр)\w*")
+_MONTH = re.compile(rf"(?i)(?<!\w)(?:{'|'.join(_MONTHS)})(?!\w)")
 _CYR_WORD = re.compile(r"[\u0400-\u04FF]")  # Russian counts with one noun ("сколько колхозов")
 _ROMAN = re.compile(r"^[IVXLCDM]+$")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?:\s*[/–-]\s*(\d{2,4}))?(?!\d)")
@@ -119,6 +167,7 @@ class Question:
     counted_word: str = ""  # those words as written
 
     shown_names: tuple[str, ...] = ()  # the names as written ("Eastman"), what `names` keys
+    dates: tuple[tuple[str, tuple[int, int, int]], ...] = ()  # dates with a month, as written and (y, m, d)
 
 
 def number_key(s: str) -> str:
@@ -172,14 +221,18 @@ def analyse(text: str, lang: str | None = None) -> Question:
                if not any(a <= m.start() < b for a, b in year_spans)
                and not (len(m.group()) <= 2 and _MONTH.search(text[max(0, m.start() - 12) : m.end() + 12]))]
     stems = frozenset(t for t in analyze(low, lang) if not t.isdigit())
-    names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in _name_words(text)))  # keys of shown_names
+    ds = dates(text)
+    # a date's month is that date's constraint, not a name ("1 October 1930")
+    months = {w for written, _ in ds for w in re.findall(r"\w+", written) if any(p.fullmatch(w) for p in _MONTH_NO)}
+    shown = [w for w in _name_words(text) if w not in months]
+    names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in shown))  # keys of shown_names
     m = _COUNTED.search(text)
     words = [w for w in (m.groups() if m else ()) if w and w.lower() not in _STOP and not w.isdigit()]
     if words and _RU_VERB.search(words[0].lower()):
         words = []
     words = words[:1] if words and _CYR_WORD.match(words[0]) else words
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
-                    tuple(_stem(w.lower()) for w in words), " ".join(words), tuple(_name_words(text)))
+                    tuple(_stem(w.lower()) for w in words), " ".join(words), tuple(shown), tuple(ds))
 
 
 _WORD = re.compile(r"\w+")

@@ -102,7 +102,7 @@ class Settings:
     # is shown only this many words closer than the next one (or alone in its sentence).
     span_margin: float = 3.0
     # "Not in the documents" also when the first quote's passage lacks one of the question's
-    # constraints of these kinds ("year", "number", "counted", "name"; rag/evidence.py held),
+    # constraints of these kinds ("year", "number", "date", "counted", "name"; rag/evidence.py held),
     # chosen by `python -m eval.quotes fit` on near-miss questions; the others only mark the
     # answer a partial match.
     decline_missing: tuple[str, ...] = ("year", "number")

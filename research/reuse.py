@@ -1,6 +1,7 @@
 """Ways not to encode text twice, judged by retrieval figures (issue 14).
 
     python -m research.reuse [--index index]
+    python -m research.reuse --adopt [--langs all] [--out results]   # the paired rule (issue 29)
 
 The build encodes every passage and, separately, every sentence (section 1 of
 bench/REPORT.md: the encoder is 99 % of it). Two ways to encode less, each
@@ -9,6 +10,9 @@ swapped into a loaded index in memory and run through eval's default figures
   sentence-mean  passage vectors = the normalised mean of their sentences'
                  vectors (no passage encoding: ~55 % of the build), uniform or
                  weighted by sentence length
+                 (--adopt: by length, judged by docs/adoption.md's rule on the
+                 same 3,800 questions as eval.adopt, B = today's default index with
+                 its passage vectors swapped in memory for the sentence means)
   token-pooled   sentence vectors = the passage's token states mean-pooled over
                  the sentence's characters (no sentence encoding: ~45 %)
 """
@@ -52,13 +56,56 @@ def token_pooled(p, emb) -> np.ndarray:
     return sv
 
 
+def adopt(langs: str, out: Path) -> int:
+    """Default index (A) against the same index with sentence-mean passage vectors (B), over
+    eval.adopt's sets: A is eval.adopt's own cached default; B reuses A's indexes."""
+    import eval.adopt as ad
+    from eval.followups import PAIRS
+    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS
+    from eval.xquad import DEFAULT_DATA
+    from rag.generation import Generation
+    from rag.searcher import Searcher
+
+    built = ad.variant_index
+    base_cache, b_cache = ad.CACHE, ad.CACHE / "reuse-sentence-mean"
+
+    def swapped_index(docs, folder, variant):
+        idx = built(docs, base_cache / ad.tag({}) / folder.name, {})
+        p = idx.payload
+        p.chunk_vectors = sentence_mean(p, True)
+        idx.searcher = Searcher(Generation.of(p), idx.settings, idx.embedder)
+        return idx
+
+    names = ad.LANGS if langs == "all" else tuple(langs.split(","))
+    follow = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
+    args = (names, DEFAULT_DATA)
+    rows_a = ad.outcomes({}, *args, base_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, follow)
+    ad.variant_index = swapped_index
+    try:
+        rows_b = ad.outcomes({}, *args, b_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, follow)
+    finally:
+        ad.variant_index = built
+    res = ad.compare(rows_a, rows_b)
+    a, b = {"passages": "encoded"}, {"passages": "sentence-mean, by length"}
+    keep, worse = ad.verdict(res)
+    write_json({"a": a, "b": b, "adopt": keep, "worse": worse,
+                "sets": {s: {f: x._asdict() for f, x in figs.items()} for s, figs in res.items()}},
+               out / "reuse_adopt.json")
+    print(ad.table(res, a, b))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, headline, load_questions, open_index, swapped
 
     ap = argparse.ArgumentParser(prog="python -m research.reuse")
     ap.add_argument("--index", default="index")
     ap.add_argument("--out", default="results/reuse.json")
+    ap.add_argument("--adopt", action="store_true", help="judge sentence-mean passages by the paired rule")
+    ap.add_argument("--langs", default="all")
     a = ap.parse_args(argv)
+    if a.adopt:
+        return adopt(a.langs, Path(a.out).parent if a.out.endswith(".json") else Path(a.out))
     idx = open_index(a.index, Path(DEFAULT_CORPUS))
     items = load_questions(DEFAULT_QUESTIONS, DEFAULT_CORPUS)
     p = idx.payload

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rag.answer import Candidate, decide, make_answer, quotes_from, source_span
-from rag.evidence import FEATURES, Words, held, overlap, sentence_features
-from rag.question import analyse, number_key
+from rag.evidence import FEATURES, Words, constraint_share, held, kind_of, overlap, sentence_features
+from rag.question import analyse, dates, number_key
 from rag.span import candidates, point, typed
 from rag.types import Hit
 
@@ -95,6 +95,9 @@ def test_typed_candidates_leave_out_what_the_question_holds():
 def test_dates_and_names_are_found():
     assert [c.text for c in candidates("It was issued on 5 January 1930 in Moscow.", "date")] == ["5 January 1930"]
     assert "5 января 1930 года" in [c.text for c in candidates("5 января 1930 года было издано", "date")]
+    # a year question takes the year with its whole year word, never a cut one ("1891 год" of "году")
+    assert [c.text for c in candidates("В 1891 году Дьюар получил кислород.", "date", year_only=True)] == ["1891 году"]
+    assert [c.text for c in candidates("Летом 1521 года он писал.", "date", year_only=True)] == ["1521 года"]
     names = [c.text for c in candidates("The book was written by И. В. Павлова and Robert Conquest.", "person")]
     assert "И. В. Павлова" in names and "Robert Conquest" in names
     # a capital at a sentence's start alone is no name
@@ -131,6 +134,37 @@ def test_held_lists_what_the_evidence_lacks():
     assert held(q, ru, translate=lambda s: frozenset({"сибир"}) if s == "siberia" else frozenset()) == []
     # a transliterated name needs no dictionary
     assert held(analyse("What did Shatunovskaya say?"), Words.of("по словам Шатуновской")) == []
+
+
+@pytest.mark.parametrize("text, key", [
+    ("on 1 October 1930", (1930, 10, 1)), ("October 1, 1930", (1930, 10, 1)), ("March 5th, 1953", (1953, 3, 5)),
+    ("на 1 октября 1930 г.", (1930, 10, 1)), ("1-го октября 1930", (1930, 10, 1)), ("01.10.1930", (1930, 10, 1)),
+    ("в декабре 1937 года", (1937, 12, 0)), ("April 1923", (1923, 4, 0)), ("в мае 1931 года", (1931, 5, 0)),
+])
+def test_dates_with_a_month_in_english_and_russian(text, key):
+    assert [k for _, k in dates(text)] == [key]
+
+
+@pytest.mark.parametrize("text", ["They may 2000 times", "Stalin 1930", "the winter 1925/26 elections", "32.13.1930"])
+def test_no_date_without_a_month(text):
+    assert dates(text) == []
+
+
+def test_a_date_is_held_by_the_same_date_not_by_its_year():
+    q = analyse("What percentage of households were in collective farms on 1 October 1930?")
+    near = "На 1 октября 1929 года охват составлял 4,6%, а на 10 апреля 1930 года – уже 22%."
+    assert held(q, Words.of(near)) == ["1 October 1930"]  # its year is there, the date is not
+    assert kind_of(q, "1 October 1930") == "date"
+    assert held(q, Words.of("На 1 октября 1930 г. охват составлял 40%.")) == []
+    # a month asks for that month, any day of it
+    assert held(analyse("How many delegates came in April 1923?"), Words.of("On 17 April 1923 the delegates came")) == []
+    # a day and a month without their year hold it (the year is a constraint of its own)
+    q26 = analyse("С каким счётом Политбюро на заседании 26 марта 1923 года отклонило предложения?")
+    assert held(q26, Words.of("In 1923, at a meeting of the Politburo on March 26, by six votes to one")) == []
+    assert held(q26, Words.of("In 1923, at a meeting of the Politburo on March 27")) == ["26 марта 1923"]
+    assert dates("on March 26") == [] and [k for _, k in dates("on March 26", yearless=True)] == [(0, 3, 26)]
+    # the quote's constraint share stays as its weights were fitted: without dates
+    assert constraint_share(q, Words.of(near)) == 1.0
 
 
 def _cand(text, lang="en", cosine=0.8, threshold=0.8, rank=0, z=1.0, start=0):
