@@ -40,6 +40,7 @@ from .xquad import DEFAULT_DATA, HELD_OUT
 LANGS = ("en", "ru", "de", "es", "zh", "ar", "el", "hi", "ro", "th", "tr", "vi")
 FIGURES = ("hit@1", "hit@5", "rr@10", "quote", "answered", "declined")
 CACHE = Path(tempfile.gettempdir()) / "rag-adopt"
+FOLLOWUPS = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
 
 
 # ------------------------------------------------------------------ indexes of a variant
@@ -186,6 +187,13 @@ def holm(ps: list[float]) -> list[float]:
     return adj
 
 
+def record(res: dict, a: dict, b: dict) -> dict:
+    """What adopt.json holds: the variants, the verdict and every set's paired figures."""
+    adopt, worse = verdict(res)
+    return {"a": a, "b": b, "adopt": adopt, "worse": worse,
+            "sets": {s: {f: p._asdict() for f, p in figs.items()} for s, figs in res.items()}}
+
+
 def verdict(res: dict) -> tuple[bool, list[str]]:
     """Adopt B unless a pooled figure is significantly worse; the reasons when not."""
     worse = [f"{f}: {p.a:.3f} -> {p.b:.3f} (p = {p.p:.3g})" for f, p in res["all"].items() if p.worse]
@@ -252,18 +260,13 @@ def main(argv: list[str] | None = None) -> int:
     langs = LANGS if args.langs == "all" else tuple(x.strip() for x in args.langs.split(","))
     if unknown := [x for x in langs if x not in LANGS]:
         p.error(f"unknown XQuAD language(s) {', '.join(unknown)}; one of {', '.join(LANGS)}")
-    followups = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
-    rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, followups, args.cached)
+    rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, FOLLOWUPS, args.cached)
             for name, v in (("a", a), ("b", b)) if args.only in (None, name)}
     if args.only:
         return 0
     res = compare(rows["a"], rows["b"])
     args.out.mkdir(parents=True, exist_ok=True)
-    adopt, worse = verdict(res)
-    (args.out / "adopt.json").write_text(json.dumps(
-        {"a": a, "b": b, "adopt": adopt, "worse": worse,
-         "sets": {s: {f: p._asdict() for f, p in figs.items()} for s, figs in res.items()}}, indent=1) + "\n",
-        encoding="utf-8")
+    (args.out / "adopt.json").write_text(json.dumps(record(res, a, b), indent=1) + "\n", encoding="utf-8")
     (args.out / "adopt.md").write_text("# Adoption rule: " + f"{json.dumps(b)} against {json.dumps(a)}\n\n"
                                        + "Written by `python -m eval.adopt` (docs/adoption.md).\n\n"
                                        + table(res, a, b) + "\n", encoding="utf-8")

@@ -137,8 +137,9 @@ def dates(text: str, yearless: bool = False) -> list[tuple[str, tuple[int, int, 
         word = m.group("m1") or m.group("m2")
         if any(a < m.end() and m.start() < b for a, b in taken) or (word.isascii() and not word[0].isupper()):
             continue
-        if int(m.group("d1") or m.group("d2")) <= 31:
-            out.append((m.group(), (0, _month(word), int(m.group("d1") or m.group("d2")))))
+        day = int(m.group("d1") or m.group("d2"))
+        if day <= 31:
+            out.append((m.group(), (0, _month(word), day)))
     return out
 
 
@@ -223,7 +224,7 @@ def analyse(text: str, lang: str | None = None) -> Question:
     stems = frozenset(t for t in analyze(low, lang) if not t.isdigit())
     ds = dates(text)
     # a date's month is that date's constraint, not a name ("1 October 1930")
-    months = {w for written, _ in ds for w in re.findall(r"\w+", written) if any(p.fullmatch(w) for p in _MONTH_NO)}
+    months = {w for written, _ in ds for w in re.findall(r"\w+", written) if _MONTH.fullmatch(w)}
     shown = [w for w in _name_words(text) if w not in months]
     names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in shown))  # keys of shown_names
     m = _COUNTED.search(text)

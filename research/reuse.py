@@ -59,38 +59,33 @@ def token_pooled(p, emb) -> np.ndarray:
 def adopt(langs: str, out: Path) -> int:
     """Default index (A) against the same index with sentence-mean passage vectors (B), over
     eval.adopt's sets: A is eval.adopt's own cached default; B reuses A's indexes."""
+    import contextlib
+
     import eval.adopt as ad
-    from eval.followups import PAIRS
-    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS
+    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, swapped
     from eval.xquad import DEFAULT_DATA
-    from rag.generation import Generation
-    from rag.searcher import Searcher
 
     built = ad.variant_index
     base_cache, b_cache = ad.CACHE, ad.CACHE / "reuse-sentence-mean"
 
-    def swapped_index(docs, folder, variant):
-        idx = built(docs, base_cache / ad.tag({}) / folder.name, {})
-        p = idx.payload
-        p.chunk_vectors = sentence_mean(p, True)
-        idx.searcher = Searcher(Generation.of(p), idx.settings, idx.embedder)
-        return idx
+    with contextlib.ExitStack() as stack:
+        def swapped_index(docs, folder, variant):
+            idx = built(docs, base_cache / ad.tag({}) / folder.name, {})
+            p = idx.payload
+            stack.enter_context(swapped(idx, sentence_mean(p, True), p.sent_vectors))
+            return idx
 
-    names = ad.LANGS if langs == "all" else tuple(langs.split(","))
-    follow = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
-    args = (names, DEFAULT_DATA)
-    rows_a = ad.outcomes({}, *args, base_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, follow)
-    ad.variant_index = swapped_index
-    try:
-        rows_b = ad.outcomes({}, *args, b_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, follow)
-    finally:
-        ad.variant_index = built
+        names = ad.LANGS if langs == "all" else tuple(langs.split(","))
+        asked = (names, DEFAULT_DATA)
+        rows_a = ad.outcomes({}, *asked, base_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, ad.FOLLOWUPS)
+        ad.variant_index = swapped_index
+        try:
+            rows_b = ad.outcomes({}, *asked, b_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, ad.FOLLOWUPS)
+        finally:
+            ad.variant_index = built
     res = ad.compare(rows_a, rows_b)
     a, b = {"passages": "encoded"}, {"passages": "sentence-mean, by length"}
-    keep, worse = ad.verdict(res)
-    write_json({"a": a, "b": b, "adopt": keep, "worse": worse,
-                "sets": {s: {f: x._asdict() for f, x in figs.items()} for s, figs in res.items()}},
-               out / "reuse_adopt.json")
+    write_json(ad.record(res, a, b), out / "reuse_adopt.json")
     print(ad.table(res, a, b))
     return 0
 
