@@ -6,8 +6,10 @@ A variant is a set of Settings fields over today's defaults: index-time ones (ra
 INDEX_TIME, e.g. docs, chunk_size) build their own indexes, query-time ones reconfigure.
 Every question is asked of both; per question we keep whether the evidence is the first
 passage (hit@1) or in the top 5 (hit@5), its reciprocal rank within 10 (rr@10), whether
-the first quote holds the answer (quote), and whether an answerable question was answered
-(answered) or an unanswerable one declined (declined). The sets:
+the first quote holds the answer (quote), whether an answerable question was answered
+(answered) or an unanswerable one declined (declined), and the partial-match line: an
+unanswerable question flagged ("not found near the quote: …") or declined (flagged), an
+answerable one answered without such a flag (clean). The sets:
   - corpus: eval/questions over the bundled corpus (data/corpus);
   - followups: eval/followups*.jsonl, asked with their history, over the same index;
   - xquad-L: XQuAD's held-out articles (24-31, never trained or fitted on) in each language
@@ -18,6 +20,10 @@ B is adopted when no figure, pooled over all questions, is significantly worse t
 (eval/paired.py: McNemar's exact test, a paired bootstrap for rr@10; p < 0.05). Per-set rows
 are shown with Holm's correction across sets, for where to look, not for the verdict.
 Writes OUT/adopt.json and OUT/adopt.md; indexes are cached under --cache.
+
+A change of query-time code rather than of settings: ask A before the change (`--only a`),
+then B after it with `--answers-b DIR` (B's outcomes kept apart, the same indexes), and
+compare (`--answers-b DIR --cached`).
 """
 from __future__ import annotations
 
@@ -38,7 +44,7 @@ from .run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, load_questions, overlaps, ra
 from .xquad import DEFAULT_DATA, HELD_OUT
 
 LANGS = ("en", "ru", "de", "es", "zh", "ar", "el", "hi", "ro", "th", "tr", "vi")
-FIGURES = ("hit@1", "hit@5", "rr@10", "quote", "answered", "declined")
+FIGURES = ("hit@1", "hit@5", "rr@10", "quote", "answered", "declined", "clean", "flagged")
 CACHE = Path(tempfile.gettempdir()) / "rag-adopt"
 FOLLOWUPS = [PAIRS, PAIRS.with_name("followups_heldout.jsonl")]
 
@@ -95,9 +101,10 @@ def corpus_rows(idx, questions: Path, followups: list[Path], corpus: Path) -> li
         row = {"set": "corpus", "id": it.id}
         if it.answerable:
             row.update(judged(idx.search(it.question, k=10), lambda h, it=it: overlaps(h, it)),
-                       quote=bool(a.quotes) and overlaps(a.quotes[0], it), answered=a.found)
+                       quote=bool(a.quotes) and overlaps(a.quotes[0], it), answered=a.found,
+                       clean=a.found and not a.missing)
         else:
-            row["declined"] = not a.found
+            row.update(declined=not a.found, flagged=not a.found or bool(a.missing))
         rows.append(row)
     for path in followups:
         for p in load_pairs(path, corpus):
@@ -121,18 +128,22 @@ def xquad_rows(idx, data: Path, lang: str, against: str) -> list[dict]:
             rows.append({"set": f"xquad-{lang}" + (f">{against}" if against != lang else ""), "id": qid,
                          **judged(idx.search(question, k=10), lambda h, name=name: h.source.endswith(name)),
                          "quote": bool(a.quotes) and any(x in a.quotes[0].text for x in answers),
-                         "answered": a.found})
+                         "answered": a.found, "clean": a.found and not a.missing})
     return rows
 
 
 def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, corpus: Path,
-             questions: Path, followups: list[Path], cached_only: bool = False) -> list[dict]:
+             questions: Path, followups: list[Path], cached_only: bool = False,
+             answers: Path | None = None) -> list[dict]:
     """Every question's outcome under `variant`, cached per part as JSON lines, so that an
     interrupted run resumes (delete the variant's folder under --cache to ask anew).
-    `cached_only`: the parts already asked, nothing more."""
+    `cached_only`: the parts already asked, nothing more. `answers`: the outcomes under
+    this folder instead of --cache (a change of code judged on the same indexes)."""
     where = cache / tag(variant)
-    where.mkdir(parents=True, exist_ok=True)
-    (where / "variant.json").write_text(json.dumps(variant, sort_keys=True), encoding="utf-8")
+    kept = (answers or cache) / tag(variant)
+    for folder in (where, kept):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "variant.json").write_text(json.dumps(variant, sort_keys=True), encoding="utf-8")
     t = time.perf_counter()
     # the English index, loaded once for the monolingual part and the 11 parts across languages
     english = functools.cache(lambda: variant_index(xquad_docs(data, "en", cache), where / "xquad-en", variant))
@@ -146,7 +157,7 @@ def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, cor
             parts.append((f"xquad-{lang}-en", lambda lang=lang: xquad_rows(english(), data, lang, "en")))
     rows: list[dict] = []
     for name, ask in parts:
-        done = where / f"{name}.jsonl"
+        done = kept / f"{name}.jsonl"
         if not done.exists():
             if cached_only:
                 continue
@@ -251,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=Path("results"))
     p.add_argument("--cached", action="store_true", help="compare the parts both variants have asked so far, "
                    "asking nothing (the sets are named in the output)")
+    p.add_argument("--answers-b", type=Path, default=None, help="B's outcomes under this folder, not --cache: "
+                   "a change of query-time code (A asked before it, B after, on the same indexes)")
     p.add_argument("--only", choices=("a", "b"), help="ask one variant's questions and stop (to run A and B "
                    "in two processes; a last run without --only compares them from the cache)")
     args = p.parse_args(argv)
@@ -260,14 +273,17 @@ def main(argv: list[str] | None = None) -> int:
     langs = LANGS if args.langs == "all" else tuple(x.strip() for x in args.langs.split(","))
     if unknown := [x for x in langs if x not in LANGS]:
         p.error(f"unknown XQuAD language(s) {', '.join(unknown)}; one of {', '.join(LANGS)}")
-    rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, FOLLOWUPS, args.cached)
+    answers = {"a": None, "b": args.answers_b}
+    rows = {name: outcomes(v, langs, args.data, args.cache, args.corpus, args.questions, FOLLOWUPS, args.cached,
+                           answers[name])
             for name, v in (("a", a), ("b", b)) if args.only in (None, name)}
     if args.only:
         return 0
     res = compare(rows["a"], rows["b"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "adopt.json").write_text(json.dumps(record(res, a, b), indent=1) + "\n", encoding="utf-8")
-    (args.out / "adopt.md").write_text("# Adoption rule: " + f"{json.dumps(b)} against {json.dumps(a)}\n\n"
+    code = " (B: the code after a change, A: before it)" if args.answers_b else ""
+    (args.out / "adopt.md").write_text("# Adoption rule: " + f"{json.dumps(b)} against {json.dumps(a)}{code}\n\n"
                                        + "Written by `python -m eval.adopt` (docs/adoption.md).\n\n"
                                        + table(res, a, b) + "\n", encoding="utf-8")
     print(table(res, a, b))

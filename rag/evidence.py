@@ -18,20 +18,25 @@ from functools import lru_cache
 
 import numpy as np
 
-from .analyze import _stem, analyze, untagged
+from .analyze import UNTAGGED, _stem, analyze, untagged
 from .question import Question, dates, number_key
 from .span import typed
 from .translit import name_key
 
 FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
+_H = re.compile(r"(?<![sczt])h")
+_OV = re.compile(r"(?<=...)ov$")
 _NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
 
 
 @lru_cache(maxsize=200_000)
 def key(stem: str) -> str:
     """rag/translit.py's name key, folded once more for comparing here (the index's keys
-    stay as they are): "ю" is "iu" there, English writes "u" (Политбюро / Politburo)."""
-    return name_key(stem).replace("iu", "u")
+    stay as they are): "ю" is "iu" there, English writes "u" (Политбюро / Politburo); Russian
+    writes an English "h" as "г" (Говард / Howard, Гитлер / Hitler), and "х" is "h" there
+    already, so one h/g folds all three (not inside "sh", "ch", "zh", "th"); Russian stems
+    drop a surname's "-ов" that English keeps (Чугунов "чугун" / Chugunov)."""
+    return _OV.sub("", _H.sub("g", name_key(stem).replace("iu", "u")))
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,10 @@ def overlap(q: Question, w: Words, idf, translate=None) -> float:
     return got / total if total else 0.0
 
 
-def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool = True) -> list[str]:
-    """The question's constraints (years, numbers, names, dates as written) missing from `w`.
+def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool = True,
+         names_in: Words | None = None) -> list[str]:
+    """The question's constraints (years, numbers, names, dates as written) missing from `w`;
+    its names from `names_in` when given (a narrower window: Settings.near_names).
     A date with a month is held by the same date (its day too when the question gives one)
     in any spelling of question.dates ("1 October 1930" by "1 октября 1930 г."); its year
     alone does not hold it. `with_dates=False`: without dates, as the quote's constraint
@@ -85,13 +92,16 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
     # year is its own constraint
     missing += [text for text, (y, m, d) in q.dates
                 if with_dates and (y, m, d) not in w.dates and not (d and (0, m, d) in w.dates)]
+    nw = names_in or w
     for name in q.shown_names:
         stem = _stem(name.lower())
-        if stem in w.stems or key(stem) in w.names:
+        # by its Russian or English stem, or as the question's language stems it ("Κένυα")
+        own = [untagged(t) for t in analyze(name, q.lang)] if q.lang not in UNTAGGED else []
+        if stem in nw.stems or key(stem) in nw.names or any(key(t) in nw.names for t in own):
             continue
         if lexicon is not None and lexicon.translate(stem):
             continue  # a common word: not a constraint
-        if translate is not None and (name.isupper() or not translate(stem).isdisjoint(w.stems)):
+        if translate is not None and (name.isupper() or not translate(stem).isdisjoint(nw.stems)):
             continue
         missing.append(name)
     # the counted noun: "сколько колхозов" is not answered by a number of "хозяйств"

@@ -169,6 +169,7 @@ class Question:
 
     shown_names: tuple[str, ...] = ()  # the names as written ("Eastman"), what `names` keys
     dates: tuple[tuple[str, tuple[int, int, int]], ...] = ()  # dates with a month, as written and (y, m, d)
+    lang: str | None = None  # the language it was analysed as (its words stemmed as BM25 stems them)
 
 
 def number_key(s: str) -> str:
@@ -179,15 +180,23 @@ def number_key(s: str) -> str:
     return s.replace(",", ".")
 
 
-def _name_words(text: str) -> list[str]:
+# languages that capitalise every noun: there a capital says nothing of a name
+_NOUNS_CAPITALISED = ("de", "lb")
+
+
+def _name_words(text: str, lang: str | None = None) -> list[str]:
     """Capitalised words that are not the question's first word: names, places, acronyms
     (roman numerals, "XVII съезд", are ordinals, spelled otherwise in the other language).
-    Of a run of them only the last is kept: "Max Eastman" is found as "Eastman"."""
+    Of a run of them only the last is kept: "Max Eastman" is found as "Eastman". In German
+    only a word with a capital inside it ("EU", "McCarthy"): "Regierung" is no name."""
     words = list(_TOKEN.finditer(text))
     out = []
+    inner = lang in _NOUNS_CAPITALISED
     for i, m in enumerate(words):
         w = m.group()
         if i == 0 or len(w) < 3 or not w[0].isupper() or w.lower() in _STOP or w.isdigit() or _ROMAN.match(w):
+            continue
+        if inner and w[1:].islower():
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
         if nxt is not None and nxt.group()[:1].isupper() and text[m.end() : nxt.start()] == " ":
@@ -225,15 +234,19 @@ def analyse(text: str, lang: str | None = None) -> Question:
     ds = dates(text)
     # a date's month is that date's constraint, not a name ("1 October 1930")
     months = {w for written, _ in ds for w in re.findall(r"\w+", written) if _MONTH.fullmatch(w)}
-    shown = [w for w in _name_words(text) if w not in months]
+    shown = [w for w in _name_words(text, lang) if w not in months]
     names = tuple(dict.fromkeys(name_key(_stem(w.lower())) for w in shown))  # keys of shown_names
     m = _COUNTED.search(text)
     words = [w for w in (m.groups() if m else ()) if w and w.lower() not in _STOP and not w.isdigit()]
     if words and _RU_VERB.search(words[0].lower()):
         words = []
     words = words[:1] if words and _CYR_WORD.match(words[0]) else words
+    # stemmed as the sentences are, in the question's language ("cuántos linajes" -> "es:linaj";
+    # its stop words, "se", "de", drop out)
+    words = [w for w in words if analyze(w.lower(), lang)]
+    counted = tuple(dict.fromkeys(t for w in words for t in analyze(w.lower(), lang)))
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
-                    tuple(_stem(w.lower()) for w in words), " ".join(words), tuple(shown), tuple(ds))
+                    counted, " ".join(words), tuple(shown), tuple(ds), lang)
 
 
 _WORD = re.compile(r"\w+")

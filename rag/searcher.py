@@ -216,10 +216,12 @@ class Searcher:
 
     def missing(self, question: Question, q_lang: str, quote: Candidate) -> list[str]:
         """The question's constraints not found near the quote: in the document text
-        Settings.near_chars either side of it (rag/evidence.py held)."""
-        before, after = self.context(quote.hit, self.settings.near_chars)
-        return held(question, Words.of(f"{before} {quote.text} {after}", quote.lang),
-                    translator(self.lexicon, q_lang, quote.lang), self.lexicon)
+        Settings.near_chars either side of it, its names Settings.near_names (rag/evidence.py held)."""
+        st = self.settings
+        wide, narrow = (self.context(quote.hit, n) for n in (st.near_chars, st.near_names))
+        return held(question, Words.of(f"{wide[0]} {quote.text} {wide[1]}", quote.lang),
+                    translator(self.lexicon, q_lang, quote.lang), self.lexicon,
+                    names_in=Words.of(f"{narrow[0]} {quote.text} {narrow[1]}", quote.lang))
 
     def point(self, question: Question, q_lang: str, quote: Candidate) -> Span | None:
         """The typed answer inside the quote, in source offsets, or None when unsure."""

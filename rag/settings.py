@@ -107,6 +107,10 @@ class Settings:
     # answer a partial match.
     decline_missing: tuple[str, ...] = ("year", "number")
     near_chars: int = 1500  # "near the quote": this much document text either side of it
+    # ... but a name of the question only this near: it is who or what the question is about,
+    # and a quote about someone else a page away from their name is not about them (a year or
+    # a date holds a whole section). Measured on eval/questions' near misses (docs/answers.md).
+    near_names: int = 300
     # (new query-time settings go here)
 
     def __post_init__(self):

@@ -136,6 +136,40 @@ def test_held_lists_what_the_evidence_lacks():
     assert held(analyse("What did Shatunovskaya say?"), Words.of("по словам Шатуновской")) == []
 
 
+def test_names_held_across_scripts_through_their_keys():
+    # an English "h" is a Russian "г", a Russian stem drops the surname's "-ов" that English keeps
+    assert held(analyse("Что Сталин сказал Рою Говарду?"), Words.of("Stalin told Roy Howard")) == []
+    assert held(analyse("Кто сменил М. Чугунова?"), Words.of("M. Chugunov was replaced")) == []
+    assert held(analyse("What did Khlevniuk write?"), Words.of("по данным Хлевнюка")) == []
+    assert held(analyse("Кто сменил М. Чугунова?"), Words.of("M. Chugai was replaced")) == ["Чугунова"]
+
+
+@pytest.mark.parametrize("question, lang, sentence", [
+    ("Πώς η Κένυα εμποδίζει τη διαφθορά;", "el", "Η διαφθορά της Κένυας είναι υψηλή."),
+    ("¿Cuántos linajes de cloroplastos hay?", "es", "Hay tres linajes principales de cloroplastos."),
+    ("İskoç Parlamento üyesi olmak için kaç yaşında olmak gereklidir?", "tr", "İskoç Parlamentosunda üyeler 18 yaşında."),
+])
+def test_names_and_counted_words_are_held_as_their_language_stems_them(question, lang, sentence):
+    q = analyse(question, lang)
+    assert q.lang == lang and held(q, Words.of(sentence, lang)) == []
+    assert held(q, Words.of("Nothing of the kind here.", "en"))  # and missing where they are not
+
+
+def test_a_german_noun_is_no_name():
+    q = analyse("Welche Art der Gewaltenteilung hatte die Regierung der NATO?", "de")
+    assert q.shown_names == ("NATO",)  # an acronym still is
+    assert analyse("What did the Regierung of NATO do?", "en").shown_names == ("Regierung", "NATO")
+
+
+def test_a_name_may_be_looked_for_in_a_narrower_window():
+    q = analyse("How many kulaks were deported from the Berezovsky district in 1931?")
+    section = Words.of("In 1931 the Berezovsky district met. In the Belovsky district 607 kulaks were deported in 1931.")
+    quote = Words.of("In the Belovsky district 607 kulaks were deported in 1931.")
+    assert held(q, section) == []
+    assert held(q, section, names_in=quote) == ["Berezovsky"]  # the year still from the whole section
+    assert held(analyse("How many kulaks were deported in 1931?"), Words.of("607 kulaks"), names_in=quote) == ["1931"]
+
+
 @pytest.mark.parametrize("text, key", [
     ("on 1 October 1930", (1930, 10, 1)), ("October 1, 1930", (1930, 10, 1)), ("March 5th, 1953", (1953, 3, 5)),
     ("на 1 октября 1930 г.", (1930, 10, 1)), ("1-го октября 1930", (1930, 10, 1)), ("01.10.1930", (1930, 10, 1)),

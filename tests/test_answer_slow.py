@@ -96,3 +96,14 @@ def test_a_name_the_quote_lacks_makes_a_partial_match(shipped):
     a = rag.load(shipped).ask(PARTIAL)
     assert a.found and a.partial and a.missing == ("Volkogonov",)
     assert a.span is not None and a.span.text == "June 17, 1925"
+
+
+def test_a_name_a_page_away_from_the_quote_makes_a_partial_match(shipped):
+    # the quote is about the Belovsky district; "Березовского района" is named 1,000 characters
+    # after it, in the same section: the year holds that far, the question's district does not
+    q = "Сколько кулацких хозяйств было выселено из Березовского района весной 1931 года?"
+    idx = rag.load(shipped)
+    a = idx.ask(q)
+    assert "Беловского" in a.quotes[0].text and a.found and a.missing == ("Березовского",)
+    idx.reconfigure(near_names=idx.settings.near_chars)
+    assert idx.ask(q).missing == ()

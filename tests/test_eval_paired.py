@@ -1,4 +1,5 @@
 """The adoption rule's statistics (eval/paired.py, eval/adopt.py) on made-up outcomes."""
+import json
 import math
 
 import pytest
@@ -78,3 +79,20 @@ def test_questions_asked_of_one_variant_only_are_left_out():
     a, b = _rows(10, lose=0)
     res = compare(a, b[:6])
     assert res["all"]["hit@1"].n == 6
+
+
+def test_a_change_of_code_keeps_b_outcomes_apart(tmp_path):
+    # --answers-b: A's outcomes (asked before the change) and B's (after it) share one variant
+    # tag and the indexes, not the outcome files
+    from eval.adopt import outcomes, tag
+
+    cache, answers = tmp_path / "cache", tmp_path / "b"
+    for root, flagged in ((cache, False), (answers, True)):
+        (root / tag({})).mkdir(parents=True)
+        row = {"set": "corpus", "id": "u1", "declined": False, "flagged": flagged}
+        (root / tag({}) / "corpus.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    args = ({}, (), tmp_path, cache, tmp_path, tmp_path, [])
+    a, b = outcomes(*args, cached_only=True), outcomes(*args, cached_only=True, answers=answers)
+    assert [r["flagged"] for r in a] == [False] and [r["flagged"] for r in b] == [True]
+    res = compare(a, b)
+    assert res["all"]["flagged"].diff == 1.0 and res["all"]["declined"].diff == 0
