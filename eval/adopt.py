@@ -19,7 +19,8 @@ answerable one answered without such a flag (clean). The sets:
 B is adopted when no figure, pooled over all questions, is significantly worse than A's
 (eval/paired.py: McNemar's exact test, a paired bootstrap for rr@10; p < 0.05). Per-set rows
 are shown with Holm's correction across sets, for where to look, not for the verdict.
-Writes OUT/adopt.json and OUT/adopt.md; indexes are cached under --cache.
+Writes OUT/adopt.json and OUT/adopt.md; indexes are cached under --cache, by the variant's
+index-time fields alone (a query-time variant is asked of the baseline's indexes).
 
 A change of query-time code rather than of settings: ask A before the change (`--only a`),
 then B after it with `--answers-b DIR` (B's outcomes kept apart, the same indexes), and
@@ -139,11 +140,14 @@ def outcomes(variant: dict, langs: tuple[str, ...], data: Path, cache: Path, cor
     interrupted run resumes (delete the variant's folder under --cache to ask anew).
     `cached_only`: the parts already asked, nothing more. `answers`: the outcomes under
     this folder instead of --cache (a change of code judged on the same indexes)."""
-    where = cache / tag(variant)
-    kept = (answers or cache) / tag(variant)
-    for folder in (where, kept):
+    from rag.settings import INDEX_TIME
+
+    # indexes by the variant's index-time fields alone: a query-time variant asks A's indexes
+    built = {k: v for k, v in variant.items() if k in INDEX_TIME}
+    where, kept = cache / tag(built), (answers or cache) / tag(variant)
+    for folder, v in ((where, built), (kept, variant)):
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "variant.json").write_text(json.dumps(variant, sort_keys=True), encoding="utf-8")
+        (folder / "variant.json").write_text(json.dumps(v, sort_keys=True), encoding="utf-8")
     t = time.perf_counter()
     # the English index, loaded once for the monolingual part and the 11 parts across languages
     english = functools.cache(lambda: variant_index(xquad_docs(data, "en", cache), where / "xquad-en", variant))

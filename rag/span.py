@@ -52,6 +52,15 @@ _NUM = re.compile(
 _NAME = re.compile(r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
                    r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+)*")
 _WORD = re.compile(r"\w+")
+# a qualifier is part of the answer: "over 37 million", "up to 30%", "около 40%", "late 1980s",
+# "mid-18th century", "summer of 1521" (a user reading "37 million" alone is misled)
+_QUALIFIER = {
+    "number": re.compile(r"(?<!\w)(?:(?:just |well )?(?:over|under)|more than|less than|fewer than|at least|at most"
+                         r"|up to|about|around|approximately|nearly|almost|roughly|some|свыше|более|менее|около|почти"
+                         r"|примерно|порядка|не менее|не более|до)\s$", re.IGNORECASE),
+    "date": re.compile(r"(?<!\w)(?:early|mid|late|(?:summer|spring|autumn|fall|winter|end|beginning|middle|start) of"
+                       r"|начале|середине|конце)(?:\s|-)$", re.IGNORECASE),  # the phrase, not its "in" / "в"
+}
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,14 @@ def _name(sentence: str, start: int, end: int, first: bool, common) -> Candidate
     return Candidate(a, b, sentence[a:b], "name")
 
 
+def _qualified(sentence: str, start: int, end: int, kind: str) -> Candidate:
+    """The phrase from start to end, with the qualifier just before it when there is one."""
+    q = _QUALIFIER[kind].search(sentence, max(0, start - 24), start)
+    if q is not None:
+        start = q.start()
+    return Candidate(start, end, sentence[start:end], kind)
+
+
 def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -> list[Candidate]:
     """Phrases of the type `kind` asks for (date, number, person/place -> name), in order.
     `year_only`: the question asks for a year, so a full date gives its year; `common`:
@@ -91,17 +108,18 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
         out = []
         for m in _DATE.finditer(sentence):
             # a year question takes the year of a full date, with its Russian "году" (as
-            # XQuAD's Russian answers write it: "1891 году")
-            y = re.search(_YEAR + _YEAR_WORD, m.group()) if year_only else None
+            # XQuAD's Russian answers write it: "1891 году"); a decade stays whole ("1950s")
+            decade = re.search(rf"{_YEAR}(?:s|-[хе])", m.group())
+            y = re.search(_YEAR + _YEAR_WORD, m.group()) if year_only and not decade else None
             if y:
                 out.append(Candidate(m.start() + y.start(), m.start() + y.end(), y.group(), "date"))
             else:
-                out.append(Candidate(m.start(), m.end(), m.group(), "date"))
+                out.append(_qualified(sentence, m.start(), m.end(), "date"))
         return out
     if kind == "number":
         dates = [(m.start(), m.end()) for m in _DATE.finditer(sentence) if not re.fullmatch(r"\d{4}", m.group())]
-        return [Candidate(m.start(), m.end(), m.group().strip(), "number") for m in _NUM.finditer(sentence)
-                if not any(a <= m.start() < b for a, b in dates)]
+        return [_qualified(sentence, m.start(), m.start() + len(m.group().rstrip()), "number")
+                for m in _NUM.finditer(sentence) if not any(a <= m.start() < b for a, b in dates)]
     if kind in ("person", "place"):
         out = []
         for m in _NAME.finditer(sentence):

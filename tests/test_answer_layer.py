@@ -104,6 +104,23 @@ def test_dates_and_names_are_found():
     assert candidates("Together they voted.", "person") == []
 
 
+@pytest.mark.parametrize("sentence, kind, year_only, want", [
+    ("The network carries over 37 million passengers a year.", "number", False, "over 37 million"),
+    ("Up to 30% of girls were affected.", "number", False, "Up to 30%"),
+    ("Около 40% крестьян вступили.", "number", False, "Около 40%"),
+    ("In the summer of 1521, Luther widened his target.", "date", False, "summer of 1521"),
+    ("It began in the mid-18th century.", "date", False, "mid-18th century"),
+    ("Активисты протестовали в конце 1980-х годов.", "date", False, "конце 1980-х годов"),
+    # a year question keeps a decade whole, and "до" is no qualifier of a date
+    ("It was created in the 1950s, when the decision was made.", "date", True, "the 1950s"),
+    ("Так было до 1930 года.", "date", False, "1930 года"),
+])
+def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
+    assert [c.text for c in candidates(sentence, kind, year_only)] == [want]
+    c = candidates(sentence, kind, year_only)[0]
+    assert sentence[c.start : c.end] == want
+
+
 def test_point_picks_the_candidate_nearest_the_question_words():
     q = analyse("How many votes against Stalin were cast?")
     s = "In the morning 7 delegates arrived, and after a long day of debate and quarrels, 292 votes against Stalin were counted."
