@@ -1,6 +1,8 @@
 """Calibrate the abstention thresholds, judged sentence by sentence as ask() judges them.
 
     python -m eval.calibrate [--answer-rate 0.97]     # after python -m eval.quotes collect
+    python -m eval.calibrate --langs all              # per question language (abstain_by_lang)
+    python -m eval.calibrate --found                  # the found rule's weights (found_weights)
 
 `found` (rag/answer.py decide) holds when some candidate sentence's cosine clears the
 threshold of its own language pair with the question (same language, or across), and
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .quotes import CACHE, chosen, refeature, searchers_of
+from .xquad import HELD_OUT
 
 
 def decisions(recs: list[dict], searchers: dict, weights: np.ndarray) -> list[tuple]:
@@ -108,6 +111,105 @@ def per_language(data: Path, langs: tuple[str, ...], answer_rate: float) -> dict
     return out
 
 
+# ------------------------------------------------------------------ found or not (--found)
+# question language -> paragraph language; within and across the first two languages, and
+# two XQuAD languages over English and within their own
+FOUND_DIRECTIONS = (("en", "en"), ("ru", "ru"), ("ru", "en"), ("en", "ru"), ("de", "en"), ("es", "en"), ("de", "de"))
+FOUND_RATE = 0.98  # on-topic training questions answered in every direction (97 % held out)
+
+
+def topic_records(idx, data: Path, lang: str, against: str) -> list[dict]:
+    """Per XQuAD question of `lang` over the index of `against`'s paragraphs: on topic (the
+    whole index) and off topic (its own article's paragraphs masked out: a question asked of
+    documents on other subjects), each with rag/evidence.py FOUND as ask() computes it."""
+    from rag.evidence import candidate_features, found_features
+    from rag.question import analyse
+
+    from .quotes import paragraphs
+
+    s = idx.searcher
+    article = [p["article"] for p in paragraphs(data, against)]
+    names = [f"p{i:03d}.txt" for i in range(len(article))]
+    weights = np.asarray(s.settings.quote_weights, dtype=np.float64)
+    out = []
+    for p in paragraphs(data, lang):
+        others = [n for n, a in zip(names, article) if a != p["article"]]
+        for _qid, question, _answers in p["qas"]:
+            q = s.query(question)
+            qa = analyse(q.text, q.lang)
+            for topic, mask in (("on", None), ("off", s.mask(others, None))):
+                scored = s.pick(None).search(q, 5, mask)
+                cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
+                if not cands:
+                    continue
+                feats = candidate_features(qa, q.lang, cands, s.idf, s.lexicon)
+                x = found_features(cands, feats, feats @ weights)
+                out.append({"topic": topic, "held_out": p["article"] in HELD_OUT, "x": x.round(6).tolist(),
+                            "zmax": max(c.z for c in cands), "lang": q.lang,
+                            "same": max((c.cosine for c in cands if c.lang == q.lang), default=0.0),
+                            "cross": max((c.cosine for c in cands if c.lang != q.lang), default=0.0)})
+    return out
+
+
+def fit_found(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 3000, lr: float = 0.5) -> np.ndarray:
+    """Logistic regression of on topic (1) against off topic (0), on standardised features,
+    returned as weights over the raw features with the bias last (Settings.found_weights'
+    form, before the cut)."""
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    z = np.column_stack([(x - mu) / sd, np.ones(len(x))])
+    w = np.zeros(z.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-z @ w))
+        w -= lr * (z.T @ (p - y) / len(y) + l2 * np.r_[w[:-1], 0])
+    return np.r_[w[:-1] / sd, w[-1] - float(np.sum(w[:-1] * mu / sd))]
+
+
+def found_weights(train: dict[str, list[dict]], rate: float = FOUND_RATE) -> np.ndarray:
+    """fit_found over every direction's training records, its bias moved so that `rate` of
+    each direction's on-topic questions clear 0."""
+    x = np.array([r["x"] for rs in train.values() for r in rs])
+    y = np.array([r["topic"] == "on" for rs in train.values() for r in rs], dtype=float)
+    w = fit_found(x, y)
+    cut = min(float(np.quantile(np.array([r["x"] for r in rs if r["topic"] == "on"]) @ w[:-1] + w[-1], 1 - rate))
+              for rs in train.values())
+    return np.r_[w[:-1], w[-1] - cut]
+
+
+def found_report(test: dict[str, list[dict]], weights) -> dict[str, tuple[float, float]]:
+    """Per direction: on-topic answered, off-topic declined, by rag/answer.py found_by."""
+    from rag.answer import found_by
+
+    return {d: (float(np.mean([found_by(weights, r["x"]) for r in rs if r["topic"] == "on"])),
+                float(np.mean([not found_by(weights, r["x"]) for r in rs if r["topic"] == "off"])))
+            for d, rs in test.items()}
+
+
+def corpus_found(index: str, weights) -> tuple[float, float]:
+    """found_by's answered share of eval/questions' answerable questions and its declined
+    share of the near misses, over the corpus index (the constraint rule left aside)."""
+    import rag
+    from rag.answer import found_by
+    from rag.evidence import candidate_features, found_features
+    from rag.question import analyse
+
+    from .quotes import at_defaults
+    from .run import load_questions
+
+    s = at_defaults(rag.load(index)).searcher
+    qw = np.asarray(s.settings.quote_weights, dtype=np.float64)
+    got: dict[bool, list[bool]] = {True: [], False: []}
+    for it in load_questions():
+        q = s.query(it.question)
+        scored = s.pick(None).search(q, 5, None)
+        cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
+        if cands:
+            feats = candidate_features(analyse(q.text, q.lang), q.lang, cands, s.idf, s.lexicon)
+            got[it.answerable].append(found_by(weights, found_features(cands, feats, feats @ qw)))
+        else:
+            got[it.answerable].append(False)
+    return float(np.mean(got[True])), float(1 - np.mean(got[False]))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.calibrate")
     p.add_argument("--answer-rate", type=float, default=0.97)
@@ -116,7 +218,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--langs", default=None, help="per question language on XQuAD (e.g. all, or de,zh): "
                    "prints Settings.abstain_by_lang")
     p.add_argument("--data", default=str(Path(__file__).resolve().parent.parent.parent / "shared" / "xquad"))
+    p.add_argument("--found", action="store_true", help="fit Settings.found_weights on XQuAD (on topic against "
+                   "off topic) and report the held-out articles")
     a = p.parse_args(argv)
+    if a.found:
+        from .xquad_langs import current, language_index
+
+        where = current()
+        recs = {f"{lang}>{against}": topic_records(language_index(Path(a.data), against, where), Path(a.data),
+                                                   lang, against) for lang, against in FOUND_DIRECTIONS}
+        w = found_weights({d: [r for r in rs if not r["held_out"]] for d, rs in recs.items()})
+        print("found_weights = " + json.dumps([round(float(v), 4) for v in w]))
+        for d, (ans, dec) in found_report({d: [r for r in rs if r["held_out"]] for d, rs in recs.items()},
+                                          [round(float(v), 4) for v in w]).items():
+            print(f"  {d:6} held out: on topic answered {ans:.3f}, off topic declined {dec:.3f}")
+        on, near = corpus_found(a.index, [round(float(v), 4) for v in w])
+        print(f"  corpus set: answerable answered {on:.3f}, near misses declined {near:.3f} (by this rule alone)")
+        return 0
     if a.langs:
         from .xquad_langs import parse_langs
         from rag.settings import Settings

@@ -77,13 +77,25 @@ def decide(cands: list[Candidate]) -> Candidate | None:
     return max(finite, key=lambda c: (c.margin, -c.rank)) if finite else None
 
 
+def found_by(weights, x) -> bool:
+    """The evidence found close enough: `x` (rag/evidence.py FOUND) weighed by `weights`
+    (Settings.found_weights, a bias last) clears 0; without weights, the decider's margin
+    over its language pair's threshold alone (x[0] >= 0)."""
+    if not weights:
+        return bool(x[0] >= 0)
+    return bool(float(np.dot(weights[:-1], x)) + weights[-1] >= 0)
+
+
 def make_answer(hits: list[Hit], quotes: list[Hit], decider: Candidate | None, query_lang: str,
                 searched_as: str = "", span: Span | None = None, missing: tuple[str, ...] = (),
-                declined: bool = False) -> Answer:
-    """`decider`: see decide(); `declined`: the question names something (a year, a
-    number) its best evidence lacks, and a measured rule (Settings.decline_missing) says
-    that is no answer. `missing` stays on a declined answer: it says what was not found."""
-    close = decider is not None and decider.margin >= 0
+                declined: bool = False, close: bool | None = None) -> Answer:
+    """`decider`: see decide(); `close`: found_by's verdict (None: the decider's margin
+    alone); `declined`: the question names something (a year, a number) its best evidence
+    lacks, and a measured rule (Settings.decline_missing) says that is no answer. `missing`
+    stays on a declined answer: it says what was not found."""
+    if close is None:
+        close = decider is not None and decider.margin >= 0
+    close = close and decider is not None
     found = close and not declined
     return Answer(found=found, quotes=quotes if found else [], hits=hits, query_lang=query_lang,
                   evidence=None if decider is None else decider.cosine,

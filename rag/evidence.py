@@ -24,6 +24,9 @@ from .span import typed
 from .translit import name_key
 
 FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
+# What found-or-not weighs (rag/answer.py found_by): the best margin over a language pair's
+# threshold, the quote's weighted score, and the quote's z, overlap, constraints and type fit.
+FOUND = ("margin", "score", "z", "overlap", "constraints", "type_fit")
 _H = re.compile(r"(?<![sczt])h")
 _OV = re.compile(r"(?<=...)ov$")
 _NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
@@ -177,3 +180,11 @@ def candidate_features(q: Question, q_lang: str, cands, idf, lexicon=None) -> np
                              np.array([c.margin for c in cands]), np.array([c.rank for c in cands], dtype=np.float64),
                              idf, lexicon, q_lang)
 
+
+
+def found_features(cands, feats: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """FOUND of one question: its candidates, their FEATURES rows and weighted scores."""
+    best = int(np.argmax(scores))
+    row = dict(zip(FEATURES, feats[best]))
+    return np.array([max(c.margin for c in cands), float(scores[best]),
+                     *(row[f] for f in FOUND[2:])], dtype=np.float64)

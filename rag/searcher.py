@@ -11,9 +11,9 @@ import functools
 
 import numpy as np
 
-from .answer import Candidate, context, decide, make_answer, quotes_from, source_span
+from .answer import Candidate, context, decide, found_by, make_answer, quotes_from, source_span
 from .dictionary import DictionaryError
-from .evidence import Words, candidate_features, common_word, held, idf_of, kind_of, translator
+from .evidence import Words, candidate_features, common_word, found_features, held, idf_of, kind_of, translator
 from .embed import Embedder
 from .followup import resolve
 from .generation import Generation
@@ -175,15 +175,17 @@ class Searcher:
         cands = self.candidates(q, scored, hits)
         question = analyse(q.text, q.lang)
         st = self.settings
-        scores = self.weigh(question, q.lang, cands)
+        feats = candidate_features(question, q.lang, cands, self.idf, self.lexicon)
+        scores = feats @ np.asarray(st.quote_weights, dtype=np.float64)  # the quote's order
         quotes = quotes_from(cands, scores, st.max_quotes, st.quote_margin)
-        span, missing = None, ()
+        span, missing, close = None, (), False
         if quotes:
             first = cands[int(np.argmax(scores))]
             span = self.point(question, q.lang, first)
             missing = tuple(self.missing(question, q.lang, first))
+            close = found_by(st.found_weights, found_features(cands, feats, scores))
         declined = junk or any(kind_of(question, m) in st.decline_missing for m in missing)
-        return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined)
+        return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined, close)
 
     def candidates(self, q: Query, scored, hits: list[Hit]) -> list[Candidate]:
         """The sentences of the top max_quotes passages, each with its similarity and the
@@ -208,11 +210,6 @@ class Searcher:
                                      sent.end, page_at(pages, sent.start), lang, float(zz), float(cc),
                                      cross_t if cross else same_t))
         return out
-
-    def weigh(self, question: Question, q_lang: str, cands: list[Candidate]) -> np.ndarray:
-        """Each candidate's weighted evidence (rag/evidence.py), the quote's order."""
-        feats = candidate_features(question, q_lang, cands, self.idf, self.lexicon)
-        return feats @ np.asarray(self.settings.quote_weights, dtype=np.float64)
 
     def missing(self, question: Question, q_lang: str, quote: Candidate) -> list[str]:
         """The question's constraints not found near the quote: in the document text

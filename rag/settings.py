@@ -83,6 +83,14 @@ class Settings:
     # never above the pair above; since the pair's cross-language value came down to 0.7650 only
     # Vietnamese runs lower). A language not listed uses the pair above.
     abstain_by_lang: tuple[str, ...] = ("vi:0.8075:0.7625",)
+    # Opt-in: found or not by weighed evidence (rag/answer.py found_by), these weights over
+    # evidence.FOUND (the best margin over its pair's threshold above, the quote's weighted
+    # score, its z, overlap, constraints held, type fit) and a bias last; found when the sum
+    # clears 0. Empty (the default): the margin alone. `python -m eval.calibrate --found` fits
+    # them on XQuAD's training articles, questions on topic against the same questions with
+    # their article masked out. It declines about half of such off-topic questions, and about
+    # 3 % of answerable ones: refused as the default by the paired rule (docs/answers.md).
+    found_weights: tuple[float, ...] = ()
     max_quotes: int = 3
     # The reader (rag/read.py, issue 13), opt-in: search and ask re-order the hybrid's top
     # `reader_depth` passages in the question's language by a cross-encoder that reads their
@@ -124,6 +132,9 @@ class Settings:
         for entry in self.abstain_by_lang:
             if not re.fullmatch(r"[a-z]{2,3}:0?\.\d+:0?\.\d+", str(entry)):
                 raise ValueError(f"abstain_by_lang entries are 'lang:same:cross' (e.g. 'vi:0.80:0.77'), not {entry!r}")
+        if self.found_weights and len(self.found_weights) != 7:
+            raise ValueError(f"found_weights are 6 weights and a bias (rag/evidence.py FOUND), or none; "
+                             f"not {len(self.found_weights)} values")
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 

@@ -236,6 +236,24 @@ def test_found_is_judged_against_each_sentences_own_threshold():
     assert not make_answer(hits, [cross.passage], decide([same, cross]), "ru", declined=True).found
 
 
+def test_found_weighs_the_margin_and_the_quotes_evidence():
+    from rag.answer import found_by
+    from rag.evidence import FOUND, found_features
+    from rag.settings import Settings
+
+    a, b = _cand("a", rank=0), _cand("b", rank=1)
+    a, b = a._replace(cosine=0.70, threshold=0.80), b._replace(cosine=0.90, threshold=0.80)
+    feats = np.arange(14, dtype=float).reshape(2, 7)  # FEATURES rows
+    x = found_features([a, b], feats, np.array([2.0, 1.0]))
+    # the best margin of any candidate, the top-scored quote's own features
+    assert len(x) == len(FOUND) and x[0] == pytest.approx(0.10) and x[1] == 2.0
+    assert list(x[2:]) == [feats[0, 0], feats[0, 2], feats[0, 3], feats[0, 4]]  # z, overlap, constraints, type fit
+    assert found_by((), x) and not found_by((), [-0.01, 9, 9, 9, 9, 9])  # no weights: the margin alone
+    assert found_by([1, 0, 0, 0, 0, 0, -0.05], x) and not found_by([1, 0, 0, 0, 0, 0, -0.2], x)
+    with pytest.raises(ValueError, match="found_weights"):
+        Settings(found_weights=[1.0, 2.0])
+
+
 def test_quotes_follow_the_weighted_scores_one_per_passage():
     a, b, c = _cand("a", rank=0), _cand("b", rank=1), _cand("c", rank=0, start=5)
     quotes = quotes_from([a, b, c], np.array([0.1, 2.0, 1.5]), max_quotes=3, margin=1.0)

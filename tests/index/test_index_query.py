@@ -104,6 +104,18 @@ def test_ask_abstains_below_threshold(idx3):
     assert ans.found is False and ans.quotes == [] and ans.hits
 
 
+def test_ask_is_found_by_the_weighed_evidence(idx3):
+    # Settings.found_weights decide found-or-not: here a bias alone, either way
+    idx = rag.load(idx3.folder, model=idx3.embedder)
+    idx.reconfigure(abstain_below=-1e9, abstain_below_cross=-1e9, found_weights=[0.0] * 6 + [-1.0])
+    assert not idx.ask("выборы в сельсоветы").found
+    idx.reconfigure(abstain_below=1e9, abstain_below_cross=1e9, found_weights=[0.0] * 6 + [1.0])
+    a = idx.ask("выборы в сельсоветы")
+    assert a.found and a.quotes
+    idx.reconfigure(found_weights=[])  # the margin over the threshold alone
+    assert not idx.ask("выборы в сельсоветы").found
+
+
 def test_ask_never_repeats_a_quote(tmp_path):
     """Overlapping chunks share sentences; the same sentence is quoted once."""
     f = tmp_path / "doc.txt"
