@@ -118,36 +118,46 @@ FOUND_DIRECTIONS = (("en", "en"), ("ru", "ru"), ("ru", "en"), ("en", "ru"), ("de
 FOUND_RATE = 0.98  # on-topic training questions answered in every direction (97 % held out)
 
 
+def found_evidence(s, text: str, mask=None) -> tuple[list, np.ndarray | None]:
+    """ask()'s candidates for one question (`s`: a Searcher; `mask`: rows it may search) and
+    their rag/evidence.py FOUND, as ask() computes it; None when there is no candidate."""
+    from rag.evidence import candidate_features, found_features
+    from rag.question import analyse
+
+    q = s.query(text)
+    scored = s.pick(None).search(q, 5, mask)
+    cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
+    if not cands:
+        return cands, None
+    feats = candidate_features(analyse(q.text, q.lang), q.lang, cands, s.idf, s.lexicon)
+    return cands, found_features(cands, feats, feats @ np.asarray(s.settings.quote_weights, dtype=np.float64))
+
+
+def evidence_record(cands, x: np.ndarray, lang: str, **fields) -> dict:
+    """One question's FOUND, with the best z and the best cosine within and across languages."""
+    return {**fields, "x": x.round(6).tolist(), "zmax": max(c.z for c in cands),
+            "same": max((c.cosine for c in cands if c.lang == lang), default=0.0),
+            "cross": max((c.cosine for c in cands if c.lang != lang), default=0.0)}
+
+
 def topic_records(idx, data: Path, lang: str, against: str) -> list[dict]:
     """Per XQuAD question of `lang` over the index of `against`'s paragraphs: on topic (the
     whole index) and off topic (its own article's paragraphs masked out: a question asked of
     documents on other subjects), each with rag/evidence.py FOUND as ask() computes it."""
-    from rag.evidence import candidate_features, found_features
-    from rag.question import analyse
-
     from .quotes import paragraphs
 
     s = idx.searcher
     article = [p["article"] for p in paragraphs(data, against)]
     names = [f"p{i:03d}.txt" for i in range(len(article))]
-    weights = np.asarray(s.settings.quote_weights, dtype=np.float64)
     out = []
     for p in paragraphs(data, lang):
         others = [n for n, a in zip(names, article) if a != p["article"]]
         for _qid, question, _answers in p["qas"]:
-            q = s.query(question)
-            qa = analyse(q.text, q.lang)
+            q_lang = s.query(question).lang
             for topic, mask in (("on", None), ("off", s.mask(others, None))):
-                scored = s.pick(None).search(q, 5, mask)
-                cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
-                if not cands:
-                    continue
-                feats = candidate_features(qa, q.lang, cands, s.idf, s.lexicon)
-                x = found_features(cands, feats, feats @ weights)
-                out.append({"topic": topic, "held_out": p["article"] in HELD_OUT, "x": x.round(6).tolist(),
-                            "zmax": max(c.z for c in cands), "lang": q.lang,
-                            "same": max((c.cosine for c in cands if c.lang == q.lang), default=0.0),
-                            "cross": max((c.cosine for c in cands if c.lang != q.lang), default=0.0)})
+                cands, x = found_evidence(s, question, mask)
+                if x is not None:
+                    out.append(evidence_record(cands, x, q_lang, topic=topic, held_out=p["article"] in HELD_OUT))
     return out
 
 
@@ -184,30 +194,30 @@ def found_report(test: dict[str, list[dict]], weights) -> dict[str, tuple[float,
             for d, rs in test.items()}
 
 
-def corpus_found(index: str, weights) -> tuple[float, float]:
-    """found_by's answered share of eval/questions' answerable questions and its declined
-    share of the near misses, over the corpus index (the constraint rule left aside)."""
+def corpus_records(index: str) -> list[dict]:
+    """evidence_record of every question of eval/questions over the corpus index, with
+    whether it is answerable (None for x: no candidate)."""
     import rag
-    from rag.answer import found_by
-    from rag.evidence import candidate_features, found_features
-    from rag.question import analyse
 
     from .quotes import at_defaults
     from .run import load_questions
 
     s = at_defaults(rag.load(index)).searcher
-    qw = np.asarray(s.settings.quote_weights, dtype=np.float64)
-    got: dict[bool, list[bool]] = {True: [], False: []}
+    out = []
     for it in load_questions():
-        q = s.query(it.question)
-        scored = s.pick(None).search(q, 5, None)
-        cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
-        if cands:
-            feats = candidate_features(analyse(q.text, q.lang), q.lang, cands, s.idf, s.lexicon)
-            got[it.answerable].append(found_by(weights, found_features(cands, feats, feats @ qw)))
-        else:
-            got[it.answerable].append(False)
-    return float(np.mean(got[True])), float(1 - np.mean(got[False]))
+        cands, x = found_evidence(s, it.question)
+        out.append(evidence_record(cands, x, s.query(it.question).lang, answerable=it.answerable)
+                   if x is not None else {"answerable": it.answerable, "x": None})
+    return out
+
+
+def corpus_found(recs: list[dict], weights) -> tuple[float, float]:
+    """found_by's answered share of the corpus_records' answerable questions and its
+    declined share of the near misses (the constraint rule left aside)."""
+    from rag.answer import found_by
+
+    got = [(r["answerable"], r["x"] is not None and found_by(weights, r["x"])) for r in recs]
+    return (float(np.mean([f for a, f in got if a])), float(1 - np.mean([f for a, f in got if not a])))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,12 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         where = current()
         recs = {f"{lang}>{against}": topic_records(language_index(Path(a.data), against, where), Path(a.data),
                                                    lang, against) for lang, against in FOUND_DIRECTIONS}
-        w = found_weights({d: [r for r in rs if not r["held_out"]] for d, rs in recs.items()})
-        print("found_weights = " + json.dumps([round(float(v), 4) for v in w]))
-        for d, (ans, dec) in found_report({d: [r for r in rs if r["held_out"]] for d, rs in recs.items()},
-                                          [round(float(v), 4) for v in w]).items():
+        w = [round(float(v), 4) for v in found_weights({d: [r for r in rs if not r["held_out"]]
+                                                         for d, rs in recs.items()})]  # as Settings takes them
+        print("found_weights = " + json.dumps(w))
+        for d, (ans, dec) in found_report({d: [r for r in rs if r["held_out"]] for d, rs in recs.items()}, w).items():
             print(f"  {d:6} held out: on topic answered {ans:.3f}, off topic declined {dec:.3f}")
-        on, near = corpus_found(a.index, [round(float(v), 4) for v in w])
+        on, near = corpus_found(corpus_records(a.index), w)
         print(f"  corpus set: answerable answered {on:.3f}, near misses declined {near:.3f} (by this rule alone)")
         return 0
     if a.langs:

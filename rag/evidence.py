@@ -99,8 +99,7 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
     for name in q.shown_names:
         stem = _stem(name.lower())
         # by its Russian or English stem, or as the question's language stems it ("Κένυα")
-        own = [untagged(t) for t in analyze(name, q.lang)] if q.lang not in UNTAGGED else []
-        if stem in nw.stems or key(stem) in nw.names or any(key(t) in nw.names for t in own):
+        if stem in nw.stems or key(stem) in nw.names or not nw.names.isdisjoint(_own_keys(name, q.lang)):
             continue
         if lexicon is not None and lexicon.translate(stem):
             continue  # a common word: not a constraint
@@ -112,6 +111,12 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
                              for c in q.counted):
         missing.append(q.counted_word)
     return missing
+
+
+@lru_cache(maxsize=20_000)  # held() runs for every candidate sentence of a question
+def _own_keys(name: str, lang: str | None) -> frozenset[str]:
+    """A name's keys as its own language's analyzer stems it (none for ru/en: _stem does)."""
+    return frozenset(key(untagged(t)) for t in analyze(name, lang)) if lang not in UNTAGGED else frozenset()
 
 
 def kind_of(q: Question, item: str) -> str:

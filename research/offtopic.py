@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.adopt import CACHE, tag
-from eval.calibrate import FOUND_DIRECTIONS, corpus_found, found_weights, topic_records
+from eval.calibrate import FOUND_DIRECTIONS, corpus_found, corpus_records, found_weights, topic_records
 from eval.quotes import at_defaults
 from eval.xquad import DEFAULT_DATA
 
@@ -83,8 +83,12 @@ def main(argv: list[str] | None = None) -> int:
             dec = float(np.mean([not found(d, r) for r in rs if r["topic"] == "off"]))
             res["directions"][d][name] = [round(ans, 3), round(dec, 3)]
             print(f"{d:10} {name:14} {ans:.3f}     {dec:.3f}")
-    res["corpus"] = {name: [round(v, 3) for v in corpus_found(a.index, w)]
+    corpus = corpus_records(a.index)
+    res["corpus"] = {name: [round(v, 3) for v in corpus_found(corpus, w)]
                      for name, w in (("shipped", shipped), ("evidence 97 %", ev97), ("evidence 98 %", ev98))}
+    res["corpus"]["z"] = [round(float(np.mean([r["x"] is not None and r["zmax"] >= zcut for r in corpus
+                                               if r["answerable"] == want])), 3) for want in (True, False)]
+    res["corpus"]["z"][1] = round(1 - res["corpus"]["z"][1], 3)  # near misses: declined
     print("corpus set, answerable answered / near misses declined (found rule alone):", res["corpus"])
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
