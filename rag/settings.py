@@ -108,9 +108,10 @@ class Settings:
     # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin.
     quote_weights: tuple[float, ...] = (1.01, 0.079, 1.641, 0.139, 0.961, 1.859, 0.644)
     quote_margin: float = 1.0
-    # The answer pointed out (rag/span.py): a typed candidate nearest the question's words
-    # is shown only this many words closer than the next one (or alone in its sentence).
-    span_margin: float = 3.0
+    # The answer pointed out (rag/span.py): the typed candidate the question's words pull
+    # hardest is shown only this much ahead of the next one (or alone in its sentence);
+    # chosen on XQuAD's training articles by `python -m research.span_choice`.
+    span_margin: float = 0.2
     # "Not in the documents" also when the first quote's passage lacks one of the question's
     # constraints of these kinds ("year", "number", "date", "counted", "name"; rag/evidence.py held),
     # chosen by `python -m eval.quotes fit` on near-miss questions; the others only mark the

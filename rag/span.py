@@ -3,17 +3,20 @@
 A question of a known type (rag/question.py) is answered by a phrase of that type:
 a number (with its scale, percent sign or unit), a date or year, a name. The
 candidates are found by patterns; those the question itself contains are not
-answers. Among the rest the one nearest the question's words in the sentence is
-chosen (Ravichandran & Hovy's proximity, as in pre-neural QA systems), and only
-when it stands clearly apart; otherwise nothing is pointed out.
+answers. Among the rest the one the question's words in the sentence stand
+nearest is chosen (Ravichandran & Hovy's proximity, as in pre-neural QA systems:
+each shared word pulls by 1 / (1 + words between)), and only when it stands
+clearly apart; otherwise nothing is pointed out. Two candidates joined by "and" or
+a range are one answer ("1870 to 1939"). Chosen on XQuAD's training articles
+(`python -m research.span_choice`): more spans shown at the same exactness.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from .question import Question, number_key
-from .analyze import _STOP, _TOKEN, _stem
+from .question import _NOUNS_CAPITALISED, Question, number_key
+from .analyze import _STOP, _TOKEN, _stem, analyze
 from .translit import name_key
 
 _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -52,6 +55,7 @@ _NUM = re.compile(
 _NAME = re.compile(r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
                    r"(?:[A-ZА-ЯЁ]\.\s?)*[A-ZА-ЯЁ][\w'’-]+)*")
 _WORD = re.compile(r"\w+")
+_CLAUSE = re.compile(r"[,;:()—]")
 # a qualifier is part of the answer: "over 37 million", "up to 30%", "около 40%", "late 1980s",
 # "mid-18th century", "summer of 1521" (a user reading "37 million" alone is misled)
 _QUALIFIER = {
@@ -149,10 +153,40 @@ _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в
                      r"|\b(?:in welchem jahr|en qué año|en quelle année|in che anno)\b")
 
 
+def _asked(word: str, q: Question) -> bool:
+    """A word of the question: its stem, or its name key ("Costa Rican" / "Costa Rica")."""
+    w = _POSSESSIVE.sub("", word).lower()
+    return len(w) >= 3 and w not in _STOP and (_stem(w) in q.stems or name_key(_stem(w)) in q.names)
+
+
+def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | None:
+    """A name without the question's own words at its edges, nor the dictionary words (titles)
+    they leave in front: "Costa Rican President José María Figueres" asked "Who is the Costa Rican
+    President...?" is "José María Figueres". Not at its end: "M. Theo Kearney" asked "Who is
+    Kearney Boulevard named after?" stays whole."""
+    words = list(re.finditer(r"\S+", c.text))
+    lo, hi = 0, len(words)
+    while lo < hi and _asked(words[lo].group(), q):
+        lo += 1
+    if lo:
+        while lo < hi - 1 and (common(words[lo].group()) or words[lo].group().lower() in _STOP):
+            lo += 1
+    if lo == hi:
+        return None
+    if (lo, hi) == (0, len(words)):
+        return c
+    a, b = c.start + words[lo].start(), c.start + words[hi - 1].end()
+    return Candidate(a, b, sentence[a:b], c.kind)
+
+
 def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
     """Candidates of the question's type that the question does not already hold."""
     year_only = q.kind == "date" and bool(_YEAR_Q.search(q.text))
-    return [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q)]
+    out = [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q)]
+    if q.kind in ("person", "place"):
+        out = [t for t in (_trimmed(sentence, c, q, common or (lambda w: False)) for c in out) if t is not None]
+    # two joined by "and" or a range are one answer, but a year question asks for one year
+    return out if year_only else _joined(sentence, out, q.kind)
 
 
 def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
@@ -163,13 +197,15 @@ def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
     if translate is not None:
         for s in q.stems:
             stems |= translate(s)
+    own = q.lang not in (None, "ru", "en", "und")  # a German question's stems are German ("de:punkt")
     out = []
     for m in _TOKEN.finditer(sentence):
         w = m.group().lower()
         if w in _STOP:
             continue
         s = _stem(w)
-        if s in stems or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers:
+        if (s in stems or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers
+                or (own and any(x in stems for x in analyze(w, q.lang)))):
             out.append(m.start())
     return out
 
@@ -181,32 +217,53 @@ class Pointed:
     text: str
 
 
-def point(sentence: str, q: Question, min_margin: float = 3.0, common=None, translate=None) -> Pointed | None:
+_JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по )"), "number": re.compile(r"\s?[–-]\s?"),
+         "person": re.compile(r"(?:,? and | и )"), "place": re.compile(r"(?:,? and | и )")}
+
+
+def _joined(sentence: str, cands: list[Candidate], kind: str) -> list[Candidate]:
+    """Two candidates joined by "and" or a range's "to" are one answer ("1870 to 1939",
+    "Robert Lane and Benjamin Vail"), as a reader names them."""
+    join = _JOIN.get(kind)
+    out: list[Candidate] = []
+    for c in cands:
+        if join is not None and out and join.fullmatch(sentence[out[-1].end : c.start]):
+            a = out.pop()
+            out.append(Candidate(a.start, c.end, sentence[a.start : c.end], c.kind))
+        else:
+            out.append(c)
+    return out
+
+
+def point(sentence: str, q: Question, min_margin: float = 0.2, common=None, translate=None) -> Pointed | None:
     """The candidate to point out, or None: no candidate, or two too close to call.
     `common`: see candidates(); `translate`: see _anchors()."""
     cands = typed(sentence, q, common)
     if not cands:
         return None
-    anchors = _anchors(sentence, q, translate)
     if len(cands) == 1:
         c = cands[0]
         return Pointed(c.start, c.end, c.text)
-    if q.kind == "person":
-        return None  # several names: proximity picks the wrong one more often than not (eval.quotes)
+    if q.kind in ("person", "place") and q.lang in _NOUNS_CAPITALISED:
+        return None  # German capitalises every noun: of several "names" most are not (research.span_choice)
+    anchors = _anchors(sentence, q, translate)
     if not anchors:
         return None
 
-    def distance(c: Candidate) -> float:
-        # words between the candidate and the nearest shared word; a number followed by
-        # the noun a how-many question counts is that count ("136 career sacks")
+    def closeness(c: Candidate) -> float:
+        # every word the question shares pulls toward the candidates near it, 1 / (1 + the
+        # words between, a clause mark counting as one more); a number followed by the noun
+        # a how-many question counts is that count ("136 career sacks")
         if q.counted and any(_stem(w.lower()) in q.counted for w in _WORD.findall(sentence[c.end:])[:3]):
-            return -1.0
-        gaps = [len(_WORD.findall(sentence[min(a, c.end):max(a, c.start)])) for a in anchors]
-        return float(min(gaps))
+            return 10.0
+        total = 0.0
+        for a in anchors:
+            between = sentence[min(a, c.end) : max(a, c.start)]
+            total += 1.0 / (1.0 + len(_WORD.findall(between)) + len(_CLAUSE.findall(between)))
+        return total
 
-    ranked = sorted(cands, key=lambda c: (distance(c), c.start))
-    margin = distance(ranked[1]) - distance(ranked[0])
-    if margin < min_margin:
+    ranked = sorted(cands, key=lambda c: (-closeness(c), c.start))
+    if closeness(ranked[0]) - closeness(ranked[1]) < min_margin:
         return None
     c = ranked[0]
     return Pointed(c.start, c.end, c.text)

@@ -124,11 +124,44 @@ def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
 def test_point_picks_the_candidate_nearest_the_question_words():
     q = analyse("How many votes against Stalin were cast?")
     s = "In the morning 7 delegates arrived, and after a long day of debate and quarrels, 292 votes against Stalin were counted."
-    p = point(s, q, min_margin=3)
+    p = point(s, q)
     assert p is not None and p.text.startswith("292")
     assert s[p.start:p.end] == p.text
     # two candidates equally near: nothing pointed out
-    assert point("Votes: 5 or 6 against Stalin.", q, min_margin=3) is None
+    assert point("Votes: 5 or 6 against Stalin.", q) is None
+
+
+def test_point_weighs_every_shared_word_and_names_too():
+    # no counted noun: the words the question shares pull the number next to them
+    q = analyse("What percentage of the vote was in favour of a Scottish Assembly?")
+    s = ("Although the vote was 51.6% in favour of a Scottish Assembly, this figure did not equal the 40% "
+         "of the total electorate threshold.")
+    assert point(s, q).text == "51.6%"
+    # two names in the quote: the one the question's words stand by
+    q = analyse("Who first sent radio waves across the Atlantic?")
+    s = "In 1901 Guglielmo Marconi sent radio waves across the Atlantic, a feat Tesla had claimed for himself years earlier."
+    assert point(s, q).text == "Guglielmo Marconi"
+
+
+@pytest.mark.parametrize("question, sentence, want", [
+    ("Who did Tesla partner with in 1886?",
+     "In 1886 Tesla formed a company with Robert Lane and Benjamin Vail to install his lighting.",
+     "Robert Lane and Benjamin Vail"),
+    ("When was Gegeen the emperor?", "Gegeen Khan ruled for only two years, from 1321 to 1323.", "1321 to 1323"),
+    # the question's own words in front of a name are not the answer, nor the title they leave
+    ("Who is the Costa Rican President that went to Harvard?",
+     "Alumni include Costa Rican President José María Figueres.", "José María Figueres"),
+])
+def test_point_joins_and_trims_like_a_reader(question, sentence, want):
+    p = point(sentence, analyse(question))
+    assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
+def test_a_year_question_points_at_one_year_not_a_range():
+    q = analyse("In what year did Tesla receive a Nobel Prize bid?")
+    assert [c.text for c in typed("He was nominated in 1915 and 1937.", q)] == ["1915", "1937"]
+    assert [c.text for c in typed("He was nominated in 1915 and 1937.", analyse("When was he nominated?"))] \
+        == ["1915 and 1937"]
 
 
 def test_point_needs_a_typed_question():
