@@ -28,8 +28,10 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
             r"|какой (?:год|датой)|какая дата|с какого (?:года|времени)|до какого года|в каком десятилетии)(?!\w)"
             r"|\b(?:wann|in welchem jahr|seit wann|cuándo|en qué año|quand|en quelle année|quando|in che anno)\b",
     "number": r"\b(?:how (?:many|much|long|old|far|large|big|tall|high|wide|deep|often|fast|heavy)"
-              r"|what (?:percentage|percent|proportion|share|fraction|number|amount|size|population|sum|price"
-              r"|rate|ratio|distance|length|height|area|speed|temperature)|by how much|to what extent in)\b"
+              r"|what (?:(?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2})?(?:percentage|percent|proportion|share"
+              r"|fraction|number|amount|size|population|sum|price|rate|ratio|distance|length|height|area|speed"
+              r"|temperature|score|age|cost|value|budget|capacity|density|weight|width|depth|elevation|altitude)"
+              r"|by how much|to what extent in)\b"
               r"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? (?:доля|процент|число|численность|количество"
               r"|размер|тираж|сумма|явка)|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
@@ -206,14 +208,17 @@ def _name_words(text: str, lang: str | None = None) -> list[str]:
 
 
 def _kind(text: str, lang: str | None = None) -> str:
-    """The first type whose pattern matches as a question word: a capitalised match
-    inside the question is a name ("Doctor Who", "Wer"), not the word asking."""
+    """The type of the question word said first ("How much time remained when ...?" asks a
+    number, "Who ruled when ...?" a person): a capitalised match inside the question is a name
+    ("Doctor Who", "Wer"), not the word asking."""
     low = text.lower()
+    first = (len(low) + 1, "other")
     for kind, pattern in _types(lang):
         for m in pattern.finditer(low):
             if m.start() == 0 or not text[m.start()].isupper() or not text[: m.start()].strip(" ¿¡\"«'("):
-                return kind
-    return "other"
+                first = min(first, (m.start(), kind), key=lambda x: x[0])
+                break
+    return first[1]
 
 
 def analyse(text: str, lang: str | None = None) -> Question:

@@ -56,6 +56,13 @@ from rag.types import Hit
     ("Қала қашан салынды?", "date", "kk"),
     ("Кітапты кім жазды?", "person", "kk"),
     ("¿Qué pasó cuando terminó la guerra?", "other", "es"),  # "cuando" without its accent: a conjunction
+    # the question word said first decides, not a "when" inside the question
+    ("How much time remained on the clock when the Broncos made the interception?", "number", "en"),
+    ("Who was the emperor when the war ended?", "person", "en"),
+    # "what is the <measure>" asks a number; "what is the name" does not
+    ("What was Warsaw's population in 1901?", "number", "en"),
+    ("What is the average family size?", "number", "en"),
+    ("What is the name of the first serial?", "other", "en"),
 ])
 def test_answer_type(text, kind, lang):
     assert analyse(text, lang).kind == kind
