@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .question import _NOUNS_CAPITALISED, Question, number_key
-from .analyze import _STOP, _TOKEN, _stem, analyze
+from .analyze import _STOP, _TOKEN, _stem, analyze, untagged
 from .translit import name_key
 
 _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -24,6 +24,7 @@ _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|Octo
 _MONTHS_RU = r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
 _MONTHS_RU_NOM = r"январ[ьея]|феврал[ьея]|март[ае]?|апрел[ьея]|ма[йея]|июн[ьея]|июл[ьея]|август[ае]?|сентябр[ьея]" \
                  r"|октябр[ьея]|ноябр[ьея]|декабр[ьея]"
+_MONTHS_ES = r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS_EN}),? {_YEAR}"
@@ -31,6 +32,7 @@ _DATE = re.compile(
     rf"|(?:{_MONTHS_EN}) {_YEAR}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS_EN})"
     rf"|(?:{_MONTHS_EN}) \d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}} de (?:{_MONTHS_ES})(?: de {_YEAR})?|(?:{_MONTHS_ES}) de {_YEAR}|década de {_YEAR}"
     rf"|\d{{1,2}} (?:{_MONTHS_RU})(?: {_YEAR}(?: (?:г\.|года?))?)?"
     rf"|(?:{_MONTHS_RU_NOM}) {_YEAR}(?: (?:г\.|года?))?"
     rf"|{_YEAR}\s*[/–-]\s*\d{{2,4}}(?:\s*(?:гг?\.|годах|годов|годы))?"
@@ -38,7 +40,7 @@ _DATE = re.compile(
     rf"|{_YEAR}(?: (?:г\.|года?|году))?"
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!\w)")
 _YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"  # whole words: "1891 году", never "1891 год"+"у"
-_SCALE = r"(?:thousand|million|billion|trillion|hundred|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
+_SCALE = r"(?:thousand|million|billion|trillion|hundred|mil millones|millones|millón|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
 _UNIT = (r"(?:%|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?|km|kilomet(?:er|re)s?"
          r"|miles?|met(?:er|re)s?|feet|foot|ft|inch(?:es)?|kg|kilograms?|tons?|tonnes?|pounds?|degrees?|°[CF]?"
          r"|лет|года?|месяц(?:а|ев)?|недел[ьи]|дн(?:я|ей)|день|час(?:а|ов)?|минут[ы]?|км|километр(?:а|ов)?|метр(?:а|ов)?"
@@ -61,9 +63,11 @@ _CLAUSE = re.compile(r"[,;:()—]")
 _QUALIFIER = {
     "number": re.compile(r"(?<!\w)(?:(?:just |well )?(?:over|under)|more than|less than|fewer than|at least|at most"
                          r"|up to|about|around|approximately|nearly|almost|roughly|some|свыше|более|менее|около|почти"
-                         r"|примерно|порядка|не менее|не более|до)\s$", re.IGNORECASE),
+                         r"|примерно|порядка|не менее|не более|до|más de|menos de|alrededor de|cerca de|casi)\s$",
+                         re.IGNORECASE),
     "date": re.compile(r"(?<!\w)(?:early|mid|late|(?:summer|spring|autumn|fall|winter|end|beginning|middle|start) of"
-                       r"|начале|середине|конце)(?:\s|-)$", re.IGNORECASE),  # the phrase, not its "in" / "в"
+                       r"|начале|середине|конце|(?:finales|principios|mediados) de(?: la)?"
+                       r"|(?:verano|invierno|primavera|otoño) de)(?:\s|-)$", re.IGNORECASE),  # not its "in" / "в" / "a"
 }
 
 
@@ -140,13 +144,28 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
     return []
 
 
+def _keys(word: str, q: Question) -> set[str]:
+    """A word's name keys: as Russian or English stems it, and as the question's own language
+    does (a Spanish question's stems are Spanish: "es:bowl")."""
+    w = word.lower()
+    out = {name_key(_stem(w))}
+    if q.lang not in (None, "ru", "en", "und"):
+        out |= {name_key(untagged(x)) for x in analyze(w, q.lang)}
+    return out
+
+
+def _question_keys(q: Question) -> set[str]:
+    return set(q.names) | {name_key(untagged(s)) for s in q.stems}
+
+
 def _in_question(c: Candidate, q: Question) -> bool:
     """The candidate repeats the question: its numbers, years or names."""
     if c.kind in ("date", "number"):
         nums = {number_key(n) for n in re.findall(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?", c.text)}
         return bool(nums) and nums <= set(q.years) | set(q.numbers)
-    keys = {name_key(_stem(w.lower())) for w in _WORD.findall(c.text) if len(w) >= 3 and w.lower() not in _STOP}
-    return bool(keys) and keys <= set(q.names) | {name_key(s) for s in q.stems}
+    words = [w for w in _WORD.findall(c.text) if len(w) >= 3 and w.lower() not in _STOP]
+    asked = _question_keys(q)
+    return bool(words) and all(_keys(w, q) & asked for w in words)
 
 
 _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в каком году|какого года|какой год)(?!\w)"
@@ -156,17 +175,19 @@ _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в
 def _asked(word: str, q: Question) -> bool:
     """A word of the question: its stem, or its name key ("Costa Rican" / "Costa Rica")."""
     w = _POSSESSIVE.sub("", word).lower()
-    return len(w) >= 3 and w not in _STOP and (_stem(w) in q.stems or name_key(_stem(w)) in q.names)
+    return len(w) >= 3 and w not in _STOP and (_stem(w) in q.stems or bool(_keys(w, q) & _question_keys(q)))
 
 
 def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | None:
-    """A name without the question's own words at its edges, nor the dictionary words (titles)
+    """A name without the question's own words in front, nor the dictionary words (titles)
     they leave in front: "Costa Rican President José María Figueres" asked "Who is the Costa Rican
     President...?" is "José María Figueres". Not at its end: "M. Theo Kearney" asked "Who is
     Kearney Boulevard named after?" stays whole."""
     words = list(re.finditer(r"\S+", c.text))
     lo, hi = 0, len(words)
-    while lo < hi and _asked(words[lo].group(), q):
+    own = q.lang not in (None, "ru", "en", "und")
+    # and without an article of the question's language in front ("Los New England Patriots")
+    while lo < hi and (_asked(words[lo].group(), q) or (own and lo < hi - 1 and not analyze(words[lo].group(), q.lang))):
         lo += 1
     if lo:
         while lo < hi - 1 and (common(words[lo].group()) or words[lo].group().lower() in _STOP):

@@ -121,6 +121,10 @@ def test_dates_and_names_are_found():
     # a year question keeps a decade whole, and "до" is no qualifier of a date
     ("It was created in the 1950s, when the decision was made.", "date", True, "the 1950s"),
     ("Так было до 1930 года.", "date", False, "1930 года"),
+    # Spanish writes its dates with "de", and its qualifiers before them
+    ("Siria atacó el 6 de octubre de 1973.", "date", False, "6 de octubre de 1973"),
+    ("Ocurrió a finales de la década de 1980.", "date", False, "finales de la década de 1980"),
+    ("La red transporta más de 37 millones de pasajeros.", "number", False, "más de 37 millones"),
 ])
 def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     assert [c.text for c in candidates(sentence, kind, year_only)] == [want]
@@ -162,6 +166,13 @@ def test_point_weighs_every_shared_word_and_names_too():
 def test_point_joins_and_trims_like_a_reader(question, sentence, want):
     p = point(sentence, analyse(question))
     assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
+def test_a_name_the_question_holds_is_no_answer_in_its_own_language():
+    # a Spanish question's words are Spanish stems ("es:bowl"); the name is still the question's
+    q = analyse("¿Quién ganó la Super Bowl XLIX?", "es")
+    s = "Los New England Patriots ganaron la Super Bowl XLIX."
+    assert [c.text for c in typed(s, q)] == ["New England Patriots"]
 
 
 def test_a_year_question_points_at_one_year_not_a_range():
