@@ -26,7 +26,8 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
             r"|how long ago)\b"
             r"|(?<!\w)(?:когда|в каком (?:году|месяце|веке)|какого (?:года|числа)|в какой (?:день|год)"
             r"|какой (?:год|датой)|какая дата|с какого (?:года|времени)|до какого года|в каком десятилетии)(?!\w)"
-            r"|\b(?:wann|in welchem jahr|seit wann|cuándo|en qué año|quand|en quelle année|quando|in che anno)\b",
+            r"|\b(?:wann|(?:in |für )?welche[ms] jahr|in welchem jahrzehnt|seit wann|cuándo|en qué año|quand"
+            r"|en quelle année|quando|in che anno)\b",
     "number": r"\b(?:how (?:many|much|long|old|far|large|big|tall|high|wide|deep|often|fast|heavy)"
               r"|what (?:(?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2})?(?:percentage|percent|proportion|share"
               r"|fraction|number|amount|size|population|sum|price|rate|ratio|distance|length|height|area|speed"
@@ -35,7 +36,8 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
               r"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? (?:доля|процент|число|численность|количество"
               r"|размер|тираж|сумма|явка)|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
-              r"|\b(?:wie viele?|wieviele?|cuánt[oa]s?|combien|quant[oie])\b",
+              r"|\b(?:wie viele?|wieviele?|wie (?:alt|lange|hoch|groß|weit|oft|schwer)"
+              r"|welche[rsn]? (?:prozentsatz|anteil|anzahl)|cuánt[oa]s?|combien|quant[oie])\b",
     "person": r"\b(?:who|whom|whose|which (?:person|man|woman|historian|author|writer|scientist|king|emperor"
               r"|president|leader|scholar|general|politician|artist|composer|philosopher))\b"
               r"|(?<!\w)(?:кто|кого|кому|кем|чей|чья|чьё|чье|чьи|какой (?:историк|автор|учёный|ученый"
@@ -210,7 +212,8 @@ def _name_words(text: str, lang: str | None = None) -> list[str]:
 def _kind(text: str, lang: str | None = None) -> str:
     """The type of the question word said first ("How much time remained when ...?" asks a
     number, "Who ruled when ...?" a person): a capitalised match inside the question is a name
-    ("Doctor Who", "Wer"), not the word asking."""
+    ("Doctor Who", "Wer"), not the word asking. Zero-width spaces ("In welchem\u200b\u200bJahr") go."""
+    text = text.replace("\u200b", "")
     low = text.lower()
     first = (len(low) + 1, "other")
     for kind, pattern in _types(lang):

@@ -24,6 +24,7 @@ _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|Octo
 _MONTHS_RU = r"января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря"
 _MONTHS_RU_NOM = r"январ[ьея]|феврал[ьея]|март[ае]?|апрел[ьея]|ма[йея]|июн[ьея]|июл[ьея]|август[ае]?|сентябр[ьея]" \
                  r"|октябр[ьея]|ноябр[ьея]|декабр[ьея]"
+_MONTHS_DE = r"Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
 _MONTHS_ES = r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre"
 _YEAR = r"(?:1[0-9]{3}|20[0-9]{2})"
 _DATE = re.compile(
@@ -32,6 +33,7 @@ _DATE = re.compile(
     rf"|(?:{_MONTHS_EN}) {_YEAR}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?(?:{_MONTHS_EN})"
     rf"|(?:{_MONTHS_EN}) \d{{1,2}}(?:st|nd|rd|th)?"
+    rf"|\d{{1,2}}\. (?:{_MONTHS_DE})(?: {_YEAR})?|(?:{_MONTHS_DE}) {_YEAR}"
     rf"|\d{{1,2}} de (?:{_MONTHS_ES})(?: de {_YEAR})?|(?:{_MONTHS_ES}) de {_YEAR}|década de {_YEAR}"
     rf"|\d{{1,2}} (?:{_MONTHS_RU})(?: {_YEAR}(?: (?:г\.|года?))?)?"
     rf"|(?:{_MONTHS_RU_NOM}) {_YEAR}(?: (?:г\.|года?))?"
@@ -40,7 +42,7 @@ _DATE = re.compile(
     rf"|{_YEAR}(?: (?:г\.|года?|году))?"
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!\w)")
 _YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"  # whole words: "1891 году", never "1891 год"+"у"
-_SCALE = r"(?:thousand|million|billion|trillion|hundred|mil millones|millones|millón|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
+_SCALE = r"(?:thousand|million|billion|trillion|hundred|mil millones|millones|millón|Millionen|Milliarden|Million|Milliarde|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
 _UNIT = (r"(?:%|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?|km|kilomet(?:er|re)s?"
          r"|miles?|met(?:er|re)s?|feet|foot|ft|inch(?:es)?|kg|kilograms?|tons?|tonnes?|pounds?|degrees?|°[CF]?"
          r"|лет|года?|месяц(?:а|ев)?|недел[ьи]|дн(?:я|ей)|день|час(?:а|ов)?|минут[ы]?|км|километр(?:а|ов)?|метр(?:а|ов)?"
@@ -63,11 +65,11 @@ _CLAUSE = re.compile(r"[,;:()—]")
 _QUALIFIER = {
     "number": re.compile(r"(?<!\w)(?:(?:just |well )?(?:over|under)|more than|less than|fewer than|at least|at most"
                          r"|up to|about|around|approximately|nearly|almost|roughly|some|свыше|более|менее|около|почти"
-                         r"|примерно|порядка|не менее|не более|до|más de|menos de|alrededor de|cerca de|casi)\s$",
+                         r"|примерно|порядка|не менее|не более|до|más de|menos de|alrededor de|cerca de|casi|über|mehr als|weniger als|rund|etwa|fast|knapp|bis zu)\s$",
                          re.IGNORECASE),
     "date": re.compile(r"(?<!\w)(?:early|mid|late|(?:summer|spring|autumn|fall|winter|end|beginning|middle|start) of"
                        r"|начале|середине|конце|(?:finales|principios|mediados) de(?: la)?"
-                       r"|(?:verano|invierno|primavera|otoño) de)(?:\s|-)$", re.IGNORECASE),  # not its "in" / "в" / "a"
+                       r"|(?:verano|invierno|primavera|otoño) de|Sommer|Winter|Frühjahr|Herbst|Anfang|Mitte|Ende)(?:\s|-)$", re.IGNORECASE),  # not its "in" / "в" / "a"
 }
 
 

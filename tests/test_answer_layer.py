@@ -63,6 +63,9 @@ from rag.types import Hit
     ("What was Warsaw's population in 1901?", "number", "en"),
     ("What is the average family size?", "number", "en"),
     ("What is the name of the first serial?", "other", "en"),
+    ("Wie alt war John Elway, als er spielte?", "number", "de"),
+    ("Welcher Prozentsatz der Bevölkerung war katholisch?", "number", "de"),
+    ("In welchem \u200b\u200bJahr wurde die Mannschaft gesperrt?", "date", "de"),  # zero-width spaces
 ])
 def test_answer_type(text, kind, lang):
     assert analyse(text, lang).kind == kind
@@ -125,6 +128,10 @@ def test_dates_and_names_are_found():
     ("Siria atacó el 6 de octubre de 1973.", "date", False, "6 de octubre de 1973"),
     ("Ocurrió a finales de la década de 1980.", "date", False, "finales de la década de 1980"),
     ("La red transporta más de 37 millones de pasajeros.", "number", False, "más de 37 millones"),
+    # and German its dates with a day's full stop, its seasons and qualifiers without a preposition
+    ("Am 6. Oktober 1973 griff Syrien an.", "date", False, "6. Oktober 1973"),
+    ("Im Sommer 1521 weitete Luther seine Angriffe aus.", "date", False, "Sommer 1521"),
+    ("Das Netz befördert über 37 Millionen Fahrgäste.", "number", False, "über 37 Millionen"),
 ])
 def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     assert [c.text for c in candidates(sentence, kind, year_only)] == [want]
