@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .question import _NOUNS_CAPITALISED, Question, number_key
-from .analyze import _STOP, _TOKEN, _stem, analyze, untagged
+from .analyze import _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
 from .translit import name_key
 
 _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -146,12 +146,18 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
     return []
 
 
+def _own(q: Question) -> bool:
+    """The question's words are analysed in its own language, tagged ("de:punkt", "es:bowl"):
+    a sentence's words must be analysed so to meet them (rag/analyze.py)."""
+    return q.lang not in (None, "und", *UNTAGGED)
+
+
 def _keys(word: str, q: Question) -> set[str]:
     """A word's name keys: as Russian or English stems it, and as the question's own language
     does (a Spanish question's stems are Spanish: "es:bowl")."""
     w = word.lower()
     out = {name_key(_stem(w))}
-    if q.lang not in (None, "ru", "en", "und"):
+    if _own(q):
         out |= {name_key(untagged(x)) for x in analyze(w, q.lang)}
     return out
 
@@ -187,7 +193,7 @@ def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | No
     Kearney Boulevard named after?" stays whole."""
     words = list(re.finditer(r"\S+", c.text))
     lo, hi = 0, len(words)
-    own = q.lang not in (None, "ru", "en", "und")
+    own = _own(q)
     # and without an article of the question's language in front ("Los New England Patriots")
     while lo < hi and (_asked(words[lo].group(), q) or (own and lo < hi - 1 and not analyze(words[lo].group(), q.lang))):
         lo += 1
@@ -220,7 +226,7 @@ def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
     if translate is not None:
         for s in q.stems:
             stems |= translate(s)
-    own = q.lang not in (None, "ru", "en", "und")  # a German question's stems are German ("de:punkt")
+    own = _own(q)
     out = []
     for m in _TOKEN.finditer(sentence):
         w = m.group().lower()
@@ -285,8 +291,9 @@ def point(sentence: str, q: Question, min_margin: float = 0.2, common=None, tran
             total += 1.0 / (1.0 + len(_WORD.findall(between)) + len(_CLAUSE.findall(between)))
         return total
 
-    ranked = sorted(cands, key=lambda c: (-closeness(c), c.start))
-    if closeness(ranked[0]) - closeness(ranked[1]) < min_margin:
+    pull = [closeness(c) for c in cands]
+    ranked = sorted(range(len(cands)), key=lambda i: (-pull[i], cands[i].start))
+    if pull[ranked[0]] - pull[ranked[1]] < min_margin:
         return None
-    c = ranked[0]
+    c = cands[ranked[0]]
     return Pointed(c.start, c.end, c.text)

@@ -160,17 +160,13 @@ def train(tok, model, data: list[tuple[str, str, str]], minutes: float, lr: floa
             "log": log}
 
 
-def held_questions(data: Path):
-    """Per language: the held-out question texts as research/query_adapter.py asks them, and
-    the mask that selects them from all of that language's questions."""
-    out = {}
-    for lang in LANGS:
-        paras = paragraphs(data, lang)
-        # held-out paragraphs: the articles of HELD_OUT, every tenth paragraph left out (query_adapter)
-        held = [p["article"] in HELD_OUT and i % 10 != 0 for i, p in enumerate(paras)]
-        qs = [(held[i], q[1]) for i, p in enumerate(paras) for q in p["qas"]]
-        out[lang] = ([t for h, t in qs if h], np.array([h for h, _ in qs]))
-    return out
+def held_questions(data: Path, lang: str, held: np.ndarray, qpara: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """One language's held-out question texts and the mask that selects them from all its
+    questions: those of the paragraphs `held` marks (query_adapter's mask; `qpara`: each
+    question's paragraph, as research.query_adapter.load_lang gives it)."""
+    texts = [q[1] for p in paragraphs(data, lang) for q in p["qas"]]
+    mask = held[qpara]
+    return [texts[i] for i in np.flatnonzero(mask)], mask
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,9 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     before = evaluate(loaded, ident, held)
     LoRA.wrap(model, a.rank, a.alpha)
     run = train(tok, model, data, a.minutes, a.lr, a.tau, a.batch, a.nce)
-    hq = held_questions(a.data)
     for lang in LANGS:
-        texts, mask = hq[lang]
+        texts, mask = held_questions(a.data, lang, held, loaded[lang][3])
         qv = loaded[lang][2].copy()
         qv[mask] = encode(tok, model, texts).numpy()
         loaded[lang] = (*loaded[lang][:2], qv, *loaded[lang][3:])

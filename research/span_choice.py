@@ -7,9 +7,12 @@ with two names showed nothing; now every shared word pulls by 1 / (1 + words bet
 clause mark counting one more), names drop the question's own words in front of them, and
 two candidates joined by "and" or a range are one answer. This measures, on XQuAD's typed
 questions (eval.quotes.typed_gold) for each language, the training articles and the held-out
-ones (eval.xquad.HELD_OUT) apart: spans shown and exact (casefolded, punctuation dropped),
+ones (eval.xquad.HELD_OUT) apart: spans shown and exact (casefolded, punctuation dropped), and
+of the misses those whose quote does not hold the answer at all,
 at several margins, with the first quote each question gets from ask() at today's settings
-(eval.quotes' indexes, built once). The margin is chosen on the training articles.
+(eval.quotes' indexes, built once). The margin is chosen on the training articles. The
+"before" figures (docs/answers.md section 5): this script with rag/span.py and rag/question.py
+of commit b575fa3 restored and `--margins 3` (the old rule counted words).
 
     python -m research.span_choice [--langs en,ru] [--margins 0.1,0.2,0.3,0.4] [--out results/span_choice.json]
 """
@@ -47,7 +50,7 @@ def figures(s, rows: list[dict], margin: float) -> dict[str, dict]:
     common = common_word(s.lexicon)
     out = {}
     for part, held in (("training", False), ("held out", True)):
-        n = shown = exact = 0
+        n = shown = exact = quote_wrong = 0
         for r in rows:
             if r["held"] != held:
                 continue
@@ -56,9 +59,13 @@ def figures(s, rows: list[dict], margin: float) -> dict[str, dict]:
                        translator(s.lexicon, r["q_lang"], r["s_lang"]))
             if pt is not None:
                 shown += 1
-                exact += normal(pt.text) in {normal(x) for x in r["answers"]}
+                ok = normal(pt.text) in {normal(x) for x in r["answers"]}
+                exact += ok
+                # a miss no span could mend: the quote does not hold the answer at all
+                quote_wrong += not ok and not any(x in r["quote"] for x in r["answers"])
         out[part] = {"typed": n, "shown": shown, "exact": exact, "shown share": round(shown / max(n, 1), 3),
-                     "exact where shown": round(exact / max(shown, 1), 3)}
+                     "exact where shown": round(exact / max(shown, 1), 3),
+                     "missed, quote without the answer": quote_wrong}
     return out
 
 
@@ -75,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         for m in (float(x) for x in a.margins.split(",")):
             res[f"{lang} margin {m}"] = f = figures(s, rows, m)
             print(f"{lang} margin {m}: " + "; ".join(
-                f"{k} {v['shown']}/{v['typed']} shown, {v['exact']} exact ({v['exact where shown']:.3f})"
+                f"{k} {v['shown']}/{v['typed']} shown, {v['exact']} exact ({v['exact where shown']:.3f}), "
+                f"{v['missed, quote without the answer']} missed in a quote without the answer"
                 for k, v in f.items()), flush=True)
     write_json(res, a.out)
     return 0
