@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .evidence import kind_of
 from .store import ChunkRecord, SentenceSpan
 from .types import Answer, Hit, Span
 
@@ -44,14 +45,14 @@ class Candidate(NamedTuple):
                    lang=self.lang, score=0.0, chunk_id=self.passage.chunk_id)
 
 
-def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, margin: float) -> list[Hit]:
-    """The best sentence, then others within `margin` of its score, at most one per
-    passage, best first; a quote's score is its weighted evidence (rag/evidence.py)."""
+def quote_rows(cands: list[Candidate], scores: np.ndarray, max_quotes: int, margin: float) -> list[int]:
+    """The candidates quoted: the best sentence, then others within `margin` of its score, at
+    most one per passage, best first; a quote's score is its weighted evidence (rag/evidence.py)."""
     if not cands:
         return []
     order = sorted(range(len(cands)), key=lambda i: (-scores[i], cands[i].passage.source, cands[i].start))
     best = scores[order[0]]
-    out: list[Hit] = []
+    out: list[int] = []
     used: set[str] = set()
     spans: set[tuple[str, int, int]] = set()
     for i in order:
@@ -62,9 +63,35 @@ def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, mar
             continue  # one quote per passage; overlapping passages share sentences
         used.add(c.passage.chunk_id)
         spans.add((c.passage.source, c.start, c.end))
-        out.append(Hit(text=c.text, source=c.passage.source, start=c.start, end=c.end, page=c.page,
-                       lang=c.lang, score=float(scores[i]), chunk_id=c.passage.chunk_id))  # the sentence's own
+        out.append(i)
     return out
+
+
+def as_quote(c: Candidate, score: float) -> Hit:
+    return Hit(text=c.text, source=c.passage.source, start=c.start, end=c.end, page=c.page,
+               lang=c.lang, score=float(score), chunk_id=c.passage.chunk_id)  # the sentence's own
+
+
+def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, margin: float) -> list[Hit]:
+    """The quotes of quote_rows, as hits."""
+    return [as_quote(cands[i], scores[i]) for i in quote_rows(cands, scores, max_quotes, margin)]
+
+
+def lead(question, rows: list[int], missing_of, kinds: tuple[str, ...]) -> tuple[list[int], tuple]:
+    """The quotes' order and what the first lacks (`missing_of(row)`: the question's constraints
+    not near that candidate): the best-scored first, unless it lacks a constraint of one of
+    `kinds` (Settings.lead_missing: a date with its month, "9 марта 1922") and a later quote's
+    neighbourhood holds all of those; that quote then leads. A bare year or number is not so
+    checked: the corpus's passages hold years everywhere, so one near another quote says
+    little that the quote is about it (docs/answers.md section 4)."""
+    missing = missing_of(rows[0])
+    if not any(kind_of(question, m) in kinds for m in missing):
+        return rows, missing
+    for j in rows[1:]:
+        other = missing_of(j)
+        if not any(kind_of(question, m) in kinds for m in other):
+            return [j, *(i for i in rows if i != j)], other
+    return rows, missing
 
 
 def decide(cands: list[Candidate]) -> Candidate | None:

@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from .answer import Candidate, context, decide, found_by, make_answer, quotes_from, source_span
+from .answer import Candidate, as_quote, context, decide, found_by, lead, make_answer, quote_rows, source_span
 from .dictionary import DictionaryError
 from .evidence import Words, candidate_features, common_word, found_features, held, idf_of, kind_of, translator
 from .embed import Embedder
@@ -177,13 +177,15 @@ class Searcher:
         st = self.settings
         feats = candidate_features(question, q.lang, cands, self.idf, self.lexicon)
         scores = feats @ np.asarray(st.quote_weights, dtype=np.float64)  # the quote's order
-        quotes = quotes_from(cands, scores, st.max_quotes, st.quote_margin)
+        rows = quote_rows(cands, scores, st.max_quotes, st.quote_margin)
         span, missing, close = None, (), False
-        if quotes:
-            first = cands[int(np.argmax(scores))]
+        if rows:
+            rows, missing = lead(question, rows, lambda i: tuple(self.missing(question, q.lang, cands[i])),
+                                 st.lead_missing)
+            first = cands[rows[0]]
             span = self.point(question, q.lang, first)
-            missing = tuple(self.missing(question, q.lang, first))
             close = found_by(st.found_weights, found_features(cands, feats, scores))
+        quotes = [as_quote(cands[i], scores[i]) for i in rows]
         declined = junk or any(kind_of(question, m) in st.decline_missing for m in missing)
         return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined, close)
 

@@ -114,9 +114,13 @@ class Settings:
     span_margin: float = 0.2
     # "Not in the documents" also when the first quote's passage lacks one of the question's
     # constraints of these kinds ("year", "number", "date", "counted", "name"; rag/evidence.py held),
-    # chosen by `python -m eval.quotes fit` on near-miss questions; the others only mark the
+    # chosen by `python -m eval.quotes fit` on near-miss questions (a date with its month: by the
+    # paired rule, with lead_missing, docs/answers.md section 4); the others only mark the
     # answer a partial match.
-    decline_missing: tuple[str, ...] = ("year", "number")
+    decline_missing: tuple[str, ...] = ("year", "number", "date")
+    # ... but first, when the first quote lacks one of these kinds and a later quote's
+    # neighbourhood holds it, that quote leads (rag/searcher.py Searcher.lead)
+    lead_missing: tuple[str, ...] = ("date",)
     near_chars: int = 1500  # "near the quote": this much document text either side of it
     # ... but a name of the question only this near: it is who or what the question is about,
     # and a quote about someone else a page away from their name is not about them (a year or

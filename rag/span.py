@@ -52,7 +52,8 @@ _NUMWORD_EN = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
 _NUMWORD_RU = (r"один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок"
                r"|пятьдесят|сто|двух|трёх|трех|четырёх|четырех|пяти|шести|семи|восьми|девяти|десяти")
 _NUM = re.compile(
-    rf"(?<![\w.,])(?:(?:US)?[$€£¥]\s?)?\d+(?:[.,\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?{_SCALE})?(?:\s?{_UNIT})?(?!\w)"
+    r"(?<![\w.,:])\d{1,2}:\d{2}(?::\d{2})?(?![\w:])"  # a clock reading is one number ("3:08 left"), not "3" and "08"
+    rf"|(?<![\w.,])(?:(?:US)?[$€£¥]\s?)?\d+(?:[.,\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?{_SCALE})?(?:\s?{_UNIT})?(?!\w)"
     rf"|\b(?:{_NUMWORD_EN}|{_NUMWORD_RU})(?:[- ](?:{_NUMWORD_EN}))?(?: {_SCALE})?(?: {_UNIT})?\b",
     re.IGNORECASE)
 # capitalised runs, with initials ("И. В. Павловой", "J. R. R. Tolkien") and name particles
@@ -166,11 +167,19 @@ def _question_keys(q: Question) -> set[str]:
     return set(q.names) | {name_key(untagged(s)) for s in q.stems}
 
 
+def _said(q: Question) -> set[str]:
+    """Every word of the question stemmed, its function words too ("сколько лет": "лет")."""
+    return {_stem(w) for w in _WORD.findall(q.text.lower())}
+
+
 def _in_question(c: Candidate, q: Question) -> bool:
-    """The candidate repeats the question: its numbers, years or names."""
+    """The candidate repeats the question: its numbers, years or names, or its number in
+    words ("the three big networks" asked of, "three" is no answer)."""
     if c.kind in ("date", "number"):
         nums = {number_key(n) for n in re.findall(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?", c.text)}
-        return bool(nums) and nums <= set(q.years) | set(q.numbers)
+        if not nums:
+            return all(_stem(w) in _said(q) for w in _WORD.findall(c.text.lower()))
+        return nums <= set(q.years) | set(q.numbers)
     words = [w for w in _WORD.findall(c.text) if len(w) >= 3 and w.lower() not in _STOP]
     asked = _question_keys(q)
     return bool(words) and all(_keys(w, q) & asked for w in words)
@@ -180,10 +189,21 @@ _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в
                      r"|\b(?:in welchem jahr|en qué año|en quelle année|in che anno)\b")
 
 
+_FLEETING = re.compile(r"(?<=[а-яё]{3})[оеё](?=[бвгджзклмнпрстфхцчшщ]$)")
+
+
 def _asked(word: str, q: Question) -> bool:
-    """A word of the question: its stem, or its name key ("Costa Rican" / "Costa Rica")."""
+    """A word of the question: its stem, or its name key ("Costa Rican" / "Costa Rica"); a
+    hyphenated one when each of its parts is ("Коста-Рики")."""
     w = _POSSESSIVE.sub("", word).lower()
-    return len(w) >= 3 and w not in _STOP and (_stem(w) in q.stems or bool(_keys(w, q) & _question_keys(q)))
+    if "-" in w.strip("-"):
+        return all(_asked(part, q) for part in w.split("-") if part)
+    if len(w) < 3 or w in _STOP:
+        return False
+    s = _stem(w)
+    # Russian's fleeting vowel: "Суперкубка" asked "Суперкубок" (stems "суперкубк", "суперкубок")
+    return (s in q.stems or bool(_keys(w, q) & _question_keys(q))
+            or _FLEETING.sub("", s) in {_FLEETING.sub("", x) for x in q.stems if _FLEETING.search(x)})
 
 
 def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | None:
@@ -200,20 +220,51 @@ def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | No
     if lo:
         while lo < hi - 1 and (common(words[lo].group()) or words[lo].group().lower() in _STOP):
             lo += 1
-    if lo == hi:
-        return None
+    if lo == hi or (lo and hi - lo == 1 and common(words[lo].group())):
+        return None  # nothing left, or one dictionary word ("German Federal Minister" -> "Minister")
     if (lo, hi) == (0, len(words)):
         return c
     a, b = c.start + words[lo].start(), c.start + words[hi - 1].end()
     return Candidate(a, b, sentence[a:b], c.kind)
 
 
+# a question for a share wants a percentage, not any number of the sentence
+_PERCENT_Q = re.compile(r"(?i)\b(?:percentage|percent|per cent|porcentaje|por ciento|prozentsatz|prozent|pourcentage)\b"
+                        r"|(?<!\w)(?:процент\w*|доля|долю)(?!\w)")
+_PERCENT = re.compile(r"(?i)%|\bper ?cent\b|(?<!\w)процент|\bpor ciento\b|\bProzent\b")
+# "whose ...?" asks the possessor: "William Tyndale's English Bible" answers "William Tyndale"
+_WHOSE_Q = re.compile(r"(?i)\bwhose\b")
+
+
+def _unit_asked(sentence: str, c: Candidate, q: Question) -> Candidate:
+    """A number without its unit when the question names the unit ("How many seconds were
+    left?" is answered "17", not "17 seconds"; "Сколько лет" "38", not "38 лет")."""
+    m = re.search(r"(?<=\d)\s?([^\W\d]+)\.?$", c.text)
+    if m is None or _stem(m.group(1).lower()) not in _said(q) or m.group(1).lower() in ("%",):
+        return c
+    end = c.start + m.start()
+    return Candidate(c.start, end, sentence[c.start:end], c.kind)
+
+
+def _possessor(sentence: str, c: Candidate) -> Candidate:
+    m = re.search(r"['’]s?\b", c.text)
+    if m is None or m.start() == 0:
+        return c
+    return Candidate(c.start, c.start + m.start(), sentence[c.start : c.start + m.start()], c.kind)
+
+
 def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
     """Candidates of the question's type that the question does not already hold."""
     year_only = q.kind == "date" and bool(_YEAR_Q.search(q.text))
     out = [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q)]
+    if q.kind == "number":
+        if _PERCENT_Q.search(q.text):
+            out = [c for c in out if _PERCENT.search(c.text)]
+        out = [_unit_asked(sentence, c, q) for c in out]
     if q.kind in ("person", "place"):
         out = [t for t in (_trimmed(sentence, c, q, common or (lambda w: False)) for c in out) if t is not None]
+        if _WHOSE_Q.search(q.text):
+            out = [_possessor(sentence, c) for c in out]
     # two joined by "and" or a range are one answer, but a year question asks for one year
     return out if year_only else _joined(sentence, out, q.kind)
 
@@ -237,6 +288,10 @@ def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
                 or (own and any(x in stems for x in analyze(w, q.lang)))):
             out.append(m.start())
     return out
+
+
+_BRACKET = re.compile(r"^\s*\([^()]*\)")
+_BY = re.compile(r"(\w+),?\s+(?:by|por)\s+(?:(?:the|el|la|los|las)\s+)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -264,6 +319,29 @@ def _joined(sentence: str, cands: list[Candidate], kind: str) -> list[Candidate]
     return out
 
 
+def pull(sentence: str, c: Candidate, q: Question, anchors: list[int]) -> float:
+    """How hard the question's words in the sentence (`anchors`, _anchors()) pull toward `c`.
+
+    Every shared word pulls by 1 / (1 + the words between, a clause mark counting as one
+    more). A number followed by the noun a how-many question counts is that count ("136
+    career sacks"; a bracket after it skipped, and the bracket's own number no count: "1388
+    (0,9%) однополых пар"), and a name after a question's verb and "by" is its doer
+    ("designed by Tesla" asked "Who designed ...?"): both pull 10."""
+    after = _WORD.findall(_BRACKET.sub("", sentence[c.end:], count=1))[:3]
+    bracketed = sentence[: c.start].rstrip().endswith("(")
+    if q.counted and not bracketed and any(_stem(w.lower()) in q.counted for w in after):
+        return 10.0
+    if q.kind in ("person", "place"):
+        by = _BY.search(sentence, 0, c.start)
+        if by is not None and by.start(1) in anchors:
+            return 10.0
+    total = 0.0
+    for a in anchors:
+        between = sentence[min(a, c.end) : max(a, c.start)]
+        total += 1.0 / (1.0 + len(_WORD.findall(between)) + len(_CLAUSE.findall(between)))
+    return total
+
+
 def point(sentence: str, q: Question, min_margin: float = 0.2, common=None, translate=None) -> Pointed | None:
     """The candidate to point out, or None: no candidate, or two too close to call.
     `common`: see candidates(); `translate`: see _anchors()."""
@@ -278,22 +356,9 @@ def point(sentence: str, q: Question, min_margin: float = 0.2, common=None, tran
     anchors = _anchors(sentence, q, translate)
     if not anchors:
         return None
-
-    def closeness(c: Candidate) -> float:
-        # every word the question shares pulls toward the candidates near it, 1 / (1 + the
-        # words between, a clause mark counting as one more); a number followed by the noun
-        # a how-many question counts is that count ("136 career sacks")
-        if q.counted and any(_stem(w.lower()) in q.counted for w in _WORD.findall(sentence[c.end:])[:3]):
-            return 10.0
-        total = 0.0
-        for a in anchors:
-            between = sentence[min(a, c.end) : max(a, c.start)]
-            total += 1.0 / (1.0 + len(_WORD.findall(between)) + len(_CLAUSE.findall(between)))
-        return total
-
-    pull = [closeness(c) for c in cands]
-    ranked = sorted(range(len(cands)), key=lambda i: (-pull[i], cands[i].start))
-    if pull[ranked[0]] - pull[ranked[1]] < min_margin:
+    pulls = [pull(sentence, c, q, anchors) for c in cands]
+    ranked = sorted(range(len(cands)), key=lambda i: (-pulls[i], cands[i].start))
+    if pulls[ranked[0]] - pulls[ranked[1]] < min_margin:
         return None
     c = cands[ranked[0]]
     return Pointed(c.start, c.end, c.text)

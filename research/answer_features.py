@@ -8,7 +8,10 @@ sentence features appended to rag/evidence.py's, and prints the share of questio
 first quote holds the answer: XQuAD's held-out articles 24-31 per language, and the
 corpus set (in-sample). Groups: length (log words), novelty (share of the sentence's
 words not in the question), first sentence of its passage; question bigrams found,
-the rarest matched word's idf over the question's rarest, matched words' density.
+the rarest matched word's idf over the question's rarest, matched words' density; the pull
+of the sentence's best typed candidate (rag/span.py pull, capped at 3: how near the question's
+words stand to a phrase of the asked type) and whether one is a counted noun's number or a
+doer after "by" (pull 10).
 """
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from eval.quotes import CACHE, HELD_OUT, fit, refeature, searchers_of, top_is_gold
-from rag.evidence import Words
+from rag.evidence import Words, common_word, translator
+from rag.lang import detect
 from rag.question import analyse
+from rag.span import _anchors, pull, typed
 from rag.analyze import _STOP, _TOKEN, _stem
 
 
@@ -52,6 +57,18 @@ def phrases(r: dict, idf) -> list[list[float]]:
     return out
 
 
+def pulls(r: dict, _idf, searcher) -> list[list[float]]:
+    common, ql = common_word(searcher.lexicon), detect(r["question"])
+    q = analyse(r["question"], ql)
+    out = []
+    for t, lg in zip(r["texts"], r["langs"]):
+        cands = typed(t, q, common) if q.kind != "other" else []
+        anchors = _anchors(t, q, translator(searcher.lexicon, ql, lg)) if cands else []
+        best = max((pull(t, c, q, anchors) for c in cands), default=0.0) if anchors else 0.0
+        out.append([min(best, 3.0), float(best >= 10)])
+    return out
+
+
 def main() -> int:
     path = CACHE / "features.jsonl"
     if not path.exists():
@@ -62,10 +79,11 @@ def main() -> int:
     searchers = searchers_of(recs, CACHE, "data/corpus-index")
     base = {id(r): np.asarray(r["features"]) for r in recs}
     for name, extra in (("rag/evidence.py features", None), ("+ length, novelty, first", shape),
-                        ("+ bigrams, rarest match, density", phrases)):
+                        ("+ bigrams, rarest match, density", phrases), ("+ typed candidate's pull", pulls)):
         for r in recs:
-            x = base[id(r)]
-            r["features"] = x if extra is None else np.hstack([x, np.asarray(extra(r, searchers[r["set"]].idf))])
+            x, s = base[id(r)], searchers[r["set"]]
+            more = None if extra is None else (extra(r, s.idf, s) if extra is pulls else extra(r, s.idf))
+            r["features"] = x if more is None else np.hstack([x, np.asarray(more)])
         w = fit([r for r in recs if r["article"] not in HELD_OUT])
         cells = [f"{s} {top_is_gold([r for r in recs if r['set'] == s and (s == 'corpus' or r['article'] in HELD_OUT)], w):.3f}"
                  for s in sorted({r["set"] for r in recs})]

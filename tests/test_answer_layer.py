@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answer import Candidate, decide, make_answer, quotes_from, source_span
+from rag.answer import Candidate, decide, lead, make_answer, quotes_from, source_span
 from rag.evidence import FEATURES, Words, constraint_share, held, kind_of, overlap, sentence_features
 from rag.question import analyse, dates, number_key
+from rag.settings import Settings
 from rag.span import candidates, point, typed
 from rag.types import Hit
 
@@ -173,6 +174,56 @@ def test_point_weighs_every_shared_word_and_names_too():
 def test_point_joins_and_trims_like_a_reader(question, sentence, want):
     p = point(sentence, analyse(question))
     assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
+@pytest.mark.parametrize("question, sentence, want", [
+    # a clock reading is one number, not "3" and "08"
+    ("How much time was left when the commission voted?",
+     "The commission voted with 3:08 left before midnight, 12 members in favour.", "3:08"),
+    # a share asked: the percentage, not the other numbers of the sentence
+    ("What percentage of the delegates were peasants?",
+     "Of the 1,225 delegates, 38.5% were peasants and the rest workers.", "38.5%"),
+    ("Какой процент делегатов составляли крестьяне?",
+     "Из 1 225 делегатов 38,5% составляли крестьяне.", "38,5%"),
+    # the unit the question names is not repeated in the answer
+    ("How many seconds did the vote take?", "The vote took 45 seconds in all.", "45"),
+    ("Сколько лет было Кирову в 1934 году?", "В 1934 году Кирову было 48 лет.", "48"),
+    # a number the question says in words is no answer
+    ("What share of the budget did the three ministries spend in 1930?",
+     "In 1930 the three ministries spent 62% of the budget.", "62%"),
+    # a count asked of: the number before its noun, a bracket after the number skipped
+    ("Сколько однополых пар насчитывалось?",
+     "Насчитывалось 12 843 (8,1%) брака и 1388 (0,9%) однополых пар.", "1388"),
+    # a name after the question's verb and "by" is its doer
+    ("Who recovered the lost archive?",
+     "The archive was recovered by Ivanova after Smirnov, the archive's keeper, had lost the archive in Kazan.",
+     "Ivanova"),
+    # the possessor, for a whose-question
+    ("Whose bible did the committee use?", "The committee used William Tyndale's English Bible, not the older one.",
+     "William Tyndale"),
+    # Russian drops a vowel in some forms: "Суперкубка" is the "Суперкубок" asked of; a
+    # hyphenated name asked of is the question's too
+    ("Кто выиграл Суперкубок XLIX?", "Они обыграли чемпиона Суперкубка XLIX Нью-Ингленд Пэтриотс.",
+     "Нью-Ингленд Пэтриотс"),
+])
+def test_point_reads_the_question_like_a_reader(question, sentence, want):
+    p = point(sentence, analyse(question))
+    assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
+def test_the_question_s_words_and_the_one_title_they_leave_are_no_name():
+    q = analyse("Who was the last Prime Minister of East Germany?")
+    s = ("The last Prime Minister of East Germany, Lothar de Maizière, was a cousin of the East German "
+         "Federal Minister of the Interior.")
+    common = {"federal", "minister", "interior"}.__contains__
+    assert [c.text for c in typed(s, q, lambda w: common(w.lower()))] == ["Lothar de Maizière"]
+    assert point(s, q, common=lambda w: common(w.lower())).text == "Lothar de Maizière"
+
+
+def test_a_hyphenated_name_the_question_holds_is_trimmed():
+    q = analyse("Кто из президентов Коста-Рики учился в Гарварде?")
+    assert [c.text for c in typed("В Гарварде учился президент Коста-Рики Хосе Мария Фигерес.", q)] \
+        == ["Хосе Мария Фигерес"]
 
 
 def test_a_name_the_question_holds_is_no_answer_in_its_own_language():
@@ -361,3 +412,19 @@ def test_a_quote_carries_its_sentences_language_not_its_passages():
 def test_a_date_is_pointed_out_in_other_languages(sentence, question, lang):
     p = point(sentence, analyse(question, lang))
     assert p is not None and p.text == "1368" and sentence[p.start : p.end] == "1368"
+
+
+def test_a_later_quote_holding_the_asked_date_leads():
+    # the first quote lacks "9 March 1922" near it, the third's neighbourhood holds it: the third
+    # leads, and nothing is missing; with no quote holding it the order stays
+    q = analyse("What did Lenin propose in his addition of 9 March 1922?")
+    near = {0: ("9 March 1922",), 1: ("1922", "9 March 1922"), 2: ()}
+    kinds = Settings().lead_missing
+    assert lead(q, [0, 1, 2], near.get, kinds) == ([2, 0, 1], ())
+    near[2] = ("9 March 1922",)
+    assert lead(q, [0, 1, 2], near.get, kinds) == ([0, 1, 2], ("9 March 1922",))
+    # a missing bare year is no reason to reorder (lead_missing: dates only)
+    near[0], near[2] = ("1922",), ()
+    assert lead(q, [0, 1, 2], near.get, kinds) == ([0, 1, 2], ("1922",))
+    near[0] = ("9 March 1922",)
+    assert lead(q, [0, 1, 2], near.get, ())[0] == [0, 1, 2]

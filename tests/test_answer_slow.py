@@ -107,3 +107,23 @@ def test_a_name_a_page_away_from_the_quote_makes_a_partial_match(shipped):
     assert "Беловского" in a.quotes[0].text and a.found and a.missing == ("Березовского",)
     idx.reconfigure(near_names=idx.settings.near_chars)
     assert idx.ask(q).missing == ()
+
+
+def test_a_date_the_documents_never_give_is_declined(shipped):
+    # the corpus gives the Kuznetsk okrug's share on 1 October 1929 and 10 April 1930, not on 1 October 1930
+    a = rag.load(shipped).ask("Какая доля крестьянских дворов Кузнецкого округа была охвачена колхозами "
+                              "на 1 октября 1930 года?")
+    assert not a.found and a.missing == ("1 октября 1930",)
+
+
+def test_a_later_quote_holding_the_asked_date_leads(shipped):
+    # the best-scored sentence is about Lenin's letter of March 1923; the one about the theses
+    # Lenin's addition of 9 March 1922 answered stands near that date, and leads
+    q = ("Какой кандидатский стаж для рабочих, крестьян и красноармейцев предложил Ленин в дополнении "
+         "к тезисам Зиновьева от 9 марта 1922 г.?")
+    idx = rag.load(shipped)
+    a = idx.ask(q)
+    assert a.found and a.missing == () and "theses" in a.quotes[0].text
+    idx.reconfigure(lead_missing=(), decline_missing=("year", "number"))
+    b = idx.ask(q)
+    assert b.missing == ("9 марта 1922",) and b.quotes[0].text != a.quotes[0].text
