@@ -105,7 +105,8 @@ def _name(sentence: str, start: int, end: int, first: bool, common) -> Candidate
 def _qualified(sentence: str, start: int, end: int, kind: str) -> Candidate:
     """The phrase from start to end, with the qualifier just before it when there is one."""
     q = _QUALIFIER[kind].search(sentence, max(0, start - 24), start)
-    if q is not None:
+    # "со 415 000 до 587 000": a range's second end, not "up to" (its "до" follows a number)
+    if q is not None and not (q.group().strip().lower() == "до" and re.search(r"\d\s*$", sentence[: q.start()])):
         start = q.start()
     return Candidate(start, end, sentence[start:end], kind)
 

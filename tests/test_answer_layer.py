@@ -428,3 +428,10 @@ def test_a_later_quote_holding_the_asked_date_leads():
     assert lead(q, [0, 1, 2], near.get, kinds) == ([0, 1, 2], ("1922",))
     near[0] = ("9 March 1922",)
     assert lead(q, [0, 1, 2], near.get, ())[0] == [0, 1, 2]
+
+
+def test_a_range_s_second_end_has_no_qualifier():
+    q = analyse("Сколько квадратных километров леса было потеряно к 2000 году?")
+    s = "К 2000 году площадь потерянных лесов выросла со 415 000 до 587 000 квадратных километров."
+    assert [c.text for c in typed(s, q)] == ["415 000", "587 000"]
+    assert [c.text for c in typed("Зарплата до 300 рублей.", analyse("Сколько платили?"))] == ["до 300 рублей"]
