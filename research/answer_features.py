@@ -11,7 +11,8 @@ words not in the question), first sentence of its passage; question bigrams foun
 the rarest matched word's idf over the question's rarest, matched words' density; the pull
 of the sentence's best typed candidate (rag/span.py pull, capped at 3: how near the question's
 words stand to a phrase of the asked type) and whether one is a counted noun's number or a
-doer after "by" (pull 10).
+doer after "by" (pull 10); the neighbours' similarity (the z of the sentence before and after in
+its passage) and the sentence's z below its passage's best.
 """
 from __future__ import annotations
 
@@ -69,6 +70,15 @@ def pulls(r: dict, _idf, searcher) -> list[list[float]]:
     return out
 
 
+def neighbours(r: dict, _idf) -> list[list[float]]:
+    z, p = np.asarray(r["features"])[:, 0], r["pidx"]
+    n, best = len(z), {}
+    for i in range(n):
+        best[p[i]] = max(best.get(p[i], -np.inf), z[i])
+    return [[z[i - 1] if i and p[i - 1] == p[i] else 0.0, z[i + 1] if i + 1 < n and p[i + 1] == p[i] else 0.0,
+             z[i] - best[p[i]]] for i in range(n)]
+
+
 def main() -> int:
     path = CACHE / "features.jsonl"
     if not path.exists():
@@ -79,7 +89,8 @@ def main() -> int:
     searchers = searchers_of(recs, CACHE, "data/corpus-index")
     base = {id(r): np.asarray(r["features"]) for r in recs}
     for name, extra in (("rag/evidence.py features", None), ("+ length, novelty, first", shape),
-                        ("+ bigrams, rarest match, density", phrases), ("+ typed candidate's pull", pulls)):
+                        ("+ bigrams, rarest match, density", phrases), ("+ typed candidate's pull", pulls),
+                        ("+ neighbours' z, z below the passage's best", neighbours)):
         for r in recs:
             x, s = base[id(r)], searchers[r["set"]]
             more = None if extra is None else (extra(r, s.idf, s) if extra is pulls else extra(r, s.idf))
