@@ -119,7 +119,7 @@ class Settings:
     # answer a partial match.
     decline_missing: tuple[str, ...] = ("year", "number", "date")
     # ... but first, when the first quote lacks one of these kinds and a later quote's
-    # neighbourhood holds it, that quote leads (rag/searcher.py Searcher.lead)
+    # neighbourhood holds it, that quote leads (rag/answer.py lead)
     lead_missing: tuple[str, ...] = ("date",)
     near_chars: int = 1500  # "near the quote": this much document text either side of it
     # ... but a name of the question only this near: it is who or what the question is about,

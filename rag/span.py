@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .question import _NOUNS_CAPITALISED, Question, number_key
 from .analyze import _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
@@ -168,9 +169,10 @@ def _question_keys(q: Question) -> set[str]:
     return set(q.names) | {name_key(untagged(s)) for s in q.stems}
 
 
-def _said(q: Question) -> set[str]:
+@lru_cache(maxsize=64)  # asked once per candidate and sentence of one question
+def _said(q: Question) -> frozenset[str]:
     """Every word of the question stemmed, its function words too ("сколько лет": "лет")."""
-    return {_stem(w) for w in _WORD.findall(q.text.lower())}
+    return frozenset(_stem(w) for w in _WORD.findall(q.text.lower()))
 
 
 def _in_question(c: Candidate, q: Question) -> bool:
@@ -193,6 +195,12 @@ _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в
 _FLEETING = re.compile(r"(?<=[а-яё]{3})[оеё](?=[бвгджзклмнпрстфхцчшщ]$)")
 
 
+@lru_cache(maxsize=64)
+def _fleeting(q: Question) -> frozenset[str]:
+    """The question's Russian stems that end in a fleeting vowel's syllable, without the vowel."""
+    return frozenset(_FLEETING.sub("", x) for x in q.stems if _FLEETING.search(x))
+
+
 def _asked(word: str, q: Question) -> bool:
     """A word of the question: its stem, or its name key ("Costa Rican" / "Costa Rica"); a
     hyphenated one when each of its parts is ("Коста-Рики")."""
@@ -203,8 +211,7 @@ def _asked(word: str, q: Question) -> bool:
         return False
     s = _stem(w)
     # Russian's fleeting vowel: "Суперкубка" asked "Суперкубок" (stems "суперкубк", "суперкубок")
-    return (s in q.stems or bool(_keys(w, q) & _question_keys(q))
-            or _FLEETING.sub("", s) in {_FLEETING.sub("", x) for x in q.stems if _FLEETING.search(x)})
+    return s in q.stems or bool(_keys(w, q) & _question_keys(q)) or _FLEETING.sub("", s) in _fleeting(q)
 
 
 def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | None:
@@ -241,7 +248,7 @@ def _unit_asked(sentence: str, c: Candidate, q: Question) -> Candidate:
     """A number without its unit when the question names the unit ("How many seconds were
     left?" is answered "17", not "17 seconds"; "Сколько лет" "38", not "38 лет")."""
     m = re.search(r"(?<=\d)\s?([^\W\d]+)\.?$", c.text)
-    if m is None or _stem(m.group(1).lower()) not in _said(q) or m.group(1).lower() in ("%",):
+    if m is None or _stem(m.group(1).lower()) not in _said(q):
         return c
     end = c.start + m.start()
     return Candidate(c.start, end, sentence[c.start:end], c.kind)

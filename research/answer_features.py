@@ -34,7 +34,7 @@ def _stems(text: str) -> list[str]:
     return [_stem(w) for w in _TOKEN.findall(text.lower())]
 
 
-def shape(r: dict, _idf) -> list[list[float]]:
+def shape(r: dict, _searcher) -> list[list[float]]:
     q = analyse(r["question"])
     out = []
     for j, t in enumerate(r["texts"]):
@@ -44,7 +44,8 @@ def shape(r: dict, _idf) -> list[list[float]]:
     return out
 
 
-def phrases(r: dict, idf) -> list[list[float]]:
+def phrases(r: dict, searcher) -> list[list[float]]:
+    idf = searcher.idf
     qt = _stems(r["question"])
     qb, qc = set(zip(qt, qt[1:])), [w for w in qt if w not in _STOP]
     top = max([idf(w) for w in qc], default=1.0)
@@ -58,7 +59,7 @@ def phrases(r: dict, idf) -> list[list[float]]:
     return out
 
 
-def pulls(r: dict, _idf, searcher) -> list[list[float]]:
+def pulls(r: dict, searcher) -> list[list[float]]:
     common, ql = common_word(searcher.lexicon), detect(r["question"])
     q = analyse(r["question"], ql)
     out = []
@@ -70,7 +71,7 @@ def pulls(r: dict, _idf, searcher) -> list[list[float]]:
     return out
 
 
-def neighbours(r: dict, _idf) -> list[list[float]]:
+def neighbours(r: dict, _searcher) -> list[list[float]]:
     z, p = np.asarray(r["features"])[:, 0], r["pidx"]
     n, best = len(z), {}
     for i in range(n):
@@ -92,9 +93,8 @@ def main() -> int:
                         ("+ bigrams, rarest match, density", phrases), ("+ typed candidate's pull", pulls),
                         ("+ neighbours' z, z below the passage's best", neighbours)):
         for r in recs:
-            x, s = base[id(r)], searchers[r["set"]]
-            more = None if extra is None else (extra(r, s.idf, s) if extra is pulls else extra(r, s.idf))
-            r["features"] = x if more is None else np.hstack([x, np.asarray(more)])
+            x = base[id(r)]
+            r["features"] = x if extra is None else np.hstack([x, np.asarray(extra(r, searchers[r["set"]]))])
         w = fit([r for r in recs if r["article"] not in HELD_OUT])
         cells = [f"{s} {top_is_gold([r for r in recs if r['set'] == s and (s == 'corpus' or r['article'] in HELD_OUT)], w):.3f}"
                  for s in sorted({r["set"] for r in recs})]
