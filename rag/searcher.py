@@ -78,7 +78,7 @@ class Searcher:
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
                                       reserve=s.reserve, names=self.names, name_weight=s.name_weight,
-                                      bridge=self.bridge, bridge_weight=s.bridge_weight)
+                                      bridge=self.bridge, bridge_weight=s.bridge_weight, lex_by_lang=s.lex_weights())
 
     # ----- what a query is and where it may look
     def query(self, text: str) -> Query:

@@ -53,6 +53,12 @@ class Settings:
     # over lex_weight 1-8 x bridge_weight 0-12 on the corpus set: 1/0 (no bridge) r@5 .868,
     # MRR@10 .765; 8/8 r@5 .934, MRR@10 .815, no same-language slice lower.
     lex_weight: float = 8.0
+    # ... but for a question in one of these languages over passages in its own language,
+    # "lang:weight": where e5 reads a language less well, BM25 deserves more. Each the weight of
+    # 8 / 12 / 16 / 24 with the best r@1 of its questions over its own XQuAD paragraphs, training
+    # articles 0-23 (`python -m research.lex_by_lang`); Russian and English stay with the corpus
+    # set's choice (12 for all costs it 3 first hits and 2 declined near misses, `eval.adopt`).
+    lex_by_lang: tuple[str, ...] = ("es:12", "zh:24", "ar:24", "el:24", "hi:16", "ro:24", "th:24", "tr:12", "vi:16")
     sent_weight: float = 2.0
     name_weight: float = 2.0  # names matched across scripts (rag/translit.py)
     # Cross-lingual lexical bridge (retrieve/bridge.py): the question's words translated
@@ -137,6 +143,9 @@ class Settings:
         for entry in self.abstain_by_lang:
             if not re.fullmatch(r"[a-z]{2,3}:0?\.\d+:0?\.\d+", str(entry)):
                 raise ValueError(f"abstain_by_lang entries are 'lang:same:cross' (e.g. 'vi:0.80:0.77'), not {entry!r}")
+        for entry in self.lex_by_lang:
+            if not re.fullmatch(r"[a-z]{2,3}:\d+(?:\.\d+)?", str(entry)):
+                raise ValueError(f"lex_by_lang entries are 'lang:weight' (e.g. 'el:24'), not {entry!r}")
         if self.found_weights and len(self.found_weights) != 7:
             raise ValueError(f"found_weights are 6 weights and a bias (rag/evidence.py FOUND), or none; "
                              f"not {len(self.found_weights)} values")
@@ -150,6 +159,10 @@ class Settings:
             if code == lang:
                 return float(same), float(cross)
         return self.abstain_below, self.abstain_below_cross
+
+    def lex_weights(self) -> dict[str, float]:
+        """Question language -> its own lex_weight (the rest use lex_weight)."""
+        return {code: float(w) for code, w in (e.split(":") for e in self.lex_by_lang)}
 
     def to_dict(self) -> dict:
         """As stored in the manifest: JSON's types (a tuple is a list), so that a record and

@@ -10,7 +10,8 @@ BM25. For each language, its questions over the index of its own XQuAD paragraph
 question's paragraph and the first quote holding the answer, on the training articles (0-23,
 where a weight per language would be chosen) and the held-out ones (24-31) apart; the
 calibration paragraphs (i % 10 == 0) are left out, as eval.adopt does.
-The global weight's cost on the corpus set is eval.adopt's: `python -m eval.adopt --b '{"lex_weight": 12}'`.
+Each language's choice (`chosen`: the best training r@1, a tie to the smaller weight) is
+Settings.lex_by_lang. The global weight's cost on the corpus set is eval.adopt's: `python -m eval.adopt --b '{"lex_weight": 12}'`.
 """
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ def figures(idx, data: Path, lang: str) -> dict[str, dict]:
     return out
 
 
+def chosen(res: dict) -> list[str]:
+    """Each language's weight with the best training r@1, a tie to the smaller; none where that is
+    the default (8) and none for Russian and English, which the corpus set decides."""
+    out = []
+    for lang, by_w in res.items():
+        if lang in ("ru", "en"):
+            continue
+        w = max(by_w, key=lambda k: (by_w[k]["training"]["r@1"], -float(k)))
+        if float(w) != 8.0:
+            out.append(f"{lang}:{float(w):g}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
@@ -60,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             res.setdefault(lang, {})[str(w)] = f = figures(idx, a.data, lang)
             print(f"{lang} lex_weight {w:g}: " + "; ".join(f"{k} r@1 {v['r@1']:.3f} quote {v['quote']:.3f}"
                                                          for k, v in f.items()), flush=True)
+    res["chosen"] = chosen(res)
+    print("chosen (Settings.lex_by_lang): " + ", ".join(f'"{c}"' for c in res["chosen"]), flush=True)
     write_json(res, a.out)
     return 0
 

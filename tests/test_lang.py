@@ -127,17 +127,50 @@ def test_chinese_passages_are_found_by_their_words():
     assert np.isfinite(lex.max_score(Query("北京大学"))) and lex.max_score(Query("北京大学")) > 0
 
 
+@pytest.mark.parametrize("field, good, bad, message", [
+    ("abstain_by_lang", ("de:0.5:0.25",), ("de=0.5",), "lang:same:cross"),
+    ("lex_by_lang", ("de:30", "el:24.5"), ("de=30",), "lang:weight"),
+])
+def test_settings_per_language_round_trip_and_refuse_a_bad_entry(field, good, bad, message):
+    st = rag.Settings(**{field: good})
+    assert rag.Settings.from_dict(st.to_dict()) == st  # JSON round trip (the manifest)
+    with pytest.raises(ValueError, match=message):
+        rag.Settings(**{field: bad})
+
+
+def _docs(tmp_path, **texts) -> Path:
+    d = tmp_path / "docs"
+    d.mkdir()
+    for name, text in texts.items():
+        (d / f"{name}.txt").write_text(text, encoding="utf-8")
+    return d
+
+
 def test_abstention_thresholds_per_question_language(tmp_path):
     st = rag.Settings(abstain_by_lang=("de:0.5:0.25",))
     assert st.thresholds("de") == (0.5, 0.25) and st.thresholds("ru") == (st.abstain_below, st.abstain_below_cross)
-    assert rag.Settings.from_dict(st.to_dict()) == st  # JSON round trip (the manifest)
-    with pytest.raises(ValueError, match="lang:same:cross"):
-        rag.Settings(abstain_by_lang=("de=0.5",))
-    d = tmp_path / "docs"
-    d.mkdir()
-    (d / "de.txt").write_text("Die Brücke über den Fluss wurde vor langer Zeit aus Stein gebaut.", encoding="utf-8")
+    d = _docs(tmp_path, de="Die Brücke über den Fluss wurde vor langer Zeit aus Stein gebaut.")
     idx = rag.build([d], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(abstain_below=0.9999))
     q = "Woraus wurde die Brücke über den Fluss gebaut?"
     assert detect(q) == "de" and not idx.ask(q).found  # no fake cosine clears 0.9999
     idx.reconfigure(abstain_by_lang=("de:0.0:0.9999",))
     assert idx.ask(q).found  # the German question's own same-language threshold
+
+
+def test_bm25_weight_per_question_language(tmp_path):
+    assert rag.Settings(lex_by_lang=("de:30", "el:24.5")).lex_weights() == {"de": 30.0, "el": 24.5}
+    d = _docs(tmp_path, de="Die Brücke über den Fluss wurde 1850 aus Stein gebaut.",
+              en="The old bridge over the river was built of stone in 1850.")
+    idx = rag.build([d], tmp_path / "idx", model=FakeEmbedder(), settings=rag.Settings(lex_by_lang=()))
+    de_q, en_q = "Woraus wurde die Brücke über den Fluss 1850 gebaut?", "What was the old bridge over the river built of?"
+    assert (detect(de_q), detect(en_q)) == ("de", "en")
+
+    def score(q, source):
+        return next(h.score for h in idx.search(q, k=2) if h.source == source)
+
+    de0, de_en0, en0 = score(de_q, "de.txt"), score(de_q, "en.txt"), score(en_q, "en.txt")
+    idx.reconfigure(lex_by_lang=("de:30",))
+    # the German question's BM25 share in a German passage now weighs 30, not lex_weight; in the
+    # English passage (where it matches "1850" alone) as before, and the English question's as it was
+    assert score(de_q, "de.txt") > de0 + (30 - idx.settings.lex_weight) * 0.1
+    assert score(de_q, "en.txt") == de_en0 and score(en_q, "en.txt") == en0

@@ -57,7 +57,8 @@ class HybridRetriever(Retriever):
                  sentences: SentenceScorer | None, chunk_sents: list[np.ndarray],
                  lex_weight: float = 2.0, sent_weight: float = 0.5, depth: int = 50,
                  reserve: int = 0, names: LexicalRetriever | None = None, name_weight: float = 0.0,
-                 bridge: Retriever | None = None, bridge_weight: float = 0.0):
+                 bridge: Retriever | None = None, bridge_weight: float = 0.0,
+                 lex_by_lang: dict[str, float] | None = None):
         self.dense = dense
         self.lexical = lexical
         self.sentences = sentences
@@ -70,12 +71,16 @@ class HybridRetriever(Retriever):
         self.name_weight = name_weight
         self.bridge = bridge  # translated BM25 across languages (retrieve/bridge.py)
         self.bridge_weight = bridge_weight
+        self.lex_by_lang = lex_by_lang or {}  # a question language's own lex_weight (Settings.lex_by_lang)
 
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         depth = max(self.depth, k)
         dense = self.dense.search(query, depth, mask)
         cand = {s.row: s.score for s in dense}
-        lex = self._share(self.lexical, self.lex_weight, query, depth, mask)
+        # a question language's own weight holds for passages in that language only: across
+        # languages BM25 matches no more than numbers and names, and weighs as before
+        own = self.lex_by_lang.get(query.lang, self.lex_weight)
+        lex = self._share(self.lexical, max(own, self.lex_weight), query, depth, mask)
         names = self._share(self.names, self.name_weight, query, depth, mask)
         bridge = self._share(self.bridge, self.bridge_weight, query, depth, mask)
         missing = np.array(sorted((set(lex) | set(names) | set(bridge)) - set(cand)), dtype=np.int64)
@@ -87,8 +92,9 @@ class HybridRetriever(Retriever):
         rows = np.array(sorted(cand), dtype=np.int64)
         if len(rows) == 0:
             return []
-        score = np.array([cand[r] + self.lex_weight * lex.get(r, 0.0) + self.name_weight * names.get(r, 0.0)
-                          + self.bridge_weight * bridge.get(r, 0.0) for r in rows], dtype=np.float64)
+        lex_w = np.where(self.dense.langs[rows] == query.lang, own, self.lex_weight).tolist()
+        score = np.array([cand[r] + lw * lex.get(r, 0.0) + self.name_weight * names.get(r, 0.0)
+                          + self.bridge_weight * bridge.get(r, 0.0) for r, lw in zip(rows, lex_w)], dtype=np.float64)
         if self.sentences is not None and self.sent_weight:
             score += self.sent_weight * self.best_sentence(query, rows)
         order = np.lexsort((rows, -score))
