@@ -213,12 +213,17 @@ def top_is_gold(records: list[dict], w: np.ndarray) -> float:
     return float(np.mean(ok)) if ok else float("nan")
 
 
-def searchers_of(recs: list[dict], cache: Path, index: str) -> dict:
-    """set name -> the Searcher of the index its records were asked of."""
+def indexes_of(recs: list[dict], cache: Path, index: str) -> dict:
+    """set name -> the index its records were asked of, at the default settings."""
     import rag
 
-    return {n: at_defaults(rag.load(index if n == "corpus" else cache / n.split("-", 1)[1])).searcher
+    return {n: at_defaults(rag.load(index if n == "corpus" else cache / n.split("-", 1)[1]))
             for n in sorted({r["set"] for r in recs})}
+
+
+def searchers_of(recs: list[dict], cache: Path, index: str) -> dict:
+    """set name -> the Searcher of the index its records were asked of."""
+    return {n: idx.searcher for n, idx in indexes_of(recs, cache, index).items()}
 
 
 def chosen(r: dict, searcher, weights: np.ndarray) -> tuple[int, list[str]]:

@@ -100,8 +100,10 @@ def index_lang(idx) -> tuple[str, float]:
 
 
 # ------------------------------------------------------------------ asking
-def ask_rows(idx, data: Path, lang: str, direction: str, settings: dict | None = None) -> list[dict]:
-    """One row per held-out question of `lang` asked of `idx` (the `direction`'s index)."""
+def ask_rows(idx, data: Path, lang: str, direction: str, settings: dict | None = None,
+             articles=HELD_OUT) -> list[dict]:
+    """One row per question of `lang` in `articles` (the held-out ones unless told) asked of
+    `idx` (the `direction`'s index)."""
     if settings:
         idx.reconfigure(**settings)
     paras = paragraphs(data, lang)
@@ -109,7 +111,7 @@ def ask_rows(idx, data: Path, lang: str, direction: str, settings: dict | None =
     rows = []
     idx.ask(paras[0]["qas"][0][1], k=10)  # warm-up, untimed: first calls load lazily
     for i, p in enumerate(paras):
-        if p["article"] not in HELD_OUT or i % 10 == 0:
+        if p["article"] not in articles or i % 10 == 0:
             continue
         name = f"p{i:03d}.txt"
         want = {f"{g}/{name}" for g in MIXED} if direction == "mixed" else {name}
@@ -122,7 +124,7 @@ def ask_rows(idx, data: Path, lang: str, direction: str, settings: dict | None =
                 q = a.quotes[0]
                 qlang = q.source.split("/")[0] if direction == "mixed" else ("en" if direction == "en" else lang)
                 quote = any(g in q.text for g in gold[qlang][qid])
-            rows.append({"lang": lang, "dir": direction, "id": qid, "query_lang": a.query_lang,
+            rows.append({"lang": lang, "dir": direction, "id": qid, "article": p["article"], "query_lang": a.query_lang,
                          **judged(a.hits, lambda h, want=want: h.source in want),
                          "quote": quote, "answered": a.found, "ms": round(ms, 2)})
     return rows

@@ -18,8 +18,8 @@ marbuta to ha, alef maqsura to ya, tatweel and diacritics dropped; not adopted);
 and, for the languages whose monolingual r@1 stayed under 0.95 (2026-12-03), besides
 rag/analyze.py's tokens: word bigrams within a clause (Vietnamese writes a word's syllables
 apart), words cut to 5 letters in place of Snowball (the classic for Turkish), Greek with its
-accents dropped. None adopted: within 0.005 of r@1 but Arabic's bigrams (+0.007) and Greek's
-(+0.004), and 5-letter prefixes lose 0.02-0.06 but in Turkish (+0.002).
+accents dropped. None adopted: bigrams move r@1 by -0.016 to +0.007, 5-letter prefixes lose
+0.02-0.06 but in Turkish (+0.002), Greek without accents -0.006.
 `--langs vi,el,tr,ar` runs a subset.
 No vectors: this isolates the lexical half; the hybrid figures are eval.xquad --langs all's.
 """
@@ -113,17 +113,13 @@ def word_bigrams(text: str, lang: str) -> list[str]:
 
 def prefix5(text: str, lang: str) -> list[str]:
     """Words cut to their first 5 letters in place of Snowball (the classic for Turkish)."""
-    return [f"{lang}:{w[:5]}" for w in re.findall(r"\w+", text.lower()) if w not in _stop(lang)]
-
-
-def _stop(lang: str) -> frozenset[str]:
     from rag.analyze import _stopwords
 
-    return _stopwords(lang)
+    return [f"{lang}:{w[:5]}" for w in re.findall(r"\w+", text.lower()) if w not in _stopwords(lang)]
 
 
 def unaccented(text: str, lang: str) -> list[str]:
-    """Combining accents dropped before analysis (Greek's tonos, Vietnamese's tone marks kept apart)."""
+    """Combining accents dropped before analysis (Greek's tonos and dialytika)."""
     import unicodedata
 
     from rag.analyze import analyze

@@ -18,29 +18,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from eval.adopt import LANGS, judged
-from eval.quotes import paragraphs
+from eval.adopt import LANGS
 from eval.xquad import DEFAULT_DATA, HELD_OUT
-from eval.xquad_langs import CACHE, current, language_index
+from eval.xquad_langs import CACHE, ask_rows, current, language_index
 from research.common import write_json
 
 
-def figures(idx, data: Path, lang: str) -> dict[str, dict]:
-    paras = paragraphs(data, lang)
-    rows = []
-    for i, p in enumerate(paras):
-        if i % 10 == 0:
-            continue
-        name = f"p{i:03d}.txt"
-        for _qid, q, golds in p["qas"]:
-            a = idx.ask(q, k=10)
-            rows.append((p["article"] in HELD_OUT, judged(a.hits, lambda h, name=name: h.source == name)["hit@1"],
-                         bool(a.quotes) and any(g in a.quotes[0].text for g in golds)))
+def figures(idx, data: Path, lang: str, weight: float) -> dict[str, dict]:
+    # lex_by_lang emptied: the weight swept is every question's, the language's own table's too
+    rows = ask_rows(idx, data, lang, "mono", {"lex_weight": weight, "lex_by_lang": ()}, articles=range(32))
     out = {}
     for part, held in (("training", False), ("held out", True)):
-        rs = [r for r in rows if r[0] == held]
-        out[part] = {"n": len(rs), "r@1": round(sum(r[1] for r in rs) / len(rs), 3),
-                     "quote": round(sum(r[2] for r in rs) / len(rs), 3)}
+        rs = [r for r in rows if (r["article"] in HELD_OUT) == held]
+        out[part] = {"n": len(rs), "r@1": round(sum(r["hit@1"] for r in rs) / len(rs), 3),
+                     "quote": round(sum(r["quote"] for r in rs) / len(rs), 3)}
     return out
 
 
@@ -70,8 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     for lang in langs:
         idx = language_index(a.data, lang, where)
         for w in (float(x) for x in a.weights.split(",")):
-            idx.reconfigure(lex_weight=w)
-            res.setdefault(lang, {})[str(w)] = f = figures(idx, a.data, lang)
+            res.setdefault(lang, {})[str(w)] = f = figures(idx, a.data, lang, w)
             print(f"{lang} lex_weight {w:g}: " + "; ".join(f"{k} r@1 {v['r@1']:.3f} quote {v['quote']:.3f}"
                                                          for k, v in f.items()), flush=True)
     res["chosen"] = chosen(res)

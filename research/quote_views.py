@@ -29,7 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from eval.quotes import CACHE, HELD_OUT, at_defaults, fit, question_record, refeature, searchers_of, top_is_gold
+from eval.quotes import CACHE, HELD_OUT, fit, indexes_of, question_record, refeature, top_is_gold
 from research.common import write_json
 
 CORPUS_INDEX = "data/corpus-index"
@@ -39,7 +39,6 @@ QUESTION_WORDS = frozenset("""what who whom whose when where which why how many 
 кто что когда где какой какая какие каком какого каких какому каким сколько как почему зачем ли чем чего кого кому
 wer was wann wo welche welcher welches welchen wie viele warum
 qué quién quiénes cuándo dónde cuál cuáles cómo cuántos cuántas cuánto por""".split())
-VIEWS = ("as passage", "statement", "passage gap")
 GROUPS = {"rag/evidence.py features": [], "+ as passage": [0], "+ statement": [1], "+ as passage, statement": [0, 1],
           "+ passage gap": [2]}
 
@@ -59,32 +58,28 @@ def records() -> list[dict]:
 
 
 def views(recs: list[dict]) -> dict[str, list[list[float]]]:
-    """record key -> one row of VIEWS per candidate, each column over its std."""
-    import rag
-
-    searchers = searchers_of(recs, CACHE, CORPUS_INDEX)
+    """record key -> one row per candidate: as passage, statement, passage gap; each column over its std."""
+    idxs = indexes_of(recs, CACHE, CORPUS_INDEX)
     rows = {}
-    for name, s in searchers.items():
+    for name, idx in idxs.items():
+        s = idx.searcher
         m: dict = {}
         for c in s.payload.chunks:
             for t in c.sents:
                 m.setdefault((c.source, t.start, t.end), t.row)
         rows[name] = m
-    emb = next(iter(searchers.values())).embedder
+    emb = next(iter(idxs.values())).searcher.embedder
     qs = [r["question"] for r in recs]
     print(f"quote-views: encoding {len(qs)} questions twice more", file=sys.stderr, flush=True)
     vp, vs = emb.embed(qs, "passage"), emb.embed([statement(q) for q in qs], "query")
-    idxs: dict = {}
     out = {}
     for r, p, st in zip(recs, vp, vs):
         name = r["set"]
-        if name not in idxs:  # the hybrid scores of the passages: ask()'s own steps again
-            idxs[name] = at_defaults(rag.load(CORPUS_INDEX if name == "corpus" else CACHE / name.split("-", 1)[1]))
-        cands, rec = question_record(idxs[name], r["question"])
+        cands, rec = question_record(idxs[name], r["question"])  # the passages' hybrid scores: ask()'s steps again
         if rec["texts"] != r["texts"]:
             raise SystemExit(f"{r['id']}: the index answers otherwise than when collected: collect again")
         top = max(c.passage.score for c in cands)
-        sv = searchers[name].payload.sent_vectors
+        sv = idxs[name].searcher.payload.sent_vectors
         x = np.array([[sv[rows[name][(src, a, b)]] @ p, sv[rows[name][(src, a, b)]] @ st, c.passage.score - top]
                       for src, (a, b), c in zip(r["sources"], r["spans"], cands)])
         out[r["id"] + "|" + name] = x - x.mean(0)  # a per-question shift changes no softmax
@@ -92,16 +87,16 @@ def views(recs: list[dict]) -> dict[str, list[list[float]]]:
     return {k: (v / sd).tolist() for k, v in out.items()}
 
 
-_EXTRA: dict = {}  # views(), set before the workers fork: they inherit it, nothing is sent
+# records() and views(), set before the workers fork: they inherit them, nothing is sent
+_RECS: list[dict] = []
+_EXTRA: dict = {}
 
 
 def figures(args: tuple[str, list[int], str]) -> tuple[str, str, dict]:
     """One group's refit and its shares; `mode` "held" or a training fold "0" / "1"."""
     group, cols, mode = args
-    extra, recs = _EXTRA, records()
-    for r in recs:
-        x = np.asarray(r["features"])
-        r["features"] = np.hstack([x, np.asarray(extra[r["id"] + "|" + r["set"]])[:, cols]]) if cols else x
+    recs = [{**r, "features": np.hstack([np.asarray(r["features"]), np.asarray(_EXTRA[r["id"] + "|" + r["set"]])[:, cols]])}
+            if cols else r for r in _RECS]  # copies: a worker runs several jobs
     if mode == "held":
         test = lambda r: r["article"] in HELD_OUT or r["set"] == "corpus"  # noqa: E731
         train = [r for r in recs if r["article"] not in HELD_OUT]
@@ -152,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.timing_only:
         write_json({"timing_ms": ms}, a.out)
         return 0
+    _RECS[:] = recs
     _EXTRA.update(views(recs))
     jobs = [(g, cols, m) for m in a.modes.split(",") for g, cols in GROUPS.items()]
     res: dict = {"timing_ms": ms}
