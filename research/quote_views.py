@@ -21,18 +21,14 @@ The statement and the as-passage views need two more query encodings a question.
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from eval.quotes import CACHE, HELD_OUT, fit, indexes_of, question_record, refeature, top_is_gold
-from research.common import write_json
+from eval.quotes import CACHE, indexes_of, question_record
+from research.common import CORPUS_INDEX, quote_records, refit_groups, write_json
 
-CORPUS_INDEX = "data/corpus-index"
 # The question words dropped for the statement view: the sets' languages (en, ru, de, es, zh's
 # questions keep theirs: no spaces to cut at).
 QUESTION_WORDS = frozenset("""what who whom whose when where which why how many much did does do is was were are
@@ -46,15 +42,6 @@ GROUPS = {"rag/evidence.py features": [], "+ as passage": [0], "+ statement": [1
 def statement(question: str) -> str:
     words = re.findall(r"\w+|[^\w\s]", question)
     return " ".join(w for w in words if w.lower() not in QUESTION_WORDS and w not in "?¿")
-
-
-def records() -> list[dict]:
-    path = CACHE / "features.jsonl"
-    if not path.exists():
-        raise SystemExit(f"no {path}: run python -m eval.quotes collect first")
-    recs = [r for r in (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()) if r["labels"]]
-    refeature(recs, CACHE, CORPUS_INDEX)
-    return recs
 
 
 def views(recs: list[dict]) -> dict[str, list[list[float]]]:
@@ -85,28 +72,6 @@ def views(recs: list[dict]) -> dict[str, list[list[float]]]:
         out[r["id"] + "|" + name] = x - x.mean(0)  # a per-question shift changes no softmax
     sd = np.concatenate(list(out.values())).std(0)
     return {k: (v / sd).tolist() for k, v in out.items()}
-
-
-# records() and views(), set before the workers fork: they inherit them, nothing is sent
-_RECS: list[dict] = []
-_EXTRA: dict = {}
-
-
-def figures(args: tuple[str, list[int], str]) -> tuple[str, str, dict]:
-    """One group's refit and its shares; `mode` "held" or a training fold "0" / "1"."""
-    group, cols, mode = args
-    recs = [{**r, "features": np.hstack([np.asarray(r["features"]), np.asarray(_EXTRA[r["id"] + "|" + r["set"]])[:, cols]])}
-            if cols else r for r in _RECS]  # copies: a worker runs several jobs
-    if mode == "held":
-        test = lambda r: r["article"] in HELD_OUT or r["set"] == "corpus"  # noqa: E731
-        train = [r for r in recs if r["article"] not in HELD_OUT]
-    else:
-        test = lambda r: 0 <= r["article"] < 24 and r["article"] % 2 == int(mode)  # noqa: E731
-        train = [r for r in recs if r["article"] not in HELD_OUT and not test(r)]
-    w = fit(train)
-    sets = sorted({r["set"] for r in recs if test(r)})
-    return group, mode, {"weights": np.round(w, 3).tolist(),
-                         **{s: round(top_is_gold([r for r in recs if r["set"] == s and test(r)], w), 3) for s in sets}}
 
 
 def timing(questions: list[str], rounds: int = 3) -> dict[str, float]:
@@ -141,21 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--timing-only", action="store_true", help="only the encoder's ms a question, no refits")
     a = ap.parse_args(argv)
-    recs = records()
+    recs = quote_records()
     ms = timing([r["question"] for r in recs if r["set"] == "corpus"])
     print("encoder ms a question, median: " + "; ".join(f"{k} {v}" for k, v in ms.items()), flush=True)
     if a.timing_only:
         write_json({"timing_ms": ms}, a.out)
         return 0
-    _RECS[:] = recs
-    _EXTRA.update(views(recs))
-    jobs = [(g, cols, m) for m in a.modes.split(",") for g, cols in GROUPS.items()]
-    res: dict = {"timing_ms": ms}
-    with ProcessPoolExecutor(a.workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        for group, mode, f in pool.map(figures, jobs):
-            res.setdefault(mode, {})[group] = f
-            print(f"{mode:5} {group:28} " + "  ".join(f"{k} {v:.3f}" for k, v in f.items() if k != "weights"),
-                  flush=True)
+    res = {"timing_ms": ms, **refit_groups(recs, views(recs), GROUPS, a.modes.split(","), a.workers)}
     write_json(res, a.out)
     return 0
 
