@@ -193,6 +193,15 @@ def cmd_info(a) -> int:
     return 0
 
 
+def cmd_dictionaries(a) -> int:
+    from rag.retrieve.bridge import describe
+
+    from rag.settings import Settings
+
+    print(f"bridge: {describe(a.dictionary or Settings().dictionary)}")
+    return 0
+
+
 def cmd_reshard(a) -> int:
     idx = _load(a)
     idx.reshard(a.shards)
@@ -318,10 +327,14 @@ def _add_changes(sub) -> None:
 
 
 def _add_others(sub) -> None:
-    """info, reshard, serve, and eval's forwarding note."""
+    """info, dictionaries, reshard, serve, and eval's forwarding note."""
     s = sub.add_parser("info")
     _index_args(s)
     s.set_defaults(func=cmd_info)
+    s = sub.add_parser("dictionaries", help="the cross-lingual bridge's dictionaries: which languages it translates "
+                                            "(reads their tables into the cache once)")
+    s.add_argument("--dictionary", default=None, help="the English-Russian dictd dictionary (default: the setting's)")
+    s.set_defaults(func=cmd_dictionaries)
     s = sub.add_parser("reshard", help="split an index into N shards by document (1 merges), without re-embedding")
     s.add_argument("shards", type=_shards)
     _index_args(s)

