@@ -2,23 +2,28 @@
 # Create .venv and install the project (idempotent; offline apart from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The cross-lingual bridge's dictionaries (rag/dictionary.py, none of them shipped with us):
-# Debian's mueller7-dict (English-Russian, GPL-2) and FreeDict's German, Greek, Arabic, Turkish
-# and Hindi ones with English (GPL-3+ / CC BY-SA 3.0; Spanish's 3.6K words moved nothing:
-# docs/retrieval.md); installed where apt is available and we are root; elsewhere the bridge is
-# off (without mueller7) or does not translate those languages (`rag dictionaries` says which).
-DICTS="mueller7-dict dict-freedict-deu-eng dict-freedict-ell-eng dict-freedict-ara-eng dict-freedict-tur-eng
-  dict-freedict-eng-tur dict-freedict-eng-hin"
-if [ ! -f /usr/share/dictd/mueller7.index ] || [ ! -f /usr/share/dictd/freedict-eng-hin.index ]; then
+# apt_install FILE WHAT PACKAGE...: the Debian packages, unless FILE is there already, where apt is
+# available and we are root; elsewhere, or when apt fails, a line saying what stays off (WHAT).
+apt_install() {
+  local marker=$1 what=$2
+  shift 2
+  if [ -e "$marker" ]; then return 0; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    # shellcheck disable=SC2086
-    { apt-get install -y -qq $DICTS >/dev/null 2>&1 ||
-      { apt-get update -qq && apt-get install -y -qq $DICTS >/dev/null; }; } ||
-      echo "setup: could not install the dictionaries ($DICTS); the cross-lingual bridge stays off or partial" >&2
+    { apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+      { apt-get update -qq && apt-get install -y -qq "$@" >/dev/null; }; } ||
+      echo "setup: could not install $*; $what" >&2
   else
-    echo "setup: dictionaries not installed (needs root and apt: $DICTS); the cross-lingual bridge stays off or partial" >&2
+    echo "setup: $* not installed (needs root and apt); $what" >&2
   fi
-fi
+}
+# The cross-lingual bridge's dictionaries (rag/dictionary.py, none of them shipped with us):
+# Debian's mueller7-dict (English-Russian, GPL-2), then, apart so that they never keep it out,
+# FreeDict's German, Greek, Arabic, Turkish and Hindi ones with English (GPL-3+ / CC BY-SA 3.0;
+# Spanish's 3.6K words moved nothing: docs/retrieval.md). `rag dictionaries` says what is used.
+apt_install /usr/share/dictd/mueller7.index "the cross-lingual bridge stays off" mueller7-dict
+apt_install /usr/share/dictd/freedict-eng-hin.index "the bridge does not translate those languages' questions" \
+  dict-freedict-deu-eng dict-freedict-ell-eng dict-freedict-ara-eng dict-freedict-tur-eng dict-freedict-eng-tur \
+  dict-freedict-eng-hin
 # OCR of scanned PDFs and images (Debian's tesseract-ocr with the Russian and English data;
 # rag/ocr.py): installed likewise; without it such pages are skipped with a message saying so.
 if ! command -v tesseract >/dev/null || [ ! -f /usr/share/tesseract-ocr/5/tessdata/rus.traineddata ]; then
