@@ -83,7 +83,7 @@ def read_dictd(prefix: str | Path) -> list[tuple[str, str]]:
             start, length = b64_number(parts[1]), b64_number(parts[2])
             out.append((parts[0], raw[start : start + length].decode("utf-8", "replace")))
         return out
-    except (OSError, EOFError, KeyError, gzip.BadGzipFile) as e:
+    except (OSError, EOFError, KeyError, ValueError) as e:  # ValueError: not UTF-8; BadGzipFile is an OSError
         raise DictionaryError(f"cannot read the dictionary {prefix}: {e}") from e
 
 

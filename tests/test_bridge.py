@@ -411,3 +411,16 @@ def test_rag_dictionaries_says_what_the_bridge_translates(german, tmp_path, caps
     assert "Russian <-> English" in out and "into English: de (4 words)" in out  # the phrase entry is no word
     assert main(["dictionaries", "--dictionary", str(tmp_path / "missing")]) == 0
     assert "the cross-lingual bridge is off" in capsys.readouterr().out
+
+
+def test_an_unreadable_dictionary_leaves_its_questions_untranslated(german):
+    """A broken FreeDict file never fails a question: it is answered as without the dictionary."""
+    from rag.retrieve.bridge import load_lexicon
+
+    Path(str(german.parent / "freedict-deu-eng") + ".dict.dz").write_bytes(b"not gzip at all")
+    lexicon = load_lexicon(str(german))
+    br = BridgeRetriever(LexicalRetriever.build(GERMAN_TEXTS, langs=list(GERMAN_LANGS)), lexicon, GERMAN_LANGS)
+    with pytest.warns(UserWarning, match="does not translate de questions: cannot read the dictionary"):
+        assert not br.bridged("de")
+    assert br.search(Query("Wann traf die Hungersnot die Dörfer?"), 3) == []
+    assert [h.row for h in br.search(Query("Когда начался голод?"), 3)] == [4]  # Russian still bridged

@@ -31,13 +31,14 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable
 from functools import lru_cache, partial
 
 import numpy as np
 
 from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze, tagged
-from ..dictionary import (FREEDICT, Dictionary, cedict_path, dictionary_stamp, freedict_into_english,
+from ..dictionary import (FREEDICT, Dictionary, DictionaryError, cedict_path, dictionary_stamp, freedict_into_english,
                           freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
 from ..translit import name_key
@@ -91,10 +92,15 @@ class Lexicon:
         return frozenset(self._foreign)
 
     def foreign(self, lang: str) -> Table:
-        """`lang`'s tagged tokens -> English stems (empty without its dictionary)."""
+        """`lang`'s tagged tokens -> English stems (empty without its dictionary, or with one that
+        cannot be read: the question is then answered untranslated, with a warning, not an error)."""
         if lang not in self._tables:
             read = self._foreign.get(lang)
-            self._tables[lang] = read() if read is not None else {}
+            try:
+                self._tables[lang] = read() if read is not None else {}
+            except DictionaryError as e:
+                warnings.warn(f"the bridge does not translate {lang} questions: {e}", stacklevel=2)
+                self._tables[lang] = {}
         return self._tables[lang]
 
     def translate(self, stem: str) -> frozenset[str]:
@@ -323,8 +329,6 @@ def describe(prefix: str) -> str:
     """What the bridge translates with the dictionaries at `prefix` and beside it, after reading
     every table into the cache (`rag dictionaries`, which scripts/setup.sh runs so that no
     question waits for them); a missing English-Russian dictionary is said, not raised."""
-    from ..dictionary import DictionaryError
-
     try:
         lexicon = load_lexicon(prefix)
     except DictionaryError as e:
