@@ -195,7 +195,6 @@ def cmd_info(a) -> int:
 
 def cmd_dictionaries(a) -> int:
     from rag.retrieve.bridge import describe
-
     from rag.settings import Settings
 
     print(f"bridge: {describe(a.dictionary or Settings().dictionary)}")

