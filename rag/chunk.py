@@ -194,6 +194,19 @@ def _split_marks(text: str, s: Sentence) -> list[Sentence]:
     return out
 
 
+def _thai_gap_penalty(text: str, a: int, b: int, held) -> int:
+    """How far (in characters) a cut at the spaces text[a:b] may stray from the ideal one."""
+    if b - a > 1:
+        penalty = 0
+    elif _THAI_CHAR.match(text, a - 1) and _THAI_CHAR.match(text, b):
+        penalty = THAI_MAX // 5  # between phrases, or inside a transliterated name
+    else:
+        penalty = THAI_MAX // 3  # by a number, a Latin word or a bracket
+    if held(a, b):
+        penalty += THAI_MAX  # inside brackets or quotes: only when nothing else fits
+    return penalty
+
+
 def _split_thai(text: str, s: Sentence) -> list[Sentence]:
     """`s` cut at spaces into pieces of at most THAI_MAX characters when it is mostly Thai or Lao."""
     if s.end - s.start <= THAI_MAX or not _THAI.search(text, s.start, s.end):
@@ -202,18 +215,9 @@ def _split_thai(text: str, s: Sentence) -> list[Sentence]:
     if 2 * sum(1 for ch in letters if "\u0e00" <= ch <= "\u0eff") < len(letters):
         return [s]
     held = _holder(text, s.start, s.end)
-    gaps = []  # (gap start, gap end, penalty in characters of distance from the ideal cut)
-    for m in _SPACES.finditer(text, s.start, s.end):
-        a, b = m.span()
-        if b - a > 1:
-            penalty = 0
-        elif _THAI_CHAR.match(text, a - 1) and _THAI_CHAR.match(text, b):
-            penalty = THAI_MAX // 5  # between phrases, or inside a transliterated name
-        else:
-            penalty = THAI_MAX // 3  # by a number, a Latin word or a bracket
-        if held(a, b):
-            penalty += THAI_MAX  # inside brackets or quotes: only when nothing else fits
-        gaps.append((a, b, penalty))
+    # (gap start, gap end, penalty in characters of distance from the ideal cut)
+    gaps = [(m.start(), m.end(), _thai_gap_penalty(text, m.start(), m.end(), held))
+            for m in _SPACES.finditer(text, s.start, s.end)]
     out, start, i = [], s.start, 0
     while s.end - start > THAI_MAX:
         k = -(-(s.end - start) // THAI_MAX)  # pieces still to make

@@ -18,8 +18,11 @@ articles and the held-out ones (24-31) apart (calibration paragraphs left out), 
   - names:    on, and any Latin-script question, with a dictionary or not: a capitalised word or
               one its dictionary lacks is also looked up as the English word it is spelled as;
   - cognates: names, and a word still untranslated as its own stem without accents
-              ("es:univers" -> "univers"), for the Romance languages' cognates.
-Each mode against "off", every question once (training + held-out), McNemar (eval/paired.py) on
+              ("es:univers" -> "univers"), for the Romance languages' cognates;
+  - x-only:   on, but a language with an X -> English dictionary leaves its English -> X one
+              unread (`--base x-only` measures "on" against it: what the English -> X
+              dictionaries add, e.g. after `apt-get install dict-freedict-eng-deu`).
+Each mode against "off" (or `--base`), every question once (training + held-out), McNemar (eval/paired.py) on
 hit@1 and on the first quote holding the answer. Needs the dictionaries: scripts/setup.sh (as
 root) installs the FreeDicts, pyproject CC-CEDICT; the stems of each table are in the output.
 """
@@ -73,12 +76,34 @@ def _variant_terms(cognates: bool):
     return terms
 
 
+ORIGINAL: dict[int, dict] = {}  # a lexicon's own loaders, kept across modes
 PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged")}
 INTO_ENGLISH = bridge.Lexicon.into_english
 
 
-def set_mode(mode: str) -> None:
-    """Patch the bridge module into `mode` (the product's code is "on")."""
+def _x_only(lexicon) -> None:
+    """The lexicon's languages re-pointed at their X -> English dictionaries alone (where one is)."""
+    from functools import partial
+
+    from rag.dictionary import DEFAULT_PATH, dictionary_stamp, freedict_prefixes
+
+    for lang in list(lexicon.languages):
+        found = freedict_prefixes(DEFAULT_PATH, lang)
+        kept = tuple(p for p in found if not p.name.startswith("freedict-eng-"))
+        if found and kept and kept != found:
+            lexicon._foreign[lang] = partial(bridge._foreign_table, tuple(map(str, kept)), lang,
+                                             tuple(dictionary_stamp(p) for p in kept))
+            lexicon._tables.pop(lang, None)
+
+
+def set_mode(mode: str, lexicons=()) -> None:
+    """Patch the bridge module into `mode` (the product's code is "on"); `lexicons`: the loaded
+    indexes' dictionaries, re-read for "x-only" and back."""
+    for lx in lexicons:
+        lx._foreign.update(ORIGINAL.setdefault(id(lx), dict(lx._foreign)))
+        lx._tables.clear()
+        if mode == "x-only":
+            _x_only(lx)
     B = bridge.BridgeRetriever
     for name, fn in PRODUCT.items():
         setattr(B, name, fn)
@@ -95,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="de,el,ar,zh,hi,tr,es,ro,vi")
     ap.add_argument("--modes", default="off,on,names,cognates")
+    ap.add_argument("--base", default="off", choices=("off", "x-only"), help="the mode the others are paired against")
     ap.add_argument("--out", default="results/bridge_langs.json")
     a = ap.parse_args(argv)
-    modes = a.modes.split(",")
-    if modes[0] != "off":
-        modes.insert(0, "off")
+    modes = [m for m in a.modes.split(",") if m != a.base]
+    modes.insert(0, a.base)
     where = current(CACHE)
     indexes = {"en": language_index(a.data, "en", where),
                "mixed": variant_index(mixed_docs(a.data, where), where / "mixed", {})}
@@ -109,8 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     print("dictionaries into English (stems):", res["stems"], flush=True)
     rows: dict[tuple[str, str, str], list[dict]] = {}
     t0 = time.perf_counter()
+    lexicons = [idx.searcher.lexicon for idx in indexes.values() if idx.searcher.lexicon is not None]
     for mode in modes:
-        set_mode(mode)
+        set_mode(mode, lexicons)
         for lang in a.langs.split(","):
             for d, idx in indexes.items():
                 both = []
@@ -123,14 +149,14 @@ def main(argv: list[str] | None = None) -> int:
                     res["figures"][f"{mode} {lang}->{d} {part}"] = f
                     print(f"{mode} {lang}->{d} {part}: {f} ({time.perf_counter() - t0:.0f} s)", flush=True)
                 rows[(mode, lang, d)] = both
-    set_mode("on")
+    set_mode("on", lexicons)
     for (mode, lang, d), got in rows.items():
-        if mode == "off":
+        if mode == a.base:
             continue
-        base = rows[("off", lang, d)]
+        base = rows[(a.base, lang, d)]
         for fig, key in (("r@1", "hit@1"), ("quote", "quote")):
             p = mcnemar([r[key] for r in base], [r[key] for r in got])
-            res["paired"][f"{mode} {lang}->{d} {fig}"] = {"n": p.n, "off": round(p.a, 3), "mode": round(p.b, 3),
+            res["paired"][f"{mode} {lang}->{d} {fig}"] = {"n": p.n, a.base: round(p.a, 3), "mode": round(p.b, 3),
                                                           "lost": p.a_only, "gained": p.b_only, "p": float(f"{p.p:.2g}")}
             print(f"paired {mode} {lang}->{d} {fig}: {p.a:.3f} -> {p.b:.3f}, lost {p.a_only} / gained {p.b_only}, "
                   f"p {p.p:.2g}", flush=True)

@@ -152,3 +152,34 @@ def refit_groups(recs: list[dict], extra: dict, groups: dict[str, list[int]], mo
             print(f"{mode:5} {group:28} " + "  ".join(f"{k} {v:.3f}" for k, v in f.items() if k != "weights"),
                   flush=True)
     return res
+
+
+def adopt_swapped(langs: tuple[str, ...], cache_name: str, vectors, a: dict, b: dict, out: str | Path) -> int:
+    """docs/adoption.md's rule, A: eval.adopt's cached default indexes; B: the same indexes with
+    `vectors(idx)` -> (chunk vectors, sentence vectors) swapped in memory (nothing rebuilt).
+    `a`, `b`: what the record calls the two sides."""
+    import contextlib
+
+    import eval.adopt as ad
+    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, swapped
+    from eval.xquad import DEFAULT_DATA
+
+    built = ad.variant_index
+    base_cache = ad.CACHE
+    with contextlib.ExitStack() as stack:
+        def swapped_index(docs, folder, variant):
+            idx = built(docs, base_cache / ad.tag({}) / folder.name, {})
+            stack.enter_context(swapped(idx, *vectors(idx)))
+            return idx
+
+        asked = (langs, DEFAULT_DATA)
+        rows_a = ad.outcomes({}, *asked, base_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, ad.FOLLOWUPS)
+        ad.variant_index = swapped_index
+        try:
+            rows_b = ad.outcomes({}, *asked, base_cache / cache_name, DEFAULT_CORPUS, DEFAULT_QUESTIONS, ad.FOLLOWUPS)
+        finally:
+            ad.variant_index = built
+    res = ad.compare(rows_a, rows_b)
+    write_json(ad.record(res, a, b), out)
+    print(ad.table(res, a, b))
+    return 0

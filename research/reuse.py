@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from research.common import write_json
+from research.common import adopt_swapped, write_json
 
 
 def sentence_mean(p, weighted: bool) -> np.ndarray:
@@ -59,35 +59,11 @@ def token_pooled(p, emb) -> np.ndarray:
 def adopt(langs: str, out: Path) -> int:
     """Default index (A) against the same index with sentence-mean passage vectors (B), over
     eval.adopt's sets: A is eval.adopt's own cached default; B reuses A's indexes."""
-    import contextlib
-
     import eval.adopt as ad
-    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, swapped
-    from eval.xquad import DEFAULT_DATA
 
-    built = ad.variant_index
-    base_cache, b_cache = ad.CACHE, ad.CACHE / "reuse-sentence-mean"
-
-    with contextlib.ExitStack() as stack:
-        def swapped_index(docs, folder, variant):
-            idx = built(docs, base_cache / ad.tag({}) / folder.name, {})
-            p = idx.payload
-            stack.enter_context(swapped(idx, sentence_mean(p, True), p.sent_vectors))
-            return idx
-
-        names = ad.LANGS if langs == "all" else tuple(langs.split(","))
-        asked = (names, DEFAULT_DATA)
-        rows_a = ad.outcomes({}, *asked, base_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, ad.FOLLOWUPS)
-        ad.variant_index = swapped_index
-        try:
-            rows_b = ad.outcomes({}, *asked, b_cache, DEFAULT_CORPUS, DEFAULT_QUESTIONS, ad.FOLLOWUPS)
-        finally:
-            ad.variant_index = built
-    res = ad.compare(rows_a, rows_b)
-    a, b = {"passages": "encoded"}, {"passages": "sentence-mean, by length"}
-    write_json(ad.record(res, a, b), out / "reuse_adopt.json")
-    print(ad.table(res, a, b))
-    return 0
+    names = ad.LANGS if langs == "all" else tuple(langs.split(","))
+    return adopt_swapped(names, "reuse-sentence-mean", lambda idx: (sentence_mean(idx.payload, True), idx.payload.sent_vectors),
+                         {"passages": "encoded"}, {"passages": "sentence-mean, by length"}, out / "reuse_adopt.json")
 
 
 def main(argv: list[str] | None = None) -> int:
