@@ -1,6 +1,6 @@
 """Sentence vectors from their passage's token states through a trained linear map (issue 29).
 
-    python -m research.pooled_sentences fit  [--langs all] [--lam 1.0 ...] [--out results/pooled]
+    python -m research.pooled_sentences fit  [--langs all] [--lam 1.0 ...] [--neighbours] [--out results/pooled]
     python -m research.pooled_sentences eval [--index index] [--out results/pooled]
     python -m research.pooled_sentences adopt [--langs all] [--out results/pooled]
 
@@ -11,7 +11,8 @@ carries its context, and e5's mean over a sentence's tokens in context is not th
 the sentence read alone. Here a linear map learns the way back, as research/speed.md's last
 untried lever names it:
 
-    sentence vector ~ normalise([span mean, passage mean, 1] @ M)
+    sentence vector ~ normalise([span mean, passage mean, 1] @ M)   (--neighbours: and the
+                      span means of the sentences before and after it, M 1537 x 384)
 
 span mean: the mean of the int8 document model's last states over the sentence's tokens inside
 its passage ("passage: P", the first chunk that holds it, as the build encodes P anyway);
@@ -62,22 +63,28 @@ def chunk_states(emb, text: str) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def features(emb, chunks, n_sents: int) -> tuple[np.ndarray, np.ndarray]:
-    """[span mean, passage mean] of every sentence row (the first chunk that holds it) and a mask
-    of the rows found (a sentence cut off by the tokenizer's 512 tokens is not)."""
+    """[span mean, passage mean, previous sentence's span mean, next one's] of every sentence row
+    (the first chunk that holds it; a neighbour outside the chunk: zeros) and a mask of the rows
+    found (a sentence cut off by the tokenizer's 512 tokens is not)."""
     dim = emb.dim
-    x, got = np.zeros((n_sents, 2 * dim), np.float32), np.zeros(n_sents, bool)
+    x, got = np.zeros((n_sents, 4 * dim), np.float32), np.zeros(n_sents, bool)
     for c in chunks:
         if all(got[s.row] for s in c.sents):
             continue
         h, offs, lead = chunk_states(emb, c.text)
         whole = h.mean(0)
         real = offs[:, 1] > offs[:, 0]
+        spans = []
         for s in c.sents:
-            if got[s.row]:
-                continue
             sel = real & (offs[:, 0] >= s.text_start + lead) & (offs[:, 1] <= s.text_end + lead)
-            if sel.any():
-                x[s.row, :dim], x[s.row, dim:], got[s.row] = h[sel].mean(0), whole, True
+            spans.append(h[sel].mean(0) if sel.any() else None)
+        zero = np.zeros(dim, np.float32)
+        for i, s in enumerate(c.sents):
+            if got[s.row] or spans[i] is None:
+                continue
+            prev = spans[i - 1] if i and spans[i - 1] is not None else zero
+            nxt = spans[i + 1] if i + 1 < len(spans) and spans[i + 1] is not None else zero
+            x[s.row], got[s.row] = np.concatenate([spans[i], whole, prev, nxt]), True
     return x, got
 
 
@@ -104,8 +111,12 @@ def article_pairs(emb, lang: str, articles) -> dict[str, np.ndarray]:
     return {"x": np.concatenate(xs), "y": np.concatenate(ys)}
 
 
-def design(x: np.ndarray) -> np.ndarray:
-    return np.hstack([x, np.ones((len(x), 1), np.float32)])
+BLOCKS = 2  # of features(): 2 = the span and its passage; 4 = and the neighbouring sentences (--neighbours)
+
+
+def design(x: np.ndarray, blocks: int | None = None) -> np.ndarray:
+    width = (blocks or BLOCKS) * (x.shape[1] // 4)
+    return np.hstack([x[:, :width], np.ones((len(x), 1), np.float32)])
 
 
 def ridge(x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
@@ -116,12 +127,12 @@ def ridge(x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 
 
 def mapped(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    v = design(x) @ m
+    v = design(x, (m.shape[0] - 1) // m.shape[1]) @ m
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 def pooled_only(x: np.ndarray) -> np.ndarray:
-    v = x[:, : x.shape[1] // 2]
+    v = x[:, : x.shape[1] // 4]
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
@@ -134,12 +145,14 @@ def langs_of(text: str) -> tuple[str, ...]:
 def cmd_fit(a) -> int:
     from eval.xquad import HELD_OUT
 
+    global BLOCKS
+    BLOCKS = 4 if a.neighbours else 2
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     emb, train, held, t0 = None, {}, {}, time.perf_counter()
     for lg in langs_of(a.langs):
         for part, articles, into in (("train", range(0, 24), train), ("held", HELD_OUT, held)):
-            cached = out / f"pairs-{lg}-{part}.npz"  # the pairs are slow to make, the fit is not
+            cached = out / f"pairs4-{lg}-{part}.npz"  # the pairs are slow to make, the fit is not
             if cached.is_file():
                 with np.load(cached) as z:
                     into[lg] = {"x": z["x"], "y": z["y"]}
@@ -212,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=("fit", "eval", "adopt"))
     ap.add_argument("--langs", default="all")
     ap.add_argument("--lam", type=float, nargs="+", default=[1.0], help="ridge penalties (the map of the last is kept)")
+    ap.add_argument("--neighbours", action="store_true", help="fit: the neighbouring sentences' spans too")
     ap.add_argument("--index", default="index")
     ap.add_argument("--out", default=str(OUT))
     a = ap.parse_args(argv)
