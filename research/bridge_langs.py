@@ -83,16 +83,13 @@ INTO_ENGLISH = bridge.Lexicon.into_english
 
 def _x_only(lexicon) -> None:
     """The lexicon's languages re-pointed at their X -> English dictionaries alone (where one is)."""
-    from functools import partial
-
-    from rag.dictionary import DEFAULT_PATH, dictionary_stamp, freedict_prefixes
+    from rag.dictionary import DEFAULT_PATH, freedict_prefixes
 
     for lang in list(lexicon.languages):
         found = freedict_prefixes(DEFAULT_PATH, lang)
         kept = tuple(p for p in found if not p.name.startswith("freedict-eng-"))
         if found and kept and kept != found:
-            lexicon._foreign[lang] = partial(bridge._foreign_table, tuple(map(str, kept)), lang,
-                                             tuple(dictionary_stamp(p) for p in kept))
+            lexicon._foreign[lang] = bridge.foreign_loader(kept, lang)
             lexicon._tables.pop(lang, None)
 
 

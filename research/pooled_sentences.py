@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.xquad_langs import parse_langs
 from research.common import adopt_swapped, write_json
 
 OUT = Path("results/pooled")
@@ -136,12 +137,6 @@ def pooled_only(x: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
-def langs_of(text: str) -> tuple[str, ...]:
-    from eval.adopt import LANGS
-
-    return tuple(LANGS) if text == "all" else tuple(text.split(","))
-
-
 def cmd_fit(a) -> int:
     from eval.xquad import HELD_OUT
 
@@ -150,7 +145,7 @@ def cmd_fit(a) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     emb, train, held, t0 = None, {}, {}, time.perf_counter()
-    for lg in langs_of(a.langs):
+    for lg in parse_langs(a.langs):
         for part, articles, into in (("train", range(0, 24), train), ("held", HELD_OUT, held)):
             cached = out / f"pairs4-{lg}-{part}.npz"  # the pairs are slow to make, the fit is not
             if cached.is_file():
@@ -183,7 +178,7 @@ def corpus_vectors(idx, m: np.ndarray) -> tuple[np.ndarray, float]:
     """The index's sentence vectors made from its passages' states (seconds to make them)."""
     p = idx.payload
     t = time.perf_counter()
-    x, got = features(embedder(), p.chunks, len(p.sent_vectors))
+    x, got = features(idx.embedder, p.chunks, len(p.sent_vectors))  # the int8 model it was built with
     secs = time.perf_counter() - t
     sv = p.sent_vectors.copy()
     sv[got] = mapped(x[got], m)
@@ -214,7 +209,7 @@ def cmd_eval(a) -> int:
 def cmd_adopt(a) -> int:
     """eval.adopt's A (its cached default indexes) against B: those indexes, sentence vectors mapped."""
     m = np.load(Path(a.out) / "map.npy")
-    return adopt_swapped(langs_of(a.langs), "pooled-sentences",
+    return adopt_swapped(parse_langs(a.langs), "pooled-sentences",
                          lambda idx: (idx.payload.chunk_vectors, corpus_vectors(idx, m)[0]),
                          {"sentences": "encoded alone"}, {"sentences": "mapped from the passage's states"},
                          Path(a.out) / "adopt.json")

@@ -68,7 +68,7 @@ def misses(recs: list[dict], w: np.ndarray) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from eval.adopt import LANGS
+    from eval.xquad_langs import parse_langs
     from rag.settings import Settings
 
     ap = argparse.ArgumentParser(prog="python -m research.quote_langs", description=__doc__.splitlines()[0])
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", default="results/quote_langs.json")
     a = ap.parse_args(argv)
-    langs = tuple(LANGS) if a.langs == "all" else tuple(a.langs.split(","))
+    langs = parse_langs(a.langs)
     a.cache.mkdir(parents=True, exist_ok=True)
     recs = records(langs, a.cache)
     corpus = [r for r in collect_corpus(a.index) if r["labels"]]

@@ -59,10 +59,9 @@ def token_pooled(p, emb) -> np.ndarray:
 def adopt(langs: str, out: Path) -> int:
     """Default index (A) against the same index with sentence-mean passage vectors (B), over
     eval.adopt's sets: A is eval.adopt's own cached default; B reuses A's indexes."""
-    import eval.adopt as ad
+    from eval.xquad_langs import parse_langs
 
-    names = ad.LANGS if langs == "all" else tuple(langs.split(","))
-    return adopt_swapped(names, "reuse-sentence-mean", lambda idx: (sentence_mean(idx.payload, True), idx.payload.sent_vectors),
+    return adopt_swapped(parse_langs(langs), "reuse-sentence-mean", lambda idx: (sentence_mean(idx.payload, True), idx.payload.sent_vectors),
                          {"passages": "encoded"}, {"passages": "sentence-mean, by length"}, out / "reuse_adopt.json")
 
 

@@ -163,6 +163,11 @@ def _cedict_table(path: str, stamp: tuple) -> Table:
                           lambda: (Lexicon._table(read_cedict(path), "zh"),))[0]
 
 
+def foreign_loader(prefixes, lang: str) -> Callable[[], Table]:
+    """What reads `lang`'s table from these FreeDict prefixes, when first asked (Lexicon foreign)."""
+    return partial(_foreign_table, tuple(map(str, prefixes)), lang, tuple(dictionary_stamp(p) for p in prefixes))
+
+
 def load_lexicon(prefix: str) -> Lexicon:
     """The translation tables of the dictd dictionary at `prefix`, with the FreeDict X -> English
     dictionaries installed beside it and CC-CEDICT's Chinese -> English (a dependency);
@@ -172,8 +177,7 @@ def load_lexicon(prefix: str) -> Lexicon:
     for lang in FREEDICT:
         found = freedict_prefixes(prefix, lang)
         if found:
-            foreign[lang] = partial(_foreign_table, tuple(map(str, found)), lang,
-                                    tuple(dictionary_stamp(p) for p in found))
+            foreign[lang] = foreign_loader(found, lang)
     cedict = cedict_path()
     if cedict is not None:
         st = cedict.stat()
