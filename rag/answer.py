@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .evidence import kind_of
-from .store import ChunkRecord, SentenceSpan
+from .store import ChunkRecord, SentenceSpan, source_offset
 from .types import Answer, Hit, Span
 
 
@@ -33,6 +33,7 @@ class Candidate(NamedTuple):
     z: float  # standardised similarity (rag/retrieve/hybrid.py SentenceScorer)
     cosine: float
     threshold: float  # the calibrated cosine for this sentence's language pair with the question
+    shifts: tuple[tuple[int, int], ...] | None = None  # the sentence's own ChunkRecord.shifts
 
     @property
     def margin(self) -> float:
@@ -131,13 +132,23 @@ def make_answer(hits: list[Hit], quotes: list[Hit], decider: Candidate | None, q
 
 
 def source_span(quote: Candidate, start: int, end: int) -> tuple[int, int]:
-    """Source offsets of `quote.text[start:end]`. Exact where cleaning kept the sentence's
-    length (no hyphenated line break joined inside it); otherwise the offsets are
-    stretched by the ratio of the two lengths, which keeps them inside the sentence."""
+    """Source offsets of `quote.text[start:end]`: exact by the sentence's shifts (where cleaning
+    joined a hyphenated line break or left a footer out inside it). An index written before
+    shifts were kept has none: there the offsets are exact where cleaning kept the sentence's
+    length, and otherwise stretched by the ratio of the two lengths, inside the sentence."""
+    if quote.shifts is not None and end > start:
+        return source_offset(quote.shifts, quote.start, start), source_offset(quote.shifts, quote.start, end - 1) + 1
     n, m = len(quote.text), quote.end - quote.start
     if n == m or n == 0:
         return quote.start + start, quote.start + end
     return quote.start + round(start * m / n), quote.start + round(end * m / n)
+
+
+def sentence_shifts(chunk: ChunkRecord, sent: SentenceSpan) -> tuple[tuple[int, int], ...] | None:
+    """The chunk's shifts inside one of its sentences, as offsets into the sentence's text."""
+    if chunk.shifts is None:
+        return None
+    return tuple((i - sent.text_start, o) for i, o in chunk.shifts if sent.text_start <= i < sent.text_end)
 
 
 def context(chunks: list[ChunkRecord], hit: Hit, chars: int = 800) -> tuple[str, str]:

@@ -16,6 +16,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
+import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
 
@@ -304,6 +305,16 @@ class SentenceSplitter(TextSplitter):
         return out
 
 
+def shifts(origin: np.ndarray) -> tuple[tuple[int, int], ...]:
+    """ChunkRecord.shifts of a text whose characters stand at source offsets `origin`: the
+    characters that do not follow the one before them in the source (cleaning joined a
+    hyphenated line break, left a page's footer out), with their source offsets, so that
+    any character's offset, an answer's inside a quote too, is exact (store.source_offset)."""
+    at = np.flatnonzero(np.diff(origin) != 1) + 1
+    out = tuple((int(i), int(origin[i])) for i in at)
+    return ((0, int(origin[0])),) + out if len(origin) and origin[0] != origin.min() else out
+
+
 # ------------------------------------------------------------ one document
 @dataclass
 class Processed:
@@ -325,6 +336,7 @@ def process(doc: Document, settings: Settings) -> Processed:
                 continue
             lead = len(block.text[ch.start : ch.end]) - len(block.text[ch.start : ch.end].lstrip())
             s, e = block.span(ch.start + lead, ch.start + lead + len(text))
+            origin = block.origin[ch.start + lead : ch.start + lead + len(text)]
             sents = []
             for u in ch.sentences:
                 st = block.text[u.start : u.end]
@@ -340,6 +352,6 @@ def process(doc: Document, settings: Settings) -> Processed:
                 sents.append(SentenceSpan(rel, rel + len(stext), ss, se, seen[us]))
             out.chunks.append(ChunkRecord(
                 id=f"{doc.source}:{s}-{e}", source=doc.source, start=s, end=e, page=doc.page_at(s),
-                lang=detect(text), kind=block.kind, text=text, sents=tuple(sents),
+                lang=detect(text), kind=block.kind, text=text, sents=tuple(sents), shifts=shifts(origin),
             ))
     return out

@@ -31,10 +31,15 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
     "number": r"\b(?:how (?:many|much|long|old|far|large|big|tall|high|wide|deep|often|fast|heavy)"
               r"|what (?:(?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2})?(?:percentage|percent|proportion|share"
               r"|fraction|number|amount|size|population|sum|price|rate|ratio|distance|length|height|area|speed"
-              r"|temperature|score|age|cost|value|budget|capacity|density|weight|width|depth|elevation|altitude)"
+              r"|temperature|score|age|cost|value|budget|capacity|density|weight|width|depth|elevation|altitude"
+              r"|turnout|salary|income|revenue|wage)"
               r"|by how much|to what extent in)\b"
-              r"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? (?:доля|процент|число|численность|количество"
-              r"|размер|тираж|сумма|явка)|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
+              r"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? (?:был[аои]? )?(?:средн\w{2,3} )?(?:доля|процент"
+              r"|число|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население)"
+              # "Какой была явка", "Какая была средняя цена": the adjective, a past "to be", the measure
+              r"|как(?:ой|ая|ое|ими?) (?:был[аои]? )?(?:средн\w{2,3} )?(?:доля|численность|сумма|явка|стоимость|цена"
+              r"|население|тираж|размер|количество)"
+              r"|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
               r"|\b(?:wie viele?|wieviele?|wie (?:alt|lange|hoch|groß|weit|oft|schwer)"
               r"|welche[rsn]? (?:prozentsatz|anteil|anzahl)|cuánt[oa]s?|combien|quant[oie])\b",
@@ -156,6 +161,15 @@ _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?(?![\w])")
 # the noun a "how many" question counts: "сколько колхозов", "how many farms"
 _COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie viele|cuánt[oa]s)\s+(\w+)(?:\s+(\w+))?",
                       re.IGNORECASE)
+# the measure a what-is-the question asks ("What was the turnout", "Каким был средний размер
+# семьи"): the number its noun names ("средний размер семьи — 3,62") is the answer (rag/span.py)
+_MEASURE_WORDS = (r"percentage|percent|proportion|share|fraction|amount|size|population|price|rate|ratio|distance"
+                  r"|length|height|area|speed|temperature|age|cost|budget|capacity|density|weight|width|depth"
+                  r"|elevation|altitude|turnout|salary|income|revenue|wage"
+                  r"|доля|процент|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население")
+_MEASURED = re.compile(r"(?:\bwhat (?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2}?"
+                       r"|(?<!\w)(?:каков[аоы]?|как(?:ой|ая|ое|ими?)) (?:был[аои]? )?(?:средн\w{2,3} )?)"
+                       rf"({_MEASURE_WORDS})(?!\w)")
 # "сколько взималось": a verb after "сколько" counts nothing
 _RU_VERB = re.compile(r"(?:ся|сь|ло|ли|ла|ть|ет|ют|ит|ат|ят|ем|ешь)$")
 
@@ -170,6 +184,7 @@ class Question:
     names: tuple[str, ...]  # script-neutral keys of capitalised words after the first word
     counted: tuple[str, ...] = ()  # stems of the words a how-many question counts ("public trials")
     counted_word: str = ""  # those words as written
+    measured: tuple[str, ...] = ()  # stems of the measure a number question names ("turnout")
 
     shown_names: tuple[str, ...] = ()  # the names as written ("Eastman"), what `names` keys
     dates: tuple[tuple[str, tuple[int, int, int]], ...] = ()  # dates with a month, as written and (y, m, d)
@@ -253,8 +268,10 @@ def analyse(text: str, lang: str | None = None) -> Question:
     # its stop words, "se", "de", drop out)
     words = [w for w in words if analyze(w.lower(), lang)]
     counted = tuple(dict.fromkeys(t for w in words for t in analyze(w.lower(), lang)))
+    mm = _MEASURED.search(low) if kind == "number" and not counted else None
+    measured = tuple(analyze(mm.group(1), lang)) if mm else ()
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
-                    counted, " ".join(words), tuple(shown), tuple(ds), lang)
+                    counted, " ".join(words), measured, tuple(shown), tuple(ds), lang)
 
 
 _WORD = re.compile(r"\w+")

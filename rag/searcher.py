@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from .answer import Candidate, as_quote, context, decide, found_by, lead, make_answer, quote_rows, source_span
+from .answer import Candidate, as_quote, context, decide, found_by, lead, make_answer, quote_rows, sentence_shifts, source_span
 from .dictionary import DictionaryError
 from .evidence import Words, candidate_features, common_word, found_features, held, idf_of, kind_of, translator
 from .embed import Embedder
@@ -210,7 +210,7 @@ class Searcher:
                 cross = q.lang != "und" and lang != q.lang
                 out.append(Candidate(hit, rank, sent.row, c.text[sent.text_start : sent.text_end], sent.start,
                                      sent.end, page_at(pages, sent.start), lang, float(zz), float(cc),
-                                     cross_t if cross else same_t))
+                                     cross_t if cross else same_t, sentence_shifts(c, sent)))
         return out
 
     def missing(self, question: Question, q_lang: str, quote: Candidate) -> list[str]:

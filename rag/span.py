@@ -327,14 +327,35 @@ def _joined(sentence: str, cands: list[Candidate], kind: str) -> list[Candidate]
     return out
 
 
-def pull(sentence: str, c: Candidate, q: Question, anchors: list[int]) -> float:
+_YEARS = re.compile(rf"(?<!\d){_YEAR}(?!\d)")
+_MEASURE_GAP = re.compile(r"[^,;()\[\]]*")  # the same clause: no comma or bracket between
+
+
+def _names_measure(sentence: str, c: Candidate, measure: frozenset[str]) -> bool:
+    """Whether the measure the question asks is named in the four words before `c`, in its
+    clause ("средний размер семьи — 3,62", "turnout was 40 %"), or is the word right after
+    it ("40 % turnout")."""
+    before = sentence[max(0, c.start - 80) : c.start]
+    words = list(_WORD.finditer(before))[-4:]
+    for w in words:
+        if _stem(w.group().lower()) in measure and _MEASURE_GAP.fullmatch(before[w.end():]):
+            return True
+    after = _WORD.match(sentence[c.end:].lstrip())
+    return after is not None and _stem(after.group().lower()) in measure
+
+
+def pull(sentence: str, c: Candidate, q: Question, anchors: list[int],
+         measure: frozenset[str] | None = None) -> float:
     """How hard the question's words in the sentence (`anchors`, _anchors()) pull toward `c`.
 
     Every shared word pulls by 1 / (1 + the words between, a clause mark counting as one
+    more; in a list of years and values the question's year pulls a value of its own clause 1
     more). A number followed by the noun a how-many question counts is that count ("136
     career sacks"; a bracket after it skipped, and the bracket's own number no count: "1388
     (0,9%) однополых пар"), and a name after a question's verb and "by" is its doer
-    ("designed by Tesla" asked "Who designed ...?"): both pull 10."""
+    ("designed by Tesla" asked "Who designed ...?"): both pull 10. A number the question's
+    measure names (`measure`: its stems, translated where the sentence is in the other
+    language; _names_measure) pulls 10 more than its words do."""
     after = _WORD.findall(_BRACKET.sub("", sentence[c.end:], count=1))[:3]
     bracketed = sentence[: c.start].rstrip().endswith("(")
     if q.counted and not bracketed and any(_stem(w.lower()) in q.counted for w in after):
@@ -343,10 +364,19 @@ def pull(sentence: str, c: Candidate, q: Question, anchors: list[int]) -> float:
         by = _BY.search(sentence, 0, c.start)
         if by is not None and by.start(1) in anchors:
             return 10.0
+    # a list of years and their values ("в 1922 г. – 22,3 %, в 1923 г. – 37,2 %"): the value in
+    # the asked year's clause is that year's
+    listed = (q.years and c.kind == "number" and not _YEARS.fullmatch(c.text)
+              and len(set(_YEARS.findall(sentence))) >= 2)
     total = 0.0
     for a in anchors:
         between = sentence[min(a, c.end) : max(a, c.start)]
         total += 1.0 / (1.0 + len(_WORD.findall(between)) + len(_CLAUSE.findall(between)))
+        if listed and _MEASURE_GAP.fullmatch(between) and _WORD.match(sentence, a).group() in q.years:
+            total += 1.0
+    measure = frozenset(q.measured) if measure is None else measure
+    if measure and c.kind == "number" and _names_measure(sentence, c, measure):
+        total += 10.0
     return total
 
 
@@ -364,7 +394,10 @@ def point(sentence: str, q: Question, min_margin: float = 0.2, common=None, tran
     anchors = _anchors(sentence, q, translate)
     if not anchors:
         return None
-    pulls = [pull(sentence, c, q, anchors) for c in cands]
+    measure = frozenset(q.measured)
+    if translate is not None:
+        measure = measure.union(*(translate(m) for m in q.measured))
+    pulls = [pull(sentence, c, q, anchors, measure) for c in cands]
     ranked = sorted(range(len(cands)), key=lambda i: (-pulls[i], cands[i].start))
     if pulls[ranked[0]] - pulls[ranked[1]] < min_margin:
         return None

@@ -27,6 +27,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from bisect import bisect_right
 from typing import NamedTuple, TypedDict
 
 import numpy as np
@@ -63,6 +64,13 @@ class FileEntry(TypedDict):
     page_starts: list[int] | None  # paged formats: offsets where pages 2, 3, ... begin
 
 
+def source_offset(shifts: tuple[tuple[int, int], ...], start: int, pos: int) -> int:
+    """The source offset of character `pos` of a text whose first character is at source offset
+    `start` and which leaves the source's offsets at `shifts` (ChunkRecord.shifts)."""
+    i = bisect_right(shifts, (pos, float("inf"))) - 1
+    return start + pos if i < 0 else shifts[i][1] + pos - shifts[i][0]
+
+
 @dataclass(frozen=True)
 class ChunkRecord:
     id: str
@@ -74,6 +82,11 @@ class ChunkRecord:
     kind: str
     text: str
     sents: tuple[SentenceSpan, ...]
+    # where `text` leaves the source's offsets: (offset in text, its source offset) at each
+    # character whose source offset is not the one before it plus one (a hyphenated line
+    # break joined, a page's footer left out); () when the text is the source's characters
+    # one for one; None in an index written before they were kept (answer.source_span stretches)
+    shifts: tuple[tuple[int, int], ...] | None = None
 
 
 @dataclass
@@ -333,6 +346,8 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
                 for line in f:
                     d = json.loads(line)
                     d["sents"] = tuple(SentenceSpan(a, b, x, y, r + base) for a, b, x, y, r in d["sents"])
+                    if d.get("shifts") is not None:
+                        d["shifts"] = tuple((int(i), int(o)) for i, o in d["shifts"])
                     part.append(ChunkRecord(**d))
             cv = np.load(folder / m.data[role("chunk_vectors", s)]["name"], allow_pickle=False)
             sv = np.load(folder / m.data[role("sent_vectors", s)]["name"], allow_pickle=False)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.answer import Candidate, decide, lead, make_answer, quotes_from, source_span
+from rag.answer import Candidate, decide, lead, make_answer, quotes_from, sentence_shifts, source_span
 from rag.evidence import FEATURES, Words, constraint_share, held, kind_of, overlap, sentence_features
 from rag.question import analyse, dates, number_key
+from dataclasses import replace
+
+from rag.chunk import process
+from rag.ingest import Document
 from rag.settings import Settings
 from rag.span import candidates, point, typed
 from rag.types import Hit
@@ -17,6 +21,11 @@ from rag.types import Hit
     ("Сколько голосов против Сталина было подано на XVII съезде?", "number", None),
     ("How many votes were cast against Stalin?", "number", None),
     ("What percentage of voters took part in 1923?", "number", None),
+    ("What was voter turnout in the 1923 elections?", "number", None),
+    ("Какой была явка на выборах в сельсоветы в 1931 году?", "number", None),
+    ("Какая была средняя явка по волостям?", "number", None),
+    ("Каким был средний размер семьи?", "number", None),
+    ("Какой город был столицей?", "other", None),
     ("Когда было издано постановление ЦК?", "date", None),
     ("В каком году прошли выборы?", "date", None),
     ("In what year did the war end?", "date", None),
@@ -371,11 +380,29 @@ def test_quotes_follow_the_weighted_scores_one_per_passage():
 
 
 def test_source_span_exact_when_lengths_agree_and_inside_otherwise():
+    # an index written before chunk records kept their shifts: exact or stretched
     c = _cand("abc 292 votes", start=100)
     assert source_span(c, 4, 7) == (104, 107)
     c2 = c._replace(end=100 + 20)  # the source was longer (a hyphenated line break joined)
     s, e = source_span(c2, 4, 7)
     assert 100 <= s < e <= 120
+
+
+def test_source_span_is_exact_across_a_joined_line_break_and_a_dropped_footer():
+    raw = ("Все инструк-\nторы признали явку низкой.\n12\nВ среднем она составила\n28 %, "
+           "хотя в некоторых волостях не превышала 9 %.\n")
+    doc = Document("x.txt", "x.txt", raw, "0" * 64, "utf-8")
+    chunk = process(doc, Settings()).chunks[0]
+    assert chunk.shifts  # the hyphen and the page number left out
+    for sent in chunk.sents:
+        text = chunk.text[sent.text_start : sent.text_end]
+        c = _cand(text, start=sent.start)._replace(end=sent.end, shifts=sentence_shifts(chunk, sent))
+        for word in ("инструкторы", "28 %", "9 %"):
+            i = text.find(word)
+            if i >= 0:
+                s, e = source_span(c, i, i + len(word))
+                assert raw[s:e].replace("-\n", "") == word, (word, raw[s:e])
+    assert sentence_shifts(replace(chunk, shifts=None), chunk.sents[0]) is None  # an older index
 
 
 def test_features_prefer_the_sentence_with_the_asked_type():
@@ -435,3 +462,27 @@ def test_a_range_s_second_end_has_no_qualifier():
     s = "К 2000 году площадь потерянных лесов выросла со 415 000 до 587 000 квадратных километров."
     assert [c.text for c in typed(s, q)] == ["415 000", "587 000"]
     assert [c.text for c in typed("Зарплата до 300 рублей.", analyse("Сколько платили?"))] == ["до 300 рублей"]
+
+
+@pytest.mark.parametrize("question, sentence, answer", [
+    # the measure the question asks names its number ("средний размер семьи — 3,62")
+    ("Каким был средний размер семьи?",
+     "Насчитывалось 111 529 семей (70,4% всех домохозяйств), средний размер семьи — 3,62 человека.", "3,62"),
+    ("What was the turnout in 1928?", "In 1928, 1,200 villages voted and the turnout was 40 %.", "40 %"),
+    # a list of years and their values: the asked year's own
+    ("Какой была явка на выборах в 1923 году?",
+     "Данные о явке на выборы в сельсоветы (в 1922 г. – 22,3 %, в 1923 г. – 37,2 %, в 1924 г. – 32,4 %).", "37,2 %"),
+    ("Какой была явка на выборах в 1924 году?",
+     "Данные о явке на выборы в сельсоветы (в 1922 г. – 22,3 %, в 1923 г. – 37,2 %, в 1924 г. – 32,4 %).", "32,4 %"),
+])
+def test_the_measure_and_the_asked_years_value_are_pointed_out(question, sentence, answer):
+    q = analyse(question, "ru" if question[0] > "z" else "en")
+    p = point(sentence, q)
+    assert p is not None and p.text == answer
+
+
+def test_one_year_heading_a_list_pulls_no_value_of_it():
+    # the year is the whole list's, not one value's: the question's other word decides
+    q = analyse("What percentage of Warsaw was Protestant in 1901?", "en")
+    s = "In 1901, 56.2% were Catholic, 35.7% Jewish, 5% Orthodox and 2.8% Protestant."
+    assert point(s, q).text == "2.8%"

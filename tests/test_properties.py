@@ -37,6 +37,7 @@ from helpers.checks import check_chunks
 from rag.chunk import _END, THAI_MAX, SentenceSplitter, sentences
 from rag.clean import _LIST_ITEM, _NAV_LINK, _PAGE_NUMBER, clean
 from rag.chunk import process
+from rag.store import source_offset
 from rag.ingest import Document
 from rag.settings import Settings
 
@@ -148,6 +149,14 @@ def test_indexed_chunks_and_sentences_map_into_the_raw_text(raw, size_overlap):
             assert 0 <= a < z <= len(c.text) and c.start <= s < e <= c.end
             assert sentence_texts[row] == c.text[a:z]
             assert raw[s] == c.text[a] and raw[e - 1] == c.text[z - 1]
+            # the shifts place the sentence where its span says
+            assert source_offset(c.shifts, c.start, a) == s and source_offset(c.shifts, c.start, z - 1) + 1 == e
+        # every character copied from the source is found at its offset by the chunk's shifts
+        # (an answer inside a quote is cited exactly); separators stand on source whitespace
+        for i, ch in enumerate(c.text):
+            at = source_offset(c.shifts, c.start, i)
+            assert c.start <= at < c.end
+            assert raw[at] == ch or (ch in " \n" and raw[at].isspace()), (i, ch, raw[at])
     # chunks of one document advance through it; each one's sentences too
     starts = [c.start for c in out.chunks if c.kind == "body"]
     assert starts == sorted(starts)

@@ -84,3 +84,32 @@ def test_an_interrupted_install_leaves_no_index(built, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         seed.install(folder, target)
     assert not (target / "manifest.json").exists()  # the app builds (or installs again) next time
+
+
+def _strip_shifts(folder):
+    """The seed as an index written before chunk records kept their shifts."""
+    m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    path = folder / m["data"]["chunks"]["name"]
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "shifts"}, ensure_ascii=False) + "\n"
+                            for r in rows), encoding="utf-8")
+    m["data"]["chunks"]["sha256"] = seed.sha256_file(path)
+    (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    return path
+
+
+def test_rechunk_adds_the_shifts_and_keeps_the_vectors(built):
+    corpus, folder, emb = built
+    fresh = rag.load(folder, model=emb).payload
+    path = _strip_shifts(folder)
+    old = rag.load(folder, model=emb)
+    assert all(c.shifts is None for c in old.payload.chunks)  # an older index still loads
+    assert old.ask("grain procurement").hits  # and answers, its spans stretched
+    assert seed.rechunk(folder, corpus) == 0
+    now = rag.load(folder, model=emb).payload
+    assert now.chunks == fresh.chunks  # the shifts a build writes, the rest as it was
+    assert np.array_equal(now.sent_vectors, fresh.sent_vectors) and stale(built) is None
+    # a document whose text changed needs its vectors rebuilt: refused, nothing written
+    before = path.read_bytes()
+    (corpus / "en_farms.md").write_text("# Farms\n\nSomething else entirely.\n", encoding="utf-8")
+    assert seed.rechunk(folder, corpus) > 0 and path.read_bytes() == before
