@@ -273,8 +273,11 @@ def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
         out = [t for t in (_trimmed(sentence, c, q, common or (lambda w: False)) for c in out) if t is not None]
         if _WHOSE_Q.search(q.text):
             out = [_possessor(sentence, c) for c in out]
+    if q.kind == "person":
+        out = [c for c in out if not _ACRONYM.fullmatch(c.text)]
     # two joined by "and" or a range are one answer, but a year question asks for one year
-    return out if year_only else _joined(sentence, out, q.kind)
+    ratio = _RATIO_JOIN if q.kind == "number" and _RATIO_Q.search(q.text) else None
+    return out if year_only else _joined(sentence, out, q.kind, ratio)
 
 
 def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
@@ -313,10 +316,17 @@ _JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по )"), "numb
          "person": re.compile(r"(?:,? and | и )"), "place": re.compile(r"(?:,? and | и )")}
 
 
-def _joined(sentence: str, cands: list[Candidate], kind: str) -> list[Candidate]:
+# a question for a ratio wants both its terms ("20 to 1", "20 к 1", "3:1")
+_RATIO_Q = re.compile(r"(?i)\bratio\b|(?<!\w)соотношени\w*")
+_RATIO_JOIN = re.compile(r"\s?(?:[–-]|:|\s(?:to|к)\s)\s?")
+# an acronym is an organisation or a thing ("DNA", "US", "ДНК"), hardly ever who did it
+_ACRONYM = re.compile(r"[^\W\d_]*[A-ZА-ЯЁ]{2,}[^\W_]*")
+
+
+def _joined(sentence: str, cands: list[Candidate], kind: str, join=None) -> list[Candidate]:
     """Two candidates joined by "and" or a range's "to" are one answer ("1870 to 1939",
     "Robert Lane and Benjamin Vail"), as a reader names them."""
-    join = _JOIN.get(kind)
+    join = join or _JOIN.get(kind)
     out: list[Candidate] = []
     for c in cands:
         if join is not None and out and join.fullmatch(sentence[out[-1].end : c.start]):

@@ -25,6 +25,7 @@ from rag.types import Hit
     ("Какой была явка на выборах в сельсоветы в 1931 году?", "number", None),
     ("Какая была средняя явка по волостям?", "number", None),
     ("Каким был средний размер семьи?", "number", None),
+    ("Каким было соотношение британских и французских поселенцев?", "number", None),
     ("Какой город был столицей?", "other", None),
     ("Когда было издано постановление ЦК?", "date", None),
     ("В каком году прошли выборы?", "date", None),
@@ -486,3 +487,21 @@ def test_one_year_heading_a_list_pulls_no_value_of_it():
     q = analyse("What percentage of Warsaw was Protestant in 1901?", "en")
     s = "In 1901, 56.2% were Catholic, 35.7% Jewish, 5% Orthodox and 2.8% Protestant."
     assert point(s, q).text == "2.8%"
+
+
+@pytest.mark.parametrize("question, sentence, answer, lang", [
+    ("What was the ratio of British settlers to French?",
+     "British settlers outnumbered the French 20 to 1 with a population of about 1.5 million.", "20 to 1", "en"),
+    ("Каким было соотношение британских и французских поселенцев?",
+     "Британские поселенцы превосходили французов в соотношении 20 к 1 при населении около 1,5 млн.", "20 к 1", "ru"),
+])
+def test_a_ratio_question_gets_both_terms(question, sentence, answer, lang):
+    assert point(sentence, analyse(question, lang)).text == answer
+
+
+def test_an_acronym_is_no_answer_to_who():
+    q = analyse("Who sequenced the first plastome?", "en")
+    s = "The first plastome of DNA was sequenced in 1986 by Kazuo Ohyama."
+    assert [c.text for c in typed(s, q)] == ["Kazuo Ohyama"]
+    # a place may well be one
+    assert "USSR" in [c.text for c in typed("He was born in the USSR.", analyse("Where was he born?", "en"))]
