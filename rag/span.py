@@ -230,6 +230,10 @@ def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | No
             lo += 1
     if lo == hi or (lo and hi - lo == 1 and common(words[lo].group())):
         return None  # nothing left, or one dictionary word ("German Federal Minister" -> "Minister")
+    if hi - lo > 1 and _asked(words[hi - 1].group(), q) and not common(words[hi - 1].group()) and all(
+            common(w.group()) or w.group().lower() in _STOP for w in words[lo : hi - 1]):
+        return None  # the question's own name behind a title ("Lord Loudoun" asked "... to Loudoun";
+        # "Eleventh Doctor" asked "the first Doctor" stays: "Doctor" is a dictionary word)
     if (lo, hi) == (0, len(words)):
         return c
     a, b = c.start + words[lo].start(), c.start + words[hi - 1].end()

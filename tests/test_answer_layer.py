@@ -505,3 +505,13 @@ def test_an_acronym_is_no_answer_to_who():
     assert [c.text for c in typed(s, q)] == ["Kazuo Ohyama"]
     # a place may well be one
     assert "USSR" in [c.text for c in typed("He was born in the USSR.", analyse("Where was he born?", "en"))]
+
+
+def test_the_questions_own_name_behind_a_title_is_no_answer():
+    common = lambda w: w.lower() in {"lord", "eleventh", "doctor", "major", "general", "january"}
+    q = analyse("Who was appointed as second in command to Lor Loudoun in 1756?", "en")
+    s = "Newcastle replaced him in January 1756 with Lord Loudoun, with Major General James Abercrombie as his second."
+    assert [c.text for c in typed(s, q, common)] == ["Major General James Abercrombie"]
+    # a dictionary word the question names is no name of its own: "Eleventh Doctor" answers
+    q = analyse("Who was the first Doctor to travel with a married couple?", "en")
+    assert [c.text for c in typed("The Eleventh Doctor travelled with Amy and Rory.", q, common)][0] == "Eleventh Doctor"
