@@ -44,10 +44,15 @@ _DATE = re.compile(
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!\w)")
 _YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"  # whole words: "1891 году", never "1891 год"+"у"
 _SCALE = r"(?:thousand|million|billion|trillion|hundred|mil millones|millones|millón|Millionen|Milliarden|Million|Milliarde|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?)"
-_UNIT = (r"(?:%|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?|km|kilomet(?:er|re)s?"
-         r"|miles?|met(?:er|re)s?|feet|foot|ft|inch(?:es)?|kg|kilograms?|tons?|tonnes?|pounds?|degrees?|°[CF]?"
+_UNIT = (r"(?:%|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?"
+         # areas before lengths: "8,646 sq mi", "5.5 million square kilometres", "2,4 кв. км"
+         r"|(?:sq\.?|square) (?:mi(?:les?)?|km|kilomet(?:er|re)s?|met(?:er|re)s?|feet|ft)|km[2²]|m[2²]|hectares?|acres?"
+         r"|кв\. ?(?:км|м)|квадратных (?:километров|метров|миль)|гектар(?:а|ов)?"
+         r"|km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|feet|foot|ft|inch(?:es)?|kg|kilograms?|(?:giga|mega)?(?:tons?|tonnes?)"
+         r"|pounds?|degrees?|°[CF]?"
          r"|лет|года?|месяц(?:а|ев)?|недел[ьи]|дн(?:я|ей)|день|час(?:а|ов)?|минут[ы]?|км|километр(?:а|ов)?|метр(?:а|ов)?"
          r"|тонн[ы]?|кг|градус(?:а|ов)?|руб(?:\.|л(?:ей|я|ь))?|долларов|dollars?|euros?)")
+_UNIT_END = re.compile(rf"(?<=\d)\s?({_UNIT})\.?$", re.IGNORECASE)  # a number's unit, multi-word ones whole
 _NUMWORD_EN = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
                r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen")
 _NUMWORD_RU = (r"один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок"
@@ -251,9 +256,10 @@ _WHOSE_Q = re.compile(r"(?i)\bwhose\b")
 def _unit_asked(sentence: str, c: Candidate, q: Question) -> Candidate:
     """A number without its unit when the question names the unit ("How many seconds were
     left?" is answered "17", not "17 seconds"; "Сколько лет" "38", not "38 лет")."""
-    m = re.search(r"(?<=\d)\s?([^\W\d]+)\.?$", c.text)
-    if m is None or _stem(m.group(1).lower()) not in _said(q):
-        return c
+    m = _UNIT_END.search(c.text) or re.search(r"(?<=\d)\s?([^\W\d]+)\.?$", c.text)  # or a scale word
+    words = _WORD.findall(m.group(1).lower()) if m else []  # "%" has none
+    if not words or _stem(words[-1]) not in _said(q):
+        return c  # (a unit's last word says it: "square kilometres" asked "how many kilometres")
     end = c.start + m.start()
     return Candidate(c.start, end, sentence[c.start:end], c.kind)
 

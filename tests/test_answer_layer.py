@@ -515,3 +515,15 @@ def test_the_questions_own_name_behind_a_title_is_no_answer():
     # a dictionary word the question names is no name of its own: "Eleventh Doctor" answers
     q = analyse("Who was the first Doctor to travel with a married couple?", "en")
     assert [c.text for c in typed("The Eleventh Doctor travelled with Amy and Rory.", q, common)][0] == "Eleventh Doctor"
+
+
+@pytest.mark.parametrize("question, sentence, answer", [
+    ("How many square kilometres had been lost?", "In all 587,000 square kilometres had been lost.", "587,000"),
+    ("At what rate was the forest cleared?", "It was cleared at 8,646 sq mi a year.", "8,646 sq mi"),
+    ("How many tons of carbon does the Amazon absorb?", "It absorbs 1.5 gigatons of carbon a year.", "1.5 gigatons"),
+    ("Сколько квадратных километров леса было утрачено?", "Было утрачено 415 000 квадратных километров леса.",
+     "415 000"),
+])
+def test_an_area_or_a_mass_is_one_number_with_its_unit(question, sentence, answer):
+    q = analyse(question, "ru" if question[0] > "z" else "en")
+    assert point(sentence, q).text == answer
