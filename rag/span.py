@@ -249,6 +249,12 @@ def _trimmed(sentence: str, c: Candidate, q: Question, common) -> Candidate | No
 _PERCENT_Q = re.compile(r"(?i)\b(?:percentage|percent|per cent|porcentaje|por ciento|prozentsatz|prozent|pourcentage)\b"
                         r"|(?<!\w)(?:процент\w*|доля|долю)(?!\w)")
 _PERCENT = re.compile(r"(?i)%|\bper ?cent\b|(?<!\w)процент|\bpor ciento\b|\bProzent\b")
+# a question for a duration wants a number of a time unit or a clock reading, not a score
+_DURATION_Q = re.compile(r"(?i)\bhow (?:long|much time)\b|\bwie lange\b|\bcuánto tiempo\b"
+                         r"|(?<!\w)(?:сколько времени|как долго)(?!\w)")
+_DURATION = re.compile(r"(?i)\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries)\b"
+                       r"|(?<!\w)(?:лет|год[аы]?|месяц\w*|недел\w+|дн(?:я|ей)|день|час\w*|минут\w*|секунд\w*)(?!\w)"
+                       r"|\d:\d\d")
 # "whose ...?" asks the possessor: "William Tyndale's English Bible" answers "William Tyndale"
 _WHOSE_Q = re.compile(r"(?i)\bwhose\b")
 
@@ -278,6 +284,8 @@ def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
     if q.kind == "number":
         if _PERCENT_Q.search(q.text):
             out = [c for c in out if _PERCENT.search(c.text)]
+        if _DURATION_Q.search(q.text) and any(_DURATION.search(c.text) for c in out):
+            out = [c for c in out if _DURATION.search(c.text)]
         out = [_unit_asked(sentence, c, q) for c in out]
     if q.kind in ("person", "place"):
         out = [t for t in (_trimmed(sentence, c, q, common or (lambda w: False)) for c in out) if t is not None]

@@ -527,3 +527,13 @@ def test_the_questions_own_name_behind_a_title_is_no_answer():
 def test_an_area_or_a_mass_is_one_number_with_its_unit(question, sentence, answer):
     q = analyse(question, "ru" if question[0] > "z" else "en")
     assert point(sentence, q).text == answer
+
+
+@pytest.mark.parametrize("question, sentence, answer, lang", [
+    ("How much time remained on the clock when Denver scored?",
+     "Denver led 20–18 when it scored with 17 seconds left on the clock.", "17 seconds", "en"),
+    ("Сколько времени осталось в игре, когда Денвер довёл счёт до 24-10?",
+     "Денвер довёл счёт до 24-10 за 3:08 до конца игры, при 53 500 зрителях.", "3:08", "ru"),
+])
+def test_a_duration_question_wants_a_time(question, sentence, answer, lang):
+    assert point(sentence, analyse(question, lang)).text == answer
