@@ -13,7 +13,9 @@ compares chunks and vectors, so a change that forgets to regenerate the seed
 fails CI. Regenerate with `python -m rag.seed`, on the machine kind CI runs on (AVX2 without
 VNNI): ONNX Runtime's int8 products take another path on a CPU with VNNI, and vectors built
 there differ from CI's by up to 0.002 in cosine (the seed still serves such a machine; the
-test allows for it there).
+test allows for it there). A change to what a chunk record holds beside its text (its
+`shifts`, 2026-12-04) needs no encoder: `python -m rag.seed --chunks-only` rewrites the
+records alone, on any machine, and refuses when a text differs.
 """
 from __future__ import annotations
 
