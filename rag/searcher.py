@@ -74,6 +74,9 @@ class Searcher:
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
         self.bridge, self.notices = bridge_of(self.lexical, s, self.langs)
+        if any(c.shifts is None for c in p.chunks):  # written before chunk records kept them
+            self.notices += ("answers' character offsets inside a quote are approximate in this index "
+                             "(built before 2026-12-04); build it again for exact ones",)
         self.lexical_bridge = LexicalFusion([(r, 1.0) for r in (self.lexical, self.bridge) if r is not None], s.depth)
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,

@@ -104,10 +104,12 @@ def test_rechunk_adds_the_shifts_and_keeps_the_vectors(built):
     path = _strip_shifts(folder)
     old = rag.load(folder, model=emb)
     assert all(c.shifts is None for c in old.payload.chunks)  # an older index still loads
+    assert any("approximate" in n for n in old.notices)  # and says what it lacks
     assert old.ask("grain procurement").hits  # and answers, its spans stretched
     assert seed.rechunk(folder, corpus) == 0
     now = rag.load(folder, model=emb).payload
     assert now.chunks == fresh.chunks  # the shifts a build writes, the rest as it was
+    assert not any("approximate" in n for n in rag.load(folder, model=emb).notices)
     assert np.array_equal(now.sent_vectors, fresh.sent_vectors) and stale(built) is None
     # a document whose text changed needs its vectors rebuilt: refused, nothing written
     before = path.read_bytes()
