@@ -19,6 +19,13 @@ import regex
 from .analyze import _STOP, _TOKEN, _stem, analyze
 from .translit import name_key
 
+# the measures a number question may name ("What was the turnout", "Какова доля"); _MEASURED
+# takes the one named, whose number rag/span.py then prefers
+_MEASURES_EN = (r"percentage|percent|proportion|share|fraction|amount|size|population|price|rate|ratio|distance"
+                r"|length|height|area|speed|temperature|age|cost|budget|capacity|density|weight|width|depth"
+                r"|elevation|altitude|turnout|salary|income|revenue|wage")
+_MEASURES_RU = r"доля|процент|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население"
+_RU_WAS = r"(?:был[аои]? )?(?:средн\w{2,3} )?"  # "Какой была средняя явка": a past "to be", "average"
 # answer type -> patterns on the lowercased question (first match in this order wins)
 _TYPES_RU_EN_WEST: dict[str, str] = {
     "date": r"\b(?:when|what (?:year|date|day|month|decade|century)|which (?:year|date|month|decade|century)"
@@ -29,15 +36,12 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
             r"|\b(?:wann|(?:in |für )?welche[ms] jahr|in welchem jahrzehnt|seit wann|cuándo|en qué año|quand"
             r"|en quelle année|quando|in che anno)\b",
     "number": r"\b(?:how (?:many|much|long|old|far|large|big|tall|high|wide|deep|often|fast|heavy)"
-              r"|what (?:(?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2})?(?:percentage|percent|proportion|share"
-              r"|fraction|number|amount|size|population|sum|price|rate|ratio|distance|length|height|area|speed"
-              r"|temperature|score|age|cost|value|budget|capacity|density|weight|width|depth|elevation|altitude"
-              r"|turnout|salary|income|revenue|wage)"
+              rf"|what (?:(?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){{0,2}})?(?:{_MEASURES_EN}|number|sum|score"
+              r"|value)"
               r"|by how much|to what extent in)\b"
-              r"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? (?:был[аои]? )?(?:средн\w{2,3} )?(?:доля|процент"
-              r"|число|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население)"
+              rf"|(?<!\w)(?:сколько|скольких|скольким|каков[аоы]? {_RU_WAS}(?:{_MEASURES_RU}|число)"
               # "Какой была явка", "Какая была средняя цена": the adjective, a past "to be", the measure
-              r"|как(?:ой|ая|ое|ими?) (?:был[аои]? )?(?:средн\w{2,3} )?(?:доля|численность|сумма|явка|стоимость|цена"
+              rf"|как(?:ой|ая|ое|ими?) {_RU_WAS}(?:доля|численность|сумма|явка|стоимость|цена"
               r"|население|тираж|размер|количество|соотношени[ея]м?)|каково (?:было )?соотношение"
               r"|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
@@ -163,13 +167,9 @@ _COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie
                       re.IGNORECASE)
 # the measure a what-is-the question asks ("What was the turnout", "Каким был средний размер
 # семьи"): the number its noun names ("средний размер семьи — 3,62") is the answer (rag/span.py)
-_MEASURE_WORDS = (r"percentage|percent|proportion|share|fraction|amount|size|population|price|rate|ratio|distance"
-                  r"|length|height|area|speed|temperature|age|cost|budget|capacity|density|weight|width|depth"
-                  r"|elevation|altitude|turnout|salary|income|revenue|wage"
-                  r"|доля|процент|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население")
 _MEASURED = re.compile(r"(?:\bwhat (?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2}?"
-                       r"|(?<!\w)(?:каков[аоы]?|как(?:ой|ая|ое|ими?)) (?:был[аои]? )?(?:средн\w{2,3} )?)"
-                       rf"({_MEASURE_WORDS})(?!\w)")
+                       rf"|(?<!\w)(?:каков[аоы]?|как(?:ой|ая|ое|ими?)) {_RU_WAS})"
+                       rf"({_MEASURES_EN}|{_MEASURES_RU})(?!\w)")
 # "сколько взималось": a verb after "сколько" counts nothing
 _RU_VERB = re.compile(r"(?:ся|сь|ло|ли|ла|ть|ет|ют|ит|ат|ят|ем|ешь)$")
 

@@ -19,7 +19,6 @@ records alone, on any machine, and refuses when a text differs.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 import tempfile
@@ -89,7 +88,7 @@ def rechunk(seed: Path = SEED, corpus: Path = CORPUS) -> int:
     change to what a record holds beside its text (ChunkRecord.shifts came so), made on any
     machine, since the encoder does not run. Refuses (returns how many records differ) when a
     chunk's text, spans or sentences differ: then the vectors must be rebuilt (main)."""
-    from dataclasses import asdict, replace
+    from dataclasses import replace
 
     from .chunk import process
     from .ingest import read_document
@@ -98,18 +97,16 @@ def rechunk(seed: Path = SEED, corpus: Path = CORPUS) -> int:
     if m.settings.get("shards", 1) != 1:
         raise SystemExit(f"{seed}: a sharded seed; rebuild it with python -m rag.seed")
     path = seed / m.data["chunks"]["name"]
-    old = [store.ChunkRecord(**d) for d in map(json.loads, path.read_text(encoding="utf-8").splitlines())]
+    old = store.read(seed, manifest=m).chunks  # one shard: its sentence rows are the seed's own
     fresh = {c.id: c for name in sorted(m.files)
              for c in process(read_document(corpus / name, source=name), Settings()).chunks}
-    same = lambda a, b: (a.text, a.start, a.end, a.page, a.lang, a.kind) == (b.text, b.start, b.end, b.page, b.lang, b.kind) \
-        and [tuple(s)[:4] for s in a.sents] == [tuple(s)[:4] for s in b.sents]
-    differ = sum(c.id not in fresh or not same(c, fresh[c.id]) for c in old) + abs(len(old) - len(fresh))
+    # all but the sentences' rows (a fresh document's are its own) and the shifts must agree
+    bare = lambda c: (replace(c, sents=(), shifts=None), [s[:4] for s in c.sents])
+    differ = sum(c.id not in fresh or bare(c) != bare(fresh[c.id]) for c in old) + abs(len(old) - len(fresh))
     if differ:
         print(f"{differ} chunk records differ from today's chunking: rebuild with python -m rag.seed", file=sys.stderr)
         return differ
-    lines = "".join(json.dumps(asdict(replace(c, sents=tuple(c.sents), shifts=fresh[c.id].shifts)), ensure_ascii=False)
-                    + "\n" for c in old)
-    path.write_text(lines, encoding="utf-8")
+    path.write_bytes(store.chunk_lines([replace(c, shifts=fresh[c.id].shifts) for c in old]))
     m.data["chunks"]["sha256"] = sha256_file(path)
     (seed / store.MANIFEST).write_text(m.to_json(), encoding="utf-8")
     print(f"rewrote {path.name} ({len(old)} records); why_stale: {why_stale(seed, corpus)}", file=sys.stderr)

@@ -356,7 +356,7 @@ def _joined(sentence: str, cands: list[Candidate], kind: str, join=None) -> list
 
 
 _YEARS = re.compile(rf"(?<!\d){_YEAR}(?!\d)")
-_MEASURE_GAP = re.compile(r"[^,;()\[\]]*")  # the same clause: no comma or bracket between
+_ONE_CLAUSE = re.compile(r"[^,;()\[\]]*")  # the same clause: no comma or bracket between
 
 
 def _names_measure(sentence: str, c: Candidate, measure: frozenset[str]) -> bool:
@@ -366,7 +366,7 @@ def _names_measure(sentence: str, c: Candidate, measure: frozenset[str]) -> bool
     before = sentence[max(0, c.start - 80) : c.start]
     words = list(_WORD.finditer(before))[-4:]
     for w in words:
-        if _stem(w.group().lower()) in measure and _MEASURE_GAP.fullmatch(before[w.end():]):
+        if _stem(w.group().lower()) in measure and _ONE_CLAUSE.fullmatch(before[w.end():]):
             return True
     after = _WORD.match(sentence[c.end:].lstrip())
     return after is not None and _stem(after.group().lower()) in measure
@@ -400,7 +400,7 @@ def pull(sentence: str, c: Candidate, q: Question, anchors: list[int],
     for a in anchors:
         between = sentence[min(a, c.end) : max(a, c.start)]
         total += 1.0 / (1.0 + len(_WORD.findall(between)) + len(_CLAUSE.findall(between)))
-        if listed and _MEASURE_GAP.fullmatch(between) and _WORD.match(sentence, a).group() in q.years:
+        if listed and _ONE_CLAUSE.fullmatch(between) and _WORD.match(sentence, a).group() in q.years:
             total += 1.0
     measure = frozenset(q.measured) if measure is None else measure
     if measure and c.kind == "number" and _names_measure(sentence, c, measure):

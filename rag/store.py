@@ -242,6 +242,11 @@ def writer_lock(folder: Path, wait: float | None = None):
         os.close(fd)  # closing the last descriptor releases the lock
 
 
+def chunk_lines(chunks: list[ChunkRecord]) -> bytes:
+    """A chunks file's bytes: one JSON object a record (rag/seed.py rewrites the seed's so too)."""
+    return "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
+
+
 def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) -> Manifest:
     """Write a new generation and switch manifest.json to it.
 
@@ -259,8 +264,7 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
         for s, rows in enumerate(shard_rows(p.chunks, p.shards)):
             chunks, cv, sv = _shard_part(p, rows)
             names[role("chunks", s)] = f"{role('chunks', s)}.{tag}.jsonl"
-            lines = "".join(json.dumps(asdict(c), ensure_ascii=False) + "\n" for c in chunks)
-            _fsync_write(folder / names[role("chunks", s)], lines.encode("utf-8"))
+            _fsync_write(folder / names[role("chunks", s)], chunk_lines(chunks))
             for r, arr in ((role("chunk_vectors", s), cv), (role("sent_vectors", s), sv)):
                 names[r] = f"{r}.{tag}.npy"
                 with open(folder / names[r], "wb") as f:
