@@ -19,7 +19,6 @@ same length-sorted texts as a build batches them; cosine to base's vectors.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import re
 import tempfile
@@ -123,12 +122,10 @@ def texts(index: str) -> tuple[list[str], list[str]]:
     """100 passages and 700 sentences of the shipped index, each list sorted by length."""
     from rag import store
 
-    m = store.read_manifest(Path(index))
-    rows = [json.loads(x) for x in (Path(index) / m.data["chunks"]["name"]).read_text(encoding="utf-8").splitlines()]
     random.seed(0)
-    rows = random.sample(rows, 150)
-    sents = [r["text"][a:b] for r in rows for a, b, *_ in r["sents"]][:700]
-    return sorted((r["text"] for r in rows[:100]), key=len), sorted(sents, key=len)
+    rows = random.sample(store.read(Path(index)).chunks, 150)
+    sents = [c.text[s.text_start : s.text_end] for c in rows for s in c.sents][:700]
+    return sorted((c.text for c in rows[:100]), key=len), sorted(sents, key=len)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,7 +17,6 @@ corpus's chunks, each sentence once; the cosine to the sentence read alone, by k
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import warnings
 from pathlib import Path
@@ -88,14 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     from rag import store
 
-    m = store.read_manifest(Path(a.index))
-    lines = (Path(a.index) / m.data["chunks"]["name"]).read_text(encoding="utf-8").splitlines()
-    rows = [json.loads(x) for x in lines]
+    rows = store.read(Path(a.index)).chunks
     random.seed(1)
-    sample = random.sample(rows, min(a.chunks, len(rows)))
     seen: set[int] = set()
-    for c in sample:  # each sentence once, in the first sampled chunk that holds it
-        c["sents"] = [s for s in c["sents"] if s[4] not in seen and not seen.add(s[4])]
+    # each sentence once, in the first sampled chunk that holds it
+    sample = [{"text": c.text, "sents": [s for s in c.sents if s.row not in seen and not seen.add(s.row)]}
+              for c in random.sample(rows, min(a.chunks, len(rows)))]
     ks = [int(k) for k in a.ks.split(",")]
     model, tok = model_and_tokenizer()
     got, lengths = cosines(model, tok, sample, ks)
