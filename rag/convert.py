@@ -89,7 +89,7 @@ def parse_q4(path: Path) -> Q4Model:
     off += 8  # eps + qk
     pieces, scores, special, off = _read_vocab(buf, off)
     norm, off = _read_norm(buf, off)
-    raw = _read_tensors(buf, off, path)
+    raw = {name: _tensor(buf, e, path) for name, e in _tensor_directory(buf, off).items()}
     t = _hf_tensors(raw, hidden, ffn, layers, {"word": vocab_rows, "pos": max_pos, "type": type_vocab})
     return Q4Model(
         hidden, layers, heads, ffn, vocab_rows, max_pos, type_vocab, float(eps), pieces, scores, special, norm, t,
@@ -126,11 +126,19 @@ def _read_norm(buf: bytes, off: int) -> tuple[dict[int, tuple[int, ...]], int]:
     return norm, off + norm_bytes
 
 
-def _read_tensors(buf: bytes, off: int, path: Path) -> dict[str, np.ndarray]:
-    """The tensor directory at `off`: e5.c's tensors by its names, flat fp32 (Q4_0 dequantized)."""
+@dataclass(frozen=True)
+class TensorEntry:
+    dtype: int  # 0: fp32, 1: Q4_0 blocks
+    count: int  # weights
+    offset: int  # bytes into the file
+    nbytes: int
+
+
+def _tensor_directory(buf: bytes, off: int) -> dict[str, TensorEntry]:
+    """The tensor directory at `off`: e5.c's tensor names -> where their data lie."""
     (ndir,) = struct.unpack_from("<i", buf, off)
     off += 4
-    raw: dict[str, np.ndarray] = {}
+    out: dict[str, TensorEntry] = {}
     for _ in range(ndir):
         (nl,) = struct.unpack_from("<H", buf, off)
         off += 2
@@ -138,15 +146,29 @@ def _read_tensors(buf: bytes, off: int, path: Path) -> dict[str, np.ndarray]:
         off += nl
         dtype = buf[off]
         off += 1
-        count, toff, _nbytes = struct.unpack_from("<IQQ", buf, off)
+        count, toff, nbytes = struct.unpack_from("<IQQ", buf, off)
         off += 20
-        if dtype == 0:
-            raw[name] = np.frombuffer(buf, "<f4", count, toff).copy()
-        elif dtype == 1:
-            raw[name] = _dequantize_q4_0(buf, toff, count)
-        else:
-            raise ConversionError(f"{path}: tensor {name} has unknown dtype {dtype}")
-    return raw
+        out[name] = TensorEntry(dtype, count, toff, nbytes)
+    return out
+
+
+def _tensor(buf: bytes, e: TensorEntry, path: Path) -> np.ndarray:
+    """One tensor flat in fp32 (Q4_0 dequantized)."""
+    if e.dtype == 0:
+        return np.frombuffer(buf, "<f4", e.count, e.offset).copy()
+    if e.dtype == 1:
+        return _dequantize_q4_0(buf, e.offset, e.count)
+    raise ConversionError(f"{path}: a tensor has unknown dtype {e.dtype}")
+
+
+def raw_tensors(path: Path) -> tuple[bytes, dict[str, TensorEntry]]:
+    """The model file's bytes and its tensor directory, the data left as stored (for
+    research/distill_gpu.py, which ships the Q4_0 blocks to a GPU machine as they are)."""
+    buf = path.read_bytes()
+    off = 8 + 28 + 8
+    _pieces, _scores, _special, off = _read_vocab(buf, off)
+    _norm, off = _read_norm(buf, off)
+    return buf, _tensor_directory(buf, off)
 
 
 def _hf_tensors(raw: dict[str, np.ndarray], H: int, F: int, layers: int, rows: dict[str, int]) -> dict[str, np.ndarray]:

@@ -206,18 +206,23 @@ def cmd_select(folder: Path, data: Path, n_keep: int) -> list[int]:
 
 
 def cmd_teacher(folder: Path, data: Path) -> None:
+    model_tok = _model(folder)
+    for split in ("train", "held"):
+        cmd_teacher_split(model_tok, split, data)
+
+
+def cmd_teacher_split(model_tok, split: str, data: Path = DEFAULT_DATA) -> None:
     from safetensors.numpy import save_file
 
-    model, tok = _model(folder)
+    model, tok = model_tok
     OUT.mkdir(parents=True, exist_ok=True)
-    for split in ("train", "held"):
-        passages, sents = xquad_texts(data, held_out=split == "held")
-        t = time.time()
-        vec = encode(model, tok, passages + sents)
-        save_file({"vectors": vec}, str(OUT / f"teacher-{split}.safetensors"))
-        (OUT / f"texts-{split}.json").write_text(json.dumps(passages + sents, ensure_ascii=False))
-        print(json.dumps({"split": split, "passages": len(passages), "sentences": len(sents),
-                          "seconds": round(time.time() - t, 1)}), flush=True)
+    passages, sents = xquad_texts(data, held_out=split == "held")
+    t = time.time()
+    vec = encode(model, tok, passages + sents)
+    save_file({"vectors": vec}, str(OUT / f"teacher-{split}.safetensors"))
+    (OUT / f"texts-{split}.json").write_text(json.dumps(passages + sents, ensure_ascii=False))
+    print(json.dumps({"split": split, "passages": len(passages), "sentences": len(sents),
+                      "seconds": round(time.time() - t, 1)}), flush=True)
 
 
 def cmd_train(folder: Path, keep: list[int], minutes: float, lr: float, budget: int) -> None:
@@ -272,17 +277,27 @@ def corpus_texts(idx) -> tuple[list[str], list[str]]:
 
 
 def cmd_eval(folder: Path, keep: list[int], index: str, untrained: bool) -> dict:
+    adapter = None if untrained else OUT / f"student{len(keep)}.safetensors"
+    model, tok, _ = student(folder, keep, adapter)
+    return evaluate(model, tok, index, {"keep": keep, "trained": not untrained})
+
+
+def evaluate(model, tok, index: str, res: dict) -> dict:
+    """A document encoder judged: cosine to e5 on XQuAD's held-out texts (`teacher` writes them),
+    on the bundled corpus's chunks and sentences, and the corpus set's figures with its vectors
+    in place of the index's (research/distill_gpu.py's students too)."""
     from safetensors.numpy import load_file
 
     from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, headline, load_questions, open_index, swapped
 
-    adapter = None if untrained else OUT / f"student{len(keep)}.safetensors"
-    model, tok, _ = student(folder, keep, adapter)
+    if not (OUT / "texts-held.json").exists():
+        from rag.convert import ensure_e5_small
+
+        cmd_teacher_split(_model(ensure_e5_small()), "held")
     texts = json.loads((OUT / "texts-held.json").read_text())
     ref = load_file(str(OUT / "teacher-held.safetensors"))["vectors"]
     c = (encode(model, tok, texts) * ref).sum(1)
-    res = {"keep": keep, "trained": not untrained, "held-out cosine mean/min": (round(float(c.mean()), 5),
-                                                                               round(float(c.min()), 5))}
+    res = {**res, "held-out cosine mean/min": (round(float(c.mean()), 5), round(float(c.min()), 5))}
     print(json.dumps(res), flush=True)
     idx = open_index(index, Path(DEFAULT_CORPUS))
     items = load_questions(DEFAULT_QUESTIONS, DEFAULT_CORPUS)
