@@ -305,6 +305,8 @@ def cmd_train(kit: Path, out: Path, variants: list[str], minutes: float, lr: flo
     from safetensors.torch import save_file
 
     torch.backends.cuda.matmul.allow_tf32 = False  # the teacher's vectors in true fp32
+    if device == "cpu":
+        torch.set_num_threads(2)
     w, data = load_weights(kit, device)
     texts = Texts(data)
     teacher = [layer_params(w, i) for i in range(12)]
@@ -328,8 +330,12 @@ def cmd_train(kit: Path, out: Path, variants: list[str], minutes: float, lr: flo
         return round(float(c.mean()), 5), round(float(c.min()), 5)
 
     for spec in variants:
-        variant, _, depth = spec.partition(":")  # "A" (8 layers: KEEP8) or "A:10" (greedy)
-        keep = list(KEEP8) if depth in ("", "8") else select(w, texts, teacher, int(depth), device)
+        variant, _, depth = spec.partition(":")  # "A" (8 layers: KEEP8), "A:10" (greedy), "A:0-2+4+6-11"
+        if not depth.isdigit() and depth:
+            keep = [i for part in depth.split("+") for i in _span(part)]
+            depth = str(len(keep))
+        else:
+            keep = list(KEEP8) if depth in ("", "8") else select(w, texts, teacher, int(depth), device)
         rng = np.random.default_rng(1)
         student = [{k: v.clone().requires_grad_(True) for k, v in teacher[i].items()} for i in keep]
         params = [v for p in student for v in p.values()]
@@ -386,6 +392,11 @@ def cmd_train(kit: Path, out: Path, variants: list[str], minutes: float, lr: flo
             (d / "student.json").write_text(json.dumps({"keep": keep, "best held": best, "variant": spec}))
         (out / "log.json").write_text(json.dumps(log, indent=1))
         print(json.dumps({k: run[k] for k in ("variant", "steps", "seen", "best held")}), flush=True)
+
+
+def _span(part: str) -> range:
+    a, _, b = part.partition("-")
+    return range(int(a), int(b or a) + 1)
 
 
 def select(w, texts: Texts, teacher: list[dict], n_keep: int, device: str) -> list[int]:
@@ -458,9 +469,48 @@ def student_model(folder: Path, student: Path):
     return model, tok
 
 
+def student_embedder(student: Path):
+    """The product's ONNX embedder with the student's fp32 ONNX export for passages and
+    sentences (as the int8 document model is plugged in) and e5 itself for questions."""
+    from rag.convert import ensure_e5_small, ensure_onnx, export_onnx
+    from rag.embed import DEFAULT_MODEL, OnnxEmbedder, e5_fingerprint
+
+    folder = ensure_e5_small()
+    target = student / "student.onnx"
+    if not target.exists():
+        export_onnx(student_model(folder, student)[0].eval(), target)
+    return OnnxEmbedder(folder, ensure_onnx(folder), DEFAULT_MODEL, e5_fingerprint(""), doc_onnx=lambda: target)
+
+
+def cmd_adopt(student: Path, langs: str, out: Path) -> None:
+    """docs/adoption.md's rule, e5's fp32 documents (A) against the student's (B): eval.adopt's
+    sets, indexes and tests; B's indexes built with the student, under a cache of their own."""
+    import functools
+
+    import rag
+    from eval import adopt
+
+    a, b = {"docs": "fp32"}, {"docs": "fp32"}
+    cache_b = adopt.CACHE.with_name(f"rag-adopt-{student.name}")
+    langs_t = adopt.LANGS if langs == "all" else tuple(langs.split(","))
+    args = (langs_t, adopt.DEFAULT_DATA, adopt.CACHE, adopt.DEFAULT_CORPUS, adopt.DEFAULT_QUESTIONS, adopt.FOLLOWUPS)
+    rows_a = adopt.outcomes(a, *args)
+    build = rag.build
+    rag.build = functools.partial(build, model=student_embedder(student))
+    try:
+        rows_b = adopt.outcomes(b, langs_t, adopt.DEFAULT_DATA, cache_b, *args[3:])
+    finally:
+        rag.build = build
+    res = adopt.compare(rows_a, rows_b)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "adopt.json").write_text(json.dumps(adopt.record(res, a, {"docs": f"student {student}"}), indent=1))
+    (out / "adopt.md").write_text(adopt.table(res, a, {"docs": f"student {student.name}"}))
+    print(adopt.table(res, a, {"docs": f"student {student.name}"}))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m research.distill_gpu")
-    ap.add_argument("cmd", choices=("kit", "train", "check", "eval"))
+    ap.add_argument("cmd", choices=("kit", "train", "check", "eval", "adopt"))
     ap.add_argument("--kit", default=".kit")
     ap.add_argument("--out", default="results/distill-gpu")
     ap.add_argument("--data", default="../shared/xquad")
@@ -473,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--held-limit", type=int, default=0)
     ap.add_argument("--student")
+    ap.add_argument("--langs", default="all")
     ap.add_argument("--index", default="index")
     a = ap.parse_args(argv)
     if a.cmd == "kit":
@@ -482,6 +533,8 @@ def main(argv: list[str] | None = None) -> int:
                   a.held_limit)
     elif a.cmd == "check":
         cmd_check(Path(a.kit))
+    elif a.cmd == "adopt":
+        cmd_adopt(Path(a.student), a.langs, Path(a.out))
     else:
         from rag.convert import ensure_e5_small
         from research.distill import evaluate
