@@ -508,9 +508,27 @@ def cmd_adopt(student: Path, langs: str, out: Path) -> None:
     print(adopt.table(res, a, {"docs": f"student {student.name}"}))
 
 
+def cmd_speed(student: Path, sample: int, rounds: int) -> dict:
+    """The build's encoder work, e5 fp32 against the student fp32 (both ONNX Runtime, 2 threads
+    as the build), on research/common.py's corpus sample, interleaved rounds, the best of each."""
+    from rag.embed import load_embedder
+    from research.common import corpus_texts, timed
+
+    texts = corpus_texts(sample)
+    e5, st = load_embedder(docs="fp32"), student_embedder(student)
+    best = {"e5 fp32": [], "student fp32": []}
+    for _ in range(rounds):
+        best["e5 fp32"].append(timed(e5, texts)[0])
+        best["student fp32"].append(timed(st, texts)[0])
+    res = {"texts": len(texts), **{k: round(min(v), 2) for k, v in best.items()}}
+    res["student / e5"] = round(res["student fp32"] / res["e5 fp32"], 3)
+    print(json.dumps(res))
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m research.distill_gpu")
-    ap.add_argument("cmd", choices=("kit", "train", "check", "eval", "adopt"))
+    ap.add_argument("cmd", choices=("kit", "train", "check", "eval", "adopt", "speed"))
     ap.add_argument("--kit", default=".kit")
     ap.add_argument("--out", default="results/distill-gpu")
     ap.add_argument("--data", default="../shared/xquad")
@@ -533,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
                   a.held_limit)
     elif a.cmd == "check":
         cmd_check(Path(a.kit))
+    elif a.cmd == "speed":
+        cmd_speed(Path(a.student), 600, 3)
     elif a.cmd == "adopt":
         cmd_adopt(Path(a.student), a.langs, Path(a.out))
     else:
