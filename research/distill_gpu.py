@@ -504,7 +504,10 @@ def cmd_adopt(student: Path, langs: str, out: Path) -> None:
     res = adopt.compare(rows_a, rows_b)
     out.mkdir(parents=True, exist_ok=True)
     (out / "adopt.json").write_text(json.dumps(adopt.record(res, a, {"docs": f"student {student}"}), indent=1))
-    (out / "adopt.md").write_text(adopt.table(res, a, {"docs": f"student {student.name}"}))
+    (out / "adopt.md").write_text(f"# Adoption rule: the student {student.name} ({len(json.loads((student / 'student.json').read_text())['keep'])} "
+                                  "layers) for documents against e5 fp32\n\nWritten by `python -m research.distill_gpu "
+                                  f"adopt --student {student}` (docs/adoption.md's rule, eval.adopt's sets).\n\n"
+                                  + adopt.table(res, a, {"docs": f"student {student.name}"}) + "\n")
     print(adopt.table(res, a, {"docs": f"student {student.name}"}))
 
 
