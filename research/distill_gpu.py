@@ -444,14 +444,18 @@ def cmd_check(kit: Path) -> None:
     print(json.dumps({"cosine to the product's encoder": [round(float(c), 6) for c in (v * ref).sum(1)]}))
 
 
-def student_model(folder: Path, student: Path):
-    """e5 (transformers, fp32) with the student's layers: e5's own weights + the trained deltas."""
+def student_model(folder: Path, student: Path, eager: bool = False):
+    """e5 (transformers, fp32) with the student's layers: e5's own weights + the trained deltas.
+    `eager`: eager attention, as rag/quantize.py exports the int8 document model."""
     import torch
     from safetensors.torch import load_file
+    from transformers import AutoModel
 
     from research.distill import _model, keep_layers
 
     model, tok = _model(folder)
+    if eager:
+        model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
     info = json.loads((student / "student.json").read_text())
     keep_layers(model, info["keep"])
     names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
@@ -469,62 +473,85 @@ def student_model(folder: Path, student: Path):
     return model, tok
 
 
-def student_embedder(student: Path):
-    """The product's ONNX embedder with the student's fp32 ONNX export for passages and
-    sentences (as the int8 document model is plugged in) and e5 itself for questions."""
+def student_embedder(student: Path, int8: bool = False):
+    """The product's ONNX embedder with the student's ONNX export for passages and sentences
+    (as the int8 document model is plugged in) and e5 itself for questions. `int8`: the export
+    made int8 as rag/quantize.py makes e5's (SmoothQuant with the student's own statistics on
+    research/recipes/smooth_stats.py's calibration texts, then per-token int8)."""
     from rag.convert import ensure_e5_small, ensure_onnx, export_onnx
     from rag.embed import DEFAULT_MODEL, OnnxEmbedder, e5_fingerprint
+    from rag.quantize import DOCS_VARIANT
 
     folder = ensure_e5_small()
-    target = student / "student.onnx"
-    if not target.exists():
+    target = student / ("student-int8.onnx" if int8 else "student.onnx")
+    if not target.exists() and not int8:
         export_onnx(student_model(folder, student)[0].eval(), target)
-    return OnnxEmbedder(folder, ensure_onnx(folder), DEFAULT_MODEL, e5_fingerprint(""), doc_onnx=lambda: target)
+    elif not target.exists():
+        import tempfile
+
+        from rag.quantize import quantize, smooth
+        from research.recipes.smooth_stats import activation_maxima, calibration_texts
+
+        model = student_model(folder, student, eager=True)[0].eval()
+        from eval.xquad import DEFAULT_DATA
+
+        stats = activation_maxima(folder, calibration_texts(Path(DEFAULT_DATA)), model=model)
+        with tempfile.TemporaryDirectory(prefix=".student-", dir=student) as tmp:
+            export_onnx(model, Path(tmp) / "eager.onnx")
+            smooth(Path(tmp) / "eager.onnx", Path(tmp) / "smooth.onnx", stats)
+            quantize(Path(tmp) / "smooth.onnx", target, per_token_scales=True)
+    return OnnxEmbedder(folder, ensure_onnx(folder), DEFAULT_MODEL, e5_fingerprint(DOCS_VARIANT if int8 else ""),
+                        doc_onnx=lambda: target)
 
 
-def cmd_adopt(student: Path, langs: str, out: Path) -> None:
-    """docs/adoption.md's rule, e5's fp32 documents (A) against the student's (B): eval.adopt's
-    sets, indexes and tests; B's indexes built with the student, under a cache of their own."""
+def cmd_adopt(student: Path, langs: str, out: Path, int8: bool = False) -> None:
+    """docs/adoption.md's rule, e5's documents (A) against the student's (B), both fp32 or both
+    int8: eval.adopt's sets, indexes and tests; B's indexes built with the student, under a
+    cache of their own."""
     import functools
 
     import rag
     from eval import adopt
 
-    a, b = {"docs": "fp32"}, {"docs": "fp32"}
-    cache_b = adopt.CACHE.with_name(f"rag-adopt-{student.name}")
+    docs = "int8" if int8 else "fp32"
+    a, b = {"docs": docs}, {"docs": docs}
+    cache_b = adopt.CACHE.with_name(f"rag-adopt-{student.name}-{docs}")
     langs_t = adopt.LANGS if langs == "all" else tuple(langs.split(","))
     args = (langs_t, adopt.DEFAULT_DATA, adopt.CACHE, adopt.DEFAULT_CORPUS, adopt.DEFAULT_QUESTIONS, adopt.FOLLOWUPS)
     rows_a = adopt.outcomes(a, *args)
     build = rag.build
-    rag.build = functools.partial(build, model=student_embedder(student))
+    rag.build = functools.partial(build, model=student_embedder(student, int8))
     try:
         rows_b = adopt.outcomes(b, langs_t, adopt.DEFAULT_DATA, cache_b, *args[3:])
     finally:
         rag.build = build
     res = adopt.compare(rows_a, rows_b)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "adopt.json").write_text(json.dumps(adopt.record(res, a, {"docs": f"student {student}"}), indent=1))
+    (out / "adopt.json").write_text(json.dumps(adopt.record(res, a, {"docs": f"student {student} {docs}"}), indent=1))
     (out / "adopt.md").write_text(f"# Adoption rule: the student {student.name} ({len(json.loads((student / 'student.json').read_text())['keep'])} "
-                                  "layers) for documents against e5 fp32\n\nWritten by `python -m research.distill_gpu "
-                                  f"adopt --student {student}` (docs/adoption.md's rule, eval.adopt's sets).\n\n"
+                                  f"layers) for documents against e5, both {docs}\n\nWritten by `python -m research.distill_gpu "
+                                  f"adopt --student {student}{' --int8' if int8 else ''}` (docs/adoption.md's "
+                                  "rule, eval.adopt's sets).\n\n"
                                   + adopt.table(res, a, {"docs": f"student {student.name}"}) + "\n")
     print(adopt.table(res, a, {"docs": f"student {student.name}"}))
 
 
-def cmd_speed(student: Path, sample: int, rounds: int) -> dict:
-    """The build's encoder work, e5 fp32 against the student fp32 (both ONNX Runtime, 2 threads
-    as the build), on research/common.py's corpus sample, interleaved rounds, the best of each."""
+def cmd_speed(student: Path, sample: int, rounds: int, int8: bool = False) -> dict:
+    """The build's encoder work, e5 against the student (both fp32 or both int8, ONNX Runtime,
+    2 threads as the build), on research/common.py's corpus sample, interleaved rounds, the best
+    of each."""
     from rag.embed import load_embedder
     from research.common import corpus_texts, timed
 
+    docs = "int8" if int8 else "fp32"
     texts = corpus_texts(sample)
-    e5, st = load_embedder(docs="fp32"), student_embedder(student)
-    best = {"e5 fp32": [], "student fp32": []}
+    e5, st = load_embedder(docs=docs), student_embedder(student, int8)
+    best: dict[str, list[float]] = {f"e5 {docs}": [], f"student {docs}": []}
     for _ in range(rounds):
-        best["e5 fp32"].append(timed(e5, texts)[0])
-        best["student fp32"].append(timed(st, texts)[0])
+        best[f"e5 {docs}"].append(timed(e5, texts)[0])
+        best[f"student {docs}"].append(timed(st, texts)[0])
     res = {"texts": len(texts), **{k: round(min(v), 2) for k, v in best.items()}}
-    res["student / e5"] = round(res["student fp32"] / res["e5 fp32"], 3)
+    res["student / e5"] = round(res[f"student {docs}"] / res[f"e5 {docs}"], 3)
     print(json.dumps(res))
     return res
 
@@ -545,6 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--held-limit", type=int, default=0)
     ap.add_argument("--student")
     ap.add_argument("--langs", default="all")
+    ap.add_argument("--int8", action="store_true", help="adopt: both sides' documents int8")
     ap.add_argument("--index", default="index")
     a = ap.parse_args(argv)
     if a.cmd == "kit":
@@ -555,9 +583,9 @@ def main(argv: list[str] | None = None) -> int:
     elif a.cmd == "check":
         cmd_check(Path(a.kit))
     elif a.cmd == "speed":
-        cmd_speed(Path(a.student), 600, 3)
+        cmd_speed(Path(a.student), 600, 3, a.int8)
     elif a.cmd == "adopt":
-        cmd_adopt(Path(a.student), a.langs, Path(a.out))
+        cmd_adopt(Path(a.student), a.langs, Path(a.out), a.int8)
     else:
         from rag.convert import ensure_e5_small
         from research.distill import evaluate

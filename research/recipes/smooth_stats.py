@@ -39,12 +39,13 @@ def calibration_texts(data: Path, per_lang: int = 24) -> list[str]:
     return out
 
 
-def activation_maxima(folder: Path, texts: list[str]) -> dict[str, np.ndarray]:
-    """{"layer.{i}.{group}": per-channel max |input|} of `folder`'s model on `texts`."""
+def activation_maxima(folder: Path, texts: list[str], model=None) -> dict[str, np.ndarray]:
+    """{"layer.{i}.{group}": per-channel max |input|} of `folder`'s model on `texts` (or of
+    `model`, read with `folder`'s tokenizer: research/distill_gpu.py's students)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+    model = model or AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
     tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     amax: dict[str, torch.Tensor] = {}
 
