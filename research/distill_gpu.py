@@ -444,6 +444,49 @@ def cmd_check(kit: Path) -> None:
     print(json.dumps({"cosine to the product's encoder": [round(float(c), 6) for c in (v * ref).sum(1)]}))
 
 
+def student_info(student: Path) -> dict:
+    """student.json of a trained student's folder, or the metadata of a packed file."""
+    if student.is_file():
+        from safetensors import safe_open
+
+        with safe_open(str(student), "np") as f:
+            return json.loads(f.metadata()["student"])
+    return json.loads((student / "student.json").read_text())
+
+
+def cmd_pack(student: Path, target: Path) -> None:
+    """A trained student's deltas in git's 20 MB: each matrix's delta in int8 with one fp32
+    scale a row (its rows' largest |delta| / 127), the biases' and LayerNorms' deltas in fp32."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    out = {}
+    for f in sorted(student.glob("delta*.safetensors")):
+        for k, v in load_file(str(f)).items():
+            v = v.to(torch.float32)
+            if v.dim() == 2:
+                scale = (v.abs().amax(1, keepdim=True) / 127).clamp_min(1e-12)
+                out[k + ".int8"] = torch.round(v / scale).to(torch.int8)
+                out[k + ".scale"] = scale.squeeze(1)
+            else:
+                out[k] = v
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file(out, str(target), metadata={"student": json.dumps(student_info(student))})
+    print(json.dumps({"packed": str(target), "MB": round(target.stat().st_size / 2**20, 1)}))
+
+
+def packed_deltas(path: Path) -> dict:
+    """cmd_pack's file back as fp32 deltas under the trained folder's names."""
+    from safetensors.torch import load_file
+
+    t = load_file(str(path))
+    out = {k: v for k, v in t.items() if not k.endswith((".int8", ".scale"))}
+    for k in [k for k in t if k.endswith(".int8")]:
+        name = k.removesuffix(".int8")
+        out[name] = t[k].float() * t[name + ".scale"][:, None]
+    return out
+
+
 def student_model(folder: Path, student: Path, eager: bool = False):
     """e5 (transformers, fp32) with the student's layers: e5's own weights + the trained deltas.
     `eager`: eager attention, as rag/quantize.py exports the int8 document model."""
@@ -456,13 +499,12 @@ def student_model(folder: Path, student: Path, eager: bool = False):
     model, tok = _model(folder)
     if eager:
         model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
-    info = json.loads((student / "student.json").read_text())
-    keep_layers(model, info["keep"])
+    keep_layers(model, student_info(student)["keep"])
     names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
              "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense",
              "aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
-    delta = {}
-    for f in sorted(student.glob("delta*.safetensors")):
+    delta = packed_deltas(student) if student.is_file() else {}
+    for f in sorted(student.glob("delta*.safetensors")) if student.is_dir() else ():
         delta.update(load_file(str(f)))
     with torch.no_grad():
         for key, d in delta.items():
@@ -483,7 +525,9 @@ def student_embedder(student: Path, int8: bool = False):
     from rag.quantize import DOCS_VARIANT
 
     folder = ensure_e5_small()
-    target = student / ("student-int8.onnx" if int8 else "student.onnx")
+    work = student if student.is_dir() else Path("results") / "students" / student.stem  # a packed file's exports
+    work.mkdir(parents=True, exist_ok=True)
+    target = work / ("student-int8.onnx" if int8 else "student.onnx")
     if not target.exists() and not int8:
         export_onnx(student_model(folder, student)[0].eval(), target)
     elif not target.exists():
@@ -496,7 +540,7 @@ def student_embedder(student: Path, int8: bool = False):
         from eval.xquad import DEFAULT_DATA
 
         stats = activation_maxima(folder, calibration_texts(Path(DEFAULT_DATA)), model=model)
-        with tempfile.TemporaryDirectory(prefix=".student-", dir=student) as tmp:
+        with tempfile.TemporaryDirectory(prefix=".student-", dir=work) as tmp:
             export_onnx(model, Path(tmp) / "eager.onnx")
             smooth(Path(tmp) / "eager.onnx", Path(tmp) / "smooth.onnx", stats)
             quantize(Path(tmp) / "smooth.onnx", target, per_token_scales=True)
@@ -528,7 +572,7 @@ def cmd_adopt(student: Path, langs: str, out: Path, int8: bool = False) -> None:
     res = adopt.compare(rows_a, rows_b)
     out.mkdir(parents=True, exist_ok=True)
     (out / "adopt.json").write_text(json.dumps(adopt.record(res, a, {"docs": f"student {student} {docs}"}), indent=1))
-    (out / "adopt.md").write_text(f"# Adoption rule: the student {student.name} ({len(json.loads((student / 'student.json').read_text())['keep'])} "
+    (out / "adopt.md").write_text(f"# Adoption rule: the student {student.name} ({len(student_info(student)['keep'])} "
                                   f"layers) for documents against e5, both {docs}\n\nWritten by `python -m research.distill_gpu "
                                   f"adopt --student {student}{' --int8' if int8 else ''}` (docs/adoption.md's "
                                   "rule, eval.adopt's sets).\n\n"
@@ -558,7 +602,7 @@ def cmd_speed(student: Path, sample: int, rounds: int, int8: bool = False) -> di
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m research.distill_gpu")
-    ap.add_argument("cmd", choices=("kit", "train", "check", "eval", "adopt", "speed"))
+    ap.add_argument("cmd", choices=("kit", "train", "check", "eval", "adopt", "speed", "pack"))
     ap.add_argument("--kit", default=".kit")
     ap.add_argument("--out", default="results/distill-gpu")
     ap.add_argument("--data", default="../shared/xquad")
@@ -582,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
                   a.held_limit)
     elif a.cmd == "check":
         cmd_check(Path(a.kit))
+    elif a.cmd == "pack":
+        cmd_pack(Path(a.student), Path(a.out))
     elif a.cmd == "speed":
         cmd_speed(Path(a.student), 600, 3, a.int8)
     elif a.cmd == "adopt":
