@@ -186,7 +186,8 @@ def cmd_info(a) -> int:
 
     m = idx.payload.manifest
     # the document encoder by the fingerprint, which says what was used (an older index: fp32)
-    print(f"index {a.index}: model {m.model['name']} ({docs_encoder(m.model.get('fingerprint'))} documents), "
+    docs = docs_encoder(m.model.get("fingerprint"))
+    print(f"index {a.index}: model {m.model['name']} ({'int8 student' if docs == 'student' else docs} documents), "
           f"dim {m.dim}, {len(idx.payload.chunks)} chunks, {idx.settings.shards} shard(s) ({m.index_type})")
     for d in idx.documents():
         print(f"  {shown_name(d.source)}: {d.chunks} chunks, {','.join(d.langs)}")

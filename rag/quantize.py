@@ -14,8 +14,9 @@ The document encoder here differs in three ways (`python -m research.int8`, rese
   - the eager-attention export, without the SDPA trace's NaN guard.
 Cosine to fp32 0.9995 mean, 0.9982 min on the corpus's texts, at about 2x fp32's speed
 (`python -m research.int8 --speed-only --rounds 3 --variants docs`).
-The default since issue 29 (Settings.docs; RAG_DOCS=fp32 opts out, rag/embed.py): the
-documents' passages and sentences go through it, questions keep fp32 (one question is cheap,
+The default since issue 29 (Settings.docs; RAG_DOCS=fp32 opts out, rag/embed.py), made the same
+way for e5 ("int8") and, since, for its 10-layer student ("student", rag/student.py, with its
+own statistics): the documents' passages and sentences go through it, questions keep fp32 (one question is cheap,
 and quantizing the query side too dropped r@5). Adopted by the paired rule of
 docs/adoption.md (`python -m eval.adopt`, docs/results/adopt.md), which also covers CPUs
 without VNNI, where ONNX Runtime's int8 sums saturate (exact_int8_kernels).
@@ -30,8 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
-DOCS_VARIANT = "int8tok1"  # recorded in the index's model fingerprint (rag/embed.py)
-DOC_ONNX = f"onnx/docs-{DOCS_VARIANT}.onnx"
+# The default model's int8 document encoders, by Settings.docs, and the name each records in
+# an index's model fingerprint (rag/embed.py): e5 itself, or its 10-layer student (rag/student.py,
+# the default since it passed the paired rule). An index keeps the encoder it was built with.
+DOCS_VARIANTS = {"int8": "int8tok1", "student": "s10int8tok1"}
+DOCS_VARIANT = DOCS_VARIANTS["int8"]
 # made by research/recipes/smooth_stats.py (model card: rag/models/README.md)
 SMOOTH_STATS = Path(__file__).resolve().parent / "models" / "smooth-e5-small.safetensors"
 ALPHA = 0.5  # SmoothQuant's migration strength (its paper's default; 0.7 measured no better)
@@ -65,13 +69,20 @@ def quantize(fp32: Path, target: Path, per_token_scales: bool, **options) -> Non
         os.replace(out, target)
 
 
-def ensure_doc_onnx(folder: Path) -> Path:
-    """The document encoder of a converted model folder (rag/convert.py), made on first use:
-    the transformer exported with eager attention (the SDPA trace of rag/convert.py adds a
-    masking and a NaN guard over every [batch, heads, tokens, tokens] tensor, 16 % of the
-    per-token int8 model's kernel time, `python -m research.int8 --profile`; same vectors
-    otherwise), quantized with per-token activations. About 25 s, once."""
-    target = Path(folder) / DOC_ONNX
+def doc_onnx_path(folder: Path, docs: str = "int8") -> Path:
+    """Where `folder`'s int8 document encoder `docs` ("int8": e5's, "student") is kept."""
+    return Path(folder) / "onnx" / f"docs-{DOCS_VARIANTS[docs]}.onnx"
+
+
+def ensure_doc_onnx(folder: Path, docs: str = "int8") -> Path:
+    """The document encoder `docs` of a converted model folder (rag/convert.py), made on first
+    use: e5, or its student (rag/student.py: e5's weights, two layers cut, the shipped deltas
+    added), exported with eager attention (the SDPA trace of rag/convert.py adds a masking and
+    a NaN guard over every [batch, heads, tokens, tokens] tensor, 16 % of the per-token int8
+    model's kernel time, `python -m research.int8 --profile`; same vectors otherwise),
+    SmoothQuant with the statistics of that model's own activations, quantized with
+    per-token activations. About 25 s, once."""
+    target = doc_onnx_path(folder, docs)
     if target.exists():
         return target
     import warnings
@@ -79,18 +90,22 @@ def ensure_doc_onnx(folder: Path) -> Path:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
+    from . import student
     from .convert import export_onnx
 
-    print(f"model: preparing the int8 document encoder (once, about 25 s) in {target.parent}",
+    what = "the 10-layer student's" if docs == "student" else "e5's"
+    print(f"model: preparing {what} int8 document encoder (once, about 25 s) in {target.parent}",
           file=sys.stderr, flush=True)
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     with tempfile.TemporaryDirectory(prefix=".docs-", dir=folder) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's tracer warnings
         fp32 = Path(tmp) / "eager.onnx"
-        export_onnx(AutoModel.from_pretrained(str(folder), local_files_only=True,
-                                              attn_implementation="eager").eval(), fp32)
-        smooth(fp32, Path(tmp) / "smooth.onnx", smooth_stats())
+        model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+        if docs == "student":
+            student.apply(model)
+        export_onnx(model, fp32)
+        smooth(fp32, Path(tmp) / "smooth.onnx", smooth_stats(student.STUDENT_SMOOTH if docs == "student" else SMOOTH_STATS))
         quantize(Path(tmp) / "smooth.onnx", target, per_token_scales=True)
     return target
 
@@ -264,7 +279,8 @@ def exact_int8_kernels() -> bool:
 
 
 
-if __name__ == "__main__":  # scripts/setup.sh all: make the document encoder before the tests need it
+if __name__ == "__main__":  # scripts/setup.sh all: make the document encoders before the tests need them
     from .convert import ensure_e5_small
 
-    ensure_doc_onnx(ensure_e5_small())
+    for name in DOCS_VARIANTS:
+        ensure_doc_onnx(ensure_e5_small(), name)

@@ -38,10 +38,11 @@ HEAD = ("head_w", "head_b", "cos_a", "cos_c")
 def reads_with(embedder: Embedder) -> bool:
     """Whether the reader can rerank an index of `embedder`: its score adds the index's
     cosines, which must be multilingual-e5-small's (the weights it was trained over), with
-    documents encoded in fp32 or by the int8 document encoder (RAG_DOCS=int8)."""
-    from .quantize import DOCS_VARIANT
+    documents encoded in fp32 or by an int8 document encoder (RAG_DOCS=student or int8: trained
+    to put documents where e5 fp32 puts them)."""
+    from .quantize import DOCS_VARIANTS
 
-    return embedder.fingerprint in (e5_fingerprint(), e5_fingerprint(DOCS_VARIANT))
+    return embedder.fingerprint in (e5_fingerprint(), *(e5_fingerprint(v) for v in DOCS_VARIANTS.values()))
 
 
 def pair_ids(tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:

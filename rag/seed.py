@@ -10,37 +10,38 @@ removed or changed). Anything else and the caller builds as before, with the
 reason. The content behind those names (cleaning, chunking, the encoder's
 code) is proven by tests/test_seed_slow.py, which rebuilds the corpus and
 compares chunks and vectors, so a change that forgets to regenerate the seed
-fails CI. Regenerate with `python -m rag.seed`, on the machine kind CI runs on (AVX2 without
-VNNI): ONNX Runtime's int8 products take another path on a CPU with VNNI, and vectors built
-there differ from CI's by up to 0.002 in cosine (the seed still serves such a machine; the
-test allows for it there). A change to what a chunk record holds beside its text (its
+fails CI. Regenerate with `python -m rag.seed`, best on the machine kind CI runs on (AVX2
+without VNNI): ONNX Runtime's int8 products take another path on a CPU with VNNI (exact
+integer sums, where AVX2's saturate), and vectors built on one kind differ from the other's by
+up to 0.004 in cosine. The seed still serves either kind; `data/corpus-index.origin.json`
+records which kind built it, and the test allows for the difference across kinds. A change to what a chunk record holds beside its text (its
 `shifts`, 2026-12-04) needs no encoder: `python -m rag.seed --chunks-only` rewrites the
 records alone, on any machine, and refuses when a text differs.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from . import store
-from .embed import docs_choice, e5_fingerprint
+from .embed import docs_choice, docs_fingerprint
 from .files import sha256_file
 from .index import Index
 from .settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "corpus-index"
+ORIGIN = ROOT / "data" / "corpus-index.origin.json"  # the CPU kind that built the seed (main)
 CORPUS = ROOT / "data" / "corpus"
 
 
 def built_fingerprint() -> str:
     """The fingerprint a build of the default model writes now: its document encoder is
     Settings.docs's default unless RAG_DOCS says otherwise (rag/embed.py docs_choice)."""
-    from .quantize import DOCS_VARIANT
-
-    return e5_fingerprint(DOCS_VARIANT if docs_choice(Settings().docs) == "int8" else "")
+    return docs_fingerprint(docs_choice(Settings().docs))
 
 
 def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None = None) -> str | None:
@@ -61,6 +62,15 @@ def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None 
         if sha256_file(corpus / name) != m.files[name].get("sha256"):
             return f"{name} changed since the seed index was built"
     return None
+
+
+def origin() -> dict:
+    """This CPU, as far as the seed's vectors depend on it: whether its int8 sums are exact."""
+    import platform
+
+    from .quantize import exact_int8_kernels
+
+    return {"machine": platform.machine(), "exact_int8_kernels": exact_int8_kernels()}
 
 
 def install(seed: Path, target: Path) -> None:
@@ -124,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(SEED)
         # the writer's lock file is no part of an index: install() copies the manifest's files only
         shutil.copytree(Path(tmp) / "index", SEED, ignore=shutil.ignore_patterns(store.LOCK_FILE))
+    ORIGIN.write_text(json.dumps(origin(), indent=1) + "\n", encoding="utf-8")
     print(f"wrote {SEED}; why_stale: {why_stale()}", file=sys.stderr)
     return 0
 

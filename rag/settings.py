@@ -24,6 +24,10 @@ from dataclasses import asdict, dataclass, fields
 INDEX_TIME = ("chunk_size", "chunk_overlap", "max_file_chars", "max_file_items", "shards", "docs")
 
 
+# the default model's document encoders (Settings.docs), the default first
+DOCS = ("student", "int8", "fp32")
+
+
 @dataclass(frozen=True)
 class Settings:
     # ---------------------------------------------------------------- index-time
@@ -41,11 +45,13 @@ class Settings:
     # Shards by document (rag/store.py): each has its own files, FAISS and BM25;
     # a query fans out to all and merges to exactly the one-shard result.
     shards: int = 1
-    # The document encoder of the default model (rag/embed.py load_embedder): "int8" (per-token
-    # + SmoothQuant, rag/quantize.py; about 2x faster to build) or "fp32". Questions are fp32
-    # either way. int8 was adopted by the paired rule of docs/adoption.md (`python -m
-    # eval.adopt`: no significant loss on 2,000+ questions); other models always use fp32.
-    docs: str = "int8"
+    # The document encoder of the default model (rag/embed.py load_embedder), one of DOCS:
+    # "student" (e5's 10-layer student, rag/student.py, in int8), "int8" (e5 in int8: per-token
+    # + SmoothQuant, rag/quantize.py) or "fp32". Questions are e5 fp32 either way. int8 and
+    # then the student were adopted by the paired rule of docs/adoption.md (no significant loss
+    # on 3,000+ questions; docs/results/adopt.md, docs/results/distill10-int8/adopt.md); other
+    # models always use fp32.
+    docs: str = "student"
 
     # ---------------------------------------------------------------- query-time
     # Fusion (see rag/retrieve/hybrid.py); sentence and name weights chosen by eval/tune.py,
@@ -138,8 +144,8 @@ class Settings:
         for f in fields(self):  # JSON and to_dict() give lists; the record keeps tuples (hashable, comparable)
             if isinstance(getattr(self, f.name), list):
                 object.__setattr__(self, f.name, tuple(getattr(self, f.name)))
-        if self.docs not in ("fp32", "int8"):
-            raise ValueError(f"docs must be 'fp32' or 'int8', not {self.docs!r}")
+        if self.docs not in DOCS:
+            raise ValueError(f"docs must be one of {', '.join(repr(d) for d in DOCS)}, not {self.docs!r}")
         for entry in self.abstain_by_lang:
             if not re.fullmatch(r"[a-z]{2,3}:0?\.\d+:0?\.\d+", str(entry)):
                 raise ValueError(f"abstain_by_lang entries are 'lang:same:cross' (e.g. 'vi:0.80:0.77'), not {entry!r}")

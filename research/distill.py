@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.xquad import DEFAULT_DATA, HELD_OUT
+from rag.student import keep_layers
 
 OUT = Path("results/distill")
 LANGS = ("en", "ru", "de", "es", "zh", "ar", "vi", "tr", "el", "hi", "th", "ro")
@@ -110,13 +111,6 @@ def encode(model, tok, texts: list[str], budget: int = 8192) -> np.ndarray:
         for idx, (ids, mask) in batches(tok, texts, budget):
             out[idx] = pooled(model, ids, mask).numpy()
     return out
-
-
-def keep_layers(model, keep: list[int]) -> None:
-    import torch
-
-    model.encoder.layer = torch.nn.ModuleList([model.encoder.layer[i] for i in keep])
-    model.config.num_hidden_layers = len(keep)
 
 
 def add_lora(model):

@@ -447,10 +447,9 @@ def cmd_check(kit: Path) -> None:
 def student_info(student: Path) -> dict:
     """student.json of a trained student's folder, or the metadata of a packed file."""
     if student.is_file():
-        from safetensors import safe_open
+        from rag.student import info
 
-        with safe_open(str(student), "np") as f:
-            return json.loads(f.metadata()["student"])
+        return info(student)
     return json.loads((student / "student.json").read_text())
 
 
@@ -475,44 +474,25 @@ def cmd_pack(student: Path, target: Path) -> None:
     print(json.dumps({"packed": str(target), "MB": round(target.stat().st_size / 2**20, 1)}))
 
 
-def packed_deltas(path: Path) -> dict:
-    """cmd_pack's file back as fp32 deltas under the trained folder's names."""
-    from safetensors.torch import load_file
-
-    t = load_file(str(path))
-    out = {k: v for k, v in t.items() if not k.endswith((".int8", ".scale"))}
-    for k in [k for k in t if k.endswith(".int8")]:
-        name = k.removesuffix(".int8")
-        out[name] = t[k].float() * t[name + ".scale"][:, None]
-    return out
-
-
 def student_model(folder: Path, student: Path, eager: bool = False):
-    """e5 (transformers, fp32) with the student's layers: e5's own weights + the trained deltas.
+    """e5 (transformers, fp32) with the student's layers: e5's own weights + the trained deltas
+    (a trained folder's, or a packed file's: rag/student.py, as the product adds them).
     `eager`: eager attention, as rag/quantize.py exports the int8 document model."""
-    import torch
-    from safetensors.torch import load_file
+    from safetensors.numpy import load_file
     from transformers import AutoModel
 
-    from research.distill import _model, keep_layers
+    from rag import student as shipped
+    from research.distill import _model
 
     model, tok = _model(folder)
     if eager:
         model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
-    keep_layers(model, student_info(student)["keep"])
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense",
-             "aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
-    delta = packed_deltas(student) if student.is_file() else {}
-    for f in sorted(student.glob("delta*.safetensors")) if student.is_dir() else ():
+    if student.is_file():
+        return shipped.apply(model, student), tok
+    delta = {}
+    for f in sorted(student.glob("delta*.safetensors")):
         delta.update(load_file(str(f)))
-    with torch.no_grad():
-        for key, d in delta.items():
-            layer, short, kind = key.split(".")
-            mod = model.encoder.layer[int(layer[5:])].get_submodule(names[short])
-            target = mod.weight if kind == "w" else mod.bias
-            target += d.to(torch.float32).reshape(target.shape)
-    return model, tok
+    return shipped.add(model, student_info(student)["keep"], delta, str(student)), tok
 
 
 def student_embedder(student: Path, int8: bool = False):

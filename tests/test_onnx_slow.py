@@ -59,7 +59,33 @@ def test_int8_documents_questions_in_fp32(both, int8_docs, corpus_dir):
     np.testing.assert_array_equal(np.vstack([int8_docs.embed([x], "passage") for x in t]), a)
 
 
+@pytest.fixture(scope="module")
+def student_docs():
+    from rag.embed import load_embedder
+
+    return load_embedder(docs="student")
+
+
+def test_student_documents_questions_on_e5(both, student_docs, corpus_dir):
+    """The default (RAG_DOCS=student): documents through e5's 10-layer student in int8
+    (rag/student.py; judged by the paired rule on 3,779 questions, its corpus cosine 0.989 in
+    the model card), questions through e5 fp32 itself, unchanged."""
+    onnx, _ = both
+    t = texts(corpus_dir)
+    assert student_docs.fingerprint == onnx.fingerprint + "+s10int8tok1"
+    np.testing.assert_array_equal(student_docs.embed(t, "query"), onnx.embed(t, "query"))
+    a, b = student_docs.embed(t, "passage"), onnx.embed(t, "passage")
+    cos = (a * b).sum(axis=1)
+    assert cos.mean() >= 0.985 and cos.min() >= 0.97, cos
+    # still a document's own vector, whatever else is in its batch (per-token int8)
+    np.testing.assert_array_equal(np.vstack([student_docs.embed([x], "passage") for x in t]), a)
+    # a question finds its passage among the sample as it does with e5's own documents
+    q = onnx.embed(["What was the turnout in 1924?", "Кто победил?"], "query")
+    np.testing.assert_array_equal((q @ a.T).argmax(1), (q @ b.T).argmax(1))
+
+
 def test_an_int8_index_loads_and_grows_with_its_own_encoder(int8_docs, tmp_path, monkeypatch):
+    """An index built with e5's int8 documents (the default before the student) keeps them."""
     import rag
 
     (tmp_path / "docs").mkdir()
@@ -75,15 +101,18 @@ def test_an_int8_index_loads_and_grows_with_its_own_encoder(int8_docs, tmp_path,
 
 
 def test_int8_documents_only_for_the_default_model_on_onnx(monkeypatch):
-    """int8 is the default where the model has an int8 encoder; torch encodes in fp32 and says so."""
+    """The student is the default where the model has one; torch encodes in fp32 and says so."""
     from rag.embed import e5_fingerprint, load_embedder
 
     monkeypatch.delenv("RAG_DOCS", raising=False)
     assert load_embedder(backend="torch", docs="int8").fingerprint == e5_fingerprint()
+    assert load_embedder(backend="torch", docs="student").fingerprint == e5_fingerprint()
+    assert load_embedder().fingerprint == e5_fingerprint("s10int8tok1")
+    monkeypatch.setenv("RAG_DOCS", "int8")
     assert load_embedder().fingerprint == e5_fingerprint("int8tok1")
     monkeypatch.setenv("RAG_DOCS", "fp32")
     assert load_embedder().fingerprint == e5_fingerprint()
-    with pytest.raises(ValueError, match="RAG_DOCS must be 'fp32' or 'int8'"):
+    with pytest.raises(ValueError, match="RAG_DOCS must be one of 'student', 'int8', 'fp32'"):
         load_embedder(docs="int4")
 
 
@@ -114,7 +143,7 @@ def test_setup_converts_and_exports_the_model_once(tmp_path, monkeypatch, capsys
 
 
 def test_an_fp32_index_keeps_working_and_says_what_it_is(tmp_path, monkeypatch, capsys):
-    """Settings(docs="fp32") opts out of the int8 default: recorded in the settings and the
+    """Settings(docs="fp32") opts out of the int8 student default: recorded in the settings and the
     fingerprint, loaded and grown with fp32, and `rag info` names it; an index written before
     Settings.docs existed (no "docs" in its manifest) is read as what its fingerprint says."""
     import json
@@ -139,3 +168,11 @@ def test_an_fp32_index_keeps_working_and_says_what_it_is(tmp_path, monkeypatch, 
     assert loaded.search("turnout 1924", k=1)[0].source.endswith("b.txt")
     assert main(["info", "--index", str(tmp_path / "index")]) == 0
     assert "(fp32 documents)" in capsys.readouterr().out
+
+
+def test_info_names_the_shipped_index_s_document_encoder(capsys):
+    from rag import seed
+    from rag.cli import main
+
+    assert main(["info", "--index", str(seed.SEED)]) == 0
+    assert "(int8 student documents)" in capsys.readouterr().out

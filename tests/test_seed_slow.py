@@ -2,8 +2,7 @@
 
 If this fails after a change to cleaning, chunking, settings or the encoder, regenerate the
 seed with `python -m rag.seed` and commit it (rag/seed.py says why it exists)."""
-import re
-from pathlib import Path
+import json
 
 import numpy as np
 import pytest
@@ -14,19 +13,24 @@ from rag import seed
 pytestmark = pytest.mark.slow
 
 
-def _vnni() -> bool:
-    """ONNX Runtime's int8 matrix products take another path on a CPU with VNNI (AVX-512 VNNI or
-    AVX-VNNI) than on AVX2 alone, the machine kind the seed is built on (CI's: AMD EPYC, AVX2).
-    Measured 2026-12-03: the shipped vectors against a build on an Intel Xeon with AVX-512 VNNI,
-    cosine 0.9983 at the least; on AVX2 machines they agree to 0.9999."""
-    info = Path("/proc/cpuinfo")
-    return info.is_file() and re.search(r"\b(?:avx512_vnni|avx_vnni)\b", info.read_text()) is not None
+def _same_kind() -> bool:
+    """Whether this CPU computes int8 products as the one that built the seed did
+    (data/corpus-index.origin.json). ONNX Runtime's int8 matrix products take another path on
+    a CPU with VNNI (AVX-512 VNNI or AVX-VNNI: exact sums) than on AVX2 alone (sums that
+    saturate; CI's machine kind, AMD EPYC). Measured 2026-12-03: e5's int8 vectors built on
+    an Intel Xeon with AVX-512 VNNI against the AVX2-built seed, cosine 0.9983 at the least;
+    on machines of one kind they agree to 0.9999."""
+    from rag.quantize import exact_int8_kernels
+
+    return json.loads(seed.ORIGIN.read_text(encoding="utf-8"))["exact_int8_kernels"] == exact_int8_kernels()
 
 
-# the least cosine between the shipped vectors and a fresh build's: float noise between CPUs of
-# one kind, int8 kernels' difference across kinds (a forgotten regeneration after a change of
-# the encoder's code moves them far more, and its fingerprint names the int8 recipe)
-AGREE = 0.997 if _vnni() else 0.9999
+# the least and the mean cosine between the shipped vectors and a fresh build's: float noise
+# between CPUs of one kind; across kinds, the int8 kernels' difference (e5's least 0.9983; the
+# student's not yet measured on AVX2, so a wider least, the mean kept tight). A forgotten
+# regeneration after a change of the encoder moves them far more (e5's int8 documents against
+# the student's: mean 0.989), and the fingerprint names the document encoder.
+AGREE, AGREE_MEAN = (0.9999, 0.99999) if _same_kind() else (0.99, 0.999)
 
 
 def test_seed_manifest_is_current():
@@ -43,7 +47,9 @@ def test_seed_equals_a_fresh_build(real_corpus_index):
     # vectors: equal up to float noise between CPUs (ONNX Runtime picks kernels per CPU)
     for a, b in ((shipped.chunk_vectors, fresh.chunk_vectors), (shipped.sent_vectors, fresh.sent_vectors)):
         assert a.shape == b.shape
-        assert float(np.min(np.sum(a * b, axis=1))) > AGREE, "vectors differ: run python -m rag.seed"
+        cos = np.sum(a * b, axis=1)
+        assert float(cos.min()) > AGREE and float(cos.mean()) > AGREE_MEAN, \
+            f"vectors differ (cosine least {cos.min():.5f}, mean {cos.mean():.6f}): run python -m rag.seed"
 
 
 def test_seed_answers_like_a_fresh_build(real_corpus_index, tmp_path):
@@ -51,7 +57,7 @@ def test_seed_answers_like_a_fresh_build(real_corpus_index, tmp_path):
     idx = rag.load(tmp_path / "index")
     q = "Who proposed holding alternative elections under the new constitution?"
     shipped, fresh = ([h.chunk_id for h in i.search(q, k=5)] for i in (idx, real_corpus_index))
-    if _vnni():  # the int8 kernels' difference may swap two close passages, not the best one
+    if not _same_kind():  # the int8 kernels' difference may swap two close passages, not the best one
         assert shipped[0] == fresh[0] and len(set(shipped) & set(fresh)) >= 4, (shipped, fresh)
     else:
         assert shipped == fresh

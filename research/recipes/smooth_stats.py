@@ -1,6 +1,7 @@
 """Calibration statistics of the int8 document encoder (rag/quantize.py, SmoothQuant):
 
     python -m research.recipes.smooth_stats [--data ../shared/xquad] [--out rag/models/smooth-e5-small.safetensors]
+    python -m research.recipes.smooth_stats --student   # rag/models/smooth-student10.safetensors
 
 For each input of e5's weight matrices (per layer: the attention's q/k/v input, its output
 projection's, the feed-forward's two), the largest |activation| of each channel over
@@ -9,7 +10,8 @@ activations' outlier channels into the weights before int8. Calibration text: XQ
 contexts ("passage: ") and first questions ("query: ") in its ten languages other than
 English and Russian, every tenth paragraph (16 each in ../shared/xquad: 320 texts): never our corpus, never eval/questions, and no
 en/ru benchmark figure is calibrated on. The fp32 model (rag/convert.py) runs one text at
-a time (padding adds nothing); about a minute on 2 cores.
+a time (padding adds nothing); about a minute on 2 cores. `--student`: the same for the
+10-layer document student (rag/student.py), whose activations are its own.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.quantize import SMOOTH_STATS
+from rag.student import STUDENT_SMOOTH
 
 from eval.xquad import DEFAULT_DATA
 
@@ -71,12 +74,22 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m research.recipes.smooth_stats", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=str(DEFAULT_DATA))
-    p.add_argument("--out", default=str(SMOOTH_STATS))
+    p.add_argument("--out", help=f"default: {SMOOTH_STATS}, or {STUDENT_SMOOTH} with --student")
+    p.add_argument("--student", action="store_true", help="the document student's statistics")
     a = p.parse_args(argv)
+    a.out = a.out or str(STUDENT_SMOOTH if a.student else SMOOTH_STATS)
     texts = calibration_texts(Path(a.data))
-    stats = activation_maxima(ensure_e5_small(), texts)
+    model = None
+    if a.student:  # as rag/quantize.py exports it: eager attention, the deltas added
+        from transformers import AutoModel
+
+        from rag import student
+
+        model = student.apply(AutoModel.from_pretrained(str(ensure_e5_small()), local_files_only=True,
+                                                        attn_implementation="eager").eval())
+    stats = activation_maxima(ensure_e5_small(), texts, model=model)
     per_lang = len(texts) // (2 * len(LANGS))
-    save_file(stats, a.out, metadata={"texts": str(len(texts)), "languages": ",".join(LANGS),
+    save_file(stats, a.out, metadata={"model": "student10" if a.student else "multilingual-e5-small", "texts": str(len(texts)), "languages": ",".join(LANGS),
                                       "source": f"XQuAD dev (CC BY-SA 4.0), {per_lang} paragraphs a language"})
     print(f"wrote {a.out}: {len(stats)} inputs, {len(texts)} texts")
     return 0
