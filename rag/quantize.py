@@ -85,29 +85,37 @@ def ensure_doc_onnx(folder: Path, docs: str = "int8") -> Path:
     target = doc_onnx_path(folder, docs)
     if target.exists():
         return target
-    import warnings
-
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
     from . import student
-    from .convert import export_onnx
 
     what = "the 10-layer student's" if docs == "student" else "e5's"
     print(f"model: preparing {what} int8 document encoder (once, about 25 s) in {target.parent}",
           file=sys.stderr, flush=True)
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    with tempfile.TemporaryDirectory(prefix=".docs-", dir=folder) as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the exporter's tracer warnings
-        fp32 = Path(tmp) / "eager.onnx"
-        model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
-        if docs == "student":
-            student.apply(model)
-        export_onnx(model, fp32)
-        smooth(fp32, Path(tmp) / "smooth.onnx", smooth_stats(student.STUDENT_SMOOTH if docs == "student" else SMOOTH_STATS))
-        quantize(Path(tmp) / "smooth.onnx", target, per_token_scales=True)
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+    if docs == "student":
+        student.apply(model)
+    int8_document_model(model, smooth_stats(student.STUDENT_SMOOTH if docs == "student" else SMOOTH_STATS), target)
     return target
+
+
+def int8_document_model(model, stats: dict[str, np.ndarray], target: Path) -> None:
+    """`model` (transformers, eager attention) exported to ONNX, SmoothQuant with `stats` (its
+    own activations' maxima), then per-token int8, written to `target` (via a temporary folder
+    beside it: a killed run leaves no half file)."""
+    import warnings
+
+    from .convert import export_onnx
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".docs-", dir=target.parent) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's tracer warnings
+        export_onnx(model, Path(tmp) / "eager.onnx")
+        smooth(Path(tmp) / "eager.onnx", Path(tmp) / "smooth.onnx", stats)
+        quantize(Path(tmp) / "smooth.onnx", target, per_token_scales=True)
 
 
 def smooth(src: Path, dst: Path, stats: dict[str, np.ndarray], alpha: float = ALPHA) -> None:

@@ -511,19 +511,13 @@ def student_embedder(student: Path, int8: bool = False):
     if not target.exists() and not int8:
         export_onnx(student_model(folder, student)[0].eval(), target)
     elif not target.exists():
-        import tempfile
-
-        from rag.quantize import quantize, smooth
+        from eval.xquad import DEFAULT_DATA
+        from rag.quantize import int8_document_model
         from research.recipes.smooth_stats import activation_maxima, calibration_texts
 
         model = student_model(folder, student, eager=True)[0].eval()
-        from eval.xquad import DEFAULT_DATA
-
         stats = activation_maxima(folder, calibration_texts(Path(DEFAULT_DATA)), model=model)
-        with tempfile.TemporaryDirectory(prefix=".student-", dir=work) as tmp:
-            export_onnx(model, Path(tmp) / "eager.onnx")
-            smooth(Path(tmp) / "eager.onnx", Path(tmp) / "smooth.onnx", stats)
-            quantize(Path(tmp) / "smooth.onnx", target, per_token_scales=True)
+        int8_document_model(model, stats, target)
     return OnnxEmbedder(folder, ensure_onnx(folder), DEFAULT_MODEL, e5_fingerprint(DOCS_VARIANT if int8 else ""),
                         doc_onnx=lambda: target)
 
