@@ -148,3 +148,25 @@ def test_the_reserved_places_are_shared_by_all_other_languages(tmp_path):
     assert {"de", "uk", "es", "ru", "en"} <= {x for doc in idx.documents() for x in doc.langs}
     hits = idx.search("grain procurement campaign in the district of Omsk", k=5)
     assert len(hits) == 5 and sum(h.lang != "en" for h in hits) <= 2
+
+
+def test_the_same_texts_write_the_same_bm25_files_whatever_the_hash_seed(tmp_path):
+    """bm25s numbers a set's tokens, in an order that follows the process's hash seed; ours
+    are numbered in sorted order, so rebuilding an index (the shipped seed) rewrites nothing."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from rag.retrieve.lexical import LexicalRetriever as L; "
+              "L.build(sys.argv[2:], langs=['en', 'ru', 'en']).save(0, sys.argv[1])")
+    digests = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        subprocess.run([sys.executable, "-c", script, str(out), *TEXTS[:3]], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        digests.append({p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())})
+    assert digests[0] == digests[1] and len(digests[0]) >= 4
+    lex = LexicalRetriever.build(TEXTS)
+    tokens = list(lex.vocab)
+    assert tokens[:-1] == sorted(tokens[:-1]) and tokens[-1] == ""  # bm25s adds its empty token last

@@ -61,7 +61,12 @@ class LexicalRetriever(Retriever):
 
         bm = bm25s.BM25()
         langs = [None] * len(texts) if langs is None else langs
-        bm.index([TOKENIZERS[field](t, lang) or ["\u2205"] for t, lang in zip(texts, langs)], show_progress=False)
+        docs = [TOKENIZERS[field](t, lang) or ["\u2205"] for t, lang in zip(texts, langs)]
+        # the vocabulary in sorted order, where bm25s numbers a set's (whose order follows the
+        # process's hash seed): the same texts write the same files, the same scores either way
+        vocab = {tok: i for i, tok in enumerate(sorted({tok for d in docs for tok in d}))}
+        bm.index(bm25s.tokenization.Tokenized(ids=[[vocab[tok] for tok in d] for d in docs], vocab=vocab),
+                 show_progress=False)
         rows = [np.arange(len(texts))] if rows is None else rows
         return cls([split(bm, r) for r in rows] if len(rows) > 1 else [bm], rows, field)
 
