@@ -35,7 +35,6 @@ import numpy as np
 # an index's model fingerprint (rag/embed.py): e5 itself, or its 10-layer student (rag/student.py,
 # the default since it passed the paired rule). An index keeps the encoder it was built with.
 DOCS_VARIANTS = {"int8": "int8tok1", "student": "s10int8tok1"}
-DOCS_VARIANT = DOCS_VARIANTS["int8"]
 # made by research/recipes/smooth_stats.py (model card: rag/models/README.md)
 SMOOTH_STATS = Path(__file__).resolve().parent / "models" / "smooth-e5-small.safetensors"
 ALPHA = 0.5  # SmoothQuant's migration strength (its paper's default; 0.7 measured no better)
@@ -85,21 +84,29 @@ def ensure_doc_onnx(folder: Path, docs: str = "int8") -> Path:
     target = doc_onnx_path(folder, docs)
     if target.exists():
         return target
-    from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    from . import student
+    from .student import STUDENT_SMOOTH
 
     what = "the 10-layer student's" if docs == "student" else "e5's"
     print(f"model: preparing {what} int8 document encoder (once, about 25 s) in {target.parent}",
           file=sys.stderr, flush=True)
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
-    if docs == "student":
-        student.apply(model)
-    int8_document_model(model, smooth_stats(student.STUDENT_SMOOTH if docs == "student" else SMOOTH_STATS), target)
+    int8_document_model(document_model(folder, docs),
+                        smooth_stats(STUDENT_SMOOTH if docs == "student" else SMOOTH_STATS), target)
     return target
+
+
+def document_model(folder: Path, docs: str = "int8"):
+    """The fp32 transformer behind document encoder `docs`, with eager attention as it is
+    exported: `folder`'s e5, made the student (rag/student.py) for "student"."""
+    from transformers import AutoModel
+
+    from . import student
+
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, attn_implementation="eager").eval()
+    return student.apply(model) if docs == "student" else model
 
 
 def int8_document_model(model, stats: dict[str, np.ndarray], target: Path) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import Embedder, e5_fingerprint, mean_states, model_tokenizer, onnx_session, token_batches
+from .embed import Embedder, docs_fingerprint, mean_states, model_tokenizer, onnx_session, token_batches
+from .settings import DOCS
 
 ADAPTER = Path(__file__).resolve().parent / "models" / "reader-cloze.safetensors"
 LOWER = 8  # layers 0..LOWER-1 keep the base weights (frozen in training)
@@ -40,9 +41,7 @@ def reads_with(embedder: Embedder) -> bool:
     cosines, which must be multilingual-e5-small's (the weights it was trained over), with
     documents encoded in fp32 or by an int8 document encoder (RAG_DOCS=student or int8: trained
     to put documents where e5 fp32 puts them)."""
-    from .quantize import DOCS_VARIANTS
-
-    return embedder.fingerprint in (e5_fingerprint(), *(e5_fingerprint(v) for v in DOCS_VARIANTS.values()))
+    return embedder.fingerprint in {docs_fingerprint(d) for d in DOCS}
 
 
 def pair_ids(tokenizer, pairs: Sequence[tuple[str, str]]) -> list[list[int]]:

@@ -12,8 +12,8 @@ code) is proven by tests/test_seed_slow.py, which rebuilds the corpus and
 compares chunks and vectors, so a change that forgets to regenerate the seed
 fails CI. Regenerate with `python -m rag.seed`, best on the machine kind CI runs on (AVX2
 without VNNI): ONNX Runtime's int8 products take another path on a CPU with VNNI (exact
-integer sums, where AVX2's saturate), and vectors built on one kind differ from the other's by
-up to 0.004 in cosine. The seed still serves either kind; `data/corpus-index.origin.json`
+integer sums, where AVX2's saturate), and e5's int8 vectors built on one kind differed from
+the other's by up to 0.002 in cosine (tests/test_seed_slow.py). The seed still serves either kind; `data/corpus-index.origin.json`
 records which kind built it, and the test allows for the difference across kinds. A change to what a chunk record holds beside its text (its
 `shifts`, 2026-12-04) needs no encoder: `python -m rag.seed --chunks-only` rewrites the
 records alone, on any machine, and refuses when a text differs.

@@ -501,8 +501,7 @@ def student_embedder(student: Path, int8: bool = False):
     made int8 as rag/quantize.py makes e5's (SmoothQuant with the student's own statistics on
     research/recipes/smooth_stats.py's calibration texts, then per-token int8)."""
     from rag.convert import ensure_e5_small, ensure_onnx, export_onnx
-    from rag.embed import DEFAULT_MODEL, OnnxEmbedder, e5_fingerprint
-    from rag.quantize import DOCS_VARIANT
+    from rag.embed import DEFAULT_MODEL, OnnxEmbedder, docs_fingerprint
 
     folder = ensure_e5_small()
     work = student if student.is_dir() else Path("results") / "students" / student.stem  # a packed file's exports
@@ -518,7 +517,7 @@ def student_embedder(student: Path, int8: bool = False):
         model = student_model(folder, student, eager=True)[0].eval()
         stats = activation_maxima(folder, calibration_texts(Path(DEFAULT_DATA)), model=model)
         int8_document_model(model, stats, target)
-    return OnnxEmbedder(folder, ensure_onnx(folder), DEFAULT_MODEL, e5_fingerprint(DOCS_VARIANT if int8 else ""),
+    return OnnxEmbedder(folder, ensure_onnx(folder), DEFAULT_MODEL, docs_fingerprint("int8" if int8 else "fp32"),
                         doc_onnx=lambda: target)
 
 

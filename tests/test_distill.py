@@ -5,17 +5,11 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("transformers")
 
+from helpers.tiny_bert import tiny_bert as tiny  # noqa: E402
 from research import distill  # noqa: E402
 from eval.xquad import DEFAULT_DATA, HELD_OUT  # noqa: E402
-
-
-def tiny(layers: int = 4):
-    torch.manual_seed(0)
-    cfg = transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2,
-                                  intermediate_size=32, max_position_embeddings=64, pad_token_id=0)
-    return transformers.BertModel(cfg).eval()
 
 
 def vectors(model, ids, mask):

@@ -12,14 +12,13 @@ from rag.embed import check_docs, docs_encoder, docs_fingerprint, e5_fingerprint
 from rag.settings import Settings
 
 torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("transformers")
+
+from helpers.tiny_bert import tiny_bert  # noqa: E402
 
 
-def tiny(layers: int = 3):
-    torch.manual_seed(0)
-    cfg = transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2,
-                                  intermediate_size=32, max_position_embeddings=64, pad_token_id=0)
-    return transformers.BertModel(cfg).eval()
+def tiny():
+    return tiny_bert(3)
 
 
 def write_packed(path, keep, tensors):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.quantize import SMOOTH_STATS
+from rag.quantize import SMOOTH_STATS, document_model
 from rag.student import STUDENT_SMOOTH
 
 from eval.xquad import DEFAULT_DATA
@@ -79,14 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     a.out = a.out or str(STUDENT_SMOOTH if a.student else SMOOTH_STATS)
     texts = calibration_texts(Path(a.data))
-    model = None
-    if a.student:  # as rag/quantize.py exports it: eager attention, the deltas added
-        from transformers import AutoModel
-
-        from rag import student
-
-        model = student.apply(AutoModel.from_pretrained(str(ensure_e5_small()), local_files_only=True,
-                                                        attn_implementation="eager").eval())
+    # the student as rag/quantize.py exports it (eager attention, the deltas added)
+    model = document_model(ensure_e5_small(), "student") if a.student else None
     stats = activation_maxima(ensure_e5_small(), texts, model=model)
     per_lang = len(texts) // (2 * len(LANGS))
     save_file(stats, a.out, metadata={"model": "student10" if a.student else "multilingual-e5-small", "texts": str(len(texts)), "languages": ",".join(LANGS),

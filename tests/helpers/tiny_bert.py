@@ -28,3 +28,15 @@ def tiny_model(folder):
                      intermediate_size=FF, max_position_embeddings=128, pad_token_id=1)
     BertModel(cfg).eval().save_pretrained(str(folder))
     assert json.loads((folder / "config.json").read_text())["hidden_size"] == H
+
+
+def tiny_bert(layers: int = 4):
+    """An in-memory random BERT of hidden size 16 and `layers` layers (seeded: two calls give
+    the same weights), for tests that cut and change layers (research/distill.py, rag/student.py)."""
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2,
+                     intermediate_size=32, max_position_embeddings=64, pad_token_id=0)
+    return BertModel(cfg).eval()
