@@ -150,6 +150,31 @@ def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     assert sentence[c.start : c.end] == want
 
 
+@pytest.mark.parametrize("sentence, kind, year_only, want", [
+    # Chinese writes numbers against its characters: no word boundary there, yet each is seen
+    ("特斯拉于1943 年 1 月 7 日在纽约去世。", "date", False, ["1943 年 1 月 7 日"]),
+    ("他在1788年回到巴黎。", "date", False, ["1788年"]),
+    ("在1970年代，网络转向彩色。", "date", False, ["1970年代"]),
+    # a year question takes the bare year, as in English
+    ("特斯拉于1943 年 1 月 7 日在纽约去世。", "date", True, ["1943"]),
+    ("损失约2.3亿美元，森林减少了20％。", "number", False, ["约2.3亿美元", "20％"]),
+    ("该市有超过3700万居民和711,988名学生。", "number", False, ["超过3700万", "711,988"]),
+    # and Latin-script text is read as before: a number inside a word is none
+    ("Model X5 costs 5 dollars.", "number", False, ["5 dollars"]),
+])
+def test_numbers_and_dates_inside_chinese_text(sentence, kind, year_only, want):
+    got = candidates(sentence, kind, year_only)
+    assert [c.text for c in got] == want
+    assert all(sentence[c.start : c.end] == c.text for c in got)
+
+
+def test_a_chinese_question_points_at_its_number():
+    q = analyse("亚马逊森林每年损失多少平方公里？", "zh")
+    assert q.kind == "number"
+    p = point("亚马逊森林在1991年损失了415,000平方公里。", q)
+    assert p is not None and p.text == "415,000平方公里"
+
+
 def test_point_picks_the_candidate_nearest_the_question_words():
     q = analyse("How many votes against Stalin were cast?")
     s = "In the morning 7 delegates arrived, and after a long day of debate and quarrels, 292 votes against Stalin were counted."
