@@ -60,6 +60,9 @@ _UNIT = (r"(?:%|％|percent|per cent|процент(?:а|ов)?|years?|months?|w
          r"|pounds?|degrees?|°[CF]?"
          r"|лет|года?|месяц(?:а|ев)?|недел[ьи]|дн(?:я|ей)|день|час(?:а|ов)?|минут[ы]?|км|километр(?:а|ов)?|метр(?:а|ов)?"
          r"|тонн[ы]?|кг|градус(?:а|ов)?|руб(?:\.|л(?:ей|я|ь))?|долларов|dollars?|euros?"
+         # Spanish and German units, areas before lengths ("millas cuadradas", "Quadratmeilen")
+         r"|(?:millas|kilómetros|metros) cuadrad[oa]s|(?:giga|mega)?toneladas|(?:de )?dólares|hectáreas"
+         r"|Quadrat(?:kilometer|meilen|meter)|(?:Giga|Mega)?[Tt]onnen|(?:US-)?Dollar|Hektar|Prozent"
          # Chinese units, longer first ("平方公里" before "公里"); not its measure words ("711,988 名"
          # is "711,988" in XQuAD's answers, as in English)
          r"|平方公里|平方英里|平方米|公里|千米|英里|英尺|公顷|公斤|千克|吨|美元|欧元|英镑|元|个月|小时|分钟|秒)")

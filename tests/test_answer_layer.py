@@ -143,6 +143,10 @@ def test_dates_and_names_are_found():
     ("Am 6. Oktober 1973 griff Syrien an.", "date", False, "6. Oktober 1973"),
     ("Im Sommer 1521 weitete Luther seine Angriffe aus.", "date", False, "Sommer 1521"),
     ("Das Netz befördert über 37 Millionen Fahrgäste.", "number", False, "über 37 Millionen"),
+    # a unit stays with its number in Spanish and German too
+    ("El bosque emite 1,5 gigatoneladas al año.", "number", False, "1,5 gigatoneladas"),
+    ("Recibió 5 millones de dólares en efectivo.", "number", False, "5 millones de dólares"),
+    ("Das Becken ist 7.000.000 Quadratkilometer groß.", "number", False, "7.000.000 Quadratkilometer"),
 ])
 def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     assert [c.text for c in candidates(sentence, kind, year_only)] == [want]
