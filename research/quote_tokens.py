@@ -19,9 +19,14 @@ and each candidate sentence gets, from its own tokens' states inside the passage
   - alone (idf):   maxsim against the sentence read alone, by the int8 document model, as the build
                    encodes it; "alone top 4": only the first four candidates read (a query-time cost);
   - int8:          maxsim, the passage read by the int8 document model, as a build encodes it;
+  - int8 in context: "in context" with the int8 document model's states (one more vector a
+                   sentence, what a build could store at 384 numbers a sentence);
+  - int8 window k: read when asked, not stored: the product's first k candidates, each with the
+                   sentences either side of it in its passage, read by the int8 document model
+                   (WINDOWS; their own cache, WINDOW_FILE; `window_timing` gives the cost);
   - int8 pca 64 / pca 32 / sign 128: what a build could store of those states: projected on the
-                   first 64 or 32 principal axes of the training articles' passage tokens, int8 with
-                   one scale a token; or the signs of 128 (16 bytes a token).
+                   first 64, 32 or 16 principal axes of the training articles' passage tokens, int8 with
+                   one scale a token; or the signs of 128 or 64 (16 or 8 bytes a token).
 The question's token states are always fp32, from the encoding a question gets anyway.
 Each column is appended to the features, scaled by its standard deviation over all candidates,
 and the weights refitted (research/common.py `refit_groups`: the held-out articles and the
@@ -43,11 +48,21 @@ from eval.quotes import CACHE, HELD_OUT
 from research.common import CORPUS_INDEX, quote_records, quote_tested, refit_groups, write_json
 
 COLUMNS = ("maxsim", "maxsim centred", "in context", "coverage", "maxsim idf", "alone", "alone idf", "alone top 4",
-           "int8", "int8 pca 64", "int8 pca 32", "int8 sign 128")
+           "int8", "int8 pca 64", "int8 pca 32", "int8 sign 128", "int8 pca 16", "int8 sign 64",
+           "int8 in context")
+SQUEEZE = (("pca", 64), ("pca", 32), ("sign", 128), ("pca", 16), ("sign", 64))  # COLUMNS' last five
 GROUPS = {"rag/evidence.py features": [], "+ maxsim": [0], "+ maxsim centred": [1], "+ in context": [2],
           "+ coverage": [3], "+ all four": [0, 1, 2, 3], "+ maxsim idf": [4], "+ alone": [5], "+ alone idf": [6],
-          "+ alone top 4": [7], "+ int8": [8], "+ int8 pca 64": [9], "+ int8 pca 32": [10], "+ int8 sign 128": [11]}
+          "+ alone top 4": [7], "+ int8": [8], "+ int8 pca 64": [9], "+ int8 pca 32": [10], "+ int8 sign 128": [11],
+          "+ int8 pca 16": [12], "+ int8 sign 64": [13], "+ int8 in context": [14], "+ int8 in context + sign 64": [13, 14],
+          "+ int8 window 1": [15], "+ int8 window 2": [16], "+ int8 window 3": [17]}
 CACHE_FILE = CACHE / "token-columns.json"  # beside eval.quotes' records; collect again, delete it
+# Read when asked, not stored: the first k candidates' windows (the sentence with the sentences
+# before and after it in its passage) read by the int8 document model; maxsim for the
+# candidates inside a window, the others as the question's least similar (a query-time cost).
+WINDOWS = (1, 2, 3)
+WINDOW_COLUMNS = tuple(f"int8 window {k}" for k in WINDOWS)
+WINDOW_FILE = CACHE / "window-columns.json"
 TOP = 4  # "alone top 4": only the product's first four candidates are read (the query-time cost)
 
 
@@ -93,7 +108,7 @@ def maxsim(q: np.ndarray, s: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return float(best.mean()), float(best @ w / max(w.sum(), 1e-9))
 
 
-def stored(states: TokenStates, recs: list[dict], dims: tuple[int, ...] = (64, 32, 128)) -> tuple[dict, list]:
+def stored(states: TokenStates, recs: list[dict], dims: tuple[int, ...] = tuple(d for _, d in SQUEEZE)) -> tuple[dict, list]:
     """What a build could keep of each passage's token states (the int8 document model's, as
     it encodes the passages anyway): passage text -> states; and per size d, a projection
     (the mean and the first d principal axes of the training articles' passage tokens)."""
@@ -110,12 +125,12 @@ def stored(states: TokenStates, recs: list[dict], dims: tuple[int, ...] = (64, 3
 
 
 def squeezed(q: np.ndarray, s: np.ndarray, proj: list) -> list[float]:
-    """maxsim with both sides projected (64, 32 dimensions, the sentence's as int8 with one scale
-    a token) and with the sentence's tokens as the signs of 128 (16 bytes a token)."""
+    """maxsim with both sides projected (SQUEEZE: "pca", the sentence's as int8 with one scale
+    a token; "sign", the sentence's tokens as the signs of d axes, d / 8 bytes a token)."""
     out = []
-    for k, (mu, axes) in enumerate(proj):
+    for (kind, _), (mu, axes) in zip(SQUEEZE, proj):
         qp, sp = unit((q - mu) @ axes), (s - mu) @ axes
-        if k < 2:
+        if kind == "pca":
             scale = np.abs(sp).max(1, keepdims=True) / 127
             sp = np.round(sp / np.maximum(scale, 1e-12)) * scale
             out.append(float((qp @ unit(sp).T).max(1).mean()))
@@ -167,7 +182,8 @@ def token_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
             s8 = read8[ptext][0][inside]  # the same tokens: one tokenizer, one text
             rows.append([ms, (qc @ sc.T).max(1).mean(), float(unit(ph[inside].mean(0)) @ qmean),
                          float((best_here >= best_all - 1e-6).mean()), ms_idf, al, al_idf,
-                         al if j in top else np.nan, maxsim(q, unit(s8), qw)[0], *squeezed(qtok, s8, proj)])
+                         al if j in top else np.nan, maxsim(q, unit(s8), qw)[0], *squeezed(qtok, s8, proj),
+                         float(unit(s8.mean(0)) @ qmean)])
         got = np.array([x for x in rows if x is not None]) if any(x is not None for x in rows) else np.zeros((1, len(COLUMNS)))
         fill = np.nanmin(got, axis=0)
         x = np.array([x if x is not None else fill for x in rows], dtype=float)
@@ -178,6 +194,72 @@ def token_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
                   file=sys.stderr, flush=True)
     sd = np.concatenate(list(out.values())).std(0)
     return {k: (v / sd).tolist() for k, v in out.items()}
+
+
+def window_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
+    """record key -> one row per candidate, WINDOW_COLUMNS."""
+    from rag.settings import Settings
+
+    fp32, int8 = TokenStates(emb), TokenStates(emb, docs=True)
+    weights = np.asarray(Settings().quote_weights)
+    read: dict[str, tuple] = {}
+    out = {}
+    t0 = time.time()
+    for n, r in enumerate(recs):
+        qh, qoff, _ = fp32(r["question"], "query")
+        q = unit(qh[qoff[:, 0] >= 0])
+        texts, pidx = r["texts"], r["pidx"]
+        order = np.argsort(-(np.asarray(r["features"]) @ weights), kind="stable")
+        x = np.full((len(texts), len(WINDOWS)), np.nan)
+        for c, k in enumerate(WINDOWS):
+            for j in order[:k]:
+                lo = j - 1 if j and pidx[j - 1] == pidx[j] else j
+                hi = j + 1 if j + 1 < len(texts) and pidx[j + 1] == pidx[j] else j
+                ptext = r["passages"][pidx[j]]
+                a, b = ptext.find(texts[lo]), ptext.find(texts[hi])
+                if a < 0 or b < 0 or b + len(texts[hi]) <= a:
+                    continue
+                window = ptext[a : b + len(texts[hi])]
+                if window not in read:
+                    read[window] = int8(window, "passage")
+                h, off, _ = read[window]
+                for m in range(lo, hi + 1):
+                    at = window.find(texts[m])
+                    inside = (off[:, 0] >= at) & (off[:, 1] <= at + len(texts[m])) & (off[:, 0] >= 0)
+                    if at >= 0 and inside.any() and np.isnan(x[m, c]):
+                        x[m, c] = float((q @ unit(h[inside]).T).max(1).mean())
+        fill = np.nanmin(x, axis=0) if not np.isnan(x).all() else np.zeros(len(WINDOWS))
+        x = np.where(np.isnan(x), np.where(np.isnan(fill), 0.0, fill), x)
+        out[r["id"] + "|" + r["set"]] = x - x.mean(0)
+        if n % 500 == 0:
+            print(f"quote-windows: {n} of {len(recs)} questions, {len(read)} windows read, {time.time() - t0:.0f} s",
+                  file=sys.stderr, flush=True)
+    sd = np.concatenate(list(out.values())).std(0)
+    return {k: (v / np.maximum(sd, 1e-12)).tolist() for k, v in out.items()}
+
+
+def window_timing(emb, recs: list[dict], n: int = 60) -> dict[str, float]:
+    """Median ms a question to read its first k candidates' windows (int8 document model, one run a window)."""
+    from rag.settings import Settings
+
+    int8 = TokenStates(emb, docs=True)
+    weights = np.asarray(Settings().quote_weights)
+    int8("warm", "passage")
+    ms: dict[str, list[float]] = {f"window {k}": [] for k in WINDOWS}
+    for r in recs[:n]:
+        texts, pidx = r["texts"], r["pidx"]
+        order = np.argsort(-(np.asarray(r["features"]) @ weights), kind="stable")
+        for k in WINDOWS:
+            t = time.perf_counter()
+            for j in order[:k]:
+                lo = j - 1 if j and pidx[j - 1] == pidx[j] else j
+                hi = j + 1 if j + 1 < len(texts) and pidx[j + 1] == pidx[j] else j
+                ptext = r["passages"][pidx[j]]
+                a, b = ptext.find(texts[lo]), ptext.find(texts[hi])
+                if a >= 0 and b >= 0:
+                    int8(ptext[a : b + len(texts[hi])], "passage")
+            ms[f"window {k}"].append(1000 * (time.perf_counter() - t))
+    return {k: round(float(np.median(v)), 1) for k, v in ms.items()}
 
 
 def timing(emb, recs: list[dict], n: int = 60) -> dict[str, float]:
@@ -260,6 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     if not cached.exists():
         cached.write_text(json.dumps(token_features(emb, recs)), encoding="utf-8")  # plain JSON: no pickle
     extra = json.loads(cached.read_text(encoding="utf-8"))
+    if any(GROUPS[g] and max(GROUPS[g]) >= len(COLUMNS) for g in a.groups.split(",")):
+        wfile = Path(a.columns).with_name(WINDOW_FILE.name)
+        if not wfile.exists():
+            wfile.write_text(json.dumps(window_features(emb, recs)), encoding="utf-8")
+        ms.update(window_timing(emb, [r for r in recs if r["set"] == "corpus"]))
+        print(f"ms a question, median: {ms}", flush=True)
+        windows = json.loads(wfile.read_text(encoding="utf-8"))
+        extra = {k: np.hstack([np.asarray(v), np.asarray(windows[k])]).tolist() for k, v in extra.items()}
     groups, modes = a.groups.split(","), a.modes.split(",")
     res = {"timing_ms": ms, "store": cost, **refit_groups(recs, extra, {g: GROUPS[g] for g in groups}, modes, a.workers)}
     if set(modes) == {"held", "0", "1"}:
