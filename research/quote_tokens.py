@@ -196,6 +196,20 @@ def token_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
     return {k: (v / sd).tolist() for k, v in out.items()}
 
 
+def windows(r: dict, first) -> list[tuple[int, int, str]]:
+    """Each of the candidates `first` with the candidates either side of it in its passage:
+    (first row, last row, the passage's text from the one's start to the other's end)."""
+    texts, pidx, out = r["texts"], r["pidx"], []
+    for j in first:
+        lo = j - 1 if j and pidx[j - 1] == pidx[j] else j
+        hi = j + 1 if j + 1 < len(texts) and pidx[j + 1] == pidx[j] else j
+        ptext = r["passages"][pidx[j]]
+        a, b = ptext.find(texts[lo]), ptext.find(texts[hi])
+        if a >= 0 and b >= 0 and b + len(texts[hi]) > a:
+            out.append((int(lo), int(hi), ptext[a : b + len(texts[hi])]))
+    return out
+
+
 def window_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
     """record key -> one row per candidate, WINDOW_COLUMNS."""
     from rag.settings import Settings
@@ -208,18 +222,11 @@ def window_features(emb, recs: list[dict]) -> dict[str, list[list[float]]]:
     for n, r in enumerate(recs):
         qh, qoff, _ = fp32(r["question"], "query")
         q = unit(qh[qoff[:, 0] >= 0])
-        texts, pidx = r["texts"], r["pidx"]
+        texts = r["texts"]
         order = np.argsort(-(np.asarray(r["features"]) @ weights), kind="stable")
         x = np.full((len(texts), len(WINDOWS)), np.nan)
         for c, k in enumerate(WINDOWS):
-            for j in order[:k]:
-                lo = j - 1 if j and pidx[j - 1] == pidx[j] else j
-                hi = j + 1 if j + 1 < len(texts) and pidx[j + 1] == pidx[j] else j
-                ptext = r["passages"][pidx[j]]
-                a, b = ptext.find(texts[lo]), ptext.find(texts[hi])
-                if a < 0 or b < 0 or b + len(texts[hi]) <= a:
-                    continue
-                window = ptext[a : b + len(texts[hi])]
+            for lo, hi, window in windows(r, order[:k]):
                 if window not in read:
                     read[window] = int8(window, "passage")
                 h, off, _ = read[window]
@@ -247,17 +254,11 @@ def window_timing(emb, recs: list[dict], n: int = 60) -> dict[str, float]:
     int8("warm", "passage")
     ms: dict[str, list[float]] = {f"window {k}": [] for k in WINDOWS}
     for r in recs[:n]:
-        texts, pidx = r["texts"], r["pidx"]
         order = np.argsort(-(np.asarray(r["features"]) @ weights), kind="stable")
         for k in WINDOWS:
             t = time.perf_counter()
-            for j in order[:k]:
-                lo = j - 1 if j and pidx[j - 1] == pidx[j] else j
-                hi = j + 1 if j + 1 < len(texts) and pidx[j + 1] == pidx[j] else j
-                ptext = r["passages"][pidx[j]]
-                a, b = ptext.find(texts[lo]), ptext.find(texts[hi])
-                if a >= 0 and b >= 0:
-                    int8(ptext[a : b + len(texts[hi])], "passage")
+            for _, _, window in windows(r, order[:k]):
+                int8(window, "passage")
             ms[f"window {k}"].append(1000 * (time.perf_counter() - t))
     return {k: round(float(np.median(v)), 1) for k, v in ms.items()}
 
