@@ -272,7 +272,7 @@ def offline_table(recs: list[dict], w: np.ndarray, cache: Path, index: str) -> s
                 i, missing = chosen(r, s, w)
                 if r.get("answerable") and r["answers"] and name != "corpus" and typed_gold(r["question"], r["answers"]):
                     typed += 1
-                    p = point(r["texts"][i], q, s.settings.span_margin, common_word(s.lexicon))
+                    p = point(r["texts"][i], q, s.settings.span_margin, common_word(s.lexicon, r["langs"][i]))
                     if p is not None:
                         shown += 1
                         exact += normal(p.text) in {normal(x) for x in r["answers"]}

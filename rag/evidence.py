@@ -19,8 +19,8 @@ from functools import lru_cache
 import numpy as np
 
 from .analyze import UNTAGGED, _stem, analyze, untagged
-from .question import Question, dates, number_key
-from .span import typed
+from .question import _NOUNS_CAPITALISED, Question, dates, number_key
+from .span import Common, typed
 from .translit import name_key
 
 FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
@@ -144,11 +144,40 @@ def idf_of(lexical):
     return lambda s: float(table[vocab[s]]) if s in vocab else top
 
 
-def common_word(lexicon):
-    """word -> is it a dictionary headword (a capitalised one is then no name); None without a dictionary."""
+@lru_cache(maxsize=16)  # one per index and sentence language: its nouns are remembered across questions
+def common_word(lexicon, lang: str | None = None) -> Common | None:
+    """word -> is it a dictionary headword (a capitalised one is then no name); None without a
+    dictionary. In a language that capitalises every noun (German), also its own dictionary's
+    nouns, the last part of a compound ("Grammy-Gewinnerin"), when the bridge has one."""
     if lexicon is None:
         return None
-    return lambda word: bool(lexicon.translate(_stem(word.lower())))
+
+    def english_russian(word: str) -> bool:
+        return bool(lexicon.translate(_stem(word.lower())))
+
+    table = lexicon.into_english(lang) if lang in _NOUNS_CAPITALISED else None
+    if table is None:
+        return Common(english_russian)
+
+    def known(w: str) -> bool:
+        own = analyze(w, lang)
+        if not own:
+            return len(w) > 2  # a stop word ("Jahre", "Zeit" are in German's list), not an initial
+        english = table.get(own[-1], ())
+        # FreeDict has names too, translated as themselves ("James": James, Jim; "Dudley")
+        return bool(english) and not (len(english) <= 3 and _stem(w) in english)
+
+    def last(word: str) -> str:
+        return word.lower().strip(".,;:!?()\"'«»„“”").rsplit("-", 1)[-1]  # "Grammy-Gewinnerin": its noun
+
+    @lru_cache(maxsize=65536)
+    def noun(word: str) -> bool:
+        w = last(word)
+        # a compound is a noun when its last five or more letters are one ("Afrikareise",
+        # "Lichtbogenbeleuchtungssysteme"); a name's "-berg" or "-son" is shorter
+        return not w or known(w) or any(known(w[i:]) for i in range(3, len(w) - 4))
+
+    return Common(lambda word: noun(word) or english_russian(last(word)), noun)
 
 
 def translator(lexicon, q_lang: str, s_lang: str):
@@ -172,8 +201,8 @@ def sentence_features(q: Question, texts: list[str], langs: list[str], z: np.nda
     tr = [translator(lexicon, q_lang, lg) for lg in langs]
     ov = np.array([overlap(q, w, idf, t) for w, t in zip(words, tr)])
     cons = np.array([constraint_share(q, w, t, lexicon) for w, t in zip(words, tr)])
-    common = common_word(lexicon)
-    fit = np.array([float(q.kind != "other" and bool(typed(t, q, common))) for t in texts])
+    fit = np.array([float(q.kind != "other" and bool(typed(t, q, common_word(lexicon, lg))))
+                    for t, lg in zip(texts, langs)])
     neigh = np.zeros(n)
     for i in range(n):  # the sentence before in the same passage: the answer often follows its context
         if i and passage[i - 1] == passage[i]:

@@ -25,7 +25,16 @@ _MEASURES_EN = (r"percentage|percent|proportion|share|fraction|amount|size|popul
                 r"|length|height|area|speed|temperature|age|cost|budget|capacity|density|weight|width|depth"
                 r"|elevation|altitude|turnout|salary|income|revenue|wage")
 _MEASURES_RU = r"доля|процент|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население"
-_RU_WAS = r"(?:был[аои]? )?(?:средн\w{2,3} )?"  # "Какой была средняя явка": a past "to be", "average"
+_RU_WAS = r"(?:был[аои]? )?(?:средн\w{2,3} )?"
+# German and Spanish measures ("Was war die durchschnittliche Haushaltsgröße", "¿Cuál era la
+# población de Varsovia"): the same kind of question as English's, checked against the English
+# question's type on XQuAD's training articles (python -m research.question_words)
+_MEASURES_DE = (r"anteil|prozentsatz|\w*größe|bevölkerung|einwohnerzahl|anzahl|endstand|endergebnis|ergebnis"
+                r"|punktestand|preis|kosten|höhe|länge|fläche|entfernung|temperatur|alter|dichte|quote|rate")
+_MEASURES_ES = (r"porcentaje|proporción|población|tamaño|resultado|cantidad|número|precio|costo|coste|edad"
+                r"|altura|longitud|superficie|área|distancia|temperatura|densidad|tasa|cifra")
+_WAS_DE = r"(?:was|wie) (?:ist|war|sind|waren|lautet|lautete|lauteten|betrug|beträgt) (?:der|die|das) (?:\w+ ){0,2}?"
+_WAS_ES = r"cuál (?:es|era|fue|sería) (?:el|la|los|las) (?:\w+ ){0,2}?"  # "Какой была средняя явка": a past "to be", "average"
 # answer type -> patterns on the lowercased question (first match in this order wins)
 _TYPES_RU_EN_WEST: dict[str, str] = {
     "date": r"\b(?:when|what (?:year|date|day|month|decade|century)|which (?:year|date|month|decade|century)"
@@ -33,7 +42,8 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
             r"|how long ago)\b"
             r"|(?<!\w)(?:когда|в каком (?:году|месяце|веке)|какого (?:года|числа)|в какой (?:день|год)"
             r"|какой (?:год|датой)|какая дата|с какого (?:года|времени)|до какого года|в каком десятилетии)(?!\w)"
-            r"|\b(?:wann|(?:in |für )?welche[ms] jahr|in welchem jahrzehnt|seit wann|cuándo|en qué año|quand"
+            r"|\b(?:wann|(?:in |für )?welche[ms] jahr|in welche[mns] (?:jahrzehnt|jahrhundert|monat)|seit wann|cuándo"
+            r"|en qué (?:año|década|siglo|mes)|(?<=¿)cuando|quand"
             r"|en quelle année|quando|in che anno)\b",
     "number": r"\b(?:how (?:many|much|long|old|far|large|big|tall|high|wide|deep|often|fast|heavy)"
               rf"|what (?:(?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){{0,2}})?(?:{_MEASURES_EN}|number|sum|score"
@@ -45,18 +55,21 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
               r"|население|тираж|размер|количество|соотношени[ея]м?)|каково (?:было )?соотношение"
               r"|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
-              r"|\b(?:wie viele?|wieviele?|wie (?:alt|lange|hoch|groß|weit|oft|schwer)"
-              r"|welche[rsn]? (?:prozentsatz|anteil|anzahl)|cuánt[oa]s?|combien|quant[oie])\b",
+              r"|\b(?:wie viel(?:e[nm]?)?|wieviele?|das wievielfache|wie (?:alt|lange|hoch|groß|weit|oft|schwer)"
+              rf"|welche[mrsn]? (?:prozentsatz|anteil|anzahl|menge|mengen)|{_WAS_DE}(?:{_MEASURES_DE})"
+              rf"|cuánt[oa]s?|qué (?:porcentaje|edad|cantidad|proporción)|con qué frecuencia|a qué distancia"
+              rf"|{_WAS_ES}(?:{_MEASURES_ES})|combien|quant[oie])\b",
     "person": r"\b(?:who|whom|whose|which (?:person|man|woman|historian|author|writer|scientist|king|emperor"
               r"|president|leader|scholar|general|politician|artist|composer|philosopher))\b"
               r"|(?<!\w)(?:кто|кого|кому|кем|чей|чья|чьё|чье|чьи|какой (?:историк|автор|учёный|ученый"
               r"|исследователь|руководитель|писатель|деятель|лидер))(?!\w)"
               r"|\b(?:wer|wem|wen|wessen|quién|quiénes|qui|chi)\b",
-    "place": r"\b(?:where|in what (?:city|country|region|town|state|place)|which (?:city|country|region|town"
-             r"|state|river|continent))\b"
+    "place": r"\b(?:where|in what (?:city|country|region|town|state|place)|(?:which|what) (?:city|country|region"
+             r"|town|state|river|continent))\b"
              r"|(?<!\w)(?:где|куда|откуда|в каком (?:городе|регионе|районе|округе|месте)|в какой (?:стране"
              r"|области|губернии))(?!\w)"
-             r"|\b(?:wo|wohin|woher|dónde|où|dove)\b",
+             r"|\b(?:wo|wohin|woher|(?:in )?welche[mrsn]? (?:stadt|land|staat|region|fluss|kontinent)"
+             r"|dónde|(?:en )?qué (?:país|ciudad|región|estado|río|continente)|où|dove)\b",
 }
 # The question words of the other languages XQuAD holds, and Ukrainian and Kazakh (issue 30),
 # used only for a question identified as that language: Romanian "cine" (who) is Spanish
@@ -163,13 +176,14 @@ _ROMAN = re.compile(r"^[IVXLCDM]+$")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?:\s*[/–-]\s*(\d{2,4}))?(?!\d)")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?(?![\w])")
 # the noun a "how many" question counts: "сколько колхозов", "how many farms"
-_COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie viele|cuánt[oa]s)\s+(\w+)(?:\s+(\w+))?",
+_COUNTED = re.compile(r"(?:сколько|скольких|how many|how much|wie viel(?:e[nm]?)?|cuánt[oa]s)\s+(\w+)(?:\s+(\w+))?",
                       re.IGNORECASE)
 # the measure a what-is-the question asks ("What was the turnout", "Каким был средний размер
 # семьи"): the number its noun names ("средний размер семьи — 3,62") is the answer (rag/span.py)
 _MEASURED = re.compile(r"(?:\bwhat (?:is|was|are|were) (?:the |its |their )?(?:[\w'’]+ ){0,2}?"
                        rf"|(?<!\w)(?:каков[аоы]?|как(?:ой|ая|ое|ими?)) {_RU_WAS})"
-                       rf"({_MEASURES_EN}|{_MEASURES_RU})(?!\w)")
+                       rf"({_MEASURES_EN}|{_MEASURES_RU})(?!\w)"
+                       rf"|(?<!\w)(?:{_WAS_DE}|{_WAS_ES}|welche[mrsn]? |qué )({_MEASURES_DE}|{_MEASURES_ES})(?!\w)")
 # "сколько взималось": a verb after "сколько" counts nothing
 _RU_VERB = re.compile(r"(?:ся|сь|ло|ли|ла|ть|ет|ют|ит|ат|ят|ем|ешь)$")
 
@@ -233,7 +247,7 @@ def _kind(text: str, lang: str | None = None) -> str:
     first = (len(low) + 1, "other")
     for kind, pattern in _types(lang):
         for m in pattern.finditer(low):
-            if m.start() == 0 or not text[m.start()].isupper() or not text[: m.start()].strip(" ¿¡\"«'("):
+            if m.start() == 0 or not text[m.start()].isupper() or not text[: m.start()].strip(" ¿¡?\"«'("):
                 first = min(first, (m.start(), kind), key=lambda x: x[0])
                 break
     return first[1]
@@ -269,7 +283,7 @@ def analyse(text: str, lang: str | None = None) -> Question:
     words = [w for w in words if analyze(w.lower(), lang)]
     counted = tuple(dict.fromkeys(t for w in words for t in analyze(w.lower(), lang)))
     mm = _MEASURED.search(low) if kind == "number" and not counted else None
-    measured = tuple(analyze(mm.group(1), lang)) if mm else ()
+    measured = tuple(analyze(mm.group(1) or mm.group(2), lang)) if mm else ()
     return Question(text, kind, stems, tuple(dict.fromkeys(years)), tuple(dict.fromkeys(numbers)), names,
                     counted, " ".join(words), measured, tuple(shown), tuple(ds), lang)
 

@@ -227,7 +227,7 @@ class Searcher:
 
     def point(self, question: Question, q_lang: str, quote: Candidate) -> Span | None:
         """The typed answer inside the quote, in source offsets, or None when unsure."""
-        p = point(quote.text, question, self.settings.span_margin, common_word(self.lexicon),
+        p = point(quote.text, question, self.settings.span_margin, common_word(self.lexicon, quote.lang),
                   translator(self.lexicon, q_lang, quote.lang))
         if p is None:
             return None

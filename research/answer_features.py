@@ -60,11 +60,11 @@ def phrases(r: dict, searcher) -> list[list[float]]:
 
 
 def pulls(r: dict, searcher) -> list[list[float]]:
-    common, ql = common_word(searcher.lexicon), detect(r["question"])
+    ql = detect(r["question"])
     q = analyse(r["question"], ql)
     out = []
     for t, lg in zip(r["texts"], r["langs"]):
-        cands = typed(t, q, common) if q.kind != "other" else []
+        cands = typed(t, q, common_word(searcher.lexicon, lg)) if q.kind != "other" else []
         anchors = _anchors(t, q, translator(searcher.lexicon, ql, lg)) if cands else []
         best = max((pull(t, c, q, anchors) for c in cands), default=0.0) if anchors else 0.0
         out.append([min(best, 3.0), float(best >= 10)])

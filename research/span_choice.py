@@ -47,7 +47,6 @@ def figures(s, rows: list[dict], margin: float) -> dict[str, dict]:
     from rag.question import analyse
     from rag.span import point
 
-    common = common_word(s.lexicon)
     out = {}
     for part, held in (("training", False), ("held out", True)):
         n = shown = exact = quote_wrong = 0
@@ -55,7 +54,7 @@ def figures(s, rows: list[dict], margin: float) -> dict[str, dict]:
             if r["held"] != held:
                 continue
             n += 1
-            pt = point(r["quote"], analyse(r["q"], r["q_lang"]), margin, common,
+            pt = point(r["quote"], analyse(r["q"], r["q_lang"]), margin, common_word(s.lexicon, r["s_lang"]),
                        translator(s.lexicon, r["q_lang"], r["s_lang"]))
             if pt is not None:
                 shown += 1

@@ -77,6 +77,25 @@ from rag.types import Hit
     ("Wie alt war John Elway, als er spielte?", "number", "de"),
     ("Welcher Prozentsatz der Bevölkerung war katholisch?", "number", "de"),
     ("In welchem \u200b\u200bJahr wurde die Mannschaft gesperrt?", "date", "de"),  # zero-width spaces
+    # German and Spanish forms of the same questions as English's (issue 27)
+    ("In wie vielen Haushalten leben Kinder unter 18 Jahren?", "number", "de"),  # "vielen": dative
+    ("Welchem Prozentsatz an Tankstellen ging das Benzin aus?", "number", "de"),
+    ("Was war die durchschnittliche Haushaltsgröße?", "number", "de"),
+    ("Wie lautete der Endstand des Spiels?", "number", "de"),
+    ("Das Wievielfache mussten andere Staaten für Öl bezahlen?", "number", "de"),
+    ("In welchem Jahrhundert gründeten Missionare Schulen?", "date", "de"),
+    ("In welchem Land ist der größte Teil des Regenwaldes?", "place", "de"),
+    ("?Wann wurde Montreal eingenommen?", "date", "de"),  # a stray mark before the question word
+    ("Wie heißt der Stamm der Frau?", "other", "de"),
+    ("¿Cuál era la población de Varsovia en 1901?", "number", "es"),
+    ("¿Qué porcentaje de la población era protestante?", "number", "es"),
+    ("¿Qué edad tenía Manning?", "number", "es"),
+    ("¿Con qué frecuencia se celebran elecciones?", "number", "es"),
+    ("¿En qué década terminó ABC la transición al color?", "date", "es"),
+    ("¿Cuando promulgó Victoria su constitución?", "date", "es"),  # "cuando" asking, right after "¿"
+    ("¿Qué país firmó el tratado?", "place", "es"),
+    ("¿Cuál es el nombre de la serie?", "other", "es"),
+    ("What river is near the school?", "place", "en"),
 ])
 def test_answer_type(text, kind, lang):
     assert analyse(text, lang).kind == kind
@@ -177,6 +196,66 @@ def test_a_chinese_question_points_at_its_number():
     assert q.kind == "number"
     p = point("亚马逊森林在1991年损失了415,000平方公里。", q)
     assert p is not None and p.text == "415,000平方公里"
+
+
+def test_a_german_measure_question_names_its_measure():
+    assert analyse("Was war die durchschnittliche Haushaltsgröße?", "de").measured == ("de:haushaltsgross",)
+    assert analyse("¿Cuál era la población de Varsovia en 1901?", "es").measured == ("es:poblacion",)
+    assert analyse("In wie vielen Haushalten leben Kinder?", "de").counted[0] == "de:haushalt"
+
+
+GERMAN_NOUNS = {  # FreeDict's form: a noun, and a name that is translated as itself
+    "gewinnerin": "Gewinnerin <fem, n, sg>\nwinner <n>\n",
+    "nominierte": "Nominierte <fem, n, sg>\nnominee <n>\n",
+    "nachfolger": "Nachfolger <masc, n, sg>\nsuccessor <n>, follower\n",
+    "historiker": "Historiker <masc, n, sg>\nhistorian <n>\n",
+    "expansion": "Expansion <fem, n, sg>\nexpansion <n>\n",
+    "höhepunkt": "Höhepunkt <masc, n, sg>\npeak <n>, climax, height\n",
+    "james": "James <masc, n, sg>\nJames <n>, Jim <n>\n",
+}
+
+
+@pytest.fixture
+def german_common(dict_prefix):
+    """common_word for German sentences, over the test dictionary and a small German FreeDict."""
+    from helpers.dictd import write_dictd
+
+    from rag.evidence import common_word
+    from rag.retrieve.bridge import load_lexicon
+
+    write_dictd(dict_prefix.parent, GERMAN_NOUNS, name="freedict-deu-eng")
+    lexicon = load_lexicon(str(dict_prefix))
+    return common_word(lexicon, "de"), common_word(lexicon)
+
+
+@pytest.mark.parametrize("question, sentence, want", [
+    # the nouns in front of a name are not part of it
+    ("Wer sang die Nationalhymne?",
+     "Die sechs-malige Grammy-Gewinnerin und Oscar-Nominierte Lady Gaga führte die Nationalhymne auf.", "Lady Gaga"),
+    ("Wer glaubte das?", "Der Historiker Frederick W. Mote schrieb das im Jahr 1999.", "Frederick W. Mote"),  # an initial
+    # a first name FreeDict translates as itself is no noun
+    ("Wer gilt als der erste moderne Geologe?", "James Hutton wird oft als der erste moderne Geologe angesehen.",
+     "James Hutton"),
+])
+def test_a_german_name_is_told_from_german_nouns(german_common, question, sentence, want):
+    german, _ = german_common
+    p = point(sentence, analyse(question, "de"), common=german)
+    assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
+def test_without_german_nouns_a_capital_says_nothing(german_common):
+    _, english_russian = german_common
+    q = analyse("Wer sang die Nationalhymne?", "de")
+    s = "Die sechs-malige Grammy-Gewinnerin und Oscar-Nominierte Lady Gaga führte die Nationalhymne auf."
+    assert len(typed(s, q, english_russian)) > 1 and point(s, q, common=english_russian) is None
+
+
+def test_a_german_run_of_capitals_is_cut_at_its_nouns(german_common):
+    german, _ = german_common
+    q = analyse("Wer führte die schnellste Expansion an?", "de")
+    s = "Unter Dschingis Khans Nachfolger Ögedei Khan erreichte die Expansion ihren Höhepunkt."
+    assert [c.text for c in typed(s, q, german)] == ["Dschingis Khans", "Ögedei Khan"]
+    assert point(s, q, common=german) is None  # two German "names": too close to call
 
 
 def test_point_picks_the_candidate_nearest_the_question_words():
