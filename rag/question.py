@@ -30,7 +30,7 @@ _RU_WAS = r"(?:был[аои]? )?(?:средн\w{2,3} )?"
 # población de Varsovia"): the same kind of question as English's, checked against the English
 # question's type on XQuAD's training articles (python -m research.question_words)
 _MEASURES_DE = (r"anteil|prozentsatz|\w*größe|bevölkerung|einwohnerzahl|anzahl|endstand|endergebnis|ergebnis"
-                r"|punktestand|preis|kosten|höhe|länge|fläche|entfernung|temperatur|alter|dichte|quote|rate")
+                r"|punktestand|preis|kosten|höhe|länge|fläche|entfernung|temperatur|alter|dichte|quote|rate|verhältnis")
 _MEASURES_ES = (r"porcentaje|proporción|población|tamaño|resultado|cantidad|número|precio|costo|coste|edad"
                 r"|altura|longitud|superficie|área|distancia|temperatura|densidad|tasa|cifra")
 _WAS_DE = r"(?:was|wie) (?:ist|war|sind|waren|lautet|lautete|lauteten|betrug|beträgt) (?:der|die|das) (?:\w+ ){0,2}?"

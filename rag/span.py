@@ -96,7 +96,8 @@ _QUALIFIER = {
                          re.IGNORECASE),
     "date": re.compile(r"(?<!\w)(?:early|mid|late|(?:summer|spring|autumn|fall|winter|end|beginning|middle|start) of"
                        r"|начале|середине|конце|(?:finales|principios|mediados) de(?: la)?"
-                       r"|(?:verano|invierno|primavera|otoño) de|Sommer|Winter|Frühjahr|Herbst|Anfang|Mitte|Ende)(?:\s|-)$", re.IGNORECASE),  # not its "in" / "в" / "a"
+                       r"|(?:verano|invierno|primavera|otoño) de|Sommer|Winter|Frühjahr|Herbst|Anfang|Mitte|Ende"
+                       r"|after|before|после|nach|vor|después de|antes de)(?:\s|-)$", re.IGNORECASE),  # not its "in" / "в" / "a"
 }
 
 
@@ -347,9 +348,12 @@ def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
             out = [_possessor(sentence, c) for c in out]
     if q.kind == "person":
         out = [c for c in out if not _ACRONYM.fullmatch(c.text)]
-    # two joined by "and" or a range are one answer, but a year question asks for one year
+    # two joined by "and" or a range are one answer, but a year question asks for one year, and
+    # German nouns unknown, "Grammy-Gewinnerin und Oscar-Nominierte" would be one name
     ratio = _RATIO_JOIN if q.kind == "number" and _RATIO_Q.search(q.text) else None
-    return out if year_only else _joined(sentence, out, q.kind, ratio)
+    if year_only or (q.kind in ("person", "place") and q.lang in _NOUNS_CAPITALISED and not _knows_nouns(common)):
+        return out
+    return _joined(sentence, out, q.kind, ratio)
 
 
 def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
@@ -384,13 +388,14 @@ class Pointed:
     text: str
 
 
-_JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по )"), "number": re.compile(r"\s?[–-]\s?"),
-         "person": re.compile(r"(?:,? and | и )"), "place": re.compile(r"(?:,? and | и )")}
+_JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по | und | bis | y | a | hasta )"),
+         "number": re.compile(r"\s?[–-]\s?"),
+         "person": re.compile(r"(?:,? and | и | und | y )"), "place": re.compile(r"(?:,? and | и | und | y )")}
 
 
 # a question for a ratio wants both its terms ("20 to 1", "20 к 1", "3:1")
-_RATIO_Q = re.compile(r"(?i)\bratio\b|(?<!\w)соотношени\w*")
-_RATIO_JOIN = re.compile(r"\s?(?:[–-]|:|\s(?:to|к)\s)\s?")
+_RATIO_Q = re.compile(r"(?i)\bratio\b|(?<!\w)соотношени\w*|\bverhältnis\b|\bproporción\b")
+_RATIO_JOIN = re.compile(r"\s?(?:[–-]|:|\s(?:to|к|zu|a)\s)\s?")
 # an acronym is an organisation or a thing ("DNA", "US", "ДНК"), hardly ever who did it
 _ACRONYM = re.compile(r"[^\W\d_]*[A-ZА-ЯЁ]{2,}[^\W_]*")
 

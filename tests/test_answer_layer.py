@@ -198,6 +198,27 @@ def test_a_chinese_question_points_at_its_number():
     assert p is not None and p.text == "415,000平方公里"
 
 
+@pytest.mark.parametrize("question, lang, sentence, want", [
+    # German and Spanish ranges, pairs and ratios are one answer, as English ones are
+    ("Wann war Gegen Kaiser?", "de", "Kaiser Gegen Khan regierte nur zwei Jahre lang, von 1321 bis 1323.",
+     "1321 bis 1323"),
+    ("Wann rief der Ausschuss zum Verzicht auf?", "de", "Darüber hinaus rief der Ausschuss 2011 und 2012 zum Verzicht auf.",
+     "2011 und 2012"),
+    ("¿Cuándo pidió la Junta la abstinencia?", "es", "Además, en 2011 y 2012, la Junta pidió la abstinencia.",
+     "2011 y 2012"),
+    ("Wie war das Verhältnis von britischen Siedlern zu Franzosen?", "de",
+     "Die britischen Siedler waren den Franzosen zahlenmäßig 20 zu 1 überlegen.", "20 zu 1"),
+    # "after 1279" is not "1279" (a qualifier, like "late 1980s")
+    ("Wann ging Kublais Regierung das Geld aus?", "de", "Kublais Regierung geriet nach 1279 in finanzielle Schwierigkeiten.",
+     "nach 1279"),
+    ("When did Kublai's government run out of money?", "en",
+     "Kublai's government had financial difficulties after 1279.", "after 1279"),
+])
+def test_ranges_pairs_and_bounds_in_german_and_spanish(question, lang, sentence, want):
+    p = point(sentence, analyse(question, lang))
+    assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
 def test_a_german_measure_question_names_its_measure():
     assert analyse("Was war die durchschnittliche Haushaltsgröße?", "de").measured == ("de:haushaltsgross",)
     assert analyse("¿Cuál era la población de Varsovia en 1901?", "es").measured == ("es:poblacion",)
