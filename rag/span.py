@@ -48,9 +48,10 @@ _DATE = re.compile(
     rf"|{_YEAR}\s*[/–-]\s*\d{{2,4}}(?:\s*(?:гг?\.|годах|годов|годы))?"
     rf"|(?:the )?{_YEAR}s|{_YEAR}-[хе](?: год(?:ов|ах|ы))?"
     # Chinese and Japanese: "1944 年", "1991年4月", "1月12日", the decade "1970年代", the year
-    # character kept ("when?"); a year question takes the bare year (_YEAR_WORD), as in English.
-    # Chosen on XQuAD's training articles (research.span_choice, zh): 90 shown, 48 exact; 40
-    # with "年" dropped everywhere, 40 with it kept on a year question's year too
+    # character kept, as XQuAD's Chinese answers mostly keep it; a year question ("哪一年") takes
+    # the year of a full date with its "年" ("1943 年 1 月 7 日" -> "1943 年"). Chosen on XQuAD's
+    # training articles (research.span_choice --langs zh): 90 shown, 50 exact; 48 with the full
+    # date, 46 with the bare year on a year question, 40 with "年" dropped everywhere
     rf"|{_YEAR}\s?年代|{_YEAR}\s?年(?:\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?日)?)?|\d{{1,2}}\s?月\s?\d{{1,2}}\s?日"
     rf"|{_YEAR}(?: (?:г\.|года?|году))?"
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!{_W})")
@@ -182,7 +183,7 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
             # a year question takes the year of a full date, with its Russian "году" (as
             # XQuAD's Russian answers write it: "1891 году"); a decade stays whole ("1950s")
             decade = re.search(rf"{_YEAR}(?:s|-[хе]|\s?年代)", m.group())
-            y = re.search(_YEAR + _YEAR_WORD, m.group()) if year_only and not decade else None
+            y = re.search(_YEAR + r"(?:\s?年)?" + _YEAR_WORD, m.group()) if year_only and not decade else None
             if y:
                 out.append(Candidate(m.start() + y.start(), m.start() + y.end(), y.group(), "date"))
             else:
@@ -249,7 +250,7 @@ def _in_question(c: Candidate, q: Question) -> bool:
 
 
 _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в каком году|какого года|какой год)(?!\w)"
-                     r"|\b(?:in welchem jahr|en qué año|en quelle année|in che anno)\b")
+                     r"|\b(?:in welchem jahr|en qué año|en quelle année|in che anno)\b|哪一年|哪年|何年|哪个年份|什么年份")
 
 
 _FLEETING = re.compile(r"(?<=[а-яё]{3})[оеё](?=[бвгджзклмнпрстфхцчшщ]$)")
@@ -388,14 +389,14 @@ class Pointed:
     text: str
 
 
-_JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по | und | bis | y | a | hasta )"),
+_JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по | und | bis | y | a | hasta |\s?(?:和|至|到)\s?)"),
          "number": re.compile(r"\s?[–-]\s?"),
          "person": re.compile(r"(?:,? and | и | und | y )"), "place": re.compile(r"(?:,? and | и | und | y )")}
 
 
 # a question for a ratio wants both its terms ("20 to 1", "20 к 1", "3:1")
-_RATIO_Q = re.compile(r"(?i)\bratio\b|(?<!\w)соотношени\w*|\bverhältnis\b|\bproporción\b")
-_RATIO_JOIN = re.compile(r"\s?(?:[–-]|:|\s(?:to|к|zu|a)\s)\s?")
+_RATIO_Q = re.compile(r"(?i)\bratio\b|(?<!\w)соотношени\w*|\bverhältnis\b|\bproporción\b|比例|之比")
+_RATIO_JOIN = re.compile(r"\s?(?:[–-]|:|\s(?:to|к|zu|a)\s|比)\s?")
 # an acronym is an organisation or a thing ("DNA", "US", "ДНК"), hardly ever who did it
 _ACRONYM = re.compile(r"[^\W\d_]*[A-ZА-ЯЁ]{2,}[^\W_]*")
 

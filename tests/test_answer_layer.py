@@ -178,8 +178,8 @@ def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     ("特斯拉于1943 年 1 月 7 日在纽约去世。", "date", False, ["1943 年 1 月 7 日"]),
     ("他在1788年回到巴黎。", "date", False, ["1788年"]),
     ("在1970年代，网络转向彩色。", "date", False, ["1970年代"]),
-    # a year question takes the bare year, as in English
-    ("特斯拉于1943 年 1 月 7 日在纽约去世。", "date", True, ["1943"]),
+    # a year question takes the year of a full date, with its 年 (as XQuAD's Chinese answers write it)
+    ("特斯拉于1943 年 1 月 7 日在纽约去世。", "date", True, ["1943 年"]),
     ("损失约2.3亿美元，森林减少了20％。", "number", False, ["约2.3亿美元", "20％"]),
     ("该市有超过3700万居民和711,988名学生。", "number", False, ["超过3700万", "711,988"]),
     # and Latin-script text is read as before: a number inside a word is none
@@ -213,8 +213,12 @@ def test_a_chinese_question_points_at_its_number():
      "nach 1279"),
     ("When did Kublai's government run out of money?", "en",
      "Kublai's government had financial difficulties after 1279.", "after 1279"),
+    # Chinese: a year question takes the year of a full date with its 年; pairs and ratios
+    ("特斯拉是哪一年去世的？", "zh", "特斯拉于 1943 年 1 月 7 日去世。", "1943 年"),
+    ("委员会什么时候呼吁戒酒？", "zh", "此外，在 2011年和2012年，委员会呼吁所有教徒戒酒。", "2011年和2012年"),
+    ("英国与法国人移民者的比例是多少？", "zh", "英国移民以 20比1 的比例超过法国。", "20比1"),
 ])
-def test_ranges_pairs_and_bounds_in_german_and_spanish(question, lang, sentence, want):
+def test_ranges_pairs_and_bounds_beyond_english(question, lang, sentence, want):
     p = point(sentence, analyse(question, lang))
     assert p is not None and p.text == want and sentence[p.start : p.end] == want
 
