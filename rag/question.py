@@ -25,7 +25,7 @@ _MEASURES_EN = (r"percentage|percent|proportion|share|fraction|amount|size|popul
                 r"|length|height|area|speed|temperature|age|cost|budget|capacity|density|weight|width|depth"
                 r"|elevation|altitude|turnout|salary|income|revenue|wage")
 _MEASURES_RU = r"доля|процент|численность|количество|размер|тираж|сумма|явка|стоимость|цена|население"
-_RU_WAS = r"(?:был[аои]? )?(?:средн\w{2,3} )?"
+_RU_WAS = r"(?:был[аои]? )?(?:средн\w{2,3} )?"  # "Какой была средняя явка": a past "to be", "average"
 # German and Spanish measures ("Was war die durchschnittliche Haushaltsgröße", "¿Cuál era la
 # población de Varsovia"): the same kind of question as English's, checked against the English
 # question's type on XQuAD's training articles (python -m research.question_words)
@@ -34,7 +34,7 @@ _MEASURES_DE = (r"anteil|prozentsatz|\w*größe|bevölkerung|einwohnerzahl|anzah
 _MEASURES_ES = (r"porcentaje|proporción|población|tamaño|resultado|cantidad|número|precio|costo|coste|edad"
                 r"|altura|longitud|superficie|área|distancia|temperatura|densidad|tasa|cifra")
 _WAS_DE = r"(?:was|wie) (?:ist|war|sind|waren|lautet|lautete|lauteten|betrug|beträgt) (?:der|die|das) (?:\w+ ){0,2}?"
-_WAS_ES = r"cuál (?:es|era|fue|sería) (?:el|la|los|las) (?:\w+ ){0,2}?"  # "Какой была средняя явка": a past "to be", "average"
+_WAS_ES = r"cuál (?:es|era|fue|sería) (?:el|la|los|las) (?:\w+ ){0,2}?"
 # answer type -> patterns on the lowercased question (first match in this order wins)
 _TYPES_RU_EN_WEST: dict[str, str] = {
     "date": r"\b(?:when|what (?:year|date|day|month|decade|century)|which (?:year|date|month|decade|century)"

@@ -115,8 +115,9 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 
 @dataclass(frozen=True)
 class Common:
-    """word -> is it a dictionary word (a capitalised one is then no name). `noun`: the nouns of a language that capitalises them all (German's FreeDict headwords), so a
-    capital there is read as in English: "Oscar-Nominierte Lady Gaga" is "Lady Gaga"."""
+    """word -> is it a dictionary word (a capitalised one is then no name). `noun`: the nouns of
+    a language that capitalises them all (German's FreeDict headwords), so that a capital there
+    is read as in English: "Oscar-Nominierte Lady Gaga" is "Lady Gaga" (_unnouned)."""
     test: Callable[[str], bool]
     noun: Callable[[str], bool] | None = None  # the language's own dictionary says it is a noun
 
