@@ -82,9 +82,11 @@ _NUM = re.compile(
     rf"|\b(?:{_NUMWORD_EN}|{_NUMWORD_RU})(?:[- ](?:{_NUMWORD_EN}))?(?: {_SCALE})?(?: {_UNIT})?\b",
     re.IGNORECASE)
 # capitalised runs, in any script ("Ögedei Khan", "Émile Zola", "Łódź"), with initials
-# ("И. В. Павловой", "J. R. R. Tolkien") and name particles
+# ("И. В. Павловой", "J. R. R. Tolkien"), name particles and Arabic's article on a later name
+# ("Hassan al-Turabi", "Хасан ат-Тураби")
 _NAME = regex.compile(r"(?:\p{Lu}\.\s?)*\p{Lu}[\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
-                      r"(?:\p{Lu}\.\s?)*\p{Lu}[\w'’-]+)*")
+                      r"(?:\p{Lu}\.\s?)*(?:(?:al|el|ad|an|ar|as|at|az|ash|ul|аль|ал|ас|ад|ат|ар|ан|эль)-)?"
+                      r"\p{Lu}[\w'’-]+)*")
 _WORD = re.compile(r"\w+")
 _CLAUSE = re.compile(r"[,;:()—]")
 # a qualifier is part of the answer: "over 37 million", "up to 30%", "около 40%", "late 1980s",

@@ -223,6 +223,15 @@ def test_ranges_pairs_and_bounds_beyond_english(question, lang, sentence, want):
     assert p is not None and p.text == want and sentence[p.start : p.end] == want
 
 
+@pytest.mark.parametrize("sentence, want", [
+    ("Sudan had an Islamist regime under the leadership of Hassan al-Turabi.", "Hassan al-Turabi"),
+    ("Режимом в Судане руководил Хасан ат-Тураби.", "Хасан ат-Тураби"),
+    ("Tesla died in New York; Émile Zola and Ögedei Khan did not.", "Émile Zola"),  # any script's capitals
+])
+def test_names_with_arabic_articles_and_accented_capitals(sentence, want):
+    assert want in [c.text for c in candidates(sentence, "person")]
+
+
 def test_a_german_measure_question_names_its_measure():
     assert analyse("Was war die durchschnittliche Haushaltsgröße?", "de").measured == ("de:haushaltsgross",)
     assert analyse("¿Cuál era la población de Varsovia en 1901?", "es").measured == ("es:poblacion",)
