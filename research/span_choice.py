@@ -15,6 +15,10 @@ at several margins, with the first quote each question gets from ask() at today'
 of commit b575fa3 restored and `--margins 3` (the old rule counted words).
 
     python -m research.span_choice [--langs en,ru] [--margins 0.1,0.2,0.3,0.4] [--out results/span_choice.json]
+
+`--several-german-names`: a German who-question whose quote holds several names once its
+nouns are cut off (rag/span.py _unnouned) gets the one the question's words pull hardest, as
+in English, instead of none (tried and rejected on 2026-12-04: see docs/answers.md).
 """
 from __future__ import annotations
 
@@ -74,7 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default="en,ru")
     ap.add_argument("--margins", default="0.1,0.2,0.3,0.4")
     ap.add_argument("--out", default="results/span_choice.json")
+    ap.add_argument("--several-german-names", action="store_true",
+                    help="choose among several German names by the pull, as in English")
     a = ap.parse_args(argv)
+    if a.several_german_names:
+        import rag.span
+
+        rag.span._NOUNS_CAPITALISED = ()  # point()'s "none of several" rule for German, off
     res = {}
     for lang in a.langs.split(","):
         s, rows = quotes(a.data, lang)

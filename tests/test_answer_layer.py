@@ -245,6 +245,9 @@ GERMAN_NOUNS = {  # FreeDict's form: a noun, and a name that is translated as it
     "historiker": "Historiker <masc, n, sg>\nhistorian <n>\n",
     "expansion": "Expansion <fem, n, sg>\nexpansion <n>\n",
     "höhepunkt": "Höhepunkt <masc, n, sg>\npeak <n>, climax, height\n",
+    "labor": "Labor <neut, n, sg>\nlaboratory <n>, lab\n",
+    "stratigraph": "Stratigraph <masc, n, sg>\nstratigrapher <n>\n",
+    "probe": "Probe <fem, n, sg>\nsample <n>, specimen, rehearsal\n",
     "james": "James <masc, n, sg>\nJames <n>, Jim <n>\n",
 }
 
@@ -275,6 +278,12 @@ def test_a_german_name_is_told_from_german_nouns(german_common, question, senten
     german, _ = german_common
     p = point(sentence, analyse(question, "de"), common=german)
     assert p is not None and p.text == want and sentence[p.start : p.end] == want
+
+
+def test_a_german_sentence_s_first_word_left_alone_is_no_name(german_common):
+    german, _ = german_common
+    q = analyse("Wer analysiert Schnitte?", "de")
+    assert typed("Im Labor analysieren Stratigraphen Proben von Schnitten.", q, german) == []
 
 
 def test_without_german_nouns_a_capital_says_nothing(german_common):
