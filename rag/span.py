@@ -199,16 +199,15 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
     if kind in ("person", "place"):
         out = []
         for m in _NAME.finditer(sentence):
-            first = m.start() == 0 or sentence[: m.start()].rstrip()[-1:] in ".!?\"«“("
-            words = m.group().split()
-            if first and len(words) == 1:
-                continue  # a capital at the start of a sentence is no sign of a name
-            if all(w.lower() in _STOP for w in words):
+            if all(w.lower() in _STOP for w in m.group().split()):
                 continue
             for a, b in _unnouned(sentence, m.start(), m.end(), common):
-                if first and a == m.start() and len(sentence[a:b].split()) == 1:
-                    continue  # "Im" of "Im Labor" once its noun is cut off
-                c = _name(sentence, a, b, first and a == m.start(), common)
+                first = a == 0 or (a == m.start() and sentence[:a].rstrip()[-1:] in ".!?\"«“(")
+                if first and len(sentence[a:b].split()) == 1:
+                    # a capital at the start of a sentence is no sign of a name ("Im" of "Im
+                    # Labor" too, once its noun is cut off)
+                    continue
+                c = _name(sentence, a, b, first, common)
                 if c is not None:
                     out.append(c)
         return out

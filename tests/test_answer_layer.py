@@ -298,7 +298,7 @@ def test_a_german_run_of_capitals_is_cut_at_its_nouns(german_common):
     q = analyse("Wer führte die schnellste Expansion an?", "de")
     s = "Unter Dschingis Khans Nachfolger Ögedei Khan erreichte die Expansion ihren Höhepunkt."
     assert [c.text for c in typed(s, q, german)] == ["Dschingis Khans", "Ögedei Khan"]
-    assert point(s, q, common=german) is None  # two German "names": too close to call
+    assert point(s, q, common=german) is None  # of several German names none is pointed out
 
 
 def test_point_picks_the_candidate_nearest_the_question_words():
