@@ -86,7 +86,20 @@ class Searcher:
     # ----- what a query is and where it may look
     def query(self, text: str) -> Query:
         clean_text = clean_query(text)  # rag/limits.py: the same refusals on every way in
-        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0])
+        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0], cross=self.cross_vector)
+
+    def cross_vector(self, q: Query) -> np.ndarray:
+        """The question's vector for passages in other languages: in a language of
+        Settings.gloss_langs, its English gloss's vector (rag/retrieve/bridge.py Lexicon.gloss)
+        mixed in by Settings.gloss_weight; else the question's own."""
+        st = self.settings
+        gloss = (self.lexicon.gloss(q.text, q.lang) if st.gloss_weight and q.lang in st.gloss_langs
+                 and self.lexicon is not None else None)
+        if gloss is None:
+            return q.vector
+        own, other = (v / max(float(np.linalg.norm(v)), 1e-12) for v in (q.vector, q.embed(gloss)))
+        v = (1 - st.gloss_weight) * own + st.gloss_weight * other
+        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(q.vector.dtype)
 
     def mask(self, sources, langs) -> np.ndarray | None:
         if sources is None and langs is None:
@@ -204,7 +217,7 @@ class Searcher:
             c, rows = self.payload.chunks[s.row], self.chunk_sents[s.row]
             if not len(rows):
                 continue
-            z = self.sent_scorer.scores(q.vector, rows)
+            z = self.sent_scorer.scores(q.vector_for, rows)
             cos = cosines(self.payload.sent_vectors, rows, q.vector)
             pages = self.payload.manifest.files.get(c.source, {}).get("page_starts")
             for sent, zz, cc in zip(c.sents, z, cos):

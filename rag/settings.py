@@ -138,6 +138,15 @@ class Settings:
     # and a quote about someone else a page away from their name is not about them (a year or
     # a date holds a whole section). Measured on eval/questions' near misses (docs/answers.md).
     near_names: int = 300
+    # A question in one of these languages reads passages in other languages with its English
+    # gloss (its words' first translations in the bridge's dictionaries, rag/retrieve/bridge.py
+    # Lexicon.gloss) mixed into its vector by this weight (rag/searcher.py cross_vector); its own
+    # language's passages, and found or not, with its own vector. Chosen on XQuAD's training
+    # articles by `python -m research.gloss`: the languages whose r@1 into English and into
+    # English + Russian gains on average (zh +0.026, de +0.012, el +0.012, ar +0.007, tr +0.006;
+    # Hindi -0.001 is left out; Russian and Spanish have no glossary).
+    gloss_weight: float = 0.3
+    gloss_langs: tuple[str, ...] = ("zh", "de", "el", "ar", "tr")
     # (new query-time settings go here)
 
     def __post_init__(self):

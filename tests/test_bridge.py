@@ -424,3 +424,63 @@ def test_an_unreadable_dictionary_leaves_its_questions_untranslated(german):
         assert not br.bridged("de")
     assert br.search(Query("Wann traf die Hungersnot die Dörfer?"), 3) == []
     assert [h.row for h in br.search(Query("Когда начался голод?"), 3)] == [4]  # Russian still bridged
+
+
+def test_a_question_is_glossed_word_for_word_in_english(german, monkeypatch, tmp_path):
+    from rag.retrieve.bridge import load_lexicon
+
+    path = tmp_path / "cedict.txt"
+    path.write_text(CEDICT, encoding="utf-8")
+    monkeypatch.setattr("rag.retrieve.bridge.cedict_path", lambda: path)
+    lexicon = load_lexicon(str(german))
+    # each word its first translation as written, a word the dictionary lacks as it stands
+    assert lexicon.gloss("Wann traf die Hungersnot das Dorf 1933?", "de") == "Wann traf die famine das village 1933"
+    assert lexicon.glossary("de")["getreide"] == "grain"  # the first sense, not "cereals"
+    assert "in konflikt geraten" not in lexicon.glossary("de")  # a phrase is no word to gloss
+    assert lexicon.gloss("Wann traf es?", "de") is None  # nothing translated: no gloss
+    # Chinese: the dictionary's words by maximum matching, a number as it is,
+    # the rest left out (在哪里, 了: no word of this dictionary)
+    assert lexicon.gloss("1943年特斯拉在哪里发明了交流电？", "zh") == "1943 nikola tesla invent alternating current"
+    assert lexicon.gloss("Wann traf die Hungersnot das Dorf?", "el") is None  # no Greek dictionary here
+
+
+def test_passages_in_other_languages_are_read_with_the_glossed_vector(german, tmp_path):
+    from rag.retrieve.dense import DenseRetriever, make_faiss
+
+    def unit(v):
+        v = np.asarray(v, dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    # two English passages and two German ones; the question's own vector points at en0 and
+    # de0, its glossed one at en1: only the English passages follow the gloss
+    vecs = np.stack([unit([1, 0, 0]), unit([0, 1, 0]), unit([1, 0, 0.2]), unit([0, 1, 0.2])])
+    langs = ["en", "en", "de", "de"]
+    dense = DenseRetriever([make_faiss(vecs, "flat")], [np.arange(4)], vecs, langs)
+    own, glossed = unit([1, 0.1, 0]), unit([0.1, 1, 0])
+    plain = Query("Wann traf die Hungersnot das Dorf?", embed=lambda t: own)
+    crossed = Query(plain.text, embed=lambda t: own, cross=lambda q: glossed)
+    assert crossed.vector_for("de") is crossed.vector_for(None) is own and crossed.vector_for("en") is glossed
+    best = lambda q, lang: next(s.row for s in dense.search(q, 4) if langs[s.row] == lang)
+    assert best(plain, "en") == 0 and best(crossed, "en") == 1
+    assert best(plain, "de") == best(crossed, "de") == 2
+    assert np.allclose(dense.raw(crossed, np.arange(4)), [vecs[0] @ glossed, vecs[1] @ glossed, vecs[2] @ own, vecs[3] @ own])
+
+    # the Searcher mixes the gloss's vector in by Settings.gloss_weight, for gloss_langs only
+    from helpers.fakes import FakeEmbedder
+
+    import rag
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("The famine struck the village in 1933.", encoding="utf-8")
+    fake = FakeEmbedder()
+    idx = rag.build([docs], tmp_path / "idx", model=fake, settings=rag.Settings(dictionary=str(german)))
+    s = idx.searcher
+    assert s.lexicon is not None and s.lexicon.gloss(plain.text, "de") == "Wann traf die famine das village"
+    q = s.query(plain.text)
+    v, g = fake.embed_queries([q.text])[0], fake.embed_queries(["Wann traf die famine das village"])[0]
+    want = unit(0.7 * v + 0.3 * g)
+    assert np.allclose(q.cross_vector, want, atol=1e-6) and q.vector_for("de") is q.vector
+    idx.reconfigure(gloss_langs=["zh"])
+    q = idx.searcher.query(plain.text)
+    assert q.cross_vector is q.vector  # German not glossed

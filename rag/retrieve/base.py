@@ -17,6 +17,7 @@ class Query:
     embed: callable = None  # text -> vector; set by the index
     _vec: np.ndarray | None = field(default=None, repr=False)
     cache: dict = field(default_factory=dict, repr=False)  # per-query work a retriever shares between calls
+    cross: callable = None  # Query -> its vector for passages in other languages; None: `vector`
 
     @property
     def lang(self) -> str:
@@ -32,6 +33,20 @@ class Query:
         if self._vec is None:
             self._vec = self.embed(self.text)
         return self._vec
+
+    @property
+    def cross_vector(self) -> np.ndarray:
+        """The vector that reads passages in languages other than the question's: with the
+        question's English gloss mixed in where the index has one (rag/searcher.py), else `vector`."""
+        if self.cross is None:
+            return self.vector
+        if "cross" not in self.cache:
+            self.cache["cross"] = self.cross(self)
+        return self.cache["cross"]
+
+    def vector_for(self, lang: str | None) -> np.ndarray:
+        """The vector that reads passages in `lang` (None: any)."""
+        return self.vector if lang is None or lang == self.lang else self.cross_vector
 
 
 @dataclass(frozen=True)

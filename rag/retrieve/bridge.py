@@ -50,6 +50,7 @@ MIN_NAME = 4  # shorter words transliterate to keys that collide with common wor
 
 
 Table = dict[str, frozenset[str]]
+Glossary = dict[str, str]  # a word (a tagged token where words are not spaced) -> its first translation
 
 
 class Lexicon:
@@ -59,11 +60,14 @@ class Lexicon:
     language, its tagged tokens -> English stems ("de:krieg" -> {"war"}), each table read on
     the first question in its language (`foreign`: language -> the function that reads it)."""
 
-    def __init__(self, to_ru: Table, to_en: Table, foreign: dict[str, Callable[[], Table]] | None = None):
+    def __init__(self, to_ru: Table, to_en: Table, foreign: dict[str, Callable[[], Table]] | None = None,
+                 glossaries: dict[str, Callable[[], Glossary]] | None = None):
         self.to_ru = to_ru
         self.to_en = to_en
         self._foreign = dict(foreign or {})
         self._tables: dict[str, Table] = {}
+        self._glossaries = dict(glossaries or {})
+        self._glossed: dict[str, Glossary] = {}
 
     @classmethod
     def from_dictionary(cls, d: Dictionary) -> Lexicon:
@@ -103,6 +107,36 @@ class Lexicon:
                 self._tables[lang] = {}
         return self._tables[lang]
 
+    def glossary(self, lang: str) -> Glossary:
+        """`lang`'s words -> their first English translation, as written (empty without its
+        dictionary, or with one that cannot be read)."""
+        if lang not in self._glossed:
+            read = self._glossaries.get(lang)
+            try:
+                self._glossed[lang] = read() if read is not None else {}
+            except DictionaryError as e:
+                warnings.warn(f"no English gloss of {lang} questions: {e}", stacklevel=2)
+                self._glossed[lang] = {}
+        return self._glossed[lang]
+
+    def gloss(self, text: str, lang: str) -> str | None:
+        """The question word for word in English, for the encoder: each word its dictionary's
+        first translation, a word it lacks (a name, a number) as written; in a language written
+        without spaces the dictionary's words found by maximum matching, the rest left out (a
+        name's characters glossed one by one read as nonsense). None when no word translates.
+        The dense retriever reads passages in other languages with it (Query.cross_vector)."""
+        table = self.glossary(lang)
+        if not table:
+            return None
+        out, n = [], 0
+        for w in _RUN.findall(text):
+            for t in (_segment(w, lang, table) if lang in NGRAMS else (w.lower(),)):
+                e = table.get(t)
+                n += e is not None
+                if e is not None or tagged(t) is None:
+                    out.append(e or (t if lang in NGRAMS else w))
+        return " ".join(out) if n else None
+
     def translate(self, stem: str) -> frozenset[str]:
         return (self.to_en if _CYR.search(stem) else self.to_ru).get(stem, frozenset())
 
@@ -113,6 +147,7 @@ class Lexicon:
 
 LEXICON_VERSION = 1  # bump when the parser, the stemming or the table rules change
 FOREIGN_VERSION = 4  # the same for the other languages' tables
+GLOSS_VERSION = 1  # the same for their glossaries
 
 
 def _cached_tables(key_parts: list, sides: tuple[str, ...], make: Callable[[], tuple[Table, ...]]) -> tuple[Table, ...]:
@@ -163,6 +198,33 @@ def _cedict_table(path: str, stamp: tuple) -> Table:
                           lambda: (Lexicon._table(read_cedict(path), "zh"),))[0]
 
 
+def _first(pairs: dict[str, tuple[str, ...]], lang: str) -> Glossary:
+    """Word -> its first translation, keyed as Lexicon.gloss looks words up; made as a Table of
+    one translation each, so that _cached_tables keeps it (the first translation is what the
+    dictionary lists first: its commonest sense, as a reader's glossary would give it)."""
+    out: dict[str, frozenset[str]] = {}
+    for head, trs in pairs.items():
+        key = f"{lang}:{head}" if lang in NGRAMS else head.lower()
+        if trs and key not in out and len(head.split()) == 1:
+            out[key] = frozenset([trs[0]])
+    return out
+
+
+def _glossary(key_parts: list, read: Callable[[], dict[str, tuple[str, ...]]], lang: str) -> Glossary:
+    table = _cached_tables([*key_parts, "gloss", GLOSS_VERSION], ("gloss",), lambda: (_first(read(), lang),))[0]
+    return {k: next(iter(v)) for k, v in table.items()}
+
+
+@lru_cache(maxsize=32)
+def _freedict_glossary(prefixes: tuple[str, ...], lang: str, stamps: tuple) -> Glossary:
+    return _glossary([list(prefixes), lang, stamps], lambda: freedict_into_english(prefixes), lang)
+
+
+@lru_cache(maxsize=2)
+def _cedict_glossary(path: str, stamp: tuple) -> Glossary:
+    return _glossary([path, "zh", stamp], lambda: read_cedict(path), "zh")
+
+
 def foreign_loader(prefixes, lang: str) -> Callable[[], Table]:
     """What reads `lang`'s table from these FreeDict prefixes, when first asked (Lexicon foreign)."""
     return partial(_foreign_table, tuple(map(str, prefixes)), lang, tuple(dictionary_stamp(p) for p in prefixes))
@@ -173,16 +235,20 @@ def load_lexicon(prefix: str) -> Lexicon:
     dictionaries installed beside it and CC-CEDICT's Chinese -> English (a dependency);
     DictionaryError if the English-Russian one is missing."""
     to_ru, to_en = _lexicon(str(prefix), dictionary_stamp(prefix))
-    foreign = {}
+    foreign, glossaries = {}, {}
     for lang in FREEDICT:
         found = freedict_prefixes(prefix, lang)
         if found:
             foreign[lang] = foreign_loader(found, lang)
+            glossaries[lang] = partial(_freedict_glossary, tuple(map(str, found)), lang,
+                                       tuple(dictionary_stamp(p) for p in found))
     cedict = cedict_path()
     if cedict is not None:
         st = cedict.stat()
-        foreign["zh"] = partial(_cedict_table, str(cedict), (cedict.name, st.st_mtime_ns, st.st_size))
-    return Lexicon(to_ru, to_en, foreign)
+        stamp = (cedict.name, st.st_mtime_ns, st.st_size)
+        foreign["zh"] = partial(_cedict_table, str(cedict), stamp)
+        glossaries["zh"] = partial(_cedict_glossary, str(cedict), stamp)
+    return Lexicon(to_ru, to_en, foreign, glossaries)
 
 
 BRIDGED = ("ru", "en", "und")  # translated into each other by Mueller's dictionary (und: numbers alone)
@@ -330,12 +396,14 @@ class BridgeRetriever(Retriever):
 
 def describe(prefix: str) -> str:
     """What the bridge translates with the dictionaries at `prefix` and beside it, after reading
-    every table into the cache (`rag dictionaries`, which scripts/setup.sh runs so that no
+    every table and glossary into the cache (`rag dictionaries`, which scripts/setup.sh runs so that no
     question waits for them); a missing English-Russian dictionary is said, not raised."""
     try:
         lexicon = load_lexicon(prefix)
     except DictionaryError as e:
         return f"{e}: the cross-lingual bridge is off"
+    for lang in lexicon.languages:
+        lexicon.glossary(lang)  # cached now, as the tables are below
     used = [f"{lang} ({len(lexicon.foreign(lang))} words)" for lang in sorted(lexicon.languages)
             if lexicon.into_english(lang) is not None]
     return (f"Russian <-> English ({len(lexicon.to_ru)} / {len(lexicon.to_en)} words); into English: "

@@ -55,17 +55,32 @@ class LanguageNorm:
         s = np.asarray(cosines(self.vectors, rows, qv) if scores is None else scores, dtype=np.float64)
         return s - self.hub[rows] if self.hub is not None else s
 
-    def __call__(self, qv: np.ndarray, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        out = self._raw(qv, rows, scores).copy()
+    def cosines(self, qv, rows: np.ndarray) -> np.ndarray:
+        """Each row's cosine with the question's vector for its language (`qv`: a vector, or
+        Query.vector_for)."""
+        if not callable(qv):
+            return cosines(self.vectors, rows, qv)
+        out = np.zeros(len(rows), dtype=np.float32)
+        langs = self.langs[rows]
+        for lang in set(langs.tolist()):
+            sel = langs == lang
+            out[sel] = cosines(self.vectors, rows[sel], qv(lang))
+        return out
+
+    def __call__(self, qv, rows: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """`scores` standardised per language; `qv`: the question's vector, or Query.vector_for
+        (a vector for each passage language)."""
+        vector_for = qv if callable(qv) else (lambda _lang: qv)
+        out = self._raw(None, rows, scores).copy()
         if len(self.all) == 0:
             return out
-        g = self._raw(qv, self.all)
+        g = self._raw(None, self.all, self.cosines(vector_for, self.all))
         g_mu, g_sd = float(g.mean()), float(g.std())
         for lang, sample in self.sample.items():
             sel = self.langs[rows] == lang
             if not sel.any():
                 continue
-            s = self._raw(qv, sample)
+            s = self._raw(vector_for(lang), sample)
             w = len(s) / (len(s) + PRIOR)
             mu = w * float(s.mean()) + (1 - w) * g_mu
             sd = w * float(s.std()) + (1 - w) * g_sd
@@ -183,9 +198,10 @@ class DenseRetriever(Retriever):
     def search(self, query: Query, k: int, mask: np.ndarray | None = None) -> list[Scored]:
         if len(self.vectors) == 0 or k <= 0:
             return []
-        qv = query.vector.astype(np.float32)
+        # each passage language is read with the question's vector for it (Query.vector_for: its
+        # English gloss mixed in for passages in other languages); unbalanced, one vector for all
         langs = sorted(self.standardise.sample) if self.balance else [None]
-        found = [self._shard(index, kind, rows, qv, k, mask, langs)  # fan out
+        found = [self._shard(index, kind, rows, query.vector_for, k, mask, langs)  # fan out
                  for index, kind, rows in zip(self.indexes, self.kinds, self.rows) if len(rows)]
         found = [f for f in found if len(f[0])]
         if not found:
@@ -193,11 +209,15 @@ class DenseRetriever(Retriever):
         rows = np.concatenate([f[0] for f in found])
         scores = np.concatenate([f[1] for f in found])
         if self.balance:
-            scores = self.standardise(qv, rows, scores)
+            scores = self.standardise(query.vector_for, rows, scores)
         order = np.lexsort((rows, -scores))[:k]  # ties broken by row: deterministic, and as in one index
         return [Scored(int(rows[i]), float(scores[i])) for i in order]
 
-    def _shard(self, index, kind: str, grows: np.ndarray, qv: np.ndarray, k: int, mask, langs) -> tuple:
+    def raw(self, query: Query, rows: np.ndarray) -> np.ndarray:
+        """The rows' cosines as search() scores them before standardising."""
+        return self.standardise.cosines(query.vector_for if self.balance else query.vector, rows)
+
+    def _shard(self, index, kind: str, grows: np.ndarray, vector_for, k: int, mask, langs) -> tuple:
         """One shard's best k per language: (global rows, raw cosines)."""
         import faiss
 
@@ -205,6 +225,7 @@ class DenseRetriever(Retriever):
         shard_langs = self.langs[grows]
         rows_all, scores_all = [], []
         for lang in langs:
+            qv = vector_for(lang).astype(np.float32)
             allowed = np.ones(n, bool) if mask is None else mask[grows]
             if lang is not None:
                 allowed &= shard_langs == lang

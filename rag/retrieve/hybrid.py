@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Query, Retriever, Scored, cosines
+from .base import Query, Retriever, Scored
 from .dense import DenseRetriever, LanguageNorm
 from .lexical import LexicalRetriever
 
@@ -30,8 +30,9 @@ class SentenceScorer:
         self.vectors = sent_vectors
         self.norm = LanguageNorm(sent_vectors, sent_langs, pool_correction, hub_correction, hub_k)
 
-    def scores(self, qv: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return self.norm(qv, rows, cosines(self.vectors, rows, qv))
+    def scores(self, qv, rows: np.ndarray) -> np.ndarray:
+        """`qv`: the question's vector, or Query.vector_for (one for each sentence language)."""
+        return self.norm(qv, rows, self.norm.cosines(qv, rows))
 
 
 class LexicalFusion(Retriever):
@@ -85,9 +86,8 @@ class HybridRetriever(Retriever):
         bridge = self._share(self.bridge, self.bridge_weight, query, depth, mask)
         missing = np.array(sorted((set(lex) | set(names) | set(bridge)) - set(cand)), dtype=np.int64)
         if len(missing):
-            qv = query.vector
-            raw = cosines(self.dense.vectors, missing, qv)
-            z = self.dense.standardise(qv, missing, raw) if self.dense.balance else raw
+            raw = self.dense.raw(query, missing)
+            z = self.dense.standardise(query.vector_for, missing, raw) if self.dense.balance else raw
             cand.update(zip(missing.tolist(), z.tolist()))
         rows = np.array(sorted(cand), dtype=np.int64)
         if len(rows) == 0:
@@ -145,7 +145,7 @@ class HybridRetriever(Retriever):
         flat = np.concatenate(lists) if lists else np.zeros(0, np.int64)
         if len(flat) == 0:
             return best
-        s = self.sentences.scores(query.vector, flat)
+        s = self.sentences.scores(query.vector_for, flat)
         pos = 0
         for i, lst in enumerate(lists):
             if len(lst):
