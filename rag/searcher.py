@@ -50,6 +50,19 @@ def bridge_of(lexical, s: Settings, langs) -> tuple[BridgeRetriever | None, tupl
     return BridgeRetriever(lexical, lexicon, langs), ()
 
 
+def cross_vector(q: Query, lexicon, settings: Settings) -> np.ndarray:
+    """The question's vector for passages in other languages (Query.cross): in a language of
+    Settings.gloss_langs, its English gloss's vector (rag/retrieve/bridge.py Lexicon.gloss) mixed
+    in by Settings.gloss_weight; else the question's own."""
+    w = settings.gloss_weight
+    gloss = lexicon.gloss(q.text, q.lang) if w and q.lang in settings.gloss_langs and lexicon is not None else None
+    if gloss is None:
+        return q.vector
+    own, other = (v / max(float(np.linalg.norm(v)), 1e-12) for v in (q.vector, q.embed(gloss)))
+    v = (1 - w) * own + w * other
+    return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(q.vector.dtype)
+
+
 class Searcher:
     def __init__(self, generation: Generation, settings: Settings, embedder: Embedder):
         self.generation, self.settings, self.embedder = generation, settings, embedder
@@ -86,20 +99,8 @@ class Searcher:
     # ----- what a query is and where it may look
     def query(self, text: str) -> Query:
         clean_text = clean_query(text)  # rag/limits.py: the same refusals on every way in
-        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0], cross=self.cross_vector)
-
-    def cross_vector(self, q: Query) -> np.ndarray:
-        """The question's vector for passages in other languages: in a language of
-        Settings.gloss_langs, its English gloss's vector (rag/retrieve/bridge.py Lexicon.gloss)
-        mixed in by Settings.gloss_weight; else the question's own."""
-        st = self.settings
-        gloss = (self.lexicon.gloss(q.text, q.lang) if st.gloss_weight and q.lang in st.gloss_langs
-                 and self.lexicon is not None else None)
-        if gloss is None:
-            return q.vector
-        own, other = (v / max(float(np.linalg.norm(v)), 1e-12) for v in (q.vector, q.embed(gloss)))
-        v = (1 - st.gloss_weight) * own + st.gloss_weight * other
-        return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(q.vector.dtype)
+        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0],
+                     cross=functools.partial(cross_vector, lexicon=self.lexicon, settings=self.settings))
 
     def mask(self, sources, langs) -> np.ndarray | None:
         if sources is None and langs is None:
