@@ -95,29 +95,28 @@ class Lexicon:
         """The other languages with a dictionary into English."""
         return frozenset(self._foreign)
 
+    @staticmethod
+    def _read_once(lang: str, readers: dict, kept: dict, unread: str):
+        """`lang`'s table, read by its reader on first use and kept; empty without a reader, or
+        with a dictionary that cannot be read (warned as `unread`, never an error)."""
+        if lang not in kept:
+            read = readers.get(lang)
+            try:
+                kept[lang] = read() if read is not None else {}
+            except DictionaryError as e:
+                warnings.warn(f"{unread}: {e}", stacklevel=3)
+                kept[lang] = {}
+        return kept[lang]
+
     def foreign(self, lang: str) -> Table:
         """`lang`'s tagged tokens -> English stems (empty without its dictionary, or with one that
         cannot be read: the question is then answered untranslated, with a warning, not an error)."""
-        if lang not in self._tables:
-            read = self._foreign.get(lang)
-            try:
-                self._tables[lang] = read() if read is not None else {}
-            except DictionaryError as e:
-                warnings.warn(f"the bridge does not translate {lang} questions: {e}", stacklevel=2)
-                self._tables[lang] = {}
-        return self._tables[lang]
+        return self._read_once(lang, self._foreign, self._tables, f"the bridge does not translate {lang} questions")
 
     def glossary(self, lang: str) -> Glossary:
         """`lang`'s words -> their first English translation, as written (empty without its
         dictionary, or with one that cannot be read)."""
-        if lang not in self._glossed:
-            read = self._glossaries.get(lang)
-            try:
-                self._glossed[lang] = read() if read is not None else {}
-            except DictionaryError as e:
-                warnings.warn(f"no English gloss of {lang} questions: {e}", stacklevel=2)
-                self._glossed[lang] = {}
-        return self._glossed[lang]
+        return self._read_once(lang, self._glossaries, self._glossed, f"no English gloss of {lang} questions")
 
     def gloss(self, text: str, lang: str) -> str | None:
         """The question word for word in English, for the encoder: each word its dictionary's
@@ -130,11 +129,16 @@ class Lexicon:
             return None
         out, n = [], 0
         for w in _RUN.findall(text):
-            for t in (_segment(w, lang, table) if lang in NGRAMS else (w.lower(),)):
+            if lang not in NGRAMS:
+                e = table.get(w.lower())
+                n += e is not None
+                out.append(e or w)
+                continue
+            for t in _segment(w, lang, table):  # its words, numbers and other scripts' words
                 e = table.get(t)
                 n += e is not None
-                if e is not None or tagged(t) is None:
-                    out.append(e or (t if lang in NGRAMS else w))
+                if e is not None or tagged(t) is None:  # an unmatched character of its own is left out
+                    out.append(e or t)
         return " ".join(out) if n else None
 
     def translate(self, stem: str) -> frozenset[str]:
