@@ -145,7 +145,7 @@ class Settings:
     # articles by `python -m research.gloss`: the languages whose r@1 into English and into
     # English + Russian gains on average (zh +0.026, de +0.012, el +0.012, ar +0.007, tr +0.006;
     # Hindi -0.001 is left out; a Russian gloss through Mueller's dictionary lost, ru->en
-    # 0.912 -> 0.904 (a scratch run); Spanish's dictionary is not installed). A weight of 0.5 did
+    # 0.912 -> 0.904, `--variant mueller`; Spanish's dictionary is not installed). A weight of 0.5 did
     # no better on average (`--weights 0.5`: el up, de down).
     gloss_weight: float = 0.3
     gloss_langs: tuple[str, ...] = ("zh", "de", "el", "ar", "tr")

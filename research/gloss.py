@@ -12,7 +12,13 @@ training articles (0-23, where the languages and the weight are chosen) and the 
 →en (the English paragraphs' index) and →mixed (the en + ru one), with eval.xquad_langs's
 indexes and rows (calibration paragraphs left out).
 
-    python -m research.gloss [--langs zh,de,el,ar,tr,hi] [--weights 0,0.3] [--out results/gloss.json]
+    python -m research.gloss [--langs zh,de,el,ar,tr,hi] [--weights 0,0.3] [--variant first] [--out results/gloss.json]
+
+`--variant` (the glosses tried and left out): `stems`, every English stem the bridge's table
+gives a word (its Pirkola term) in place of the first translation; `keep`, a Chinese question's
+characters that no dictionary word matched kept, not left out; `mueller`, Russian questions
+glossed too, through Mueller's dictionary (a headword by its stem, its first translation; run
+it with `--langs ru`).
 """
 from __future__ import annotations
 
@@ -28,13 +34,84 @@ from research.common import write_json
 TRAINING = frozenset(range(24))
 
 
+def stems_gloss(lexicon, text: str, lang: str) -> str | None:
+    """Every English stem the bridge's table gives each word, shortest first."""
+    from rag.analyze import NGRAMS, _RUN, analyze, tagged
+    from rag.retrieve.bridge import _segment
+
+    table, out = lexicon.foreign(lang), []
+    for w in _RUN.findall(text):
+        for t in (_segment(w, lang, table) if lang in NGRAMS else analyze(w, lang)):
+            out += [t] if tagged(t) is None else sorted(table.get(t, ()), key=len)
+    return " ".join(out) or None
+
+
+def keep_gloss(lexicon, text: str, lang: str) -> str | None:
+    """As Lexicon.gloss, but a Chinese run's characters no dictionary word matched kept as they are."""
+    from rag.analyze import NGRAMS, _RUN
+    from rag.retrieve.bridge import LONGEST, Lexicon
+
+    if lang not in NGRAMS:
+        return Lexicon.gloss(lexicon, text, lang)
+    table, out, n = lexicon.glossary(lang), [], 0
+    for w in _RUN.findall(text):
+        i, unmatched = 0, ""
+        while i < len(w):
+            m = next((k for k in range(min(LONGEST, len(w) - i), 1, -1) if f"{lang}:{w[i:i + k]}" in table), 0)
+            if m:
+                out += [unmatched] if unmatched else []
+                out.append(table[f"{lang}:{w[i:i + m]}"])
+                unmatched, n, i = "", n + 1, i + m
+            else:
+                unmatched, i = unmatched + w[i], i + 1
+        out += [unmatched] if unmatched else []
+    return " ".join(out) if n else None
+
+
+@functools.cache
+def mueller_russian() -> dict[str, str]:
+    """Mueller's Russian headwords by their stem -> the first English translation."""
+    from rag.analyze import _stem
+    from rag.dictionary import load_dictionary
+    from rag.settings import Settings
+
+    out: dict[str, str] = {}
+    for head, trs in load_dictionary(Settings().dictionary).ru_en.items():
+        if trs and len(head.split()) == 1:
+            out.setdefault(_stem(head.lower()), trs[0])
+    return out
+
+
+def mueller_gloss(lexicon, text: str, lang: str) -> str | None:
+    """A Russian question through Mueller's dictionary (stop words as they are); others as Lexicon.gloss."""
+    from rag.analyze import _STOP, _TOKEN, _stem
+    from rag.retrieve.bridge import Lexicon
+
+    if lang != "ru":
+        return Lexicon.gloss(lexicon, text, lang)
+    table, out, n = mueller_russian(), [], 0
+    for w in _TOKEN.findall(text):
+        e = None if w.lower() in _STOP else table.get(_stem(w.lower()))
+        n += e is not None
+        out.append(e or w)
+    return " ".join(out) if n else None
+
+
+VARIANTS = {"stems": stems_gloss, "keep": keep_gloss, "mueller": mueller_gloss}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="zh,de,el,ar,tr,hi")
     ap.add_argument("--weights", default="0,0.3")
+    ap.add_argument("--variant", default="first", choices=["first", *VARIANTS])
     ap.add_argument("--out", default="results/gloss.json")
     a = ap.parse_args(argv)
+    if a.variant != "first":
+        from rag.retrieve.bridge import Lexicon
+
+        Lexicon.gloss = VARIANTS[a.variant]  # this process only
     where = current(CACHE)
     index = {"en": functools.cache(lambda: language_index(a.data, "en", where)),
              "mixed": functools.cache(lambda: variant_index(mixed_docs(a.data, where), where / "mixed", {}))}
@@ -46,8 +123,8 @@ def main(argv: list[str] | None = None) -> int:
                 settings = {"gloss_weight": w, "gloss_langs": langs}
                 row = {part: figures(ask_rows(index[d](), a.data, lang, d, settings, articles))
                        for part, articles in (("training", TRAINING), ("held out", HELD_OUT))}
-                res[f"{lang} →{d} weight {w}"] = row
-                print(f"{lang} →{d} weight {w}: " + "; ".join(
+                res[f"{lang} →{d} weight {w} {a.variant}"] = row
+                print(f"{lang} →{d} weight {w} {a.variant}: " + "; ".join(
                     f"{part} r@1 {f['r@1']}, quote {f['quote']}, answered {f['answered']} (n {f['n']})"
                     for part, f in row.items()), flush=True)
     write_json(res, a.out)
