@@ -190,21 +190,25 @@ def refeature(recs: list[dict], cache: Path, index: str) -> None:
 # ------------------------------------------------------------------ fit
 def fit(records: list[dict], l2: float = 0.01, steps: int = 3000, lr: float = 0.5) -> np.ndarray:
     """Conditional logit: maximise, per question with a labelled candidate, the softmax
-    probability mass on its answer-holding sentences (full-batch gradient ascent)."""
-    groups = [(np.asarray(r["features"]), np.asarray(r["labels"], bool)) for r in records
+    probability mass on its answer-holding sentences (full-batch gradient ascent). The
+    questions are padded into one array so each step is a few array operations."""
+    groups = [(np.asarray(r["features"], dtype=float), np.asarray(r["labels"], bool)) for r in records
               if r["labels"] and any(r["labels"]) and not all(r["labels"])]
-    d = groups[0][0].shape[1]
+    d, width = groups[0][0].shape[1], max(len(y) for _, y in groups)
+    x = np.zeros((len(groups), width, d))
+    real = np.zeros((len(groups), width), bool)
+    gold = np.zeros((len(groups), width), bool)
+    for i, (f, y) in enumerate(groups):
+        x[i, : len(y)], real[i, : len(y)], gold[i, : len(y)] = f, True, y
     w = np.zeros(d)
     w[0] = 1.0
     for _ in range(steps):
-        g = -l2 * w
-        for x, y in groups:
-            s = x @ w
-            p = np.exp(s - s.max())
-            p /= p.sum()
-            py = p[y] / p[y].sum()
-            g += (py @ x[y] - p @ x) / len(groups)
-        w += lr * g
+        s = np.where(real, x @ w, -np.inf)
+        p = np.exp(s - s.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        py = np.where(gold, p, 0.0)
+        py /= py.sum(1, keepdims=True)
+        w += lr * (-l2 * w + np.einsum("gc,gcd->d", py - p, x) / len(groups))
     return w
 
 
