@@ -136,8 +136,8 @@ class Head:
 
 
 def train_head(torch, ex: Examples, recs: list[dict], st: dict, train: list[int], d: int, snapshots: tuple[int, ...],
-               lr: float, store: str = "float", seed: int = 0) -> dict[int, list[np.ndarray]]:
-    """Train on the records `train`; at each epoch count in `snapshots`, every record's column."""
+               lr: float, store: str = "float", seed: int = 0) -> tuple[Head, dict[int, list[np.ndarray]]]:
+    """Train on the records `train`; the head, and at each epoch count in `snapshots`, every record's column."""
     torch.manual_seed(seed)
     P = torch.tensor(st["p_states"].astype(np.float32))
     Q = torch.tensor(st["q_states"].astype(np.float32))
@@ -163,7 +163,7 @@ def train_head(torch, ex: Examples, recs: list[dict], st: dict, train: list[int]
               file=sys.stderr, flush=True)
         if ep in snapshots:
             out[ep] = head_column(torch, head, ex, P, Q)
-    return out
+    return head, out
 
 
 def head_column(torch, head: Head, ex: Examples, P, Q) -> list[np.ndarray]:
@@ -248,11 +248,11 @@ def main(argv: list[str] | None = None) -> int:
             train = [k for k, r in enumerate(recs)
                      if r["set"] != "corpus" and any(r["labels"]) and r["article"] not in HELD_OUT
                      and (mode == "held" or not quote_tested(r, mode))]
-            full = train_head(torch, ex, recs, st, train, d, snaps, a.lr, a.store)
+            full = train_head(torch, ex, recs, st, train, d, snaps, a.lr, a.store)[1]
             # cross-fitting: the logit is fitted on the training records with a head that did not see them
             arts = sorted({recs[k]["article"] for k in train})
             halves = [[k for k in train if arts.index(recs[k]["article"]) % 2 == h] for h in (0, 1)]
-            oof = [train_head(torch, ex, recs, st, halves[1 - h], d, snaps, a.lr, a.store) for h in (0, 1)]
+            oof = [train_head(torch, ex, recs, st, halves[1 - h], d, snaps, a.lr, a.store)[1] for h in (0, 1)]
             for e in snaps:
                 col = list(full[e])
                 for h in (0, 1):

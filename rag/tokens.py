@@ -1,0 +1,115 @@
+"""Token codes: the quote read token by token (stage 7's reading feature, issue 27).
+
+The quote's other features compare the question with a sentence as two mean vectors and as
+words. Here each question token looks for its best match among the sentence's tokens, as the
+document encoder read them *inside the sentence's passage* (so "It" in "It is also known as the
+plastome" carries what it refers to): ColBERT's late interaction, through a small head trained
+on XQuAD's training articles (research/quote_head.py measured it, research/recipes/quote_head.py
+made rag/models/quote-head.safetensors):
+
+    score(q, s) = sum_i a_i * max_t cos(W (q_i - mu), sign(W (s_t - mu)))
+
+A build keeps each sentence's tokens as the d signs of W (s_t - mu), d / 8 bytes a token
+(`TokenHead.codes`); a question's tokens come from the encoding it gets anyway.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+HEAD = Path(__file__).resolve().parent / "models" / "quote-head.safetensors"
+
+
+@dataclass(frozen=True)
+class Ragged:
+    """Rows of different lengths in one array: row i is data[offsets[i]:offsets[i + 1]]
+    (each sentence's token codes, in the order of the sentence vectors' rows)."""
+
+    data: np.ndarray  # uint8 [tokens, bytes a token]
+    offsets: np.ndarray  # int64 [rows + 1], offsets[0] == 0
+
+    @classmethod
+    def of(cls, rows: list[np.ndarray], width: int) -> Ragged:
+        lengths = np.array([len(r) for r in rows], dtype=np.int64)
+        data = np.concatenate(rows).astype(np.uint8) if rows and lengths.sum() else np.zeros((0, width), np.uint8)
+        return cls(data.reshape(-1, width), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def width(self) -> int:
+        return self.data.shape[1]
+
+    def row(self, i: int) -> np.ndarray:
+        return self.data[self.offsets[i] : self.offsets[i + 1]]
+
+    def take(self, rows) -> Ragged:
+        return Ragged.of([self.row(int(i)) for i in rows], self.width)
+
+    @staticmethod
+    def concat(parts: list[Ragged], width: int) -> Ragged:
+        return Ragged.of([p.row(i) for p in parts for i in range(len(p))], width)
+
+    def check(self, rows: int) -> str | None:
+        """What is wrong with these arrays as codes of `rows` sentences, or None."""
+        o = self.offsets
+        if self.data.ndim != 2 or self.data.dtype != np.uint8 or o.ndim != 1 or len(o) != rows + 1:
+            return f"token codes of shape {self.data.shape} / {o.shape} for {rows} sentences"
+        if o[0] != 0 or o[-1] != len(self.data) or (np.diff(o) < 0).any():
+            return "token code offsets out of order"
+        return None
+
+
+def inside(spans: np.ndarray, start: int, end: int) -> np.ndarray:
+    """Which tokens (character spans in the passage, [n, 2]) lie within [start, end)."""
+    return np.flatnonzero((spans[:, 0] >= start) & (spans[:, 1] <= end) & (spans[:, 1] > spans[:, 0]))
+
+
+class TokenHead:
+    """W (dim x d), mu (dim), v (dim): the trained head."""
+
+    def __init__(self, W: np.ndarray, mu: np.ndarray, v: np.ndarray):
+        self.W, self.mu, self.v = (np.asarray(x, dtype=np.float32) for x in (W, mu, v))
+        self.d = self.W.shape[1]
+        if self.d % 8 or self.W.shape[0] != len(self.mu) or len(self.v) != len(self.mu):
+            raise ValueError(f"not a token head: W {self.W.shape}, mu {self.mu.shape}, v {self.v.shape}")
+
+    @property
+    def width(self) -> int:
+        return self.d // 8
+
+    def codes(self, states: np.ndarray) -> np.ndarray:
+        """Passage token states [n, dim] -> their signs, packed: uint8 [n, d / 8]."""
+        return np.packbits((np.asarray(states, np.float32) - self.mu) @ self.W > 0, axis=1)
+
+    def scores(self, q_states: np.ndarray, rows: list[np.ndarray]) -> np.ndarray:
+        """The question's token states [k, dim] against each sentence's codes; NaN for a
+        sentence without codes (its tokens were cut off its passage)."""
+        q = np.asarray(q_states, np.float32)
+        qp = (q - self.mu) @ self.W
+        qp /= np.maximum(np.linalg.norm(qp, axis=1, keepdims=True), 1e-12)
+        a = np.exp(q @ self.v - (q @ self.v).max())
+        a /= a.sum()
+        out = np.full(len(rows), np.nan)
+        for j, c in enumerate(rows):
+            if len(c):
+                signs = np.unpackbits(c, axis=1, count=self.d).astype(np.float32) * 2 - 1
+                out[j] = float(a @ (qp @ signs.T).max(1)) / np.sqrt(self.d)
+        return out
+
+
+@lru_cache(maxsize=4)
+def load_head(path: Path = HEAD) -> TokenHead:
+    """The shipped head; ValueError naming the file when it is missing or not a head."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        t = load_file(str(path))
+        return TokenHead(t["W"], t["mu"], t["v"])
+    except (OSError, SafetensorError, KeyError) as e:
+        raise ValueError(f"{path}: not a readable token head ({e})") from e

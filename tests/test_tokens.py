@@ -1,0 +1,75 @@
+"""rag/tokens.py: ragged token codes and the trained head's late interaction, on small made-up states."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.tokens import HEAD, Ragged, TokenHead, inside, load_head
+
+
+def _head(dim=16, d=8, seed=0):
+    rng = np.random.default_rng(seed)
+    return TokenHead(rng.normal(size=(dim, d)), rng.normal(size=dim) * 0.1, rng.normal(size=dim))
+
+
+def test_ragged_rows_survive_take_and_concat():
+    rows = [np.full((n, 2), i, np.uint8) for i, n in enumerate((3, 0, 2, 5))]
+    r = Ragged.of(rows, 2)
+    assert len(r) == 4 and r.check(4) is None and r.check(5) is not None
+    t = r.take([3, 0, 1])
+    assert [x.tolist() for x in (t.row(0), t.row(1), t.row(2))] == [rows[3].tolist(), rows[0].tolist(), []]
+    both = Ragged.concat([r, t], 2)
+    assert len(both) == 7 and both.row(4).tolist() == rows[3].tolist() and len(both.data) == 10 + 8
+    assert Ragged.of([], 2).check(0) is None
+
+
+def test_ragged_check_names_broken_offsets():
+    r = Ragged(np.zeros((4, 2), np.uint8), np.array([0, 3, 2, 4]))
+    assert "order" in r.check(3)
+
+
+def test_inside_takes_the_tokens_within_the_sentence():
+    spans = np.array([[0, 3], [4, 9], [9, 10], [11, 15], [15, 15]])
+    assert inside(spans, 4, 10).tolist() == [1, 2]
+    assert inside(spans, 11, 20).tolist() == [3]  # an empty span is no token
+
+
+def test_codes_are_the_signs_of_the_projection():
+    h = _head()
+    s = np.random.default_rng(1).normal(size=(5, 16))
+    c = h.codes(s)
+    assert c.shape == (5, 1) and c.dtype == np.uint8
+    assert (np.unpackbits(c, axis=1).astype(bool) == ((s - h.mu) @ h.W > 0)).all()
+
+
+def test_scores_are_the_weighted_best_match_against_the_signs():
+    h = _head()
+    rng = np.random.default_rng(2)
+    q = rng.normal(size=(4, 16))
+    sents = [rng.normal(size=(n, 16)) for n in (3, 6)]
+    got = h.scores(q, [h.codes(s) for s in sents] + [np.zeros((0, 1), np.uint8)])
+    qp = (q - h.mu) @ h.W
+    qp /= np.linalg.norm(qp, axis=1, keepdims=True)
+    a = np.exp(q @ h.v) / np.exp(q @ h.v).sum()
+    want = [a @ (qp @ np.sign((s - h.mu) @ h.W).T / np.sqrt(8)).max(1) for s in sents]
+    np.testing.assert_allclose(got[:2], want, rtol=1e-5)
+    assert np.isnan(got[2])
+
+
+def test_a_sentence_holding_the_questions_tokens_scores_highest():
+    h = _head(dim=32, d=32, seed=3)
+    rng = np.random.default_rng(4)
+    q = rng.normal(size=(3, 32))
+    holding = np.vstack([rng.normal(size=(4, 32)), q])  # the question's tokens among others
+    others = [rng.normal(size=(7, 32)) for _ in range(5)]
+    s = h.scores(q, [h.codes(x) for x in [*others, holding]])
+    assert int(np.argmax(s)) == 5
+
+
+def test_the_shipped_head_loads_and_a_broken_file_is_named(tmp_path):
+    h = load_head(HEAD)
+    assert h.W.shape == (384, 64) and h.width == 8
+    bad = tmp_path / "head.safetensors"
+    bad.write_bytes(b"not a head")
+    with pytest.raises(ValueError, match="head.safetensors"):
+        load_head(bad)
