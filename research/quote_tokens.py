@@ -84,6 +84,18 @@ class TokenStates:
         return hidden, np.where(keep[:, None], off, -1), list(enc.ids)
 
 
+    def own(self, text: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """The text's own tokens' states and their spans, as the product's embedder hands them
+        (rag/embed.py real_tokens: a word's span starts at the word, not the space before it)."""
+        from rag.embed import real_tokens
+
+        prompt = self.prompts.get(kind, "")
+        enc = self.tok.encode((prompt + text).strip())
+        x = np.asarray([enc.ids], dtype=np.int64)
+        hidden = self.session.run(["hidden"], {"input_ids": x, "attention_mask": np.ones_like(x)})[0][0]
+        return real_tokens(hidden, enc.offsets, len(prompt), text)
+
+
 def unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-9)
 

@@ -73,3 +73,33 @@ def test_the_shipped_head_loads_and_a_broken_file_is_named(tmp_path):
     bad.write_bytes(b"not a head")
     with pytest.raises(ValueError, match="head.safetensors"):
         load_head(bad)
+
+
+class _Session:
+    """A stand-in ONNX session: token i's state is (id, position, 1)."""
+
+    def run(self, _names, feeds):
+        x = feeds["input_ids"]
+        pos = np.broadcast_to(np.arange(x.shape[1]), x.shape)
+        return [np.stack([x, pos, np.ones_like(x)], -1).astype(np.float32)]
+
+
+def test_mean_states_hands_each_rows_unpadded_states_from_the_same_run():
+    from rag.embed import mean_states
+
+    ids = [[5, 6, 7], [8], [9, 10]]
+    got = {}
+    v = mean_states(_Session(), ids, [[0, 1], [2]], 0, 3, keep=lambda i, h: got.setdefault(i, h.copy()))
+    assert sorted(got) == [0, 1, 2] and [len(got[i]) for i in range(3)] == [3, 1, 2]
+    assert got[0][:, 0].tolist() == [5, 6, 7] and got[1][:, 0].tolist() == [8]  # no padding
+    np.testing.assert_allclose(v, np.stack([got[i].mean(0) for i in range(3)]))
+
+
+def test_real_tokens_drop_the_prompt_and_specials_and_start_at_the_word():
+    from rag.embed import real_tokens
+
+    # "passage: Hi there": <s>, "▁passage", ":", "▁Hi" (the space before it too), "▁there", </s>
+    offsets = [(0, 0), (0, 7), (7, 8), (8, 11), (11, 17), (0, 0)]
+    h = np.arange(6, dtype=np.float32)[:, None]
+    states, spans = real_tokens(h, offsets, len("passage: "), "Hi there")
+    assert states[:, 0].tolist() == [3, 4] and spans.tolist() == [[0, 2], [3, 8]]

@@ -65,3 +65,25 @@ class DyingEmbedder(FakeEmbedder):
                 f.write(str(os.getpid()))
             os._exit(1)  # no cleanup, no exception: the process is simply gone
         return super().embed(texts, kind)
+
+
+class TokenEmbedder(FakeEmbedder):
+    """A FakeEmbedder that hands token states as the default model's does (rag/embed.py
+    `states`), recorded as the document student's so that a build keeps token codes: each
+    word a token, its state the word's own hashed vector (context-free), dim 384 as e5's."""
+
+    name = "fake-tokens"
+    fingerprint = "fake-hash-v1+s10int8tok1"
+    dim = 384
+    reads_tokens = True
+
+    def embed(self, texts: Sequence[str], kind, states=None) -> np.ndarray:
+        import re
+
+        if states is not None:
+            for i, t in enumerate(texts):
+                words = list(re.finditer(r"\S+", t))
+                spans = np.array([m.span() for m in words], dtype=np.int64).reshape(-1, 2)
+                vecs = np.stack([self._one(m.group()) for m in words]) if words else np.zeros((0, self.dim), np.float32)
+                states(i, vecs, spans)
+        return super().embed(texts, kind)
