@@ -104,6 +104,15 @@ def token_head(embedder: Embedder) -> TokenHead | None:
         return None
 
 
+def codes_sink(head: TokenHead, chunks: int, out: dict):
+    """embed_passages' `states` for one commit: the chunks' (its first `chunks` rows) token
+    codes and spans into `out`; the sentences, read alone after them, are not kept."""
+    def sink(i: int, states: np.ndarray, spans: np.ndarray) -> None:
+        if i < chunks:
+            out[i] = (head.codes(states), spans)
+    return sink
+
+
 def sentence_codes(processed: list[Processed], chunk_codes: dict, width: int) -> Ragged:
     """Each new sentence's token codes, as read in the first chunk holding it (a sentence in
     the overlap of two chunks is one row): the chunk's tokens inside the sentence's span."""
@@ -303,15 +312,9 @@ class IndexWriter:
         texts = [c.text for pr in processed for c in pr.chunks]
         sents = [s for pr in processed for s in pr.sentences]
         head = token_head(embedder) if texts else None
-        # codes only where every sentence gets them: the kept ones have them, the new ones can
-        codes = [p.sent_codes] if keep else []
+        codes = [p.sent_codes] if keep else []  # kept only where every sentence, old and new, has them
         with_codes = (not texts or head is not None) and all(c is not None for c in codes) and bool(texts or keep)
         chunk_codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-        def sink(i: int, states: np.ndarray, spans: np.ndarray) -> None:
-            if i < len(texts):  # a chunk's tokens; the sentences read alone are not kept
-                chunk_codes[i] = (head.codes(states), spans)
-
         done = [0]
 
         def tick(n: int) -> None:
@@ -321,7 +324,7 @@ class IndexWriter:
 
         if texts:
             # one call for both: on Ray that is one pass over one actor pool (models load once)
-            kw = {"states": sink} if with_codes else {}
+            kw = {"states": codes_sink(head, len(texts), chunk_codes)} if with_codes else {}
             vecs = embedder.embed_passages(texts + sents, progress=tick, **kw)
             cvec.append(vecs[: len(texts)])
             svec.append(vecs[len(texts) :])
@@ -334,8 +337,8 @@ class IndexWriter:
         dim = p.manifest.dim
         cv = np.concatenate(cvec) if cvec else np.zeros((0, dim), np.float32)
         sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
-        width = next((c.width for c in codes if c is not None), 0)
-        chunks, cv, sv, sc = store.canonical(chunks, cv, sv, Ragged.concat(codes, width) if with_codes else None)
+        sc = Ragged.concat(codes, next((c.width for c in codes), 0)) if with_codes else None
+        chunks, cv, sv, sc = store.canonical(chunks, cv, sv, sc)
         m = replace(p.manifest, files=files, settings=self.settings.to_dict())
         if progress:
             progress("write", 0, 1)
