@@ -28,6 +28,7 @@ from .retrieve.hybrid import LexicalFusion, SentenceScorer
 from .retrieve.reader import ReaderRerank
 from .settings import Settings
 from .span import point
+from .tokens import question_encoder
 from .types import Answer, Hit, QueryError, Span
 
 RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
@@ -98,8 +99,8 @@ class Searcher:
 
     # ----- what a query is and where it may look
     def query(self, text: str) -> Query:
-        clean_text = clean_query(text)  # rag/limits.py: the same refusals on every way in
-        return Query(clean_text, embed=lambda t: self.embedder.embed_queries([t])[0],
+        cache: dict = {}  # its token states land here (rag/tokens.py); clean_query: the same refusals on every way in
+        return Query(clean_query(text), embed=question_encoder(self.embedder, cache), cache=cache,
                      cross=functools.partial(cross_vector, lexicon=self.lexicon, settings=self.settings))
 
     def mask(self, sources, langs) -> np.ndarray | None:

@@ -102,6 +102,17 @@ class TokenHead:
         return out
 
 
+def question_encoder(embedder, cache: dict):
+    """text -> the question's vector (rag/retrieve/base.py Query.embed); where the embedder hands
+    token states, the question's own tokens' states go into cache["tokens"] from the same run."""
+    if not embedder.reads_tokens:
+        return lambda text: embedder.embed_queries([text])[0]
+
+    def encode(text: str) -> np.ndarray:
+        return embedder.embed([text], "query", states=lambda _i, states, _spans: cache.__setitem__("tokens", states))[0]
+    return encode
+
+
 @lru_cache(maxsize=4)
 def load_head(path: Path = HEAD) -> TokenHead:
     """The shipped head; ValueError naming the file when it is missing or not a head."""

@@ -103,3 +103,28 @@ def test_real_tokens_drop_the_prompt_and_specials_and_start_at_the_word():
     h = np.arange(6, dtype=np.float32)[:, None]
     states, spans = real_tokens(h, offsets, len("passage: "), "Hi there")
     assert states[:, 0].tolist() == [3, 4] and spans.tolist() == [[0, 2], [3, 8]]
+
+
+def test_the_question_keeps_its_token_states_from_the_run_that_gives_its_vector():
+    from helpers.fakes import FakeEmbedder, TokenEmbedder
+
+    from rag.tokens import question_encoder
+
+    emb, cache = TokenEmbedder(), {}
+    v = question_encoder(emb, cache)("When did Tesla come?")
+    np.testing.assert_array_equal(v, emb.embed_queries(["When did Tesla come?"])[0])
+    assert cache["tokens"].shape == (4, 384)  # one state a word, as the fake reads
+    plain = {}
+    question_encoder(FakeEmbedder(), plain)("When did Tesla come?")
+    assert plain == {}
+
+
+def test_a_searchers_query_carries_its_token_states(small_corpus, tmp_path):
+    from helpers.fakes import TokenEmbedder
+
+    import rag
+
+    q = rag.build([small_corpus], tmp_path / "idx", model=TokenEmbedder()).searcher.query("Сколько было колхозов?")
+    assert "tokens" not in q.cache  # nothing encoded yet
+    q.vector
+    assert q.cache["tokens"].shape == (3, 384)
