@@ -1,7 +1,7 @@
 """A trained late-interaction head for choosing the quote (issue 27).
 
     python -m eval.quotes collect      # once: the candidates of every question
-    python -m research.quote_head [--dims 32,64] [--snapshots 0,1,2,4,8] [--out results/quote_head.json]
+    python -m research.quote_head [--dims 32,64] [--snapshots 0,1,2,4,8] --lr 1e-3 [--out results/quote_head.json]
 
 research/quote_tokens.py read each candidate sentence token by token with e5's frozen states
 (ColBERT's maxsim: every question token's best cosine among the sentence's tokens, read
@@ -105,7 +105,7 @@ class Examples:
 # ------------------------------------------------------------------ the head
 
 class Head:
-    """W, mu and v as torch parameters; `scores` gives each candidate's score, -inf where the
+    """W, mu and v as torch parameters; `scores` gives each candidate's score, NaN where the
     sentence's tokens were not found (truncated away)."""
 
     def __init__(self, torch, p_states: np.ndarray, train_rows: np.ndarray, d: int, store: str = "float"):
@@ -193,7 +193,9 @@ def judge(recs: list[dict], cols: dict[str, list[np.ndarray]]) -> dict:
         withcol = [{**r, "features": np.hstack([np.asarray(r["features"]), (c / sd)[:, None]])}
                    for r, c in zip(recs, col)]
         fitted = [k for k, r in enumerate(recs) if r["article"] not in HELD_OUT and (mode == "held" or not quote_tested(r, mode))]
-        w0 = _TODAY.setdefault(mode, fit([recs[k] for k in fitted]) if mode not in _TODAY else None)
+        if mode not in _TODAY:
+            _TODAY[mode] = fit([recs[k] for k in fitted])
+        w0 = _TODAY[mode]
         w1 = fit([withcol[k] for k in fitted])
         tested = [k for k, r in enumerate(recs) if quote_tested(r, mode)]
         for k in tested:
