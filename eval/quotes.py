@@ -2,6 +2,7 @@
 
     python -m eval.quotes collect [--langs en,ru,de,es,zh] [--cache /tmp/xquad-quotes]
     python -m eval.quotes fit      # conditional logit over the collected candidates -> weights
+                                   # (and, with research/recipes/quote_head.py's column, token_quote_weights)
     python -m eval.quotes report   # per language, held-out articles, at the index's settings
 
 `collect` builds one monolingual XQuAD index per language (160 paragraphs, one file each;
@@ -212,6 +213,26 @@ def fit(records: list[dict], l2: float = 0.01, steps: int = 3000, lr: float = 0.
     return w
 
 
+def record_key(r: dict) -> str:
+    """A record's name across sets (XQuAD's ids repeat across languages)."""
+    return f"{r['set']}/{r['id']}"
+
+
+def with_tokens(recs: list[dict], path: Path) -> list[dict] | str:
+    """The records with the token head's column as one more feature (research/recipes/quote_head.py
+    writes it: out of fold on XQuAD's training articles), or why there is none."""
+    from rag.tokens import load_head
+
+    if not path.exists():
+        return f"no {path}; run python -m research.recipes.quote_head"
+    d = json.loads(path.read_text(encoding="utf-8"))
+    if d["head"] != load_head().digest:
+        return f"{path} holds the scores of another token head; run python -m research.recipes.quote_head"
+    cols = d["columns"]
+    return [{**r, "features": np.column_stack([np.asarray(r["features"]), cols[record_key(r)]]).tolist()}
+            if r["texts"] else r for r in recs]
+
+
 def top_is_gold(records: list[dict], w: np.ndarray) -> float:
     ok = [r["labels"][int(np.argmax(np.asarray(r["features"]) @ w))] for r in records if r["labels"]]
     return float(np.mean(ok)) if ok else float("nan")
@@ -371,6 +392,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{tuple(round(float(x), 3) for x in w)} over ({', '.join(FEATURES)})\n\n"
                 "XQuAD: held-out articles 24-31 (fitted on 0-23); corpus: eval/questions (fitted on, in-sample).\n\n"
                 + offline_table(recs, w, cache, a.index) + "\n")
+        tokens = with_tokens(recs, cache / "token-column.json")
+        if isinstance(tokens, str):
+            text += f"\nNo token_quote_weights: {tokens}.\n"
+        else:
+            wt = fit([r for r in tokens if r["article"] not in HELD_OUT and r["labels"]])
+            text += (f"\n## With the token head's column (indexes that keep token codes)\n\ntoken_quote_weights = "
+                     f"{tuple(round(float(x), 3) for x in wt)} over ({', '.join(FEATURES)}, tokens)\n\n"
+                     + offline_table(tokens, wt, cache, a.index) + "\n")
         Path(a.out).mkdir(parents=True, exist_ok=True)
         (Path(a.out) / "quotes_fit.md").write_text(text, encoding="utf-8")
         print(text)

@@ -210,13 +210,15 @@ def sentence_features(q: Question, texts: list[str], langs: list[str], z: np.nda
     return np.column_stack([z, margins, ov, cons, fit, 1.0 / (1.0 + passage), neigh]).astype(np.float64)
 
 
-def candidate_features(q: Question, q_lang: str, cands, idf, lexicon=None) -> np.ndarray:
-    """sentence_features of ask()'s candidates (rag/answer.py Candidate), one row each."""
+def candidate_features(q: Question, q_lang: str, cands, idf, lexicon=None, tokens: np.ndarray | None = None) -> np.ndarray:
+    """sentence_features of ask()'s candidates (rag/answer.py Candidate), one row each; with
+    `tokens` (the token head's column, rag/tokens.py token_column) as one more, last."""
     if not cands:
         return np.zeros((0, len(FEATURES)))
-    return sentence_features(q, [c.text for c in cands], [c.lang for c in cands], np.array([c.z for c in cands]),
-                             np.array([c.margin for c in cands]), np.array([c.rank for c in cands], dtype=np.float64),
-                             idf, lexicon, q_lang)
+    x = sentence_features(q, [c.text for c in cands], [c.lang for c in cands], np.array([c.z for c in cands]),
+                          np.array([c.margin for c in cands]), np.array([c.rank for c in cands], dtype=np.float64),
+                          idf, lexicon, q_lang)
+    return x if tokens is None else np.column_stack([x, tokens])
 
 
 

@@ -28,7 +28,7 @@ from .retrieve.hybrid import LexicalFusion, SentenceScorer
 from .retrieve.reader import ReaderRerank
 from .settings import Settings
 from .span import point
-from .tokens import question_encoder
+from .tokens import index_head, question_encoder, token_column
 from .types import Answer, Hit, QueryError, Span
 
 RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
@@ -64,6 +64,14 @@ def cross_vector(q: Query, lexicon, settings: Settings) -> np.ndarray:
     return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(q.vector.dtype)
 
 
+def stale_notices(p) -> tuple[str, ...]:
+    """What an index built by older code lacks, for the user to know."""
+    if any(c.shifts is None for c in p.chunks):  # written before chunk records kept them
+        return ("answers' character offsets inside a quote are approximate in this index "
+                "(built before 2026-12-04); build it again for exact ones",)
+    return ()
+
+
 class Searcher:
     def __init__(self, generation: Generation, settings: Settings, embedder: Embedder):
         self.generation, self.settings, self.embedder = generation, settings, embedder
@@ -88,9 +96,8 @@ class Searcher:
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
         self.bridge, self.notices = bridge_of(self.lexical, s, self.langs)
-        if any(c.shifts is None for c in p.chunks):  # written before chunk records kept them
-            self.notices += ("answers' character offsets inside a quote are approximate in this index "
-                             "(built before 2026-12-04); build it again for exact ones",)
+        self.head, unread = index_head(p.manifest.model, p.sent_codes)  # the quote's token head, if it can read
+        self.notices += stale_notices(p) + ((unread,) if unread else ())
         self.lexical_bridge = LexicalFusion([(r, 1.0) for r in (self.lexical, self.bridge) if r is not None], s.depth)
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,
                                       lex_weight=s.lex_weight, sent_weight=s.sent_weight, depth=s.depth,
@@ -193,8 +200,9 @@ class Searcher:
         cands = self.candidates(q, scored, hits)
         question = analyse(q.text, q.lang)
         st = self.settings
-        feats = candidate_features(question, q.lang, cands, self.idf, self.lexicon)
-        scores = feats @ np.asarray(st.quote_weights, dtype=np.float64)  # the quote's order
+        tokens = token_column(self.head, q.cache.get(("tokens", q.text)), self.payload.sent_codes, [c.row for c in cands])
+        feats = candidate_features(question, q.lang, cands, self.idf, self.lexicon, tokens)
+        scores = feats @ np.asarray(st.token_quote_weights if tokens is not None else st.quote_weights)  # the quote's order
         rows = quote_rows(cands, scores, st.max_quotes, st.quote_margin)
         span, missing, close = None, (), False
         if rows:

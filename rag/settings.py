@@ -119,6 +119,10 @@ class Settings:
     # fit, passage rank, the previous sentence's overlap); fitted by `python -m eval.quotes fit`
     # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin.
     quote_weights: tuple[float, ...] = (1.01, 0.079, 1.641, 0.139, 0.961, 1.859, 0.644)
+    # ... and these where the index keeps its sentences' token codes (rag/tokens.py): the same
+    # features and the token head's score last, fitted together by `python -m eval.quotes fit`
+    # on the head's out-of-fold scores (research/recipes/quote_head.py writes them)
+    token_quote_weights: tuple[float, ...] = (0.539, 0.058, 0.852, 0.112, 0.933, 1.58, 0.679, 1.556)
     quote_margin: float = 1.0
     # The answer pointed out (rag/span.py): the typed candidate the question's words pull
     # hardest is shown only this much ahead of the next one (or alone in its sentence);
@@ -136,8 +140,11 @@ class Settings:
     near_chars: int = 1500  # "near the quote": this much document text either side of it
     # ... but a name of the question only this near: it is who or what the question is about,
     # and a quote about someone else a page away from their name is not about them (a year or
-    # a date holds a whole section). Measured on eval/questions' near misses (docs/answers.md).
-    near_names: int = 300
+    # a date holds a whole section). Measured on eval/questions' near misses (docs/answers.md):
+    # 300 and 600 flag 9 / 8 of 18 alone; 600 since the quote's token head (rag/tokens.py) picks
+    # sentences that name them by a pronoun or spelt out ("Paul T. Stallsworth, president of the
+    # Taskforce of United Methodists…" for "TUMAS"), and with it 600 flags 9 (the paired rule).
+    near_names: int = 600
     # A question in one of these languages reads passages in other languages with its English
     # gloss (its words' first translations in the bridge's dictionaries, rag/retrieve/bridge.py
     # Lexicon.gloss) mixed into its vector by this weight (rag/searcher.py cross_vector); its own
@@ -166,6 +173,10 @@ class Settings:
         if self.found_weights and len(self.found_weights) != 7:
             raise ValueError(f"found_weights are 6 weights and a bias (rag/evidence.py FOUND), or none; "
                              f"not {len(self.found_weights)} values")
+        for name, n in (("quote_weights", 7), ("token_quote_weights", 8)):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} are {n} weights (rag/evidence.py FEATURES{' and the token head' * (n == 8)}), "
+                                 f"not {len(getattr(self, name))}")
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 

@@ -10,13 +10,18 @@ made rag/models/quote-head.safetensors):
     score(q, s) = sum_i a_i * max_t cos(W (q_i - mu), sign(W (s_t - mu)))
 
 A build keeps each sentence's tokens as the d signs of W (s_t - mu), d / 8 bytes a token
-(`TokenHead.codes`); a question's tokens come from the encoding it gets anyway.
+(`TokenHead.codes`), and the head's digest in the manifest (codes of another head mean
+nothing); a question's tokens come from the encoding it gets anyway. ask() adds the score,
+centred over the question's candidates (`TokenHead.column`), to the quote's features, weighed
+by Settings.token_quote_weights.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import hashlib
 
 import numpy as np
 
@@ -70,11 +75,12 @@ def inside(spans: np.ndarray, start: int, end: int) -> np.ndarray:
 
 
 class TokenHead:
-    """W (dim x d), mu (dim), v (dim): the trained head."""
+    """W (dim x d), mu (dim), v (dim): the trained head; `scale`: its centred scores' spread on
+    the training questions (the feature is read in those units); `digest`: which file it is."""
 
-    def __init__(self, W: np.ndarray, mu: np.ndarray, v: np.ndarray):
+    def __init__(self, W: np.ndarray, mu: np.ndarray, v: np.ndarray, scale: float = 1.0, digest: str = ""):
         self.W, self.mu, self.v = (np.asarray(x, dtype=np.float32) for x in (W, mu, v))
-        self.d = self.W.shape[1]
+        self.d, self.scale, self.digest = self.W.shape[1], float(scale), digest
         if self.d % 8 or self.W.shape[0] != len(self.mu) or len(self.v) != len(self.mu):
             raise ValueError(f"not a token head: W {self.W.shape}, mu {self.mu.shape}, v {self.v.shape}")
 
@@ -101,16 +107,51 @@ class TokenHead:
                 out[j] = float(a @ (qp @ signs.T).max(1)) / np.sqrt(self.d)
         return out
 
+    def column(self, q_states: np.ndarray, rows: list[np.ndarray]) -> np.ndarray:
+        """The quote's "tokens" feature of one question's candidates: `scores`, a sentence
+        without codes as its least similar, centred over the candidates, in units of `scale`
+        (research/quote_head.py head_column)."""
+        s = self.scores(q_states, rows)
+        if np.isnan(s).all():
+            return np.zeros(len(rows))
+        s = np.where(np.isnan(s), np.nanmin(s), s)
+        return (s - s.mean()) / self.scale
+
+
+def index_head(model: dict, codes: Ragged | None) -> tuple[TokenHead | None, str | None]:
+    """The head to read an index's token codes with (`model`: its manifest's model entry), or
+    None; and what a user should know when the codes cannot be read."""
+    if codes is None:
+        return None, None
+    try:
+        head = load_head()
+    except ValueError as e:
+        return None, f"the quote is chosen without the token head: {e}"
+    if model.get("quote_head") != head.digest or codes.width != head.width:
+        return None, ("this index's token codes were written by another token head; the quote is chosen "
+                      "without them until the index is built again")
+    return head, None
+
 
 def question_encoder(embedder, cache: dict):
     """text -> the question's vector (rag/retrieve/base.py Query.embed); where the embedder hands
-    token states, the question's own tokens' states go into cache["tokens"] from the same run."""
+    token states, each text's tokens' states go into cache[("tokens", text)] from the same run
+    (a question's gloss is encoded too, rag/searcher.py cross_vector: kept apart by its text)."""
     if not embedder.reads_tokens:
         return lambda text: embedder.embed_queries([text])[0]
 
     def encode(text: str) -> np.ndarray:
-        return embedder.embed([text], "query", states=lambda _i, states, _spans: cache.__setitem__("tokens", states))[0]
+        return embedder.embed([text], "query", states=lambda _i, states, _spans: cache.__setitem__(("tokens", text), states))[0]
     return encode
+
+
+def token_column(head: TokenHead | None, q_states: np.ndarray | None, codes: Ragged | None,
+                 rows: list[int]) -> np.ndarray | None:
+    """The "tokens" feature of ask()'s candidates (their sentence rows), or None where there is
+    no head, no question states or no codes to read (the quote then weighs the other features)."""
+    if head is None or q_states is None or codes is None or not rows:
+        return None
+    return head.column(q_states, [codes.row(r) for r in rows])
 
 
 @lru_cache(maxsize=4)
@@ -121,6 +162,7 @@ def load_head(path: Path = HEAD) -> TokenHead:
 
     try:
         t = load_file(str(path))
-        return TokenHead(t["W"], t["mu"], t["v"])
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+        return TokenHead(t["W"], t["mu"], t["v"], float(t["scale"][0]) if "scale" in t else 1.0, digest)
     except (OSError, SafetensorError, KeyError) as e:
         raise ValueError(f"{path}: not a readable token head ({e})") from e

@@ -104,6 +104,18 @@ def token_head(embedder: Embedder) -> TokenHead | None:
         return None
 
 
+def codes_plan(embedder: Embedder, p: Payload, keep: bool, new: bool) -> tuple[TokenHead | None, bool, dict]:
+    """Whether the next generation keeps token codes: only where every sentence, kept and new,
+    has them, written by one head (new ones by `embedder`'s, rag/tokens.py); the head, that,
+    and the manifest's model entry naming the head's digest (or none)."""
+    head = token_head(embedder) if new else None
+    digest = head.digest if head is not None else p.manifest.model.get("quote_head")
+    ok = (new or keep) and (not new or head is not None) and (
+        not keep or (p.sent_codes is not None and p.manifest.model.get("quote_head") == digest))
+    model = {k: v for k, v in p.manifest.model.items() if k != "quote_head"}
+    return head, ok, {**model, "quote_head": digest} if ok else model
+
+
 def codes_sink(head: TokenHead, chunks: int, out: dict):
     """embed_passages' `states` for one commit: the chunks' (its first `chunks` rows) token
     codes and spans into `out`; the sentences, read alone after them, are not kept."""
@@ -311,9 +323,8 @@ class IndexWriter:
         base = len(p.sent_vectors) if keep else 0
         texts = [c.text for pr in processed for c in pr.chunks]
         sents = [s for pr in processed for s in pr.sentences]
-        head = token_head(embedder) if texts else None
-        codes = [p.sent_codes] if keep else []  # kept only where every sentence, old and new, has them
-        with_codes = (not texts or head is not None) and all(c is not None for c in codes) and bool(texts or keep)
+        head, with_codes, model = codes_plan(embedder, p, bool(keep), bool(texts))
+        codes = [p.sent_codes] if keep else []
         chunk_codes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         done = [0]
 
@@ -339,7 +350,7 @@ class IndexWriter:
         sv = np.concatenate(svec) if svec else np.zeros((0, dim), np.float32)
         sc = Ragged.concat(codes, next((c.width for c in codes), 0)) if with_codes else None
         chunks, cv, sv, sc = store.canonical(chunks, cv, sv, sc)
-        m = replace(p.manifest, files=files, settings=self.settings.to_dict())
+        m = replace(p.manifest, files=files, settings=self.settings.to_dict(), model=model)
         if progress:
             progress("write", 0, 1)
         new = Payload(m, chunks, cv.astype(np.float32), sv.astype(np.float32), sc)

@@ -46,23 +46,28 @@ _TODAY: dict[str, np.ndarray] = {}  # mode -> today's refitted weights, the same
 
 # ------------------------------------------------------------------ token states, read once
 
-def read_states(emb, recs: list[dict]) -> dict[str, np.ndarray]:
+def read_states(emb, recs: list[dict], have: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every passage's int8 token states and every question's fp32 ones (real tokens only: no
-    prompt, no specials), concatenated float16, with each text's first row and character spans."""
+    prompt, no specials), concatenated float16, with each text's first row and character spans;
+    the texts already in `have` are kept from it, the others read and appended."""
     int8, fp32 = TokenStates(emb, docs=True), TokenStates(emb)
     out: dict[str, list] = {}
     t0 = time.time()
-    for kind, texts, reader, prompt in (("p", sorted({p for r in recs for p in r["passages"]}), int8, "passage"),
-                                         ("q", sorted({r["question"] for r in recs}), fp32, "query")):
+    for kind, texts, reader, prompt in (("p", {p for r in recs for p in r["passages"]}, int8, "passage"),
+                                         ("q", {r["question"] for r in recs}, fp32, "query")):
+        old = [] if have is None else have[kind + "_text"].tolist()
+        new = sorted(texts - set(old))
         rows, offs, starts = [], [], [0]
-        for n, t in enumerate(texts):
+        if have is not None:
+            rows, offs, starts = [have[kind + "_states"]], [have[kind + "_off"]], have[kind + "_start"].tolist()
+        for n, t in enumerate(new):
             h, off = reader.own(t, prompt)
             rows.append(h.astype(np.float16))
             offs.append(off)
             starts.append(starts[-1] + len(h))
             if n % 500 == 0:
-                print(f"quote-head: {kind} {n} of {len(texts)}, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
-        out[kind + "_text"] = np.asarray(texts)
+                print(f"quote-head: {kind} {n} of {len(new)}, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+        out[kind + "_text"] = np.asarray(old + new)
         out[kind + "_states"] = np.concatenate(rows)
         out[kind + "_off"] = np.concatenate(offs)
         out[kind + "_start"] = np.asarray(starts)
@@ -70,10 +75,17 @@ def read_states(emb, recs: list[dict]) -> dict[str, np.ndarray]:
 
 
 def load_states(emb, recs: list[dict], path: Path) -> dict[str, np.ndarray]:
-    if not path.exists():
-        np.savez(path, **read_states(emb, recs))
-    with np.load(path, allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
+    """The states of `recs`' texts, read once into `path` (texts it lacks are read and added)."""
+    have = None
+    if path.exists():
+        with np.load(path, allow_pickle=False) as z:
+            have = {k: z[k] for k in z.files}
+        if ({p for r in recs for p in r["passages"]} <= set(have["p_text"].tolist())
+                and {r["question"] for r in recs} <= set(have["q_text"].tolist())):
+            return have
+    st = read_states(emb, recs, have)
+    np.savez(path, **st)
+    return st
 
 
 class Examples:

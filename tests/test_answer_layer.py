@@ -574,7 +574,7 @@ def test_settings_round_trip_through_json_types():
     assert Settings.from_dict(s.to_dict()) == s == s.replace(**s.to_dict())
     assert Settings(decline_missing=["year"]).decline_missing == ("year",)
     assert s.to_dict()["quote_weights"] == list(s.quote_weights)  # as the manifest stores it
-    hash(Settings(quote_weights=[1.0]).quote_weights)
+    hash(Settings(quote_weights=[1.0] * 7).quote_weights)
 
 
 def test_a_quote_carries_its_sentences_language_not_its_passages():

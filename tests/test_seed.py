@@ -115,3 +115,16 @@ def test_rechunk_adds_the_shifts_and_keeps_the_vectors(built):
     before = path.read_bytes()
     (corpus / "en_farms.md").write_text("# Farms\n\nSomething else entirely.\n", encoding="utf-8")
     assert seed.rechunk(folder, corpus) > 0 and path.read_bytes() == before
+
+
+def test_a_seed_whose_codes_another_token_head_wrote_is_stale(small_corpus, tmp_path):
+    from helpers.fakes import TokenEmbedder
+
+    emb = TokenEmbedder()
+    folder = tmp_path / "seed"
+    rag.build([small_corpus], folder, model=emb)
+    assert seed.why_stale(folder, small_corpus, fingerprint=emb.fingerprint) is None
+    m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    m["model"]["quote_head"] = "retrained"
+    (folder / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+    assert "token head" in seed.why_stale(folder, small_corpus, fingerprint=emb.fingerprint)

@@ -64,3 +64,60 @@ def test_no_codes_unless_every_sentence_can_have_them(small_corpus, tmp_path):
     assert grown.searcher.payload.sent_codes is None
     fake = rag.build([small_corpus], tmp_path / "fake", model=FakeEmbedder())  # a model the head was not trained on
     assert fake.searcher.payload.sent_codes is None
+
+
+def test_the_manifest_names_the_head_and_codes_of_another_head_are_not_kept(small_corpus, tmp_path, monkeypatch):
+    import rag.writer
+    from rag.tokens import TokenHead
+
+    files = sorted(small_corpus.iterdir())
+    idx = rag.build(files[:1], tmp_path / "idx", model=TokenEmbedder())
+    assert idx.searcher.payload.manifest.model["quote_head"] == load_head().digest and idx.searcher.head is not None
+    h = load_head()
+    monkeypatch.setattr(rag.writer, "load_head", lambda: TokenHead(h.W, h.mu, h.v, h.scale, "retrained"))
+    idx.add(files[1:])  # new codes would come from another head than the kept ones
+    m = idx.searcher.payload.manifest
+    assert idx.searcher.payload.sent_codes is None and "quote_head" not in m.model
+    assert not any("sent_codes" in r for r in m.data)
+    fresh = rag.build(files, tmp_path / "fresh", model=TokenEmbedder())
+    assert fresh.searcher.payload.manifest.model["quote_head"] == "retrained"
+    monkeypatch.undo()
+    again = rag.load(fresh.folder, model=TokenEmbedder())  # read with the shipped head: its codes mean nothing
+    assert again.searcher.head is None and any("another token head" in n for n in again.notices)
+
+
+def _first_quote_alone(idx, question):
+    """ask()'s candidates for `question` and the token head's column over them."""
+    from rag.tokens import token_column
+
+    s = idx.searcher
+    q = s.query(question)
+    scored = s.default().search(q, 5, None)
+    cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
+    return cands, token_column(s.head, q.cache.get(("tokens", q.text)), s.payload.sent_codes, [c.row for c in cands])
+
+
+def test_ask_weighs_the_token_heads_column_where_the_index_keeps_codes(small_corpus, tmp_path):
+    idx = rag.build([small_corpus], tmp_path / "idx", model=TokenEmbedder())
+    idx.reconfigure(abstain_below=-1.0, abstain_below_cross=-1.0)  # the fake's cosines are not e5's: always found
+    question = "Что такое коллективизация сельского хозяйства?"
+    cands, col = _first_quote_alone(idx, question)
+    assert col is not None and len(col) == len(cands) > 3 and len(set(np.round(col, 6))) > 1
+    picked = {}
+    for sign in (1.0, -1.0):
+        idx.reconfigure(token_quote_weights=(0.0,) * 7 + (sign,))
+        picked[sign] = idx.ask(question).quotes[0]
+        want = cands[int(np.argmax(sign * col))]
+        assert (picked[sign].source, picked[sign].start) == (want.passage.source, want.start)
+    assert picked[1.0].start != picked[-1.0].start
+
+
+def test_an_index_without_codes_keeps_the_plain_weights(small_corpus, tmp_path):
+    idx = rag.build([small_corpus], tmp_path / "idx", model=FakeEmbedder())
+    idx.reconfigure(abstain_below=-1.0, abstain_below_cross=-1.0)
+    question = "Что такое коллективизация сельского хозяйства?"
+    before = idx.ask(question).quotes
+    idx.reconfigure(token_quote_weights=(0.0,) * 7 + (5.0,))
+    assert idx.ask(question).quotes == before and idx.searcher.head is None
+    idx.reconfigure(quote_weights=(0.0,) * 6 + (1.0,))
+    assert idx.ask(question).quotes != before

@@ -113,7 +113,7 @@ def test_the_question_keeps_its_token_states_from_the_run_that_gives_its_vector(
     emb, cache = TokenEmbedder(), {}
     v = question_encoder(emb, cache)("When did Tesla come?")
     np.testing.assert_array_equal(v, emb.embed_queries(["When did Tesla come?"])[0])
-    assert cache["tokens"].shape == (4, 384)  # one state a word, as the fake reads
+    assert cache["tokens", "When did Tesla come?"].shape == (4, 384)  # one state a word, as the fake reads
     plain = {}
     question_encoder(FakeEmbedder(), plain)("When did Tesla come?")
     assert plain == {}
@@ -125,6 +125,45 @@ def test_a_searchers_query_carries_its_token_states(small_corpus, tmp_path):
     import rag
 
     q = rag.build([small_corpus], tmp_path / "idx", model=TokenEmbedder()).searcher.query("Сколько было колхозов?")
-    assert "tokens" not in q.cache  # nothing encoded yet
+    assert ("tokens", q.text) not in q.cache  # nothing encoded yet
     q.vector
-    assert q.cache["tokens"].shape == (3, 384)
+    assert q.cache["tokens", q.text].shape == (3, 384)
+    q.embed("collective farms")  # a gloss (rag/searcher.py cross_vector) keeps its own
+    assert q.cache["tokens", q.text].shape == (3, 384) and q.cache["tokens", "collective farms"].shape == (2, 384)
+
+
+def test_the_column_centres_the_scores_in_units_of_scale_a_sentence_without_codes_least():
+    h = _head()
+    h.scale = 0.5
+    rng = np.random.default_rng(5)
+    q = rng.normal(size=(3, 16))
+    rows = [h.codes(rng.normal(size=(n, 16))) for n in (2, 4)] + [np.zeros((0, 1), np.uint8)]
+    raw = h.scores(q, rows)
+    filled = np.array([raw[0], raw[1], min(raw[0], raw[1])])
+    np.testing.assert_allclose(h.column(q, rows), (filled - filled.mean()) / 0.5)
+    assert h.column(q, rows[2:]).tolist() == [0.0]  # nothing to read: no preference
+
+
+def test_token_column_is_none_without_a_head_states_or_codes():
+    from rag.tokens import token_column
+
+    h = _head()
+    rng = np.random.default_rng(6)
+    q = rng.normal(size=(2, 16))
+    codes = Ragged.of([h.codes(rng.normal(size=(3, 16))), h.codes(rng.normal(size=(2, 16)))], 1)
+    np.testing.assert_allclose(token_column(h, q, codes, [1, 0]), h.column(q, [codes.row(1), codes.row(0)]))
+    assert token_column(None, q, codes, [0]) is None and token_column(h, None, codes, [0]) is None
+    assert token_column(h, q, None, [0]) is None and token_column(h, q, codes, []) is None
+
+
+def test_an_index_reads_its_codes_only_with_the_head_that_wrote_them():
+    from rag.tokens import index_head
+
+    head = load_head()
+    codes = Ragged.of([np.zeros((2, head.width), np.uint8)], head.width)
+    assert index_head({"quote_head": head.digest}, codes) == (head, None)
+    assert index_head({"quote_head": head.digest}, None) == (None, None)
+    got, why = index_head({"quote_head": "another"}, codes)
+    assert got is None and "another token head" in why and "built again" in why
+    got, why = index_head({}, codes)  # written before the digest was kept
+    assert got is None and why

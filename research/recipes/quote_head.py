@@ -1,26 +1,38 @@
 """The quote's token head, rag/models/quote-head.safetensors (issue 27): research/quote_head.py's
-head, trained as it measured best among what an index can keep, on every training article.
+head, trained as it measured best among what an index can keep, on every training article;
+and the head's scores of every eval.quotes record that `python -m eval.quotes fit` fits
+Settings.token_quote_weights on.
 
     python -m eval.quotes collect                   # once: the product's candidates of every question
     python -m research.recipes.quote_head [--out rag/models/quote-head.safetensors]
+    python -m eval.quotes fit                       # then: the quote's weights with the head's column
 
 d 64, the passage side as signs (8 bytes a token in the index), 8 epochs at lr 1e-3, seed 0,
 on the candidates of XQuAD's training articles (0-23) in en, ru, de, es, zh; never the held-out
-articles, never eval/questions. Writes W (384 x 64), mu (384) and v (384), float32; the model
-card is rag/models/README.md.
+articles, never eval/questions. Writes W (384 x 64), mu (384), v (384) and scale (the centred
+scores' standard deviation on the training questions), float32; the model card is
+rag/models/README.md.
+
+Cross-fitting (as research/quote_head.py judged it): a record of a training article gets the
+score of a head trained on the other half of the training articles (by article parity), so the
+logit fitted on it learns how far an unseen question's score is to be trusted; held-out
+articles and eval/questions get the shipped head's. The columns go to COLUMNS, tagged with the
+head file's digest (rag/tokens.py load_head), which eval.quotes fit checks.
 """
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 
-from eval.quotes import HELD_OUT
-from research.common import CORPUS_INDEX, quote_records
+from eval.quotes import CACHE, HELD_OUT, record_key
+from research.common import CORPUS_INDEX
 from research.quote_head import STATES_FILE, Examples, load_states, train_head
 
 OUT = Path(__file__).resolve().parents[2] / "rag" / "models" / "quote-head.safetensors"
+COLUMNS = CACHE / "token-column.json"
 D, STORE, EPOCHS, LR = 64, "sign", 8, 1e-3
 
 
@@ -32,16 +44,34 @@ def main(argv: list[str] | None = None) -> int:
     from safetensors.numpy import save_file
 
     import rag
+    from rag.tokens import load_head
 
     torch.set_num_threads(2)
-    recs = quote_records()
+    path = CACHE / "features.jsonl"
+    if not path.exists():
+        raise SystemExit(f"no {path}: run python -m eval.quotes collect first")
+    recs = [r for r in (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()) if r["texts"]]
     st = load_states(rag.load(CORPUS_INDEX).searcher.embedder, recs, STATES_FILE)
-    train = [k for k, r in enumerate(recs) if r["set"] != "corpus" and any(r["labels"]) and r["article"] not in HELD_OUT]
-    head, _ = train_head(torch, Examples(recs, st), recs, st, train, D, (EPOCHS,), LR, STORE)
+    ex = Examples(recs, st)
+    trained = [k for k, r in enumerate(recs) if r["set"] != "corpus" and r["article"] not in HELD_OUT]
+    train = [k for k in trained if any(recs[k]["labels"])]
+    head, full = train_head(torch, ex, recs, st, train, D, (EPOCHS,), LR, STORE)
+    arts = sorted({recs[k]["article"] for k in train})
+    half = {k: arts.index(recs[k]["article"]) % 2 for k in trained}
+    oof = [train_head(torch, ex, recs, st, [k for k in train if half[k] != h], D, (EPOCHS,), LR, STORE)[1][EPOCHS]
+           for h in (0, 1)]
+    cols = [oof[half[k]][k] if k in half else c for k, c in enumerate(full[EPOCHS])]
+    scale = float(np.concatenate([full[EPOCHS][k] for k in train]).std())
     tensors = {k: getattr(head, k).detach().numpy().astype(np.float32).copy() for k in ("W", "mu", "v")}
+    tensors["scale"] = np.array([scale], np.float32)
     save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(EPOCHS), "lr": str(LR),
                                         "questions": str(len(train))})
-    print(f"wrote {a.out}: {', '.join(f'{k} {v.shape}' for k, v in tensors.items())}, {len(train)} questions")
+    load_head.cache_clear()
+    digest = load_head(Path(a.out)).digest
+    COLUMNS.write_text(json.dumps({"head": digest, "columns": {record_key(r): np.round(c / scale, 5).tolist()
+                                                               for r, c in zip(recs, cols)}}), encoding="utf-8")
+    print(f"wrote {a.out} ({digest}): {', '.join(f'{k} {v.shape}' for k, v in tensors.items())}, "
+          f"{len(train)} questions, scale {scale:.4f}; {COLUMNS}: {len(cols)} records ({len(half)} out of fold)")
     return 0
 
 
