@@ -141,10 +141,10 @@ class Settings:
     # ... but a name of the question only this near: it is who or what the question is about,
     # and a quote about someone else a page away from their name is not about them (a year or
     # a date holds a whole section). Measured on eval/questions' near misses (docs/answers.md):
-    # 300 and 600 flag 9 / 8 of 18 alone; 600 since the quote's token head (rag/tokens.py) picks
-    # sentences that name them by a pronoun or spelt out ("Paul T. Stallsworth, president of the
-    # Taskforce of United Methodists…" for "TUMAS"), and with it 600 flags 9 (the paired rule).
-    near_names: int = 600
+    # 300 before the quote's token head (rag/tokens.py), which picks sentences that name them by
+    # a pronoun or spelt out a little farther ("Paul T. Stallsworth, president of the Taskforce of
+    # United Methodists…" for "TUMAS", 350-400 characters): 400 by the paired rule.
+    near_names: int = 400
     # A question in one of these languages reads passages in other languages with its English
     # gloss (its words' first translations in the bridge's dictionaries, rag/retrieve/bridge.py
     # Lexicon.gloss) mixed into its vector by this weight (rag/searcher.py cross_vector); its own
