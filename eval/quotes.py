@@ -218,16 +218,16 @@ def record_key(r: dict) -> str:
     return f"{r['set']}/{r['id']}"
 
 
-def with_tokens(recs: list[dict], path: Path) -> list[dict] | str:
+def with_tokens(recs: list[dict], path: Path) -> list[dict]:
     """The records with the token head's column as one more feature (research/recipes/quote_head.py
-    writes it: out of fold on XQuAD's training articles), or why there is none."""
+    writes it: out of fold on XQuAD's training articles); ValueError saying why there is none."""
     from rag.tokens import load_head
 
     if not path.exists():
-        return f"no {path}; run python -m research.recipes.quote_head"
+        raise ValueError(f"no {path}; run python -m research.recipes.quote_head")
     d = json.loads(path.read_text(encoding="utf-8"))
     if d["head"] != load_head().digest:
-        return f"{path} holds the scores of another token head; run python -m research.recipes.quote_head"
+        raise ValueError(f"{path} holds the scores of another token head; run python -m research.recipes.quote_head")
     cols = d["columns"]
     return [{**r, "features": np.column_stack([np.asarray(r["features"]), cols[record_key(r)]]).tolist()}
             if r["texts"] else r for r in recs]
@@ -392,9 +392,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{tuple(round(float(x), 3) for x in w)} over ({', '.join(FEATURES)})\n\n"
                 "XQuAD: held-out articles 24-31 (fitted on 0-23); corpus: eval/questions (fitted on, in-sample).\n\n"
                 + offline_table(recs, w, cache, a.index) + "\n")
-        tokens = with_tokens(recs, cache / "token-column.json")
-        if isinstance(tokens, str):
-            text += f"\nNo token_quote_weights: {tokens}.\n"
+        try:
+            tokens = with_tokens(recs, cache / "token-column.json")
+        except ValueError as e:
+            text += f"\nNo token_quote_weights: {e}.\n"
         else:
             wt = fit([r for r in tokens if r["article"] not in HELD_OUT and r["labels"]])
             text += (f"\n## With the token head's column (indexes that keep token codes)\n\ntoken_quote_weights = "

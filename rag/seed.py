@@ -27,10 +27,11 @@ import tempfile
 from pathlib import Path
 
 from . import store
-from .embed import docs_choice, docs_encoder, docs_fingerprint
+from .embed import docs_choice, docs_fingerprint
 from .files import sha256_file
 from .index import Index
 from .settings import Settings
+from .tokens import build_head
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "data" / "corpus-index"
@@ -44,19 +45,6 @@ def built_fingerprint() -> str:
     return docs_fingerprint(docs_choice(Settings().docs))
 
 
-def built_head(fingerprint: str) -> str | None:
-    """The token head a build with that fingerprint names in its manifest now (rag/writer.py
-    codes_plan): the shipped one's digest where the documents are the student's, else none."""
-    from .tokens import load_head
-
-    if docs_encoder(fingerprint) != "student":
-        return None
-    try:
-        return load_head().digest
-    except ValueError:
-        return None
-
-
 def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None = None) -> str | None:
     """None when `seed` is what building `corpus` now would write; else the reason it is not."""
     try:
@@ -65,7 +53,8 @@ def why_stale(seed: Path = SEED, corpus: Path = CORPUS, fingerprint: str | None 
         return str(e)
     if m.model.get("fingerprint") != (fingerprint or built_fingerprint()):
         return f"the seed index was built with other model weights ({m.model.get('fingerprint')})"
-    if m.model.get("quote_head") != built_head(fingerprint or built_fingerprint()):
+    head = build_head(fingerprint or built_fingerprint())
+    if m.model.get("quote_head") != (head.digest if head is not None else None):
         return "the seed index's token codes are not the shipped token head's (rag/tokens.py)"
     if m.settings != Settings().to_dict():
         changed = sorted(k for k, v in Settings().to_dict().items() if m.settings.get(k) != v)

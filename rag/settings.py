@@ -175,8 +175,8 @@ class Settings:
                              f"not {len(self.found_weights)} values")
         for name, n in (("quote_weights", 7), ("token_quote_weights", 8)):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"{name} are {n} weights (rag/evidence.py FEATURES{' and the token head' * (n == 8)}), "
-                                 f"not {len(getattr(self, name))}")
+                raise ValueError(f"{name} are {n} weights (rag/evidence.py FEATURES; token_quote_weights "
+                                 f"the token head's last), not {len(getattr(self, name))}")
         if not isinstance(self.shards, int) or isinstance(self.shards, bool) or self.shards < 1:
             raise ValueError(f"shards must be a whole number >= 1, not {self.shards!r}")
 

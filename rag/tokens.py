@@ -17,13 +17,14 @@ by Settings.token_quote_weights.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import hashlib
-
 import numpy as np
+
+from .embed import docs_encoder
 
 HEAD = Path(__file__).resolve().parent / "models" / "quote-head.safetensors"
 
@@ -158,11 +159,24 @@ def token_column(head: TokenHead | None, q_states: np.ndarray | None, codes: Rag
 def load_head(path: Path = HEAD) -> TokenHead:
     """The shipped head; ValueError naming the file when it is missing or not a head."""
     from safetensors import SafetensorError
-    from safetensors.numpy import load_file
+    from safetensors.numpy import load
 
     try:
-        t = load_file(str(path))
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+        raw = Path(path).read_bytes()  # read once: the tensors and the digest
+        t = load(raw)
+        digest = hashlib.sha256(raw).hexdigest()[:16]
         return TokenHead(t["W"], t["mu"], t["v"], float(t["scale"][0]) if "scale" in t else 1.0, digest)
     except (OSError, SafetensorError, KeyError) as e:
         raise ValueError(f"{path}: not a readable token head ({e})") from e
+
+
+def build_head(fingerprint: str) -> TokenHead | None:
+    """The head a build writes token codes with: the shipped one where the documents are read
+    by the student (the states it was trained on), else None; None too when its file is broken
+    (the index then keeps no codes and the quote weighs its other features)."""
+    if docs_encoder(fingerprint) != "student":
+        return None
+    try:
+        return load_head()
+    except ValueError:
+        return None

@@ -20,13 +20,13 @@ import numpy as np
 
 from . import generation, store
 from .chunk import Processed, process
-from .embed import Embedder, docs_encoder
+from .embed import Embedder
 from .files import sha256_file
 from .generation import Generation
 from .ingest import Document, IngestError, discover, read_document
 from .settings import Settings
 from .store import FileEntry, IndexFormatError, Payload
-from .tokens import Ragged, TokenHead, inside, load_head
+from .tokens import Ragged, TokenHead, build_head, inside
 from .types import BuildReport, Progress, QueryError
 
 
@@ -93,22 +93,11 @@ def refusal(p: Processed, settings: Settings) -> str | None:
     return None
 
 
-def token_head(embedder: Embedder) -> TokenHead | None:
-    """The token head for an embedder whose passages it can read: the default model's with
-    the document student (the states it was trained on, rag/tokens.py); else None."""
-    if not embedder.reads_tokens or docs_encoder(embedder.fingerprint) != "student":
-        return None
-    try:
-        return load_head()
-    except ValueError:  # a broken checkout: the index keeps no codes, the quote its other features
-        return None
-
-
 def codes_plan(embedder: Embedder, p: Payload, keep: bool, new: bool) -> tuple[TokenHead | None, bool, dict]:
     """Whether the next generation keeps token codes: only where every sentence, kept and new,
     has them, written by one head (new ones by `embedder`'s, rag/tokens.py); the head, that,
     and the manifest's model entry naming the head's digest (or none)."""
-    head = token_head(embedder) if new else None
+    head = build_head(embedder.fingerprint) if new and embedder.reads_tokens else None
     digest = head.digest if head is not None else p.manifest.model.get("quote_head")
     ok = (new or keep) and (not new or head is not None) and (
         not keep or (p.sent_codes is not None and p.manifest.model.get("quote_head") == digest))

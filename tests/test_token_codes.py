@@ -67,14 +67,14 @@ def test_no_codes_unless_every_sentence_can_have_them(small_corpus, tmp_path):
 
 
 def test_the_manifest_names_the_head_and_codes_of_another_head_are_not_kept(small_corpus, tmp_path, monkeypatch):
-    import rag.writer
+    import rag.tokens
     from rag.tokens import TokenHead
 
     files = sorted(small_corpus.iterdir())
     idx = rag.build(files[:1], tmp_path / "idx", model=TokenEmbedder())
     assert idx.searcher.payload.manifest.model["quote_head"] == load_head().digest and idx.searcher.head is not None
     h = load_head()
-    monkeypatch.setattr(rag.writer, "load_head", lambda: TokenHead(h.W, h.mu, h.v, h.scale, "retrained"))
+    monkeypatch.setattr(rag.tokens, "load_head", lambda: TokenHead(h.W, h.mu, h.v, h.scale, "retrained"))
     idx.add(files[1:])  # new codes would come from another head than the kept ones
     m = idx.searcher.payload.manifest
     assert idx.searcher.payload.sent_codes is None and "quote_head" not in m.model
