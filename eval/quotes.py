@@ -1,17 +1,20 @@
 """The answer layer measured: which sentence is quoted first, the span pointed out, found or not.
 
-    python -m eval.quotes collect [--langs en,ru,de,es,zh] [--cache /tmp/xquad-quotes]
-    python -m eval.quotes fit      # conditional logit over the collected candidates -> weights
+    python -m eval.quotes collect [--langs en,ru,de,es,zh|all] [--across en] [--cache /tmp/xquad-quotes]
+    python -m eval.quotes fit [--langs ...] [--across en]   # conditional logit over those sets' candidates -> weights
                                    # (and, with research/recipes/quote_head.py's column, token_quote_weights)
     python -m eval.quotes report   # per language, held-out articles, at the index's settings
 
 `collect` builds one monolingual XQuAD index per language (160 paragraphs, one file each;
-kept under --cache and reused) and the corpus index, asks every question, and writes for
+kept under --cache and reused) and the corpus index, asks every question (with --across en,
+each language's questions of the English index too: set "xquad-L>en", labelled by the
+English answers; XQuAD's paragraphs and ids are parallel), and writes for
 each question its candidate sentences' features (rag/evidence.py FEATURES), which of them
 hold the answer (XQuAD: the gold answer text; corpus: the sentence overlaps the evidence
-span), the gold answers and the question's kind. `fit` fits the quote weights on XQuAD's
-training articles (0-23) and eval/questions and reports the held-out articles (24-31);
-`report` runs ask() itself at the settings given, so its figures are the product's.
+span), the gold answers and the question's kind; the records of sets not asked this time are
+kept. `fit` fits the quote weights on the training articles (0-23) of the sets --langs and
+--across name, and on eval/questions, and reports the held-out articles (24-31); `report`
+runs ask() itself at the settings given, so its figures are the product's.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from rag.evidence import FEATURES
 from .xquad import DEFAULT_DATA, HELD_OUT
 
 LANGS = ("en", "ru", "de", "es", "zh")
+ALL_LANGS = LANGS + ("ar", "el", "hi", "ro", "th", "tr", "vi")  # every language of ../shared/xquad
 CACHE = Path(tempfile.gettempdir()) / "xquad-quotes"
 
 
@@ -124,28 +128,46 @@ def near_miss(question: str, article: str, rng) -> str | None:
     return None
 
 
-def collect_xquad(data: Path, lang: str, cache: Path) -> list[dict]:
-    idx = xquad_index(data, lang, cache)
-    paras = paragraphs(data, lang)
+def collect_xquad(data: Path, lang: str, cache: Path, over: str | None = None) -> list[dict]:
+    """Every question of `lang` (and a near miss of it) asked of its own index; with `over`,
+    asked of that language's index instead (set "xquad-lang>over", no near misses), the
+    labels from `over`'s answers to the same question."""
+    against = over or lang
+    idx = xquad_index(data, against, cache)
+    paras, asked = paragraphs(data, against), paragraphs(data, lang)
     article_text: dict[int, str] = {}
     for p in paras:
         article_text[p["article"]] = article_text.get(p["article"], "") + "\n" + p["context"]
     rng = np.random.default_rng(27)
     out = []
-    for i, p in enumerate(paras):
-        for qid, question, answers in p["qas"]:
+    for i, (p, mine) in enumerate(zip(paras, asked)):
+        gold = {qid: answers for qid, _q, answers in p["qas"]}
+        for qid, question, own_answers in mine["qas"]:
+            answers = gold.get(qid, own_answers if over is None else [])
             _cands, rec = question_record(idx, question)
-            rec.update(id=qid, set=f"xquad-{lang}", lang=lang, article=p["article"], question=question,
+            rec.update(id=qid, set=set_name(lang, over), lang=lang, article=p["article"], question=question,
                        answers=answers, gold_source=f"p{i:03d}.txt", answerable=True,
-                       labels=[any(a in t for a in answers) for t in rec["texts"]])
+                       labels=[bool(answers) and any(a in t for a in answers) for t in rec["texts"]])
             out.append(rec)
-            miss = near_miss(question, article_text[p["article"]], rng)
+            miss = None if over else near_miss(question, article_text[p["article"]], rng)
             if miss is not None:
                 _cands, rec = question_record(idx, miss)
-                rec.update(id=qid + "-nearmiss", set=f"xquad-{lang}", lang=lang, article=p["article"],
+                rec.update(id=qid + "-nearmiss", set=set_name(lang, over), lang=lang, article=p["article"],
                            question=miss, answers=[], answerable=False, labels=[])
                 out.append(rec)
     return out
+
+
+def set_name(lang: str, over: str | None = None) -> str:
+    """A record set's name: "xquad-de" (own index), "xquad-de>en" (the English index)."""
+    return f"xquad-{lang}" + (f">{over}" if over and over != lang else "")
+
+
+def index_folder(name: str, cache: Path, index: str) -> Path:
+    """Where the index a record set was asked of lives."""
+    if name == "corpus":
+        return Path(index)
+    return cache / name.split("-", 1)[1].split(">")[-1]
 
 
 def collect_corpus(index: str) -> list[dict]:
@@ -180,7 +202,7 @@ def refeature(recs: list[dict], cache: Path, index: str) -> None:
             continue
         name = r["set"]
         if name not in loaded:
-            loaded[name] = at_defaults(rag.load(index if name == "corpus" else cache / name.split("-", 1)[1])).searcher
+            loaded[name] = at_defaults(rag.load(index_folder(name, cache, index))).searcher
         s = loaded[name]
         f = np.asarray(r["features"])
         r["features"] = sentence_features(analyse(r["question"], detect(r["question"])), r["texts"], [detect(t) for t in r["texts"]],
@@ -242,8 +264,7 @@ def indexes_of(recs: list[dict], cache: Path, index: str) -> dict:
     """set name -> the index its records were asked of, at the default settings."""
     import rag
 
-    return {n: at_defaults(rag.load(index if n == "corpus" else cache / n.split("-", 1)[1]))
-            for n in sorted({r["set"] for r in recs})}
+    return {n: at_defaults(rag.load(index_folder(n, cache, index))) for n in sorted({r["set"] for r in recs})}
 
 
 def searchers_of(recs: list[dict], cache: Path, index: str) -> dict:
@@ -361,35 +382,48 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eval.quotes")
     p.add_argument("command", choices=("collect", "fit", "report"))
     p.add_argument("--data", default=str(DEFAULT_DATA))
-    p.add_argument("--langs", default=",".join(LANGS))
+    p.add_argument("--langs", default=",".join(LANGS), help="comma-separated, or all (12)")
+    p.add_argument("--across", default=None, help="collect: also each language's questions of this language's index")
     p.add_argument("--cache", default=str(CACHE))
     p.add_argument("--index", default="data/corpus-index", help="the corpus index for eval/questions")
     p.add_argument("--settings", default=None, help="query-time settings as JSON for report")
     p.add_argument("--out", default="results", help="report writes OUT/quotes.{json,md}")
     a = p.parse_args(argv)
-    data, cache, langs = Path(a.data), Path(a.cache), a.langs.split(",")
+    data, cache = Path(a.data), Path(a.cache)
+    langs = list(ALL_LANGS) if a.langs == "all" else a.langs.split(",")
     if not (data / "xquad.en.dev.json").exists():
         print(f"XQuAD not found at {data}: skipped (pass --data PATH)", file=sys.stderr)
         return 0
     cache.mkdir(parents=True, exist_ok=True)
     feats = cache / "features.jsonl"
     if a.command == "collect":
-        with feats.open("w", encoding="utf-8") as f:
+        asked = [(lang, None) for lang in langs] + [(lang, a.across) for lang in langs if a.across and lang != a.across]
+        names = {set_name(lang, over) for lang, over in asked} | {"corpus"}
+        kept = [line for line in feats.read_text(encoding="utf-8").splitlines()
+                if json.loads(line)["set"] not in names] if feats.exists() else []
+        part = feats.with_suffix(".part")
+        with part.open("w", encoding="utf-8") as f:
+            for line in kept:
+                f.write(line + "\n")
             for rec in collect_corpus(a.index):
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            for lang in langs:
+            for lang, over in asked:
                 t = time.perf_counter()
-                for rec in collect_xquad(data, lang, cache):
+                for rec in collect_xquad(data, lang, cache, over):
                     f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                print(f"{lang}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+                print(f"{set_name(lang, over)}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        part.replace(feats)  # an interrupted collect leaves the old records whole
         return 0
     if a.command == "fit":
-        recs = [json.loads(line) for line in feats.read_text(encoding="utf-8").splitlines()]
+        names = {set_name(lang, over) for lang in langs for over in (None, a.across)} | {"corpus"}
+        recs = [r for r in (json.loads(line) for line in feats.read_text(encoding="utf-8").splitlines())
+                if r["set"] in names]
         refeature(recs, cache, a.index)
         train = [r for r in recs if r["article"] not in HELD_OUT and r["labels"]]
         w = fit(train)
         text = (f"# The quote's weights fitted (`python -m eval.quotes fit`)\n\nquote_weights = "
                 f"{tuple(round(float(x), 3) for x in w)} over ({', '.join(FEATURES)})\n\n"
+                f"Sets: {', '.join(sorted({r['set'] for r in recs}))}. "
                 "XQuAD: held-out articles 24-31 (fitted on 0-23); corpus: eval/questions (fitted on, in-sample).\n\n"
                 + offline_table(recs, w, cache, a.index) + "\n")
         try:

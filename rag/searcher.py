@@ -96,7 +96,7 @@ class Searcher:
         self.sent_scorer = (SentenceScorer(p.sent_vectors, sent_lang, s.pool_correction, s.hub_correction, s.hub_k)
                             if len(p.sent_vectors) else None)
         self.bridge, self.notices = bridge_of(self.lexical, s, self.langs)
-        self.head, unread = index_head(p.manifest.model, p.sent_codes)  # the quote's token head, if it can read
+        self.head, unread = index_head(p.manifest.model, p.sent_codes, len(p.sent_vectors))  # the quote's token head, if it can read
         self.notices += stale_notices(p) + ((unread,) if unread else ())
         self.lexical_bridge = LexicalFusion([(r, 1.0) for r in (self.lexical, self.bridge) if r is not None], s.depth)
         self.hybrid = HybridRetriever(self.dense, self.lexical, self.sent_scorer, self.chunk_sents,

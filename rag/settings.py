@@ -143,7 +143,8 @@ class Settings:
     # a date holds a whole section). Measured on eval/questions' near misses (docs/answers.md):
     # 300 before the quote's token head (rag/tokens.py), which picks sentences that name them by
     # a pronoun or spelt out a little farther ("Paul T. Stallsworth, president of the Taskforce of
-    # United Methodists…" for "TUMAS", 350-400 characters): 400 by the paired rule.
+    # United Methodists…" for "TUMAS", 350-400 characters; research/near_names.py): 400 by the
+    # paired rule.
     near_names: int = 400
     # A question in one of these languages reads passages in other languages with its English
     # gloss (its words' first translations in the bridge's dictionaries, rag/retrieve/bridge.py

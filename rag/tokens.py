@@ -119,10 +119,15 @@ class TokenHead:
         return (s - s.mean()) / self.scale
 
 
-def index_head(model: dict, codes: Ragged | None) -> tuple[TokenHead | None, str | None]:
+def index_head(model: dict, codes: Ragged | None, sentences: int = 0) -> tuple[TokenHead | None, str | None]:
     """The head to read an index's token codes with (`model`: its manifest's model entry), or
-    None; and what a user should know when the codes cannot be read."""
+    None; and what a user should know when the codes cannot be read, or are missing where a
+    build today would write them (an index of `sentences` sentences read by the student)."""
     if codes is None:
+        if sentences and docs_encoder(model.get("fingerprint")) == "student":
+            return None, ("this index keeps no token codes (built before 2026-12-05, on Ray, or while the token "
+                          "head's file was unreadable), so the quote is chosen without the token head; a local "
+                          "build keeps them")
         return None, None
     try:
         head = load_head()

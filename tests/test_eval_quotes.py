@@ -75,3 +75,32 @@ def test_calibrate_takes_the_highest_thresholds_that_answer_enough():
     answered, declined = rates(rows, same, cross)["s"]
     assert answered == 1.0 and declined == 1.0
     assert rates(rows, same + 0.01, cross)["s"][0] < 1.0
+
+
+def test_collect_asks_across_languages_and_keeps_the_sets_it_was_not_asked(tmp_path, monkeypatch):
+    import json
+
+    from eval import quotes
+
+    data, cache = tmp_path / "xquad", tmp_path / "cache"
+    data.mkdir()
+    (data / "xquad.en.dev.json").write_text("{}", encoding="utf-8")
+    cache.mkdir()
+    old = [{"set": "xquad-vi", "id": "v1"}, {"set": "xquad-de", "id": "stale"}, {"set": "corpus", "id": "c0"}]
+    (cache / "features.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old), encoding="utf-8")
+    asked = []
+
+    def collect_xquad(_data, lang, _cache, over=None):
+        asked.append((lang, over))
+        return [{"set": quotes.set_name(lang, over), "id": f"{lang}{over}"}]
+
+    monkeypatch.setattr(quotes, "collect_xquad", collect_xquad)
+    monkeypatch.setattr(quotes, "collect_corpus", lambda _index: [{"set": "corpus", "id": "c1"}])
+    assert quotes.main(["collect", "--langs", "en,de", "--across", "en", "--data", str(data), "--cache", str(cache)]) == 0
+    assert sorted(asked, key=str) == sorted([("en", None), ("de", None), ("de", "en")], key=str)
+    got = {(r["set"], r["id"]) for r in map(json.loads, (cache / "features.jsonl").read_text(encoding="utf-8").splitlines())}
+    assert got == {("xquad-vi", "v1"), ("corpus", "c1"), ("xquad-en", "enNone"), ("xquad-de", "deNone"),
+                   ("xquad-de>en", "deen")}  # vi kept; de and the corpus asked again
+    assert quotes.index_folder("xquad-de>en", cache, "idx") == cache / "en"
+    assert quotes.index_folder("xquad-de", cache, "idx") == cache / "de"
+    assert str(quotes.index_folder("corpus", cache, "idx")) == "idx"

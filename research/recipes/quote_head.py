@@ -8,7 +8,8 @@ Settings.token_quote_weights on.
     python -m eval.quotes fit                       # then: the quote's weights with the head's column
 
 d 64, the passage side as signs (8 bytes a token in the index), 8 epochs at lr 1e-3, seed 0,
-on the candidates of XQuAD's training articles (0-23) in en, ru, de, es, zh; never the held-out
+on the candidates of XQuAD's training articles (0-23) in en, ru, de, es, zh (`--sets`: more
+languages, or across them, did not help: research/quote_head_langs.py); never the held-out
 articles, never eval/questions. Writes W (384 x 64), mu (384), v (384) and scale (the centred
 scores' standard deviation on the training questions), float32; the model card is
 rag/models/README.md.
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.quotes import CACHE, HELD_OUT, record_key
+from eval.quotes import CACHE, HELD_OUT, LANGS, record_key
 from research.common import CORPUS_INDEX
 from research.quote_head import STATES_FILE, Examples, load_states, train_head
 
@@ -39,6 +40,9 @@ D, STORE, EPOCHS, LR = 64, "sign", 8, 1e-3
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--sets", default=",".join(f"xquad-{x}" for x in LANGS),
+                    help="the record sets trained on, comma-separated, or all (research/quote_head_langs.py)")
     a = ap.parse_args(argv)
     import torch
     from safetensors.numpy import save_file
@@ -54,17 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     st = load_states(rag.load(CORPUS_INDEX).searcher.embedder, recs, STATES_FILE)
     ex = Examples(recs, st)
     trained = [k for k, r in enumerate(recs) if r["set"] != "corpus" and r["article"] not in HELD_OUT]
-    train = [k for k in trained if any(recs[k]["labels"])]
-    head, full = train_head(torch, ex, recs, st, train, D, (EPOCHS,), LR, STORE)
+    sets = None if a.sets == "all" else set(a.sets.split(","))
+    train = [k for k in trained if any(recs[k]["labels"]) and (sets is None or recs[k]["set"] in sets)]
+    epochs = a.epochs
+    head, full = train_head(torch, ex, recs, st, train, D, (epochs,), LR, STORE)
     arts = sorted({recs[k]["article"] for k in train})
     half = {k: arts.index(recs[k]["article"]) % 2 for k in trained}
-    oof = [train_head(torch, ex, recs, st, [k for k in train if half[k] != h], D, (EPOCHS,), LR, STORE)[1][EPOCHS]
+    oof = [train_head(torch, ex, recs, st, [k for k in train if half[k] != h], D, (epochs,), LR, STORE)[1][epochs]
            for h in (0, 1)]
-    cols = [oof[half[k]][k] if k in half else c for k, c in enumerate(full[EPOCHS])]
-    scale = float(np.concatenate([full[EPOCHS][k] for k in train]).std())
+    cols = [oof[half[k]][k] if k in half else c for k, c in enumerate(full[epochs])]
+    scale = float(np.concatenate([full[epochs][k] for k in train]).std())
     tensors = {k: getattr(head, k).detach().numpy().astype(np.float32).copy() for k in ("W", "mu", "v")}
     tensors["scale"] = np.array([scale], np.float32)
-    save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(EPOCHS), "lr": str(LR),
+    save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(epochs), "lr": str(LR),
                                         "questions": str(len(train))})
     load_head.cache_clear()
     digest = load_head(Path(a.out)).digest
