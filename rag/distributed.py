@@ -69,12 +69,24 @@ class _EmbedBatches:
         self.emb = load_embedder(model, threads=threads, docs=docs)
 
     def __call__(self, batch: dict) -> dict:
-        return {"b": batch["b"], "vecs": [self.emb.embed(list(t), "passage") for t in batch["texts"]]}
+        out: dict = {"b": batch["b"], "vecs": [], "states": [], "spans": [], "lengths": []}
+        for texts, tokens in zip(batch["texts"], batch["tokens"]):
+            got: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+            kw = {"states": lambda i, h, sp: got.__setitem__(i, (h, sp))} if tokens else {}
+            out["vecs"].append(self.emb.embed(list(texts), "passage", **kw))
+            # each text's token states (rag/tokens.py), concatenated: rows of one width travel
+            rows = [got[i] for i in range(len(texts))] if tokens else []
+            out["lengths"].append(np.asarray([len(h) for h, _ in rows], dtype=np.int64))
+            out["states"].append(np.concatenate([h for h, _ in rows]).astype(np.float32) if rows
+                                 else np.zeros((0, self.emb.dim), np.float32))
+            out["spans"].append(np.concatenate([sp for _, sp in rows]).astype(np.int64) if rows
+                                else np.zeros((0, 2), np.int64))
+        return out
 
 
-def _model_info(model, threads: int, docs: str) -> tuple[str, str, int]:
+def _model_info(model, threads: int, docs: str) -> tuple[str, str, int, bool]:
     emb = load_embedder(model, threads=threads, docs=docs)
-    return emb.name, emb.fingerprint, emb.dim
+    return emb.name, emb.fingerprint, emb.dim, emb.reads_tokens
 
 
 def _retries(**kw) -> dict:
@@ -91,19 +103,19 @@ class RayEmbedder(Embedder):
     """Passages on a Ray Data actor pool while building; queries (and a later add,
     once the build is over) run locally, the model loaded on first use."""
 
-    def __init__(self, model, info: tuple[str, str, int], actors: int, cpus_per_actor: float, docs: str):
+    def __init__(self, model, info: tuple[str, str, int, bool], actors: int, cpus_per_actor: float, docs: str):
         self.model, self.actors, self.cpus, self._local, self.docs = model, actors, cpus_per_actor, None, docs
-        self.name, self.fingerprint, self.dim = info
+        self.name, self.fingerprint, self.dim, self.reads_tokens = info  # as the workers' model
         self.on_ray = True
 
-    def embed(self, texts: Sequence[str], kind) -> np.ndarray:
+    def embed(self, texts: Sequence[str], kind, states=None) -> np.ndarray:
         if self._local is None:
             self._local = load_embedder(self.model, docs=self.docs)
-        return self._local.embed(texts, kind)
+        return self._local.embed(texts, kind) if states is None else self._local.embed(texts, kind, states=states)
 
-    def embed_passages(self, texts: Sequence[str], progress=None, batch: int = 64) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], progress=None, batch: int = 64, states=None) -> np.ndarray:
         if not self.on_ray:
-            return super().embed_passages(texts, progress, batch)
+            return super().embed_passages(texts, progress, batch, states)
         import ray.data
         from ray.exceptions import RayError
 
@@ -112,7 +124,7 @@ class RayEmbedder(Embedder):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not batches:
             return out
-        rows = [{"b": b, "texts": [texts[i] for i in idx]} for b, idx in enumerate(batches)]
+        rows = [{"b": b, "texts": [texts[i] for i in idx], "tokens": states is not None} for b, idx in enumerate(batches)]
         ds = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _EmbedBatches, fn_constructor_args=(self.model, max(1, int(self.cpus)), self.docs), batch_size=1,
             compute=ray.data.ActorPoolStrategy(size=min(self.actors, len(rows))), num_cpus=self.cpus,
@@ -121,6 +133,10 @@ class RayEmbedder(Embedder):
             for row in ds.iter_rows():
                 idx = batches[int(row["b"])]
                 out[idx] = row["vecs"]
+                if states is not None:  # the writer keeps the chunks' token codes (rag/writer.py codes_sink)
+                    ends = np.cumsum(row["lengths"])
+                    for j, (a, b) in enumerate(zip(ends - row["lengths"], ends)):
+                        states(idx[j], np.asarray(row["states"][a:b]), np.asarray(row["spans"][a:b]))
                 if progress:
                     progress(len(idx))
         except RayError as e:  # nothing is written before embedding ends

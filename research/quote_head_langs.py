@@ -32,17 +32,54 @@ from eval.quotes import HELD_OUT, fit, record_key
 from research.common import quote_records, write_json
 
 
-def firsts(recs: list[dict], cols: dict[str, list[float]]) -> tuple[dict[str, bool], list[float]]:
-    """Per held-out record: whether the first quote holds the answer, at weights fitted with
-    `cols` as one more feature on every training record; and the weights."""
-    withcol = [{**r, "features": np.column_stack([np.asarray(r["features"]), cols[record_key(r)]])} for r in recs]
-    w = fit([r for r in withcol if r["article"] not in HELD_OUT])
-    return ({record_key(r): bool(r["labels"][int(np.argmax(r["features"] @ w))])
-             for r in withcol if r["article"] in HELD_OUT}, np.round(w, 3).tolist())
+def firsts(rows: list[dict], fitted=lambda r: True) -> tuple[dict[str, bool], np.ndarray]:
+    """Per held-out record: whether the first quote holds the answer, at weights fitted on the
+    training records (`fitted` of them) over `rows`' features; and the weights."""
+    w = fit([r for r in rows if r["article"] not in HELD_OUT and fitted(r)])
+    return ({record_key(r): bool(r["labels"][int(np.argmax(np.asarray(r["features"]) @ w))])
+             for r in rows if r["article"] in HELD_OUT}, w)
+
+
+def with_column(recs: list[dict], cols: dict[str, list[float]]) -> list[dict]:
+    """The records with a head's column (record key -> scores) as one more feature."""
+    return [{**r, "features": np.column_stack([np.asarray(r["features"]), cols[record_key(r)]])} for r in recs]
 
 
 def group(key: str) -> str:
     return "across" if ">" in key.split("/")[0] else "monolingual"
+
+
+def judged_row(hits: dict[str, bool], base: dict[str, bool] | None, weights) -> dict:
+    """One variant's first quotes (record key -> holds the answer): per set, and per group
+    (monolingual, across, all) its share, or with a baseline's the paired test against it;
+    printed as it goes."""
+    sets = sorted({k.split("/")[0] for k in hits})
+    row = {"weights": np.round(weights, 3).tolist(),
+           "sets": {s: round(float(np.mean([h for k, h in hits.items() if k.split("/")[0] == s])), 3) for s in sets}}
+    for g in ("monolingual", "across", "all"):
+        keys = [k for k in sorted(hits) if g == "all" or group(k) == g]
+        if base is None:
+            row[g] = {"n": len(keys), "quote": round(float(np.mean([hits[k] for k in keys])), 3)}
+        else:
+            t = mcnemar([base[k] for k in keys], [hits[k] for k in keys])
+            row[g] = {"n": t.n, "before": round(t.a, 3), "after": round(t.b, 3), "lost": t.a_only,
+                      "gained": t.b_only, "p": round(t.p, 4)}
+    print({g: row[g] for g in ("monolingual", "across", "all")}, flush=True)
+    print("   ", " ".join(f"{s.removeprefix('xquad-')} {x:.3f}" for s, x in row["sets"].items()), flush=True)
+    return row
+
+
+def compared(variants) -> dict:
+    """name -> judged_row for each (name, rows, fitted) of `variants` (an iterable, read one at a
+    time), the first the baseline."""
+    res: dict = {}
+    base = None
+    for name, rows, fitted in variants:
+        hits, w = firsts(rows, fitted)
+        print(name, end=" ")
+        res[name] = judged_row(hits, base, w)
+        base = base or hits
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,31 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="results/quote_head_langs.json")
     a = ap.parse_args(argv)
     recs = [r for r in quote_records() if r["set"] != "corpus"]
-    res: dict = {}
-    base = None
-    for v in a.variants:
-        name, path = v.split("=", 1)
-        cols = json.loads(Path(path).read_text(encoding="utf-8"))["columns"]
-        hits, w = firsts(recs, cols)
-        sets = sorted({k.split("/")[0] for k in hits})
-        row = {"weights": w, "sets": {s: round(float(np.mean([h for k, h in hits.items() if k.startswith(s + "/")])), 3)
-                                      for s in sets}}
-        if base is not None:
-            keys = sorted(base)
-            for g in ("monolingual", "across", "all"):
-                mine = [k for k in keys if g == "all" or group(k) == g]
-                t = mcnemar([base[k] for k in mine], [hits[k] for k in mine])
-                row[g] = {"n": t.n, "before": round(t.a, 3), "after": round(t.b, 3), "lost": t.a_only,
-                          "gained": t.b_only, "p": round(t.p, 4)}
-        else:
-            base = hits
-            for g in ("monolingual", "across", "all"):
-                mine = [h for k, h in hits.items() if g == "all" or group(k) == g]
-                row[g] = {"n": len(mine), "quote": round(float(np.mean(mine)), 3)}
-        res[name] = row
-        print(name, {g: row[g] for g in ("monolingual", "across", "all")}, flush=True)
-        print("   ", " ".join(f"{s.removeprefix('xquad-')} {x:.3f}" for s, x in row["sets"].items()), flush=True)
-    write_json(res, a.out)
+    def variants():
+        for v in a.variants:
+            name, path = v.split("=", 1)
+            yield name, with_column(recs, json.loads(Path(path).read_text(encoding="utf-8"))["columns"]), lambda r: True
+
+    write_json(compared(variants()), a.out)
     return 0
 
 

@@ -128,5 +128,10 @@ def test_ray_build_with_the_real_model_equals_local(ray_cluster, tmp_path):
     assert [c.id for c in a.chunks] == [c.id for c in b.chunks] and a.chunks == b.chunks
     np.testing.assert_allclose(a.chunk_vectors, b.chunk_vectors, atol=1e-5)
     np.testing.assert_allclose(a.sent_vectors, b.sent_vectors, atol=1e-5)
+    # the quote's token codes travel from the actors too (rag/tokens.py): the same head, the same signs
+    assert b.sent_codes is not None and b.manifest.model["quote_head"] == a.manifest.model["quote_head"]
+    np.testing.assert_array_equal(a.sent_codes.offsets, b.sent_codes.offsets)
+    assert (a.sent_codes.data == b.sent_codes.data).mean() > 0.99  # a sign at zero may flip between runs
+    assert dist.notices == local.notices
     for q in ("Кто выиграл шахматный турнир?", "When was the bridge opened?", "явка на выборах 1924"):
         assert [h.chunk_id for h in local.search(q, k=3)] == [h.chunk_id for h in dist.search(q, k=3)]

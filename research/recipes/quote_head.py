@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,20 @@ from research.quote_head import STATES_FILE, Examples, load_states, train_head
 OUT = Path(__file__).resolve().parents[2] / "rag" / "models" / "quote-head.safetensors"
 COLUMNS = CACHE / "token-column.json"
 D, STORE, EPOCHS, LR = 64, "sign", 8, 1e-3
+
+
+def same_tensors(path: Path, tensors: dict[str, np.ndarray]) -> bool:
+    """Whether the head file at `path` holds exactly these tensors. The file is then kept: its
+    bytes, hence the digest indexes name (rag/tokens.py), would differ by the metadata's order
+    alone (safetensors writes it from a hash map), and every index would read as another head's."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        old = load_file(str(path))
+    except (OSError, SafetensorError):  # missing or not a head file: write it
+        return False
+    return old.keys() == tensors.keys() and all(np.array_equal(old[k], v) for k, v in tensors.items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,8 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     scale = float(np.concatenate([full[epochs][k] for k in train]).std())
     tensors = {k: getattr(head, k).detach().numpy().astype(np.float32).copy() for k in ("W", "mu", "v")}
     tensors["scale"] = np.array([scale], np.float32)
-    save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(epochs), "lr": str(LR),
-                                        "questions": str(len(train))})
+    if same_tensors(Path(a.out), tensors):
+        print(f"{a.out}: the same tensors, left as it is (its digest too)", file=sys.stderr)
+    else:
+        save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(epochs), "lr": str(LR),
+                                            "questions": str(len(train))})
     load_head.cache_clear()
     digest = load_head(Path(a.out)).digest
     COLUMNS.write_text(json.dumps({"head": digest, "columns": {record_key(r): np.round(c / scale, 5).tolist()
