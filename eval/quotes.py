@@ -196,14 +196,14 @@ def refeature(recs: list[dict], cache: Path, index: str) -> None:
     from rag.lang import detect
     from rag.question import analyse
 
-    loaded: dict[str, object] = {}
+    loaded: dict[Path, object] = {}
     for r in recs:
         if not r["texts"]:
             continue
-        name = r["set"]
-        if name not in loaded:
-            loaded[name] = at_defaults(rag.load(index_folder(name, cache, index))).searcher
-        s = loaded[name]
+        folder = index_folder(r["set"], cache, index)  # one load a folder: the sets across share English's
+        if folder not in loaded:
+            loaded[folder] = at_defaults(rag.load(folder)).searcher
+        s = loaded[folder]
         f = np.asarray(r["features"])
         r["features"] = sentence_features(analyse(r["question"], detect(r["question"])), r["texts"], [detect(t) for t in r["texts"]],
                                           f[:, 0], f[:, 1], 1.0 / f[:, 5] - 1.0, s.idf, s.lexicon,
@@ -264,7 +264,9 @@ def indexes_of(recs: list[dict], cache: Path, index: str) -> dict:
     """set name -> the index its records were asked of, at the default settings."""
     import rag
 
-    return {n: at_defaults(rag.load(index_folder(n, cache, index))) for n in sorted({r["set"] for r in recs})}
+    folders = {n: index_folder(n, cache, index) for n in sorted({r["set"] for r in recs})}
+    loaded = {f: at_defaults(rag.load(f)) for f in set(folders.values())}  # the sets across share English's
+    return {n: loaded[f] for n, f in folders.items()}
 
 
 def searchers_of(recs: list[dict], cache: Path, index: str) -> dict:
