@@ -125,9 +125,9 @@ def index_head(model: dict, codes: Ragged | None, sentences: int = 0) -> tuple[T
     build today would write them (an index of `sentences` sentences read by the student)."""
     if codes is None:
         if sentences and docs_encoder(model.get("fingerprint")) == "student":
-            return None, ("this index keeps no token codes (built before 2026-12-05, or while the token head's "
-                          "file was unreadable), so the quote is chosen without the token head until it is built "
-                          "again")
+            return None, ("this index keeps no token codes (built before 2026-12-05, added to after the token head "
+                          "changed, or while its file was unreadable), so the quote is chosen without the token "
+                          "head until the index is built again")
         return None, None
     try:
         head = load_head()
