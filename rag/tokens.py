@@ -124,7 +124,7 @@ def index_head(model: dict, codes: Ragged | None, sentences: int = 0) -> tuple[T
     None; and what a user should know when the codes cannot be read, or are missing where a
     build today would write them (an index of `sentences` sentences read by the student)."""
     if codes is None:
-        if sentences and docs_encoder(model.get("fingerprint")) == "student":
+        if sentences and reads_student(model.get("fingerprint")):
             return None, ("this index keeps no token codes (built before 2026-12-05, added to after the token head "
                           "changed, or while its file was unreadable), so the quote is chosen without the token "
                           "head until the index is built again")
@@ -175,11 +175,17 @@ def load_head(path: Path = HEAD) -> TokenHead:
         raise ValueError(f"{path}: not a readable token head ({e})") from e
 
 
+def reads_student(fingerprint: str | None) -> bool:
+    """Whether an index of this fingerprint had its documents read by the student: the states
+    the head was trained on, so that a build writes token codes."""
+    return docs_encoder(fingerprint) == "student"
+
+
 def build_head(fingerprint: str) -> TokenHead | None:
     """The head a build writes token codes with: the shipped one where the documents are read
     by the student (the states it was trained on), else None; None too when its file is broken
     (the index then keeps no codes and the quote weighs its other features)."""
-    if docs_encoder(fingerprint) != "student":
+    if not reads_student(fingerprint):
         return None
     try:
         return load_head()

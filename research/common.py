@@ -101,15 +101,18 @@ _RECS: list[dict] = []
 _EXTRA: dict = {}
 
 
-def quote_records() -> list[dict]:
-    """eval.quotes collect's records with a labelled candidate, their features recomputed."""
+def quote_records(labelled: bool = True, refeatured: bool = True) -> list[dict]:
+    """eval.quotes collect's records with a labelled candidate (or, `labelled` False, with any
+    candidate), their features recomputed unless `refeatured` is False."""
     from eval.quotes import CACHE, refeature
 
     path = CACHE / "features.jsonl"
     if not path.exists():
         raise SystemExit(f"no {path}: run python -m eval.quotes collect first")
-    recs = [r for r in (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()) if r["labels"]]
-    refeature(recs, CACHE, CORPUS_INDEX)
+    recs = [r for r in (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines())
+            if (r["labels"] if labelled else r["texts"])]
+    if refeatured:
+        refeature(recs, CACHE, CORPUS_INDEX)
     return recs
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.quotes import CACHE, HELD_OUT, LANGS, record_key
-from research.common import CORPUS_INDEX
+from research.common import CORPUS_INDEX, quote_records
 from research.quote_head import STATES_FILE, Examples, load_states, train_head
 
 OUT = Path(__file__).resolve().parents[2] / "rag" / "models" / "quote-head.safetensors"
@@ -66,35 +66,31 @@ def main(argv: list[str] | None = None) -> int:
     from rag.tokens import load_head
 
     torch.set_num_threads(2)
-    path = CACHE / "features.jsonl"
-    if not path.exists():
-        raise SystemExit(f"no {path}: run python -m eval.quotes collect first")
-    recs = [r for r in (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()) if r["texts"]]
+    recs = quote_records(labelled=False, refeatured=False)  # every record with candidates: each gets a column
     st = load_states(rag.load(CORPUS_INDEX).searcher.embedder, recs, STATES_FILE)
     ex = Examples(recs, st)
     trained = [k for k, r in enumerate(recs) if r["set"] != "corpus" and r["article"] not in HELD_OUT]
     sets = None if a.sets == "all" else set(a.sets.split(","))
     train = [k for k in trained if any(recs[k]["labels"]) and (sets is None or recs[k]["set"] in sets)]
-    epochs = a.epochs
-    head, full = train_head(torch, ex, recs, st, train, D, (epochs,), LR, STORE)
+    head, full = train_head(torch, ex, recs, st, train, D, (a.epochs,), LR, STORE)
     arts = sorted({recs[k]["article"] for k in train})
     half = {k: arts.index(recs[k]["article"]) % 2 for k in trained}
-    oof = [train_head(torch, ex, recs, st, [k for k in train if half[k] != h], D, (epochs,), LR, STORE)[1][epochs]
+    oof = [train_head(torch, ex, recs, st, [k for k in train if half[k] != h], D, (a.epochs,), LR, STORE)[1][a.epochs]
            for h in (0, 1)]
-    cols = [oof[half[k]][k] if k in half else c for k, c in enumerate(full[epochs])]
-    scale = float(np.concatenate([full[epochs][k] for k in train]).std())
+    cols = [oof[half[k]][k] if k in half else c for k, c in enumerate(full[a.epochs])]
+    scale = float(np.concatenate([full[a.epochs][k] for k in train]).std())
     tensors = {k: getattr(head, k).detach().numpy().astype(np.float32).copy() for k in ("W", "mu", "v")}
     tensors["scale"] = np.array([scale], np.float32)
     if same_tensors(Path(a.out), tensors):
         print(f"{a.out}: the same tensors, left as it is (its digest too)", file=sys.stderr)
     else:
-        save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(epochs), "lr": str(LR),
+        save_file(tensors, a.out, metadata={"d": str(D), "store": STORE, "epochs": str(a.epochs), "lr": str(LR),
                                             "questions": str(len(train))})
     load_head.cache_clear()
     digest = load_head(Path(a.out)).digest
     COLUMNS.write_text(json.dumps({"head": digest, "columns": {record_key(r): np.round(c / scale, 5).tolist()
                                                                for r, c in zip(recs, cols)}}), encoding="utf-8")
-    print(f"wrote {a.out} ({digest}): {', '.join(f'{k} {v.shape}' for k, v in tensors.items())}, "
+    print(f"head {a.out} ({digest}): {', '.join(f'{k} {v.shape}' for k, v in tensors.items())}, "
           f"{len(train)} questions, scale {scale:.4f}; {COLUMNS}: {len(cols)} records ({len(half)} out of fold)")
     return 0
 
