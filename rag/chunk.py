@@ -28,7 +28,8 @@ from .store import ChunkRecord, SentenceSpan
 
 _ABBREV = re.compile(
     r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Dr|St|cf|vol|Vol|p|pp|No|no|ed|eds|etc|e\.g|i\.e|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|St|Rev|Prof|Gen|Col|Capt|Lt|Sgt|Maj|Adm|Gov|Sen|Rep|Hon|"
+    r"cf|vol|Vol|p|pp|No|no|ed|eds|etc|e\.g|i\.e|"
     r"ibid|Ibid|op|cit)\.)\s*$"
 )
 
@@ -54,6 +55,15 @@ def _closes_bracket(prev: str, ahead: str) -> bool:
 
 MAX_MERGED = 600  # a repaired sentence never grows past this (a stray "(" must not swallow a book)
 
+# German writes a day or a century as an ordinal with a dot ("am 6. Oktober 1973", "im
+# 19. Jahrhundert"), and razdel, made for Russian, ends the sentence at the dot: the date's
+# sentence then starts "Oktober 1973 ..." and neither half holds "6. Oktober 1973". Joined
+# only before a German month or century word: "... age 39. The record ..." stays two (en, es,
+# ro, vi and el XQuAD paragraphs end sentences on a small number 3-8 times each).
+_ORDINAL = re.compile(r"(?:^|[\s(])(?:[1-9]|[12][0-9]|3[01])\.$")
+_ORDINAL_NEXT = re.compile(r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November"
+                           r"|Dezember|Jahrhunderts?|Jh\.)(?!\w)")
+
 
 def sentences(text: str) -> list[Sentence]:
     """Sentence spans of `text`: ordered, disjoint, each starting and ending on a non-space
@@ -73,6 +83,7 @@ def _razdel_sentences(text: str) -> list[Sentence]:
             prev = text[out[-1].start : out[-1].end]
             nxt = s.text
             if (nxt[:1].islower() or nxt[:1].isdigit() or _ABBREV.search(prev[-12:])
+                    or (_ORDINAL.search(prev[-4:]) and _ORDINAL_NEXT.match(nxt))
                     or _closes_bracket(prev, text[s.start : s.start + 200])):
                 out[-1] = Sentence(out[-1].start, s.stop)
                 continue

@@ -84,7 +84,8 @@ _NUM = re.compile(
 # capitalised runs, in any script ("Ögedei Khan", "Émile Zola", "Łódź"), with initials
 # ("И. В. Павловой", "J. R. R. Tolkien"), name particles and Arabic's article on a later name
 # ("Hassan al-Turabi", "Хасан ат-Тураби")
-_NAME = regex.compile(r"(?:\p{Lu}\.\s?)*\p{Lu}[\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
+_TITLE = r"(?:(?:Rev|Dr|Mr|Mrs|Ms|Prof|Gen|Col|Capt|Lt|Sgt|Maj|Adm|Gov|Sen|Rep|Hon|St)\.\s)?"  # "Rev. Paul T. Stallsworth"
+_NAME = regex.compile(_TITLE + r"(?:\p{Lu}\.\s?)*\p{Lu}[\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
                       r"(?:\p{Lu}\.\s?)*(?:(?:al|el|ad|an|ar|as|at|az|ash|ul|аль|ал|ас|ад|ат|ар|ан|эль)-)?"
                       r"\p{Lu}[\w'’-]+)*")
 _WORD = re.compile(r"\w+")
@@ -393,7 +394,9 @@ class Pointed:
     text: str
 
 
-_JOIN = {"date": re.compile(r"(?:,? and | to |\s?[–-]\s?| и | по | und | bis | y | a | hasta |\s?(?:和|至|到)\s?)"),
+# a repeated preposition is the same pair: "в 2011 году и в 2012 году", "in 2011 and in 2012"
+_JOIN = {"date": re.compile(r"(?:,? and (?:in )?| to |\s?[–-]\s?| и (?:в )?| по | und (?:im )?| bis | y (?:en )?| a "
+                            r"| hasta |\s?(?:和|至|到)\s?)"),
          "number": re.compile(r"\s?[–-]\s?"),
          "person": re.compile(r"(?:,? and | и | und | y )"), "place": re.compile(r"(?:,? and | и | und | y )")}
 

@@ -331,6 +331,12 @@ def test_point_weighs_every_shared_word_and_names_too():
     # the question's own words in front of a name are not the answer, nor the title they leave
     ("Who is the Costa Rican President that went to Harvard?",
      "Alumni include Costa Rican President José María Figueres.", "José María Figueres"),
+    # a title written with its dot is part of the name, as a reader names him
+    ("Who is the president of TUMAS?",
+     "The president of TUMAS is Rev. Paul T. Stallsworth of Washington.", "Rev. Paul T. Stallsworth"),
+    # a pair of dates with its preposition repeated is still one answer
+    ("Когда совет призвал прихожан воздержаться от спиртного?",
+     "Совет призвал прихожан воздержаться от спиртного в 2011 году и в 2012 году.", "2011 году и в 2012 году"),
 ])
 def test_point_joins_and_trims_like_a_reader(question, sentence, want):
     p = point(sentence, analyse(question))

@@ -31,6 +31,14 @@ def split(text: str) -> list[str]:
     ("The meeting was on Nov. 14 in Moscow. Then it ended.",
      ["The meeting was on Nov. 14 in Moscow.", "Then it ended."]),
     ("Mr. Smith went to Washington. He stayed.", ["Mr. Smith went to Washington.", "He stayed."]),
+    ("The president is Rev. Paul T. Stallsworth. Gen. Smith came.",
+     ["The president is Rev. Paul T. Stallsworth.", "Gen. Smith came."]),
+    # German ordinals: a day or a century with its dot ends no sentence before a month or "Jahrhundert"
+    ("Tesla starb am 7. Januar 1943 in New York. Er war 86.", ["Tesla starb am 7. Januar 1943 in New York.", "Er war 86."]),
+    ("Das Werk blieb bis ins 19. Jahrhundert erhalten. Dann brannte es.",
+     ["Das Werk blieb bis ins 19. Jahrhundert erhalten.", "Dann brannte es."]),
+    # a small number at a sentence end before another word still ends it
+    ("The Broncos won 24 to 10. Manning threw twice.", ["The Broncos won 24 to 10.", "Manning threw twice."]),
     ("Первое. Второе! Третье?", ["Первое.", "Второе!", "Третье?"]),
 ])
 def test_sentence_boundaries(text, expected):
