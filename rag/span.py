@@ -68,6 +68,9 @@ _UNIT = (r"(?:%|％|percent|per cent|процент(?:а|ов)?|years?|months?|w
          # Spanish and German units, areas before lengths ("millas cuadradas", "Quadratmeilen")
          r"|(?:millas|kilómetros|metros) cuadrad[oa]s|(?:giga|mega)?toneladas|(?:de )?dólares|hectáreas"
          r"|Quadrat(?:kilometer|meilen|meter)|(?:Giga|Mega)?[Tt]onnen|(?:US-)?Dollar|Hektar|Prozent"
+         # their time units, as English and Russian have theirs ("über 18 Jahre alt", "17 segundos")
+         r"|Jahre alt|Jahren?|Monate?n?|Wochen?|Tagen?|Stunden?|Minuten?|Sekunden?"
+         r"|años|meses|semanas|días|horas|minutos|segundos"
          # Chinese units, longer first ("平方公里" before "公里"); not its measure words ("711,988 名"
          # is "711,988" in XQuAD's answers, as in English)
          r"|平方公里|平方英里|平方米|公里|千米|英里|英尺|公顷|公斤|千克|吨|美元|欧元|英镑|元|个月|小时|分钟|秒)")
@@ -315,17 +318,27 @@ _DURATION_Q = re.compile(r"(?i)\bhow (?:long|much time)\b|\bwie lange\b|\bcuánt
                          r"|(?<!\w)(?:сколько времени|как долго)(?!\w)")
 _DURATION = re.compile(r"(?i)\b(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centuries)\b"
                        r"|(?<!\w)(?:лет|год[аы]?|месяц\w*|недел\w+|дн(?:я|ей)|день|час\w*|минут\w*|секунд\w*)(?!\w)"
+                       r"|\b(?:Jahre?n?|Jahrzehnte?n?|Monate?n?|Wochen?|Tagen?|Stunden?|Minuten?|Sekunden?"
+                       r"|años|décadas?|siglos?|meses|semanas|días|horas|minutos|segundos)\b"
                        r"|\d:\d\d")
 # "whose ...?" asks the possessor: "William Tyndale's English Bible" answers "William Tyndale"
 _WHOSE_Q = re.compile(r"(?i)\bwhose\b")
 
 
+# a question for an age names its unit without saying it: "How old was Elway?" is "38", as XQuAD's
+# answers write it in every language ("im Alter von 38 Jahren" -> "38")
+_AGE_Q = re.compile(r"(?i)\bhow old\b|\bwie alt\b|\bqué edad\b|\bquel âge\b|年龄|多大")
+_YEARS_UNIT = re.compile(r"(?i)years?|jahren?|jahre alt|años|ans")
+
+
 def _unit_asked(sentence: str, c: Candidate, q: Question) -> Candidate:
     """A number without its unit when the question names the unit ("How many seconds were
-    left?" is answered "17", not "17 seconds"; "Сколько лет" "38", not "38 лет")."""
+    left?" is answered "17", not "17 seconds"; "Сколько лет" "38", not "38 лет"; "Wie alt"
+    "38", not "38 Jahren")."""
     m = _UNIT_END.search(c.text) or re.search(r"(?<=\d)\s?([^\W\d]+)\.?$", c.text)  # or a scale word
     words = _WORD.findall(m.group(1).lower()) if m else []  # "%" has none
-    if not words or _stem(words[-1]) not in _said(q):
+    age = m is not None and _AGE_Q.search(q.text) is not None and _YEARS_UNIT.fullmatch(m.group(1)) is not None
+    if not words or (_stem(words[-1]) not in _said(q) and not age):
         return c  # (a unit's last word says it: "square kilometres" asked "how many kilometres")
     end = c.start + m.start()
     return Candidate(c.start, end, sentence[c.start:end], c.kind)

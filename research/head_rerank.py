@@ -23,11 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-OUT = Path("/tmp/scr/head_rerank.jsonl")
+OUT = Path(tempfile.gettempdir()) / "head_rerank.jsonl"  # each question's passages, as collected
 HEAD_LANGS = ("en", "ru", "de", "es", "zh")  # the head's training languages (research/recipes/quote_head.py)
 
 

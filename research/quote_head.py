@@ -2,6 +2,9 @@
 
     python -m eval.quotes collect      # once: the candidates of every question
     python -m research.quote_head [--dims 32,64] [--snapshots 0,1,2,4,8] --lr 1e-3 [--out results/quote_head.json]
+    python -m research.quote_head --store sign --snapshots 8 --lr 1e-3 --modes held --variants plain,answer
+
+`--variants answer` adds an answer term (Head.U, lam; rejected on 2026-12-05: research/README.md).
 
 research/quote_tokens.py read each candidate sentence token by token with e5's frozen states
 (ColBERT's maxsim: every question token's best cosine among the sentence's tokens, read
@@ -34,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.quotes import CACHE, HELD_OUT
+from eval.quotes import CACHE, HELD_OUT, LANGS
 from research.common import CORPUS_INDEX, quote_records, quote_tested, write_json
 from rag.tokens import inside
 from research.quote_tokens import TokenStates
@@ -96,11 +99,11 @@ class Examples:
         pid = {t: i for i, t in enumerate(st["p_text"].tolist())}
         qid = {t: i for i, t in enumerate(st["q_text"].tolist())}
         ps, qs = st["p_start"], st["q_start"]
-        self.q_rows, self.tok_rows, self.seg, self.n = [], [], [], []
+        self.q_rows, self.tok_rows, self.seg, self.n, self.answer = [], [], [], [], []
         for r in recs:
             i = qid[r["question"]]
             self.q_rows.append(np.arange(qs[i], qs[i + 1]))
-            rows, seg = [], []
+            rows, seg, ans = [], [], []
             for j, (text, p) in enumerate(zip(r["texts"], r["pidx"])):
                 ptext = r["passages"][p]
                 k = pid[ptext]
@@ -109,9 +112,24 @@ class Examples:
                 mine = inside(off, a, a + len(text)) if a >= 0 else np.zeros(0, int)
                 rows.append(ps[k] + mine)
                 seg.append(np.full(len(mine), j))
+                ans.append(answer_tokens(off[mine], ptext, a, text, r.get("answers") or [])
+                           if r["labels"] and r["labels"][j] else np.zeros(len(mine), bool))
             self.tok_rows.append(np.concatenate(rows).astype(np.int64))
             self.seg.append(np.concatenate(seg).astype(np.int64))
+            self.answer.append(np.concatenate(ans).astype(bool))
             self.n.append(len(r["texts"]))
+
+
+def answer_tokens(spans: np.ndarray, ptext: str, a: int, text: str, answers: list[str]) -> np.ndarray:
+    """Which of a sentence's tokens (character spans in its passage) overlap a gold answer's
+    first occurrence inside the sentence (the answer term's token targets)."""
+    out = np.zeros(len(spans), bool)
+    for ans in answers:
+        k = text.find(ans) if ans else -1
+        if k >= 0:
+            lo, hi = a + k, a + k + len(ans)
+            out |= (spans[:, 0] < hi) & (spans[:, 1] > lo)
+    return out
 
 
 # ------------------------------------------------------------------ the head
@@ -120,7 +138,8 @@ class Head:
     """W, mu and v as torch parameters; `scores` gives each candidate's score, NaN where the
     sentence's tokens were not found (truncated away)."""
 
-    def __init__(self, torch, p_states: np.ndarray, train_rows: np.ndarray, d: int, store: str = "float"):
+    def __init__(self, torch, p_states: np.ndarray, train_rows: np.ndarray, d: int, store: str = "float",
+                 answer: bool = False):
         x = p_states[train_rows[:: max(1, len(train_rows) // 50000)]].astype(np.float32)
         mu = x.mean(0)
         axes = np.linalg.svd(x - mu, full_matrices=False)[2][:d].T
@@ -129,9 +148,17 @@ class Head:
         self.mu = torch.nn.Parameter(torch.tensor(mu))
         self.v = torch.nn.Parameter(torch.zeros(x.shape[1]))
         self.log_t = torch.nn.Parameter(torch.tensor(np.log(20.0), dtype=torch.float32))
+        # the answer term: U maps the question's pooled state to the kind of token that answers it
+        # ("how many" -> a number's code); a sentence adds its best token's fit (issue 27: reading
+        # for the answer, not only matching the question's words)
+        # U is trained by the token loss alone, on the codes as they are (the matching's W, mu and v
+        # are not moved by it); lam, how much the sentence score takes of it, by the listwise loss
+        self.U = torch.nn.Parameter(torch.zeros(x.shape[1], d)) if answer else None
+        self.lam = torch.nn.Parameter(torch.tensor(0.0)) if answer else None
+        self.last_fit = None  # the answer term's per-token fit of the last `scores` call
 
     def parameters(self):
-        return [self.W, self.mu, self.v, self.log_t]
+        return [self.W, self.mu, self.v, self.log_t] + ([self.U, self.lam] if self.U is not None else [])
 
     def scores(self, q, toks, seg, n: int):
         torch = self.torch
@@ -143,17 +170,25 @@ class Head:
         best = torch.full((len(q), n), -2.0).scatter_reduce(1, seg.expand(len(q), -1), sim, "amax", include_self=True)
         a = torch.softmax(q @ self.v, 0)
         s = a @ best
+        if self.U is not None:
+            fit = sp.detach() @ ((a.detach() @ q - self.mu.detach()) @ self.U)  # each token's fit to the answer sought
+            self.last_fit = fit
+            best_fit = torch.full((n,), -1e4).scatter_reduce(0, seg, fit.detach(), "amax", include_self=True)
+            s = s + self.lam * best_fit.clamp(min=-10)
         found = torch.zeros(n, dtype=torch.bool).scatter(0, seg, True)
         return torch.where(found, s, torch.full_like(s, float("nan")))
 
 
 def train_head(torch, ex: Examples, recs: list[dict], st: dict, train: list[int], d: int, snapshots: tuple[int, ...],
-               lr: float, store: str = "float", seed: int = 0) -> tuple[Head, dict[int, list[np.ndarray]]]:
-    """Train on the records `train`; the head, and at each epoch count in `snapshots`, every record's column."""
+               lr: float, store: str = "float", seed: int = 0, answer: bool = False,
+               token_weight: float = 1.0) -> tuple[Head, dict[int, list[np.ndarray]]]:
+    """Train on the records `train`; the head, and at each epoch count in `snapshots`, every record's column.
+    `answer`: with the answer term, trained also token by token (`token_weight`): the softmax of
+    the fit over a question's candidate tokens, its mass on the gold answer's tokens."""
     torch.manual_seed(seed)
     P = torch.tensor(st["p_states"].astype(np.float32))
     Q = torch.tensor(st["q_states"].astype(np.float32))
-    head = Head(torch, st["p_states"], np.concatenate([ex.tok_rows[i] for i in train]), d, store)
+    head = Head(torch, st["p_states"], np.concatenate([ex.tok_rows[i] for i in train]), d, store, answer)
     opt = torch.optim.Adam(head.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     out = {0: head_column(torch, head, ex, P, Q)} if 0 in snapshots else {}
@@ -166,6 +201,9 @@ def train_head(torch, ex: Examples, recs: list[dict], st: dict, train: list[int]
                 s = torch.nan_to_num(s, nan=-1.0) * head.log_t.exp()
                 gold = torch.tensor(recs[i]["labels"], dtype=torch.bool)
                 loss = loss + torch.logsumexp(s, 0) - torch.logsumexp(s[gold], 0)
+                if answer and token_weight and ex.answer[i].any():
+                    f = head.last_fit  # its own scale (U's norm), not the listwise temperature
+                    loss = loss + token_weight * (torch.logsumexp(f, 0) - torch.logsumexp(f[torch.tensor(ex.answer[i])], 0))
             loss = loss / len(batch)
             opt.zero_grad()
             loss.backward()
@@ -191,7 +229,20 @@ def head_column(torch, head: Head, ex: Examples, P, Q) -> list[np.ndarray]:
 
 # ------------------------------------------------------------------ judged as eval.quotes judges
 
-def judge(recs: list[dict], cols: dict[str, list[np.ndarray]]) -> dict:
+def between(a: dict, b: dict) -> dict:
+    """Two heads' first quotes (judge's `_hits`) paired, every XQuAD question once, and by set."""
+    from eval.paired import mcnemar
+
+    out = {}
+    for s in sorted({t for (_, t) in a} - {"corpus"}) + ["all"]:
+        keys = [k for k in a if k[1] != "corpus" and (s == "all" or k[1] == s)]
+        t = mcnemar([h for k in keys for h in a[k]], [h for k in keys for h in b[k]])
+        out[s] = {"n": t.n, "a": round(t.a, 3), "b": round(t.b, 3), "p": round(t.p, 5), "lost": t.a_only,
+                  "gained": t.b_only}
+    return out
+
+
+def judge(recs: list[dict], cols: dict[str, list[np.ndarray]], modes: tuple[str, ...] = MODES) -> dict:
     """Per mode: the logit refitted without and with the mode's head column; first quote per set,
     and McNemar over every XQuAD question once."""
     from eval.paired import mcnemar
@@ -199,7 +250,7 @@ def judge(recs: list[dict], cols: dict[str, list[np.ndarray]]) -> dict:
 
     res: dict = {}
     hits: dict[str, dict[str, list[bool]]] = {"today": {}, "head": {}, "head alone": {}}
-    for mode in MODES:
+    for mode in modes:
         col = cols[mode]  # out-of-fold on the records the logit is fitted on, the full head's on the rest
         sd = float(np.concatenate(col).std()) or 1.0
         withcol = [{**r, "features": np.hstack([np.asarray(r["features"]), (c / sd)[:, None]])}
@@ -234,6 +285,7 @@ def judge(recs: list[dict], cols: dict[str, list[np.ndarray]]) -> dict:
                                              f"(-{v['lost']}/+{v['gained']}, p {v['p']:.2g})" for s, v in paired[name].items()),
               flush=True)
     res["paired"] = paired
+    res["_hits"] = hits["head"]  # per (mode, set): the head's first quote right or not, in record order
     return res
 
 
@@ -245,37 +297,60 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--states", default=str(STATES_FILE))
     ap.add_argument("--store", default="float", choices=("float", "sign"), help="the passage tokens as floats or d signs")
+    ap.add_argument("--modes", default=",".join(MODES), help="held (the held-out articles) and / or the folds 0, 1")
+    ap.add_argument("--variants", default="plain", help="plain and / or answer (the answer term, trained token by "
+                    "token too); two or more are also compared paired, each against the first")
+    ap.add_argument("--token-weight", type=float, default=1.0, help="the answer term's token loss weight")
+    ap.add_argument("--langs", default=",".join(LANGS), help="the XQuAD languages whose records are read (with the corpus set's)")
     a = ap.parse_args(argv)
     import torch
 
     import rag
 
+    from eval.quotes import refeature
+
     torch.set_num_threads(2)
-    recs = quote_records()
+    sets = {f"xquad-{x}" for x in a.langs.split(",")} | {"corpus"}
+    recs = [r for r in quote_records(refeatured=False) if r["set"] in sets]  # eval.quotes collect --langs all holds more
+    refeature(recs, CACHE, CORPUS_INDEX)
     st = load_states(rag.load(CORPUS_INDEX).searcher.embedder, recs, Path(a.states))
     ex = Examples(recs, st)
     snaps = tuple(int(x) for x in a.snapshots.split(","))
+    modes = tuple(a.modes.split(","))
     out: dict = {}
     for d in (int(x) for x in a.dims.split(",")):
-        cols: dict[int, dict[str, list]] = {e: {} for e in snaps}
-        for mode in MODES:
-            train = [k for k, r in enumerate(recs)
-                     if r["set"] != "corpus" and any(r["labels"]) and r["article"] not in HELD_OUT
-                     and (mode == "held" or not quote_tested(r, mode))]
-            full = train_head(torch, ex, recs, st, train, d, snaps, a.lr, a.store)[1]
-            # cross-fitting: the logit is fitted on the training records with a head that did not see them
-            arts = sorted({recs[k]["article"] for k in train})
-            halves = [[k for k in train if arts.index(recs[k]["article"]) % 2 == h] for h in (0, 1)]
-            oof = [train_head(torch, ex, recs, st, halves[1 - h], d, snaps, a.lr, a.store)[1] for h in (0, 1)]
+        hits: dict[str, dict] = {}
+        for variant in a.variants.split(","):
+            kw = {"answer": variant == "answer", "token_weight": a.token_weight}
+            cols: dict[int, dict[str, list]] = {e: {} for e in snaps}
+            for mode in modes:
+                train = [k for k, r in enumerate(recs)
+                         if r["set"] != "corpus" and any(r["labels"]) and r["article"] not in HELD_OUT
+                         and (mode == "held" or not quote_tested(r, mode))]
+                full = train_head(torch, ex, recs, st, train, d, snaps, a.lr, a.store, **kw)[1]
+                # cross-fitting: the logit is fitted on the training records with a head that did not see them
+                arts = sorted({recs[k]["article"] for k in train})
+                halves = [[k for k in train if arts.index(recs[k]["article"]) % 2 == h] for h in (0, 1)]
+                oof = [train_head(torch, ex, recs, st, halves[1 - h], d, snaps, a.lr, a.store, **kw)[1] for h in (0, 1)]
+                for e in snaps:
+                    col = list(full[e])
+                    for h in (0, 1):
+                        for k in halves[h]:
+                            col[k] = oof[h][e][k]
+                    cols[e][mode] = col
             for e in snaps:
-                col = list(full[e])
-                for h in (0, 1):
-                    for k in halves[h]:
-                        col[k] = oof[h][e][k]
-                cols[e][mode] = col
-        for e in snaps:
-            print(f"-- d {d} {a.store}, {e} epochs", flush=True)
-            out[f"d {d} {a.store}, {e} epochs"] = judge(recs, cols[e])
+                name = f"d {d} {a.store}, {e} epochs" + ("" if variant == "plain" else f", {variant}")
+                print(f"-- {name}", flush=True)
+                out[name] = judge(recs, cols[e], modes)
+                hits.setdefault(e, {})[variant] = out[name].pop("_hits")
+        for e, by in hits.items():
+            first = next(iter(by))
+            for variant, h in by.items():
+                if variant != first:
+                    out[f"d {d}, {e} epochs: {variant} against {first}"] = t = between(by[first], h)
+                    print(f"paired {variant} against {first}, {e} epochs: " + "  ".join(
+                        f"{s.replace('xquad-', '')} {v['a']:.3f}->{v['b']:.3f} (-{v['lost']}/+{v['gained']}, p {v['p']:.2g})"
+                        for s, v in t.items()), flush=True)
     write_json(out, a.out)
     return 0
 

@@ -30,9 +30,9 @@ from eval.xquad import DEFAULT_DATA, HELD_OUT
 from research.common import write_json
 
 
-def quotes(data: Path, lang: str) -> tuple[object, list[dict]]:
+def quotes(data: Path, lang: str, cache: Path = CACHE) -> tuple[object, list[dict]]:
     """The searcher and, per typed question, its first quote as ask() chooses it."""
-    idx = xquad_index(data, lang, CACHE)
+    idx = xquad_index(data, lang, cache)
     s = idx.searcher
     rows = []
     for p in paragraphs(data, lang):
@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default="en,ru")
     ap.add_argument("--margins", default="0.1,0.2,0.3,0.4")
     ap.add_argument("--out", default="results/span_choice.json")
+    ap.add_argument("--cache", type=Path, default=CACHE, help="where eval.quotes' indexes are (built when missing): "
+                    "another folder after a change of the index's code")
     ap.add_argument("--several-german-names", action="store_true",
                     help="choose among several German names by the pull, as in English")
     a = ap.parse_args(argv)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         rag.span._NOUNS_CAPITALISED = ()  # point()'s "none of several" rule for German, off
     res = {}
     for lang in a.langs.split(","):
-        s, rows = quotes(a.data, lang)
+        s, rows = quotes(a.data, lang, a.cache)
         for m in (float(x) for x in a.margins.split(",")):
             res[f"{lang} margin {m}"] = f = figures(s, rows, m)
             print(f"{lang} margin {m}: " + "; ".join(

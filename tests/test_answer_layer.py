@@ -166,6 +166,10 @@ def test_dates_and_names_are_found():
     ("El bosque emite 1,5 gigatoneladas al año.", "number", False, "1,5 gigatoneladas"),
     ("Recibió 5 millones de dólares en efectivo.", "number", False, "5 millones de dólares"),
     ("Das Becken ist 7.000.000 Quadratkilometer groß.", "number", False, "7.000.000 Quadratkilometer"),
+    # and their time units, as English and Russian ones do ("Jahrhundert" is none)
+    ("Man muss über 18 Jahre alt sein.", "number", False, "über 18 Jahre alt"),
+    ("Quedaban 17 segundos en el reloj.", "number", False, "17 segundos"),
+    ("Im 19. Jahrhundert blieb es so.", "number", False, "19"),
 ])
 def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     assert [c.text for c in candidates(sentence, kind, year_only)] == [want]
@@ -321,6 +325,21 @@ def test_point_weighs_every_shared_word_and_names_too():
     q = analyse("Who first sent radio waves across the Atlantic?")
     s = "In 1901 Guglielmo Marconi sent radio waves across the Atlantic, a feat Tesla had claimed for himself years earlier."
     assert point(s, q).text == "Guglielmo Marconi"
+
+
+def test_an_age_question_takes_the_bare_number_as_one_naming_its_unit_does():
+    for question, sentence in [("Wie alt war Elway während seines Sieges?", "Elway gewann im Alter von 38 Jahren."),
+                               ("How old was Elway during his win?", "Elway won it at 38 years of age.")]:
+        p = point(sentence, analyse(question))
+        assert p is not None and p.text == "38", question
+
+
+def test_a_how_long_question_takes_a_duration_in_german_and_spanish_too():
+    for question, sentence, want in [
+            ("Wie lange dauerte der Krieg?", "Der Krieg dauerte 7 Jahre und kostete 300 Leben.", "7 Jahre"),
+            ("¿Cuánto tiempo duró la guerra?", "La guerra duró 7 años y costó 300 vidas.", "7 años")]:
+        q = analyse(question)
+        assert [c.text for c in typed(sentence, q)] == [want], question
 
 
 @pytest.mark.parametrize("question, sentence, want", [
