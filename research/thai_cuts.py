@@ -13,6 +13,8 @@ anew and asked as eval.quotes collects, the first quote at today's weights:
   cont:    a cut before a word that continues a clause (และ "and", ซึ่ง "which", โดย "by",
            ของ "of", ที่ "that", ...) costs THAI_MAX // 5 more;
   bonus:   ... costs that much less (the opposite guess);
+  nonum:   a cut by a number, a Latin word or a bracket ("... ในปี | 1263", "in the year | 1263")
+           only when nothing else fits, as inside brackets;
   max150, max300: THAI_MAX 150 or 300 (the pieces' length, for scale: a longer quote holds
            the answer more often, and is a longer read).
 Training (0-23) and held-out (24-31) articles apart; McNemar against base over all questions.
@@ -41,6 +43,11 @@ def set_variant(name: str) -> None:
     chunk._thai_gap_penalty, chunk.THAI_MAX = PENALTY, THAI_MAX
     if name.startswith("max"):
         chunk.THAI_MAX = int(name[3:])
+    elif name == "nonum":
+        def penalty(text: str, a: int, b: int, held) -> int:
+            p = PENALTY(text, a, b, held)
+            return p + chunk.THAI_MAX if p == chunk.THAI_MAX // 3 else p  # by a number or a Latin word: last resort
+        chunk._thai_gap_penalty = penalty
     elif name in ("cont", "bonus"):
         sign = 1 if name == "cont" else -1
 
