@@ -121,7 +121,7 @@ FOUND_RATE = 0.98  # on-topic training questions answered in every direction (97
 def found_evidence(s, text: str, mask=None) -> tuple[list, np.ndarray | None]:
     """ask()'s candidates for one question (`s`: a Searcher; `mask`: rows it may search) and
     their rag/evidence.py FOUND, as ask() computes it; None when there is no candidate."""
-    from rag.evidence import candidate_features, found_features
+    from rag.evidence import found_features
     from rag.question import analyse
 
     q = s.query(text)
@@ -129,8 +129,7 @@ def found_evidence(s, text: str, mask=None) -> tuple[list, np.ndarray | None]:
     cands = s.candidates(q, scored, [s.hit(x.row, x.score) for x in scored])
     if not cands:
         return cands, None
-    feats = candidate_features(analyse(q.text, q.lang), q.lang, cands, s.idf, s.lexicon)
-    return cands, found_features(cands, feats, feats @ np.asarray(s.settings.quote_weights, dtype=np.float64))
+    return cands, found_features(cands, *s.quote_scores(q, analyse(q.text, q.lang), cands))
 
 
 def evidence_record(cands, x: np.ndarray, lang: str, **fields) -> dict:

@@ -200,9 +200,7 @@ class Searcher:
         cands = self.candidates(q, scored, hits)
         question = analyse(q.text, q.lang)
         st = self.settings
-        tokens = token_column(self.head, q.cache.get(("tokens", q.text)), self.payload.sent_codes, [c.row for c in cands])
-        feats = candidate_features(question, q.lang, cands, self.idf, self.lexicon, tokens)
-        scores = feats @ np.asarray(st.token_quote_weights if tokens is not None else st.quote_weights)  # the quote's order
+        feats, scores = self.quote_scores(q, question, cands)
         rows = quote_rows(cands, scores, st.max_quotes, st.quote_margin)
         span, missing, close = None, (), False
         if rows:
@@ -214,6 +212,15 @@ class Searcher:
         quotes = [as_quote(cands[i], scores[i]) for i in rows]
         declined = junk or any(kind_of(question, m) in st.decline_missing for m in missing)
         return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined, close)
+
+    def quote_scores(self, q: Query, question: Question, cands: list[Candidate]) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' features (the token head's column last where it reads this index) and
+        their weighted scores: the quote's order, and what the found rule weighs
+        (eval/calibrate.py fits it on these)."""
+        st = self.settings
+        tokens = token_column(self.head, q.cache.get(("tokens", q.text)), self.payload.sent_codes, [c.row for c in cands])
+        feats = candidate_features(question, q.lang, cands, self.idf, self.lexicon, tokens)
+        return feats, feats @ np.asarray(st.token_quote_weights if tokens is not None else st.quote_weights)
 
     def candidates(self, q: Query, scored, hits: list[Hit]) -> list[Candidate]:
         """The sentences of the top max_quotes passages, each with its similarity and the

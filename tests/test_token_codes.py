@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pytest
 from helpers.fakes import FakeEmbedder, TokenEmbedder
 
 import rag
@@ -121,3 +122,24 @@ def test_an_index_without_codes_keeps_the_plain_weights(small_corpus, tmp_path):
     assert idx.ask(question).quotes == before and idx.searcher.head is None
     idx.reconfigure(quote_weights=(0.0,) * 6 + (1.0,))
     assert idx.ask(question).quotes != before
+
+
+def test_the_found_rules_calibration_weighs_the_quote_as_ask_does(small_corpus, tmp_path, monkeypatch):
+    # eval.calibrate --found fits Settings.found_weights on the evidence ask() weighs: the quote's
+    # score with the token head's column where the index keeps codes, not the plain weights'
+    import rag.searcher
+    from eval.calibrate import found_evidence
+
+    idx = rag.build([small_corpus], tmp_path / "idx", model=TokenEmbedder())
+    idx.reconfigure(abstain_below=-1.0, abstain_below_cross=-1.0, found_weights=(1.0,) + (0.0,) * 6,
+                    token_quote_weights=(0.0,) * 7 + (3.0,))
+    seen = []
+    real = rag.searcher.found_by
+    monkeypatch.setattr(rag.searcher, "found_by", lambda w, x: seen.append(np.asarray(x)) or real(w, x))
+    question = "Что такое коллективизация сельского хозяйства?"
+    idx.ask(question)
+    _cands, x = found_evidence(idx.searcher, question)
+    assert len(seen) == 1 and np.allclose(seen[0], x)
+    # the quote's score among them is the head-weighed one: 3 x the column of the top quote
+    _cands, col = _first_quote_alone(idx, question)
+    assert x[1] == pytest.approx(3.0 * col.max())
