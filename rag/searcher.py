@@ -72,6 +72,33 @@ def stale_notices(p) -> tuple[str, ...]:
     return ()
 
 
+def row_mask(rows_by_source: dict[str, np.ndarray], chunk_langs: np.ndarray, known_langs, sources,
+             langs) -> np.ndarray | None:
+    """The chunk rows a query may search (None: all): those of `sources` and in `langs`; a
+    source or language the index lacks is a QueryError (an empty reply would read as "nothing
+    relevant")."""
+    if sources is None and langs is None:
+        return None
+    mask = np.ones(len(chunk_langs), bool)
+    if sources is not None:
+        sources = [sources] if isinstance(sources, str) else list(sources)
+        unknown = [s for s in sources if s not in rows_by_source]
+        if unknown:
+            raise QueryError(f"not in the index: {', '.join(unknown)}")
+        m = np.zeros(len(chunk_langs), bool)
+        for s in sources:
+            m[rows_by_source[s]] = True
+        mask &= m
+    if langs is not None:
+        langs = [langs] if isinstance(langs, str) else list(langs)
+        unknown = [str(x) for x in langs if x not in known_langs]
+        if unknown:
+            raise QueryError(f"no passages in language {', '.join(unknown)}; "
+                             f"the index has {', '.join(sorted(known_langs)) or 'none'}")
+        mask &= np.isin(chunk_langs, langs)
+    return mask
+
+
 class Searcher:
     def __init__(self, generation: Generation, settings: Settings, embedder: Embedder):
         self.generation, self.settings, self.embedder = generation, settings, embedder
@@ -111,27 +138,7 @@ class Searcher:
                      cross=functools.partial(cross_vector, lexicon=self.lexicon, settings=self.settings))
 
     def mask(self, sources, langs) -> np.ndarray | None:
-        if sources is None and langs is None:
-            return None
-        n = len(self.payload.chunks)
-        mask = np.ones(n, bool)
-        if sources is not None:
-            sources = [sources] if isinstance(sources, str) else list(sources)
-            unknown = [s for s in sources if s not in self.rows_by_source]
-            if unknown:
-                raise QueryError(f"not in the index: {', '.join(unknown)}")
-            m = np.zeros(n, bool)
-            for s in sources:
-                m[self.rows_by_source[s]] = True
-            mask &= m
-        if langs is not None:
-            langs = [langs] if isinstance(langs, str) else list(langs)
-            unknown = [str(x) for x in langs if x not in self.known_langs]
-            if unknown:  # as for a source: an empty reply would read as "nothing relevant"
-                raise QueryError(f"no passages in language {', '.join(unknown)}; "
-                                 f"the index has {', '.join(sorted(self.known_langs)) or 'none'}")
-            mask &= np.isin(self.langs, langs)
-        return mask
+        return row_mask(self.rows_by_source, self.langs, self.known_langs, sources, langs)
 
     def hit(self, row: int, score: float) -> Hit:
         c = self.payload.chunks[row]
