@@ -13,6 +13,8 @@ anew and asked as eval.quotes collects, the first quote at today's weights:
   cont:    a cut before a word that continues a clause (และ "and", ซึ่ง "which", โดย "by",
            ของ "of", ที่ "that", ...) costs THAI_MAX // 5 more;
   bonus:   ... costs that much less (the opposite guess);
+  crf:     a cut where pythainlp's CRF splitter ends a sentence costs nothing, elsewhere
+           THAI_MAX // 5 more (research only: pythainlp is not a dependency);
   nonum:   a cut by a number, a Latin word or a bracket ("... ในปี | 1263", "in the year | 1263")
            only when nothing else fits, as inside brackets;
   max150, max300: THAI_MAX 150 or 300 (the pieces' length, for scale: a longer quote holds
@@ -43,6 +45,23 @@ def set_variant(name: str) -> None:
     chunk._thai_gap_penalty, chunk.THAI_MAX = PENALTY, THAI_MAX
     if name.startswith("max"):
         chunk.THAI_MAX = int(name[3:])
+    elif name == "crf":
+        from functools import lru_cache
+
+        from pythainlp.tokenize import sent_tokenize  # research only: pip install --target DIR pythainlp python-crfsuite
+
+        @lru_cache(maxsize=64)
+        def ends(text: str) -> frozenset[int]:
+            """Where pythainlp's CRF sentence splitter ends a sentence: the offsets of the spaces after."""
+            out, pos = set(), 0
+            for piece in sent_tokenize(text, engine="crfcut"):
+                pos = text.find(piece, pos) + len(piece.rstrip())
+                out.add(pos)
+            return frozenset(out)
+
+        def penalty(text: str, a: int, b: int, held) -> int:
+            return 0 if a in ends(text) else PENALTY(text, a, b, held) + chunk.THAI_MAX // 5
+        chunk._thai_gap_penalty = penalty
     elif name == "nonum":
         def penalty(text: str, a: int, b: int, held) -> int:
             p = PENALTY(text, a, b, held)
