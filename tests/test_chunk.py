@@ -37,6 +37,10 @@ def split(text: str) -> list[str]:
     ("Tesla starb am 7. Januar 1943 in New York. Er war 86.", ["Tesla starb am 7. Januar 1943 in New York.", "Er war 86."]),
     ("Das Werk blieb bis ins 19. Jahrhundert erhalten. Dann brannte es.",
      ["Das Werk blieb bis ins 19. Jahrhundert erhalten.", "Dann brannte es."]),
+    # German "z. B.", Spanish titles and "EE. UU." end no sentence; "EE. UU." at the end still ends it
+    ("Es gibt z. B. viele Städte. Das ist gut.", ["Es gibt z. B. viele Städte.", "Das ist gut."]),
+    ("El Sr. García llegó a EE. UU. en 1990. Luego se fue.", ["El Sr. García llegó a EE. UU. en 1990.", "Luego se fue."]),
+    ("Vino a EE. UU. Luego se fue.", ["Vino a EE. UU.", "Luego se fue."]),
     # a small number at a sentence end before another word still ends it
     ("The Broncos won 24 to 10. Manning threw twice.", ["The Broncos won 24 to 10.", "Manning threw twice."]),
     ("Первое. Второе! Третье?", ["Первое.", "Второе!", "Третье?"]),
