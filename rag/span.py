@@ -327,8 +327,8 @@ _WHOSE_Q = re.compile(r"(?i)\bwhose\b")
 
 # a question for an age names its unit without saying it: "How old was Elway?" is "38", as XQuAD's
 # answers write it in every language ("im Alter von 38 Jahren" -> "38")
-_AGE_Q = re.compile(r"(?i)\bhow old\b|\bwie alt\b|\bqué edad\b|\bquel âge\b|年龄|多大")
-_YEARS_UNIT = re.compile(r"(?i)years?|jahren?|jahre alt|años|ans")
+_AGE_Q = re.compile(r"(?i)\bhow old\b|\bwie alt\b|\bqué edad\b")  # (Russian and Spanish say "лет", "años")
+_YEARS_UNIT = re.compile(r"(?i)years?|jahren?|jahre alt|años")
 
 
 def _unit_asked(sentence: str, c: Candidate, q: Question) -> Candidate:
