@@ -22,13 +22,13 @@ from razdel import sentenize
 
 from .clean import clean
 from .ingest import Document
-from .lang import detect
+from .lang import TITLES, detect
 from .settings import Settings
 from .store import ChunkRecord, SentenceSpan
 
 _ABBREV = re.compile(
     r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mr|Mrs|Ms|Dr|St|Rev|Prof|Gen|Col|Capt|Lt|Sgt|Maj|Adm|Gov|Sen|Rep|Hon|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|" + TITLES + "|"
     r"cf|vol|Vol|p|pp|No|no|ed|eds|etc|e\.g|i\.e|"
     # German "z. B." and "bzw.", Spanish and Italian titles, Spanish "EE. UU." (never sentence ends)
     r"z|bzw|Sr|Sra|Srta|Dra|Dña|Gral|EE|Sig|Dott|"

@@ -48,6 +48,9 @@ _ANY_LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+")  # a word with letters (numbers and "№" do not say a language)
 MIN_WORDS = 3  # fewer words than this, or fewer letters than MIN_LETTERS: the script's default language
 MIN_LETTERS = 12
+# English titles written with a dot before a name ("Rev. Paul T. Stallsworth"): no sentence ends
+# there (rag/chunk.py), and a name keeps its title (rag/span.py)
+TITLES = "Mr|Mrs|Ms|Dr|St|Rev|Prof|Gen|Col|Capt|Lt|Sgt|Maj|Adm|Gov|Sen|Rep|Hon"
 MIN_CONFIDENCE = 0.3  # fastText's probability under which a language is not taken (the script's default stands)
 
 

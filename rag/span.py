@@ -21,6 +21,7 @@ import regex
 
 from .question import _NOUNS_CAPITALISED, Question, number_key
 from .analyze import _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
+from .lang import TITLES
 from .translit import name_key
 
 _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -87,7 +88,7 @@ _NUM = re.compile(
 # capitalised runs, in any script ("Ögedei Khan", "Émile Zola", "Łódź"), with initials
 # ("И. В. Павловой", "J. R. R. Tolkien"), name particles and Arabic's article on a later name
 # ("Hassan al-Turabi", "Хасан ат-Тураби")
-_TITLE = r"(?:(?:Rev|Dr|Mr|Mrs|Ms|Prof|Gen|Col|Capt|Lt|Sgt|Maj|Adm|Gov|Sen|Rep|Hon|St)\.\s)?"  # "Rev. Paul T. Stallsworth"
+_TITLE = rf"(?:(?:{TITLES})\.\s)?"  # "Rev. Paul T. Stallsworth"
 _NAME = regex.compile(_TITLE + r"(?:\p{Lu}\.\s?)*\p{Lu}[\w'’-]+(?:\s(?:(?:de|da|von|van|der|del|la|le|bin|ibn|al)\s)?"
                       r"(?:\p{Lu}\.\s?)*(?:(?:al|el|ad|an|ar|as|at|az|ash|ul|аль|ал|ас|ад|ат|ар|ан|эль)-)?"
                       r"\p{Lu}[\w'’-]+)*")

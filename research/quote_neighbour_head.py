@@ -25,7 +25,7 @@ import numpy as np
 
 from eval.quotes import CACHE, LANGS, record_key
 from research.common import quote_records, write_json
-from research.quote_head_langs import compared
+from research.quote_head_langs import compared, with_column
 
 FIVE = {f"xquad-{x}" for x in LANGS} | {"corpus"}
 
@@ -40,15 +40,12 @@ def neighbours(r: dict, col: np.ndarray) -> np.ndarray:
 
 
 def variant(recs: list[dict], cols: dict, name: str) -> list[dict]:
-    out = []
-    for r in recs:
-        col = np.asarray(cols[record_key(r)], dtype=float)
-        x = np.column_stack([np.asarray(r["features"]), col])
-        if name != "own":
-            nb = neighbours(r, col)
-            x = np.column_stack([x, nb if name == "both" else nb[:, :1] if name == "prev" else nb[:, 1:]])
-        out.append({**r, "features": x})
-    return out
+    rows = with_column(recs, cols)  # the candidate's own column last
+    if name == "own":
+        return rows
+    pick = {"both": slice(0, 2), "prev": slice(0, 1), "next": slice(1, 2)}[name]
+    return [{**r, "features": np.column_stack([r["features"], neighbours(r, r["features"][:, -1])[:, pick]])}
+            for r in rows]
 
 
 def main(argv: list[str] | None = None) -> int:
