@@ -195,10 +195,12 @@ def cmd_info(a) -> int:
 
 
 def cmd_dictionaries(a) -> int:
+    from rag import translate
     from rag.retrieve.bridge import describe
     from rag.settings import Settings
 
     print(f"bridge: {describe(a.dictionary or Settings().dictionary)}")
+    print(f"translation: {translate.describe(Settings().translate_langs)}")
     return 0
 
 

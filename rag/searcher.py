@@ -29,6 +29,7 @@ from .retrieve.reader import ReaderRerank
 from .settings import Settings
 from .span import point
 from .tokens import index_head, question_encoder, token_column
+from .translate import english
 from .types import Answer, Hit, QueryError, Span
 
 RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
@@ -48,15 +49,18 @@ def bridge_of(lexical, s: Settings, langs) -> tuple[BridgeRetriever | None, tupl
     except DictionaryError as e:
         return None, (f"cross-lingual lexical bridge off: {e}; install Debian's mueller7-dict "
                       f"(scripts/setup.sh) or set the dictionary setting",)
-    return BridgeRetriever(lexical, lexicon, langs), ()
+    return BridgeRetriever(lexical, lexicon, langs, functools.partial(english, langs=s.translate_langs)), ()
 
 
 def cross_vector(q: Query, lexicon, settings: Settings) -> np.ndarray:
-    """The question's vector for passages in other languages (Query.cross): in a language of
-    Settings.gloss_langs, its English gloss's vector (rag/retrieve/bridge.py Lexicon.gloss) mixed
-    in by Settings.gloss_weight; else the question's own."""
+    """The question's vector for passages in other languages (Query.cross): its English
+    translation's (Settings.translate_langs, rag/translate.py) or, in a language of
+    Settings.gloss_langs, its English gloss's (rag/retrieve/bridge.py Lexicon.gloss) mixed in by
+    Settings.gloss_weight; else the question's own."""
     w = settings.gloss_weight
-    gloss = lexicon.gloss(q.text, q.lang) if w and q.lang in settings.gloss_langs and lexicon is not None else None
+    gloss = english(q, settings.translate_langs) if w else None
+    if gloss is None and w and q.lang in settings.gloss_langs and lexicon is not None:
+        gloss = lexicon.gloss(q.text, q.lang)
     if gloss is None:
         return q.vector
     own, other = (v / max(float(np.linalg.norm(v)), 1e-12) for v in (q.vector, q.embed(gloss)))

@@ -157,6 +157,13 @@ class Settings:
     # no better on average (`--weights 0.5`: el up, de down).
     gloss_weight: float = 0.3
     gloss_langs: tuple[str, ...] = ("zh", "de", "el", "ar", "tr")
+    # A question in one of these languages is machine-translated into English by Apertium where
+    # Debian's pair is installed (rag/translate.py; scripts/setup.sh installs apertium-eng-spa):
+    # the bridge's BM25 reads the translation's words in passages of other languages, and its
+    # vector, not a word-for-word gloss, is mixed in by gloss_weight. Measured on XQuAD by
+    # `python -m research.apertium` (docs/retrieval.md); Spanish is the one XQuAD language with a
+    # pair into English.
+    translate_langs: tuple[str, ...] = ("es",)
     # (new query-time settings go here)
 
     def __post_init__(self):

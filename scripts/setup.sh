@@ -24,6 +24,11 @@ apt_install /usr/share/dictd/mueller7.index "the cross-lingual bridge stays off"
 apt_install /usr/share/dictd/freedict-eng-hin.index "the bridge does not translate those languages' questions" \
   dict-freedict-deu-eng dict-freedict-ell-eng dict-freedict-ara-eng dict-freedict-tur-eng dict-freedict-eng-tur \
   dict-freedict-eng-hin
+# Spanish questions machine-translated into English for retrieval across languages (Apertium's
+# rule-based pair, Debian's apertium-eng-spa, GPL; rag/translate.py): installed likewise; without
+# it a Spanish question meets English passages through the encoder alone.
+apt_install /usr/share/apertium/modes/spa-eng.mode "Spanish questions are not translated into English" \
+  apertium-eng-spa
 # OCR of scanned PDFs and images (Debian's tesseract-ocr with the Russian and English data;
 # rag/ocr.py): installed likewise; without it such pages are skipped with a message saying so.
 if ! command -v tesseract >/dev/null || [ ! -f /usr/share/tesseract-ocr/5/tessdata/rus.traineddata ]; then

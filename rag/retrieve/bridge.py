@@ -296,10 +296,12 @@ def _segment(run: str, lang: str, table: Table) -> list[str]:
 class BridgeRetriever(Retriever):
     """Translated BM25 over the passages in a language other than the question's."""
 
-    def __init__(self, lexical: LexicalRetriever, lexicon: Lexicon, langs: np.ndarray):
+    def __init__(self, lexical: LexicalRetriever, lexicon: Lexicon, langs: np.ndarray,
+                 english: Callable[[Query], str | None] | None = None):
         self.lexical = lexical
         self.lexicon = lexicon
         self.langs = np.asarray(langs)
+        self.english = english  # a question's machine translation into English, where it has one (rag/translate.py)
 
     def bridged(self, lang: str) -> bool:
         """Whether a question in `lang` is translated: Russian and English into each other, a
@@ -332,6 +334,16 @@ class BridgeRetriever(Retriever):
                 out.append((w, tuple(sorted(ids))))
         return out
 
+    def english_terms(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
+        """A question's English translation: its English words (and numbers) as the English
+        passages hold them, each once. (Not on into Russian: a second translation's errors
+        would compound the first's.)"""
+        vocab, out = self.lexical.vocab, {}
+        for t in analyze(text, "en"):
+            if t in vocab:
+                out.setdefault(t, (t, (vocab[t],)))
+        return list(out.values())
+
     def _names(self, stem: str) -> set[int]:
         """A name, or a word the dictionary lacks: the other script's words that transliterate
         to the same key ("Шатуновская" / "Shatunovskaya")."""
@@ -358,7 +370,11 @@ class BridgeRetriever(Retriever):
         if cached is not None:
             return cached
         lex, plan = self.lexical, []
-        words = self.terms(query.text, query.lang) if self.bridged(query.lang) else []
+        translated = self.english(query) if self.english is not None else None
+        if translated is not None:
+            words = self.english_terms(translated)
+        else:
+            words = self.terms(query.text, query.lang) if self.bridged(query.lang) else []
         for _w, ids in words:
             ids = np.asarray(ids, dtype=np.int64)
             df = 0

@@ -1,0 +1,144 @@
+"""A question machine-translated into English by Apertium, where Debian packages its pair.
+
+Why: e5-small reads a Spanish question against English passages less well than an English
+one (XQuAD held-out r@1 es->en 0.883 against en->en 0.981), and Spanish has no dictionary
+worth the bridge (FreeDict's 3.6K words moved nothing: docs/retrieval.md). Apertium is
+rule-based translation packaged by Debian (apertium-eng-spa, GPL, 2 MB, no model to
+download). Its English is rough ("When it was Geegen the emperor?"), but its words are the
+English passages' words: the bridge's BM25 reads them (rag/retrieve/bridge.py) and their
+vector is mixed into the question's for passages in other languages (rag/searcher.py
+cross_vector). Measured by research/apertium.py (XQuAD, training articles for the choice).
+
+One pipeline a language, started on its first question and kept: Apertium's programs flush
+their output on a NUL byte (-z), so a question costs ~1 ms after a ~70 ms start. In a pipe,
+lttoolbox 3.7's `lt-proc -b` keeps its output buffered even so; `stdbuf -o0` releases it.
+Without the package, or when the pipeline fails, a question is searched untranslated (as
+every language without a pair is) and a warning says why, once.
+"""
+from __future__ import annotations
+
+import os
+import re
+import select
+import shutil
+import subprocess
+import threading
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+MODES_DIR = Path("/usr/share/apertium/modes")
+# ISO 639-1 -> Apertium's mode into English. Debian has more pairs into English (Catalan,
+# Galician, Basque, Icelandic, Macedonian, Serbo-Croatian); XQuAD has none of those languages
+# to measure them on, so they are not named here.
+MODES = {"es": "spa-eng"}
+_RESERVED = re.compile(r"([\\^$@/<>{}\[\]*#+~|])")  # the stream format's own characters
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def escape(text: str) -> str:
+    """`text` as one block of Apertium's stream format: reserved characters escaped, its line
+    breaks and NULs spaces (a NUL ends the block)."""
+    return _RESERVED.sub(r"\\\1", " ".join(text.replace("\0", " ").split()))
+
+
+def unescape(text: str) -> str:
+    return _ESCAPED.sub(r"\1", text).strip()
+
+
+def pipeline(mode_file: Path) -> list[str]:
+    """The shell command of a mode's programs, each flushing on NUL: unknown words unmarked
+    (-n, as `apertium -u`), the tagger's default options."""
+    out = subprocess.run(["apertium-wblank-mode", "-z", str(mode_file)], capture_output=True, text=True,
+                         check=True, timeout=10).stdout.strip()
+    stages = " | ".join(f"stdbuf -o0 {stage.strip()}" for stage in out.split("|"))
+    return ["bash", "-c", stages, "apertium", "-n", ""]
+
+
+class Translator:
+    """A running pipeline: text in, its translation out, one block at a time (thread-safe)."""
+
+    def __init__(self, argv: list[str], timeout: float = 5.0):
+        self.argv, self.timeout = argv, timeout
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self.broken: str | None = None  # why it stopped translating, once it has
+
+    def __call__(self, text: str) -> str | None:
+        """The translation, or None (the pipeline cannot start, died or went silent: said once)."""
+        with self._lock:
+            if self.broken is not None:
+                return None
+            try:
+                return unescape(self._ask(escape(text)))
+            except (OSError, RuntimeError, subprocess.SubprocessError) as e:
+                self.broken = str(e)
+                self.close()
+                warnings.warn(f"Apertium stopped translating questions ({e}); they are searched untranslated",
+                              stacklevel=2)
+                return None
+
+    def _ask(self, block: str) -> str:
+        if self._proc is None or self._proc.poll() is not None:
+            self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL)
+        p = self._proc
+        p.stdin.write(block.encode("utf-8") + b"\0")
+        p.stdin.flush()
+        buf = b""
+        while not buf.endswith(b"\0"):
+            ready, _, _ = select.select([p.stdout], [], [], self.timeout)
+            if not ready:
+                raise RuntimeError(f"no reply in {self.timeout:g} s")
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                raise RuntimeError(f"the pipeline exited ({p.poll()})")
+            buf += chunk
+        return buf[:-1].decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+
+def installed(modes_dir: Path = MODES_DIR) -> dict[str, str]:
+    """The languages of MODES whose pair is installed, with their mode."""
+    tools = all(shutil.which(t) for t in ("apertium-wblank-mode", "lt-proc", "stdbuf"))
+    return {lang: mode for lang, mode in MODES.items() if tools and (modes_dir / f"{mode}.mode").is_file()}
+
+
+def describe(langs, modes_dir: Path = MODES_DIR) -> str:
+    """What is machine-translated into English (`rag dictionaries`): the pairs installed for
+    `langs` (Settings.translate_langs), and which are missing."""
+    have = installed(modes_dir)
+    on = [f"{lang} (Apertium {have[lang]})" for lang in langs if lang in have]
+    off = [lang for lang in langs if lang not in have]
+    return (f"into English: {', '.join(on) or 'none'}"
+            + (f"; not installed: {', '.join(off)} (Debian's apertium-eng-spa, scripts/setup.sh)" if off else ""))
+
+
+@lru_cache(maxsize=None)
+def translator(lang: str, modes_dir: Path = MODES_DIR) -> Translator | None:
+    """`lang`'s pipeline into English, shared by every index in the process; None without it."""
+    mode = installed(modes_dir).get(lang)
+    if mode is None:
+        return None
+    try:
+        return Translator(pipeline(modes_dir / f"{mode}.mode"))
+    except (OSError, subprocess.SubprocessError) as e:
+        warnings.warn(f"Apertium's {mode} pair is installed but cannot run ({e}); {lang} questions are "
+                      f"searched untranslated", stacklevel=2)
+        return None
+
+
+def english(query, langs) -> str | None:
+    """The query's English translation when its language is in `langs` (Settings.translate_langs)
+    and Apertium has its pair; None otherwise. Made once a query (kept in its cache)."""
+    if query.lang not in langs:
+        return None
+    if "english" not in query.cache:
+        t = translator(query.lang)
+        query.cache["english"] = t(query.text) if t is not None else None
+    return query.cache["english"]

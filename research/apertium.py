@@ -1,0 +1,91 @@
+"""A question machine-translated into English by Apertium, for retrieval across languages (issue 30).
+
+Spanish has no dictionary for the bridge worth having (FreeDict's 3.6K words moved nothing), so
+a Spanish question met English passages through e5's vector alone. Debian packages Apertium's
+rule-based Spanish -> English translation (apertium-eng-spa); rag/translate.py runs it. This
+measures what its translation does, on XQuAD's training articles (0-23, where the choice is
+made) and the held-out ones (24-31), →en (the English paragraphs' index) and →mixed (en + ru),
+with eval.xquad_langs's indexes and rows (calibration paragraphs left out):
+
+  - `off`: no translation (Settings.translate_langs empty), as before;
+  - `bm25`: the translation's English words read by the bridge's BM25 alone;
+  - `dense`: the translation's vector mixed into the question's alone (by gloss_weight);
+  - `on`: both (the product), at each of --weights.
+
+Each variant against `off`, question by question (McNemar, eval/paired.py), every question of
+the articles once (719 a direction).
+
+    python -m research.apertium [--langs es] [--variants off,bm25,dense,on] [--weights 0.3,0.5] [--out results/apertium.json]
+
+Needs Debian's apertium-eng-spa (scripts/setup.sh installs it).
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+from pathlib import Path
+
+from eval.adopt import variant_index
+from eval.paired import mcnemar
+from eval.xquad import DEFAULT_DATA, HELD_OUT
+from eval.xquad_langs import CACHE, ask_rows, current, figures, language_index, mixed_docs
+from research.common import write_json
+
+TRAINING = frozenset(range(24))
+
+
+def ablate(variant: str) -> None:
+    """`dense`: the bridge reads no translation (this process only; `bm25` is gloss_weight 0)."""
+    from rag.retrieve.bridge import BridgeRetriever
+
+    if not hasattr(BridgeRetriever, "_english_terms"):
+        BridgeRetriever._english_terms = BridgeRetriever.english_terms
+    BridgeRetriever.english_terms = ((lambda self, text: []) if variant == "dense"
+                                     else BridgeRetriever._english_terms)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
+    ap.add_argument("--langs", default="es")
+    ap.add_argument("--variants", default="off,bm25,dense,on")
+    ap.add_argument("--weights", default="0.3,0.5")
+    ap.add_argument("--out", default="results/apertium.json")
+    a = ap.parse_args(argv)
+    from rag.translate import installed
+
+    langs = [lang for lang in a.langs.split(",") if lang in installed()]
+    if not langs:
+        print(f"no Apertium pair into English installed for {a.langs}: install apertium-eng-spa")
+        return 1
+    where = current(CACHE)
+    res: dict = {}
+    for variant in a.variants.split(","):
+        for w in ([0.3] if variant in ("off", "bm25") else [float(x) for x in a.weights.split(",")]):
+            index = {"en": language_index(a.data, "en", where),
+                     "mixed": variant_index(mixed_docs(a.data, where), where / "mixed", {})}
+            ablate(variant)
+            for lang in langs:
+                for d in ("en", "mixed"):
+                    settings = {"gloss_weight": 0.0 if variant == "bm25" else w,
+                                "translate_langs": [] if variant == "off" else [lang]}
+                    rows = ask_rows(index[d], a.data, lang, d, settings, articles=range(32))
+                    name = f"{lang} →{d} {variant}" + ("" if variant in ("off", "bm25") else f" weight {w}")
+                    row = {part: figures([r for r in rows if r["article"] in arts])
+                           for part, arts in (("training", TRAINING), ("held out", HELD_OUT))}
+                    base = res.get(f"{lang} →{d} off", {}).get("rows")
+                    if base is not None:
+                        for f in ("hit@1", "quote"):
+                            t = mcnemar([r[f] for r in base], [r[f] for r in rows])
+                            row[f"{f} vs off"] = {"lost": t.a_only, "gained": t.b_only, "p": round(t.p, 4)}
+                    res[name] = {**row, "rows": rows}
+                    print(f"{name}: " + "; ".join(
+                        f"{part} r@1 {f['r@1']}, quote {f['quote']} (n {f['n']})"
+                        for part, f in row.items() if part in ("training", "held out"))
+                        + "".join(f"; {k} {v}" for k, v in row.items() if k.endswith("vs off")), flush=True)
+    write_json({k: {p: v for p, v in r.items() if p != "rows"} for k, r in res.items()}, a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
