@@ -49,10 +49,12 @@ def unescape(text: str) -> str:
 def pipeline(mode_file: Path) -> list[str]:
     """The shell command of a mode's programs, each flushing on NUL: unknown words unmarked
     (-n, as `apertium -u`), the tagger's default options."""
-    out = subprocess.run(["apertium-wblank-mode", "-z", str(mode_file)], capture_output=True, text=True,
+    tool = shutil.which("apertium-wblank-mode") or "apertium-wblank-mode"
+    # our own argv (a program found on PATH, a mode file of Debian's); no shell, no user text
+    out = subprocess.run([tool, "-z", str(mode_file)], capture_output=True, text=True,  # noqa: S603
                          check=True, timeout=10).stdout.strip()
     stages = " | ".join(f"stdbuf -o0 {stage.strip()}" for stage in out.split("|"))
-    return ["bash", "-c", stages, "apertium", "-n", ""]
+    return [shutil.which("bash") or "/bin/bash", "-c", stages, "apertium", "-n", ""]
 
 
 class Translator:
@@ -80,7 +82,8 @@ class Translator:
 
     def _ask(self, block: str) -> str:
         if self._proc is None or self._proc.poll() is not None:
-            self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            # the argv is pipeline()'s (Apertium's programs); the question goes in on stdin, escaped
+            self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
                                           stderr=subprocess.DEVNULL)
         p = self._proc
         p.stdin.write(block.encode("utf-8") + b"\0")

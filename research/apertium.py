@@ -22,7 +22,6 @@ Needs Debian's apertium-eng-spa (scripts/setup.sh installs it).
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
 from eval.adopt import variant_index
