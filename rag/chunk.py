@@ -66,6 +66,17 @@ _ORDINAL = re.compile(r"(?:^|[\s(])(?:[1-9]|[12][0-9]|3[01])\.$")
 _ORDINAL_NEXT = re.compile(r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November"
                            r"|Dezember|Jahrhunderts?|Jh\.)(?!\w)")
 
+# An initial in a script without capitals: razdel ends a sentence at any ". " before a letter it
+# cannot see is lowercase, so "जॉन सी. मेसेंजर" (John C. Messenger) and "فريديريك و. موت"
+# (Frederick W. Mote) were cut in two. Hindi ends its sentences with the danda (।), and writes a
+# Latin initial as the letter's name: the 26 names and "डॉ." (Dr.) join, a closed list, because
+# Marathi, also Devanagari, ends sentences with '.' after short words ("आहे."). Arabic writes
+# one letter: a single Arabic letter before the dot joins (XQuAD ar: 5 such initials, 1 sentence
+# ending on a variable "ن."; two-letter names are left alone: "بي تي." ends a sentence too).
+_HINDI_LETTERS = ("ए|बी|सी|डी|ई|एफ|जी|एच|आई|जे|के|एल|एम|एन|ओ|पी|क्यू|आर|एस|टी|यू|वी|डब्ल्यू|एक्स|वाई|ज़ेड|जेड"
+                  "|डॉ")
+_INITIAL = re.compile(rf"(?:(?<=[\s(])|^)(?:(?:{_HINDI_LETTERS})|[\u0621-\u064a]\u0640?)\.$")
+
 
 def sentences(text: str) -> list[Sentence]:
     """Sentence spans of `text`: ordered, disjoint, each starting and ending on a non-space
@@ -89,8 +100,19 @@ def _razdel_sentences(text: str) -> list[Sentence]:
                     or _closes_bracket(prev, text[s.start : s.start + 200])):
                 out[-1] = Sentence(out[-1].start, s.stop)
                 continue
+        # razdel's sentence of Hindi text runs over its dandas (split later, _split_marks): an
+        # initial joins when the sentence it ends, from its last danda, is short enough
+        if out and _INITIAL.search(text, max(out[-1].start, out[-1].end - 12), out[-1].end) and (
+                s.stop - _last_end(text, out[-1]) <= MAX_MERGED):
+            out[-1] = Sentence(out[-1].start, s.stop)
+            continue
         out.append(Sentence(s.start, s.stop))
     return out
+
+
+def _last_end(text: str, s: Sentence) -> int:
+    """Where the last sentence end razdel does not know (a danda, 。…) inside `s` ends, else its start."""
+    return max((m.end() for m in _END.finditer(text, s.start, s.end)), default=s.start)
 
 
 

@@ -41,6 +41,16 @@ def split(text: str) -> list[str]:
     ("Es gibt z. B. viele Städte. Das ist gut.", ["Es gibt z. B. viele Städte.", "Das ist gut."]),
     ("El Sr. García llegó a EE. UU. en 1990. Luego se fue.", ["El Sr. García llegó a EE. UU. en 1990.", "Luego se fue."]),
     ("Vino a EE. UU. Luego se fue.", ["Vino a EE. UU.", "Luego se fue."]),
+    # an initial in Hindi (a Latin letter's name) or Arabic (one letter) ends no sentence; a
+    # Hindi sentence still ends at its danda, a Marathi one at '.' after a short word, an
+    # Arabic one at a two-letter word
+    ("उन्होंने जॉन सी. मेसेंजर के अनुवाद को पढ़ा। फिर वे चले गए।",
+     ["उन्होंने जॉन सी. मेसेंजर के अनुवाद को पढ़ा।", "फिर वे चले गए।"]),
+    ("इतिहासकार फ्रेडरिक डब्ल्यू. मोटे ने लिखा है।", ["इतिहासकार फ्रेडरिक डब्ल्यू. मोटे ने लिखा है।"]),
+    ("हे घर मोठे आहे. ते सुंदर आहे.", ["हे घर मोठे आहे.", "ते सुंदर आहे."]),
+    ("كتب المؤرخ فريديريك و. موت أن المصطلح قديم. وقال غيره.",
+     ["كتب المؤرخ فريديريك و. موت أن المصطلح قديم.", "وقال غيره."]),
+    ("اتخذتها شبكة بي تي. في عام 1950 عيّن نوبل.", ["اتخذتها شبكة بي تي.", "في عام 1950 عيّن نوبل."]),
     # a small number at a sentence end before another word still ends it
     ("The Broncos won 24 to 10. Manning threw twice.", ["The Broncos won 24 to 10.", "Manning threw twice."]),
     ("Первое. Второе! Третье?", ["Первое.", "Второе!", "Третье?"]),
@@ -246,3 +256,12 @@ def test_corpus_splits_exactly_as_razdel_did(corpus_dir):
 ])
 def test_chunk_invariants_in_other_scripts(text):
     check_chunks(text, 200, 60)
+
+
+def test_a_hindi_initial_joins_after_a_long_run_of_danda_sentences():
+    """razdel's sentence of Hindi runs over its dandas: the initial's join is judged from the last danda."""
+    before = "यह एक लंबा वाक्य है जो कई शब्दों से बना है। " * 20  # ~900 characters, no '.'
+    text = before + "अध्यक्ष रेव पॉल टी. स्टाल्सवर्थ ने कहा। फिर सभा समाप्त हुई।"
+    got = [text[s.start : s.end] for s in sentences(text)]
+    assert got[-2:] == ["अध्यक्ष रेव पॉल टी. स्टाल्सवर्थ ने कहा।", "फिर सभा समाप्त हुई।"]
+    assert len(got) == 22
