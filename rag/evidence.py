@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from .analyze import UNTAGGED, _stem, analyze, untagged
-from .question import _NOUNS_CAPITALISED, Question, dates, number_key
+from .question import _NOUNS_CAPITALISED, Question, dates, number_key, spelled_numbers
 from .span import Common, typed
 from .translit import name_key
 
@@ -48,7 +48,7 @@ class Words:
 
     stems: frozenset[str]
     names: frozenset[str]  # script-neutral keys of its words
-    numbers: frozenset[str]  # number_key of every number, years included
+    numbers: frozenset[str]  # number_key of every number, years included, and of the cardinals it spells
     dates: frozenset[tuple[int, int, int]] = frozenset()  # (y, m, d) and (y, m, 0) of its dates; y 0: no year
 
     @classmethod
@@ -57,7 +57,7 @@ class Words:
         """`lang`: the sentence's language; its words as BM25 analyses that language."""
         stems = frozenset(analyze(text, lang))
         return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit()),
-                   frozenset(number_key(n) for n in _NUM.findall(text)),
+                   frozenset([number_key(n) for n in _NUM.findall(text)] + spelled_numbers(text)),
                    frozenset(k for _, (y, m, d) in dates(text, yearless=True) for k in ((y, m, d), (y, m, 0))))
 
 

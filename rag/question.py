@@ -205,6 +205,36 @@ class Question:
     lang: str | None = None  # the language it was analysed as (its words stemmed as BM25 stems them)
 
 
+# Cardinals spelled out, English and Russian (Russian's 1-10 in their nominative and genitive),
+# with their value: a sentence that spells "at least four primes" holds a question's "4"
+# (rag/evidence.py Words), and the span points out "four" where a number is asked (rag/span.py).
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+    "один": 1, "одна": 1, "одно": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5, "шесть": 6, "семь": 7,
+    "восемь": 8, "девять": 9, "десять": 10, "двадцать": 20, "тридцать": 30, "сорок": 40, "пятьдесят": 50,
+    "сто": 100, "двух": 2, "трёх": 3, "трех": 3, "четырёх": 4, "четырех": 4, "пяти": 5, "шести": 6, "семи": 7,
+    "восьми": 8, "девяти": 9, "десяти": 10,
+}
+_SPELLED = re.compile(r"\b(" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")(?:[- ]("
+                      + "|".join(sorted((w for w, v in NUMBER_WORDS.items() if v < 10), key=len, reverse=True))
+                      + r"))?\b", re.IGNORECASE)  # "twenty-four", "двадцать четыре"
+
+
+def spelled_numbers(text: str) -> list[str]:
+    """The values of the cardinals `text` spells ("twenty-four" -> "24"), as number_key writes them."""
+    out = []
+    for m in _SPELLED.finditer(text):
+        value, unit = NUMBER_WORDS[m.group(1).lower()], m.group(2)
+        if unit and 20 <= value <= 90 and value % 10 == 0:
+            out.append(str(value + NUMBER_WORDS[unit.lower()]))
+        else:
+            out += [str(value)] + ([str(NUMBER_WORDS[unit.lower()])] if unit else [])
+    return out
+
+
 def number_key(s: str) -> str:
     """One spelling per number: thousands separators dropped, decimal comma -> point."""
     s = s.replace("\u00a0", "").replace(" ", "")

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import regex
 
-from .question import _NOUNS_CAPITALISED, Question, number_key
+from .question import _NOUNS_CAPITALISED, NUMBER_WORDS, Question, number_key
 from .analyze import _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
 from .lang import TITLES
 from .translit import name_key
@@ -76,10 +76,8 @@ _UNIT = (r"(?:%|％|percent|per cent|процент(?:а|ов)?|years?|months?|w
          # is "711,988" in XQuAD's answers, as in English)
          r"|平方公里|平方英里|平方米|公里|千米|英里|英尺|公顷|公斤|千克|吨|美元|欧元|英镑|元|个月|小时|分钟|秒)")
 _UNIT_END = re.compile(rf"(?<=\d)\s?({_UNIT})\.?$", re.IGNORECASE)  # a number's unit, multi-word ones whole
-_NUMWORD_EN = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
-               r"|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|dozen")
-_NUMWORD_RU = (r"один|одна|одно|два|две|три|четыре|пять|шесть|семь|восемь|девять|десять|двадцать|тридцать|сорок"
-               r"|пятьдесят|сто|двух|трёх|трех|четырёх|четырех|пяти|шести|семи|восьми|девяти|десяти")
+_NUMWORD_EN = "|".join(w for w in NUMBER_WORDS if w.isascii())  # rag/question.py's cardinals
+_NUMWORD_RU = "|".join(w for w in NUMBER_WORDS if not w.isascii())
 _NUM = re.compile(
     r"(?<![\w.,:])\d{1,2}:\d{2}(?::\d{2})?(?![\w:])"  # a clock reading is one number ("3:08 left"), not "3" and "08"
     rf"|(?<!{_W})(?<![.,])(?:(?:US)?[$€£¥]\s?)?\d+(?:[.,\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?{_SCALE})?(?:\s?{_UNIT})?(?!{_W})"

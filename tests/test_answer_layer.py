@@ -7,7 +7,7 @@ import pytest
 
 from rag.answer import Candidate, decide, lead, make_answer, quotes_from, sentence_shifts, source_span
 from rag.evidence import FEATURES, Words, constraint_share, held, kind_of, overlap, sentence_features
-from rag.question import analyse, dates, number_key
+from rag.question import analyse, dates, number_key, spelled_numbers
 from dataclasses import replace
 
 from rag.chunk import process
@@ -446,6 +446,17 @@ def test_held_lists_what_the_evidence_lacks():
     assert held(q, ru, translate=lambda s: frozenset({"сибир"}) if s == "siberia" else frozenset()) == []
     # a transliterated name needs no dictionary
     assert held(analyse("What did Shatunovskaya say?"), Words.of("по словам Шатуновской")) == []
+
+
+def test_a_number_the_evidence_spells_out_is_held():
+    """XQuAD's "a minimum of 4 primes" was declined over "at least four primes" (issue 27)."""
+    q = analyse("What conjecture holds that there are always a minimum of 4 primes between the squares?")
+    assert held(q, Words.of("Brocard's conjecture says that there are always at least four primes.")) == []
+    assert held(q, Words.of("There are always at least five primes between the squares.")) == ["4"]
+    assert held(analyse("Сколько человек, 24 или 26?"), Words.of("Пришли двадцать четыре человека и ещё двадцать пять.")) == ["26"]
+    assert held(analyse("Were there 24 men?"), Words.of("Twenty-four men came.")) == []
+    assert held(analyse("Сколько было 4 колхоза?"), Words.of("Было четыре колхоза.")) == []
+    assert spelled_numbers("ninety nine, one of the two, двух, someone, tone") == ["99", "1", "2", "2"]
 
 
 def test_names_held_across_scripts_through_their_keys():
