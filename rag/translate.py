@@ -63,6 +63,7 @@ class Translator:
     def __init__(self, argv: list[str], timeout: float = 5.0):
         self.argv, self.timeout = argv, timeout
         self._proc: subprocess.Popen | None = None
+        self._pid = os.getpid()  # the process that started _proc: a forked child starts its own
         self._lock = threading.Lock()
         self.broken: str | None = None  # why it stopped translating, once it has
 
@@ -81,6 +82,8 @@ class Translator:
                 return None
 
     def _ask(self, block: str) -> str:
+        if self._pid != os.getpid():  # forked (a worker): the parent's pipe is not ours to write to
+            self._proc, self._pid = None, os.getpid()
         if self._proc is None or self._proc.poll() is not None:
             # the argv is pipeline()'s (Apertium's programs); the question goes in on stdin, escaped
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603

@@ -60,6 +60,20 @@ def test_one_process_translates_question_after_question():
         t.close()
 
 
+def test_a_forked_process_starts_its_own_pipeline():
+    t = fake()
+    try:
+        assert t("uno") == "UNO"
+        parent = t._proc
+        t._pid = -1  # as a forked worker sees the object it inherited
+        assert t("dos") == "DOS" and t._proc is not parent
+        assert parent.poll() is None  # the parent's pipeline is left running, untouched
+        parent.kill()
+        parent.wait()
+    finally:
+        t.close()
+
+
 @pytest.mark.parametrize("block", ["DIE", "HANG"])
 def test_a_dead_or_silent_pipeline_means_untranslated_and_says_so_once(block):
     t = fake(timeout=0.5)
