@@ -17,6 +17,7 @@ every language without a pair is) and a warning says why, once.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import select
@@ -103,10 +104,12 @@ class Translator:
         return buf[:-1].decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        if self._proc is not None:
+        if self._proc is not None and self._pid == os.getpid():
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                pipe.close()
             self._proc.kill()
             self._proc.wait()
-            self._proc = None
+        self._proc = None
 
 
 def installed(modes_dir: Path = MODES_DIR) -> dict[str, str]:
@@ -132,7 +135,9 @@ def translator(lang: str, modes_dir: Path = MODES_DIR) -> Translator | None:
     if mode is None:
         return None
     try:
-        return Translator(pipeline(modes_dir / f"{mode}.mode"))
+        t = Translator(pipeline(modes_dir / f"{mode}.mode"))
+        atexit.register(t.close)  # its pipeline ends with the process, quietly
+        return t
     except (OSError, subprocess.SubprocessError) as e:
         warnings.warn(f"Apertium's {mode} pair is installed but cannot run ({e}); {lang} questions are "
                       f"searched untranslated", stacklevel=2)

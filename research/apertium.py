@@ -10,7 +10,8 @@ with eval.xquad_langs's indexes and rows (calibration paragraphs left out):
   - `off`: no translation (Settings.translate_langs empty), as before;
   - `bm25`: the translation's English words read by the bridge's BM25 alone;
   - `dense`: the translation's vector mixed into the question's alone (by gloss_weight);
-  - `on`: both (the product), at each of --weights.
+  - `on`: both (the product), at each of --weights;
+  - `chain`: `on`, with the translation's words translated on into Russian too.
 
 Each variant against `off`, question by question (McNemar, eval/paired.py), every question of
 the articles once (719 a direction).
@@ -34,13 +35,22 @@ TRAINING = frozenset(range(24))
 
 
 def ablate(variant: str) -> None:
-    """`dense`: the bridge reads no translation (this process only; `bm25` is gloss_weight 0)."""
+    """`dense`: the bridge reads no translation (this process only; `bm25` is gloss_weight 0);
+    `chain`: the translation's English words and, through the English-Russian dictionary, their
+    Russian translations (for the Russian passages of a mixed index)."""
     from rag.retrieve.bridge import BridgeRetriever
 
     if not hasattr(BridgeRetriever, "_english_terms"):
         BridgeRetriever._english_terms = BridgeRetriever.english_terms
+    own = BridgeRetriever._english_terms
+
+    def chain(self, text):
+        out = own(self, text)
+        seen = {w for w, _ in out}
+        return out + [(w, ids) for w, ids in self.terms(text, "en") if w not in seen]
+
     BridgeRetriever.english_terms = ((lambda self, text: []) if variant == "dense"
-                                     else BridgeRetriever._english_terms)
+                                     else chain if variant == "chain" else own)
 
 
 def main(argv: list[str] | None = None) -> int:

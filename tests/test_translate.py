@@ -68,6 +68,8 @@ def test_a_forked_process_starts_its_own_pipeline():
         t._pid = -1  # as a forked worker sees the object it inherited
         assert t("dos") == "DOS" and t._proc is not parent
         assert parent.poll() is None  # the parent's pipeline is left running, untouched
+        for pipe in (parent.stdin, parent.stdout):
+            pipe.close()
         parent.kill()
         parent.wait()
     finally:

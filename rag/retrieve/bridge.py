@@ -370,7 +370,10 @@ class BridgeRetriever(Retriever):
         if cached is not None:
             return cached
         lex, plan = self.lexical, []
-        translated = self.english(query) if self.english is not None else None
+        # translated only where the index holds passages in other languages (a Spanish question
+        # over Spanish documents starts no translator)
+        translated = (self.english(query) if self.english is not None and bool(np.any(self.langs != query.lang))
+                      else None)
         if translated is not None:
             words = self.english_terms(translated)
         else:
