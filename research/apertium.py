@@ -10,13 +10,14 @@ with eval.xquad_langs's indexes and rows (calibration paragraphs left out):
   - `off`: no translation (Settings.translate_langs empty), as before;
   - `bm25`: the translation's English words read by the bridge's BM25 alone;
   - `dense`: the translation's vector mixed into the question's alone (by gloss_weight);
-  - `on`: both (the product), at each of --weights;
-  - `chain`: `on`, with the translation's words translated on into Russian too.
+  - `on`: both (the product: the translation's words, and on into Russian through the
+    English-Russian dictionary for the Russian passages), at each of --weights;
+  - `direct`: `on` with the translation's English words alone (the first version).
 
 Each variant against `off`, question by question (McNemar, eval/paired.py), every question of
 the articles once (719 a direction).
 
-    python -m research.apertium [--langs es] [--variants off,bm25,dense,on] [--weights 0.3,0.5] [--out results/apertium.json]
+    python -m research.apertium [--langs es] [--variants off,bm25,dense,on,direct] [--weights 0.3,0.5] [--out results/apertium.json]
 
 Needs Debian's apertium-eng-spa (scripts/setup.sh installs it).
 """
@@ -36,28 +37,27 @@ TRAINING = frozenset(range(24))
 
 def ablate(variant: str) -> None:
     """`dense`: the bridge reads no translation (this process only; `bm25` is gloss_weight 0);
-    `chain`: the translation's English words and, through the English-Russian dictionary, their
-    Russian translations (for the Russian passages of a mixed index)."""
+    `direct`: the translation's English words alone, not on into Russian (the first version)."""
+    from rag.analyze import analyze
     from rag.retrieve.bridge import BridgeRetriever
 
     if not hasattr(BridgeRetriever, "_english_terms"):
         BridgeRetriever._english_terms = BridgeRetriever.english_terms
     own = BridgeRetriever._english_terms
 
-    def chain(self, text):
-        out = own(self, text)
-        seen = {w for w, _ in out}
-        return out + [(w, ids) for w, ids in self.terms(text, "en") if w not in seen]
+    def direct(self, text):
+        vocab = self.lexical.vocab
+        return [(t, (vocab[t],)) for t in dict.fromkeys(analyze(text, "en")) if t in vocab]
 
     BridgeRetriever.english_terms = ((lambda self, text: []) if variant == "dense"
-                                     else chain if variant == "chain" else own)
+                                     else direct if variant == "direct" else own)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="es")
-    ap.add_argument("--variants", default="off,bm25,dense,on")
+    ap.add_argument("--variants", default="off,bm25,dense,on,direct")
     ap.add_argument("--weights", default="0.3,0.5")
     ap.add_argument("--out", default="results/apertium.json")
     a = ap.parse_args(argv)
@@ -82,16 +82,19 @@ def main(argv: list[str] | None = None) -> int:
                     name = f"{lang} →{d} {variant}" + ("" if variant in ("off", "bm25") else f" weight {w}")
                     row = {part: figures([r for r in rows if r["article"] in arts])
                            for part, arts in (("training", TRAINING), ("held out", HELD_OUT))}
-                    base = res.get(f"{lang} →{d} off", {}).get("rows")
-                    if base is not None:
+                    for against in ("off", f"on weight {w}"):  # direct: against the product's too
+                        base = res.get(f"{lang} →{d} {against}", {}).get("rows")
+                        if base is None or against == name.split(" ", 2)[2]:
+                            continue
                         for f in ("hit@1", "quote"):
                             t = mcnemar([r[f] for r in base], [r[f] for r in rows])
-                            row[f"{f} vs off"] = {"lost": t.a_only, "gained": t.b_only, "p": round(t.p, 4)}
+                            row[f"{f} vs {against.split()[0]}"] = {"lost": t.a_only, "gained": t.b_only,
+                                                                  "p": round(t.p, 4)}
                     res[name] = {**row, "rows": rows}
                     print(f"{name}: " + "; ".join(
                         f"{part} r@1 {f['r@1']}, quote {f['quote']} (n {f['n']})"
                         for part, f in row.items() if part in ("training", "held out"))
-                        + "".join(f"; {k} {v}" for k, v in row.items() if k.endswith("vs off")), flush=True)
+                        + "".join(f"; {k} {v}" for k, v in row.items() if " vs " in k), flush=True)
     write_json({k: {p: v for p, v in r.items() if p != "rows"} for k, r in res.items()}, a.out)
     return 0
 

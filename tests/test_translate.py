@@ -163,3 +163,19 @@ def test_debians_spanish_pair_translates_a_question():
     out = t("¿Cuántos hombres envió Duquesne para relevar a Saint-Pierre?")
     assert out is not None and "men" in out.split() and "Saint-Pierre" in out
     assert t("¿Quién fue el emperador en 1320?").split()[:1] == ["Who"] and "1320" in t("en 1320")
+
+
+def test_the_translation_goes_on_into_russian_for_russian_passages(dict_prefix):
+    """A Spanish question over English and Russian passages: the translation's words find the
+    English passage, and through the English-Russian dictionary the Russian one."""
+    from rag.dictionary import load_dictionary
+
+    texts = ["Famine struck the villages.", "Голод охватил деревни.", "La cosecha fue buena."]
+    langs = np.array(["en", "ru", "es"])
+    lex = LexicalRetriever.build(texts, langs=list(langs))
+    lexicon = Lexicon.from_dictionary(load_dictionary(dict_prefix))
+    br = BridgeRetriever(lex, lexicon, langs, lambda q: "When struck the famine?")
+    vocab = {i: t for t, i in lex.vocab.items()}
+    terms = dict(br.english_terms("When struck the famine?"))
+    assert {vocab[i] for ids in terms.values() for i in ids} >= set(tokenize("famine голод"))
+    assert {h.row for h in br.search(Query("¿Cuándo llegó el hambre?"), 3)} == {0, 1}

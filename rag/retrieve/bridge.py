@@ -336,12 +336,15 @@ class BridgeRetriever(Retriever):
 
     def english_terms(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
         """A question's English translation: its English words (and numbers) as the English
-        passages hold them, each once. (Not on into Russian: a second translation's errors
-        would compound the first's.)"""
+        passages hold them, each once, and on through the English-Russian dictionary as the
+        Russian passages do (research/apertium.py `chain`: Spanish into English + Russian r@1,
+        XQuAD's training articles, 0.945 -> 0.956; into English alone it changes nothing)."""
         vocab, out = self.lexical.vocab, {}
         for t in analyze(text, "en"):
             if t in vocab:
                 out.setdefault(t, (t, (vocab[t],)))
+        for w, ids in self.terms(text, "en"):
+            out.setdefault(w, (w, ids))
         return list(out.values())
 
     def _names(self, stem: str) -> set[int]:
