@@ -3,6 +3,7 @@ fake Apertium, what the bridge and the dense side do with a translation, and Deb
 Spanish -> English pair where it is installed (scripts/setup.sh installs it)."""
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
@@ -156,9 +157,10 @@ def test_the_searcher_mixes_the_translation_into_the_cross_vector(tmp_path, dict
     assert q.cross_vector is q.vector and idx.searcher.bridge.english(q) is None
 
 
-@pytest.mark.skipif("es" not in translate.installed(), reason="Debian's apertium-eng-spa is not installed "
-                    "(scripts/setup.sh installs it)")
 def test_debians_spanish_pair_translates_a_question():
+    if "es" not in translate.installed():  # CI installs it (scripts/setup.sh): there its absence fails
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "Debian's apertium-eng-spa is not installed (scripts/setup.sh installs it)")
     t = translate.translator("es")
     out = t("¿Cuántos hombres envió Duquesne para relevar a Saint-Pierre?")
     assert out is not None and "men" in out.split() and "Saint-Pierre" in out
