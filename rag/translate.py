@@ -33,18 +33,16 @@ MODES_DIR = Path("/usr/share/apertium/modes")
 # Galician, Basque, Icelandic, Macedonian, Serbo-Croatian); XQuAD has none of those languages
 # to measure them on, so they are not named here.
 MODES = {"es": "spa-eng"}
-_RESERVED = re.compile(r"([\\^$@/<>{}\[\]*#+~|])")  # the stream format's own characters
-_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+# The stream format's own characters, and controls: replaced by spaces, not escaped (an escaped
+# "^" against a letter, "x\^", stalls lttoolbox 3.7's pipeline; retrieval needs the words alone)
+_RESERVED = re.compile(r"[\\^$@/<>{}\[\]*#+~|\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+MAX_FAILURES = 3  # a pipeline that dies this often is not started again
 
 
-def escape(text: str) -> str:
-    """`text` as one block of Apertium's stream format: reserved characters escaped, its line
-    breaks and NULs spaces (a NUL ends the block)."""
-    return _RESERVED.sub(r"\\\1", " ".join(text.replace("\0", " ").split()))
-
-
-def unescape(text: str) -> str:
-    return _ESCAPED.sub(r"\1", text).strip()
+def block(text: str) -> str:
+    """`text` as one block of Apertium's stream format: its reserved and control characters spaces,
+    its whitespace single spaces (a NUL ends the block)."""
+    return " ".join(_RESERVED.sub(" ", text).split())
 
 
 def pipeline(mode_file: Path) -> list[str]:
@@ -66,27 +64,32 @@ class Translator:
         self._proc: subprocess.Popen | None = None
         self._pid = os.getpid()  # the process that started _proc: a forked child starts its own
         self._lock = threading.Lock()
+        self.failures = 0
         self.broken: str | None = None  # why it stopped translating, once it has
 
     def __call__(self, text: str) -> str | None:
-        """The translation, or None (the pipeline cannot start, died or went silent: said once)."""
+        """The translation, or None: the pipeline cannot start, died or went silent (said once;
+        started again on the next question, MAX_FAILURES times in all)."""
         with self._lock:
             if self.broken is not None:
                 return None
             try:
-                return unescape(self._ask(escape(text)))
+                return self._ask(block(text)).strip()
             except (OSError, RuntimeError, subprocess.SubprocessError) as e:
-                self.broken = str(e)
                 self.close()
-                warnings.warn(f"Apertium stopped translating questions ({e}); they are searched untranslated",
-                              stacklevel=2)
+                self.failures += 1
+                if self.failures >= MAX_FAILURES:
+                    self.broken = str(e)
+                if self.failures == 1 or self.broken:
+                    warnings.warn(f"Apertium failed to translate a question ({e}); it is searched untranslated"
+                                  + ("; no more questions are translated" if self.broken else ""), stacklevel=2)
                 return None
 
     def _ask(self, block: str) -> str:
         if self._pid != os.getpid():  # forked (a worker): the parent's pipe is not ours to write to
             self._proc, self._pid = None, os.getpid()
         if self._proc is None or self._proc.poll() is not None:
-            # the argv is pipeline()'s (Apertium's programs); the question goes in on stdin, escaped
+            # the argv is pipeline()'s (Apertium's programs); the question goes in on stdin, as block() made it
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
                                           stderr=subprocess.DEVNULL)
         p = self._proc
