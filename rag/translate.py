@@ -13,7 +13,8 @@ One pipeline a language, started on its first question and kept: Apertium's prog
 their output on a NUL byte (-z), so a question costs ~1 ms after a ~70 ms start. In a pipe,
 lttoolbox 3.7's `lt-proc -b` keeps its output buffered even so; `stdbuf -o0` releases it.
 Without the package, or when the pipeline fails, a question is searched untranslated (as
-every language without a pair is) and a warning says why, once.
+every language without a pair is) and a warning says why; a failed pipeline is started again
+on the next question, and given up after MAX_FAILURES.
 """
 from __future__ import annotations
 
