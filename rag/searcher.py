@@ -29,7 +29,7 @@ from .retrieve.reader import ReaderRerank
 from .settings import Settings
 from .span import point
 from .tokens import index_head, question_encoder, token_column
-from .translate import english
+from .translate import english, word_translator
 from .types import Answer, Hit, QueryError, Span
 
 RETRIEVERS = ("hybrid", "hybrid+reader", "dense", "bm25", "bridge", "bm25+bridge")
@@ -262,8 +262,10 @@ class Searcher:
         Settings.near_chars either side of it, its names Settings.near_names (rag/evidence.py held)."""
         st = self.settings
         wide, narrow = (self.context(quote.hit, n) for n in (st.near_chars, st.near_names))
-        return held(question, Words.of(f"{wide[0]} {quote.text} {wide[1]}", quote.lang),
-                    translator(self.lexicon, q_lang, quote.lang), self.lexicon,
+        tr = translator(self.lexicon, q_lang, quote.lang)
+        if tr is None and quote.lang == "en" and q_lang in st.translate_langs:
+            tr = word_translator(question, q_lang)  # its names and counted words, each by Apertium
+        return held(question, Words.of(f"{wide[0]} {quote.text} {wide[1]}", quote.lang), tr, self.lexicon,
                     names_in=Words.of(f"{narrow[0]} {quote.text} {narrow[1]}", quote.lang))
 
     def point(self, question: Question, q_lang: str, quote: Candidate) -> Span | None:

@@ -148,6 +148,34 @@ def translator(lang: str, modes_dir: Path = MODES_DIR) -> Translator | None:
         return None
 
 
+@lru_cache(maxsize=512)
+def _word_table(lang: str, names: tuple[str, ...], counted: str) -> dict[str, frozenset[str]]:
+    from .analyze import _stem, analyze
+
+    t, table = translator(lang), {}
+    if t is None:
+        return table
+    for name in names:  # keyed as held() looks a name up
+        out = t(name)
+        if out:
+            table[_stem(name.lower())] = frozenset(analyze(out, "en"))
+    for word in counted.split():
+        out = t(word)
+        for tok in analyze(word.lower(), lang) if out else ():
+            table[tok] = frozenset(analyze(out, "en"))
+    return table
+
+
+def word_translator(question, lang: str):
+    """stem -> English stems for the question's names and counted words, each translated alone
+    (rag/evidence.py held: "¿Cuántos votos … en el XVII Congreso?" holds its "votos" and
+    "Congreso" by an English quote's "votes" and "Congress"); None without a pair for `lang`."""
+    if lang not in installed():
+        return None
+    table = _word_table(lang, tuple(question.shown_names), question.counted_word)
+    return lambda stem: table.get(stem, frozenset())
+
+
 def english(query, langs) -> str | None:
     """The query's English translation when its language is in `langs` (Settings.translate_langs)
     and Apertium has its pair; None otherwise. Made once a query (kept in its cache)."""

@@ -182,3 +182,21 @@ def test_the_translation_goes_on_into_russian_for_russian_passages(dict_prefix):
     terms = dict(br.english_terms("When struck the famine?"))
     assert {vocab[i] for ids in terms.values() for i in ids} >= set(tokenize("famine голод"))
     assert {h.row for h in br.search(Query("¿Cuándo llegó el hambre?"), 3)} == {0, 1}
+
+
+def test_a_spanish_questions_names_and_counted_words_are_held_by_their_english(monkeypatch):
+    """"¿Cuántos votos … en el XVII Congreso?" over an English quote: no false partial match."""
+    from rag.evidence import Words, held
+    from rag.question import analyse
+
+    words = {"Congreso": "Congress", "votos": "votes", "Shatunovskaya": "Shatunovskaya"}
+    monkeypatch.setattr(translate, "installed", lambda modes_dir=None: {"es": "spa-eng"})
+    monkeypatch.setattr(translate, "translator", lambda lang: (lambda text: words.get(text, text)))
+    translate._word_table.cache_clear()
+    q = analyse("¿Cuántos votos hubo en el XVII Congreso según Shatunovskaya?", "es")
+    quote = Words.of("At the congress, Shatunovskaya says, 292 votes were cast against Stalin.", "en")
+    assert set(held(q, quote)) >= {"Congreso"}  # untranslated, a Spanish word is not an English one
+    assert held(q, quote, translate.word_translator(q, "es")) == []
+    elsewhere = Words.of("At the conference 292 ballots were cast.", "en")
+    assert set(held(q, elsewhere, translate.word_translator(q, "es"))) == {"Congreso", "Shatunovskaya", "votos"}
+    translate._word_table.cache_clear()
