@@ -10,7 +10,8 @@ vector is mixed into the question's for passages in other languages (rag/searche
 cross_vector). Measured by research/apertium.py (XQuAD, training articles for the choice).
 
 One pipeline a language, started on its first question and kept: Apertium's programs flush
-their output on a NUL byte (-z), so a question costs ~1 ms after a ~70 ms start. In a pipe,
+their output on a NUL byte (-z), so a question costs ~2 ms after a ~100 ms start (research/apertium.py translation_ms:
+median 1.8 ms over the 816 Spanish questions, start 97 ms). In a pipe,
 lttoolbox 3.7's `lt-proc -b` keeps its output buffered even so; `stdbuf -o0` releases it.
 Without the package, or when the pipeline fails, a question is searched untranslated (as
 every language without a pair is) and a warning says why; a failed pipeline is started again
@@ -28,6 +29,8 @@ import threading
 import warnings
 from functools import lru_cache
 from pathlib import Path
+
+from .analyze import _stem, analyze
 
 MODES_DIR = Path("/usr/share/apertium/modes")
 # ISO 639-1 -> Apertium's mode into English. Debian has more pairs into English (Catalan,
@@ -86,7 +89,7 @@ class Translator:
                                   + ("; no more questions are translated" if self.broken else ""), stacklevel=2)
                 return None
 
-    def _ask(self, block: str) -> str:
+    def _ask(self, data: str) -> str:
         if self._pid != os.getpid():  # forked (a worker): the parent's pipe is not ours to write to
             self._proc, self._pid = None, os.getpid()
         if self._proc is None or self._proc.poll() is not None:
@@ -94,7 +97,7 @@ class Translator:
             self._proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,  # noqa: S603
                                           stderr=subprocess.DEVNULL)
         p = self._proc
-        p.stdin.write(block.encode("utf-8") + b"\0")
+        p.stdin.write(data.encode("utf-8") + b"\0")
         p.stdin.flush()
         buf = b""
         while not buf.endswith(b"\0"):
@@ -150,8 +153,6 @@ def translator(lang: str, modes_dir: Path = MODES_DIR) -> Translator | None:
 
 @lru_cache(maxsize=512)
 def _word_table(lang: str, names: tuple[str, ...], counted: str) -> dict[str, frozenset[str]]:
-    from .analyze import _stem, analyze
-
     t, table = translator(lang), {}
     if t is None:
         return table
@@ -170,7 +171,7 @@ def word_translator(question, lang: str):
     """stem -> English stems for the question's names and counted words, each translated alone
     (rag/evidence.py held: "¿Cuántos votos … en el XVII Congreso?" holds its "votos" and
     "Congreso" by an English quote's "votes" and "Congress"); None without a pair for `lang`."""
-    if lang not in installed():
+    if translator(lang) is None:
         return None
     table = _word_table(lang, tuple(question.shown_names), question.counted_word)
     return lambda stem: table.get(stem, frozenset())

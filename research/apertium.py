@@ -53,6 +53,30 @@ def ablate(variant: str) -> None:
                                      else direct if variant == "direct" else own)
 
 
+def translation_ms(data: Path, lang: str) -> dict:
+    """What a translation costs: the pipeline's start, and each of `lang`'s XQuAD questions once
+    after it (median and the slowest), in milliseconds."""
+    import json
+    import statistics
+    import time
+
+    from rag.translate import translator
+
+    questions = [q["question"] for a in json.loads((data / f"xquad.{lang}.dev.json").read_text(encoding="utf-8"))["data"]
+                 for p in a["paragraphs"] for q in p["qas"]]
+    t = translator(lang)
+    t0 = time.perf_counter()
+    t(questions[0])
+    start = 1000 * (time.perf_counter() - t0)
+    times = []
+    for q in questions:
+        t0 = time.perf_counter()
+        t(q)
+        times.append(1000 * (time.perf_counter() - t0))
+    return {"start": round(start, 1), "median": round(statistics.median(times), 2), "max": round(max(times), 1),
+            "n": len(times)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
@@ -67,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     if not langs:
         print(f"no Apertium pair into English installed for {a.langs}: install apertium-eng-spa")
         return 1
+    res: dict = {f"{lang} translation ms": translation_ms(a.data, lang) for lang in langs}
+    print(res, flush=True)
     where = current(CACHE)
-    res: dict = {}
     for variant in a.variants.split(","):
         for w in ([0.3] if variant in ("off", "bm25") else [float(x) for x in a.weights.split(",")]):
             index = {"en": language_index(a.data, "en", where),

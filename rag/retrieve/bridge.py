@@ -302,6 +302,7 @@ class BridgeRetriever(Retriever):
         self.lexicon = lexicon
         self.langs = np.asarray(langs)
         self.english = english  # a question's machine translation into English, where it has one (rag/translate.py)
+        self.known_langs = frozenset(str(x) for x in self.langs)
 
     def bridged(self, lang: str) -> bool:
         """Whether a question in `lang` is translated: Russian and English into each other, a
@@ -337,8 +338,8 @@ class BridgeRetriever(Retriever):
     def english_terms(self, text: str) -> list[tuple[str, tuple[int, ...]]]:
         """A question's English translation: its English words (and numbers) as the English
         passages hold them, each once, and on through the English-Russian dictionary as the
-        Russian passages do (research/apertium.py `chain`: Spanish into English + Russian r@1,
-        XQuAD's training articles, 0.945 -> 0.956; into English alone it changes nothing)."""
+        Russian passages do (research/apertium.py, `on` against `direct`: Spanish into English +
+        Russian r@1, XQuAD's training articles, 0.945 -> 0.956; into English alone it changes nothing)."""
         vocab, out = self.lexical.vocab, {}
         for t in analyze(text, "en"):
             if t in vocab:
@@ -375,7 +376,7 @@ class BridgeRetriever(Retriever):
         lex, plan = self.lexical, []
         # translated only where the index holds passages in other languages (a Spanish question
         # over Spanish documents starts no translator)
-        translated = (self.english(query) if self.english is not None and bool(np.any(self.langs != query.lang))
+        translated = (self.english(query) if self.english is not None and self.known_langs - {query.lang}
                       else None)
         if translated is not None:
             words = self.english_terms(translated)
