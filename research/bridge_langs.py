@@ -1,6 +1,6 @@
 """Dictionaries into English for the other languages' questions (issue 30): FreeDict in the bridge.
 
-    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates]
+    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment]
                                     [--out results/bridge_langs.json]
 
 Until 2026-12-03 the bridge (rag/retrieve/bridge.py) translated Russian and English questions
@@ -12,13 +12,23 @@ words by maximum matching); here each language's XQuAD questions are asked over 
 paragraphs' index ("en") and the en + ru one ("mixed"), eval.xquad_langs' indexes and ask_rows, the training
 articles and the held-out ones (24-31) apart (calibration paragraphs left out), in these modes:
   - off:      the bridge as before (no language translated into English);
-  - on:       the product: a language with an installed dictionary translates into English, in
+  - on:       the bridge of 2026-12-03: a language with an installed dictionary translates into English, in
               retrieval and in the quote's word overlap (rag/evidence.py translator); the
               numbers of its question as they are;
   - names:    on, and any Latin-script question, with a dictionary or not: a capitalised word or
               one its dictionary lacks is also looked up as the English word it is spelled as;
   - cognates: names, and a word still untranslated as its own stem without accents
               ("es:univers" -> "univers"), for the Romance languages' cognates;
+  - compounds: on, and a German question word its dictionary lacks cut into words it has
+              ("Amazonaswaldes" -> Amazonas + Wald: rag/retrieve/bridge.py split_compound), in
+              the bridge's terms and the English gloss (`on` leaves compounds whole here);
+  - russian:  compounds, and each English word of a translation on into Russian through the
+              English-Russian dictionary (not kept: the table patched here), as a Spanish
+              question's machine translation goes (research/apertium.py `on`): it can only move
+              the questions over the en + ru passages;
+  - segment:  compounds, and a Chinese question cut into CC-CEDICT's words from both ends, the
+              better cut kept (bidirectional maximum matching, rag/retrieve/bridge.py _segment;
+              the modes before cut from the left only);
   - x-only:   on, but a language with an X -> English dictionary leaves its English -> X one
               unread (`--base x-only` measures "on" against it: what the English -> X
               dictionaries add, e.g. after `apt-get install dict-freedict-eng-deu`).
@@ -79,6 +89,18 @@ def _variant_terms(cognates: bool):
 ORIGINAL: dict[int, dict] = {}  # a lexicon's own loaders, kept across modes
 PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged")}
 INTO_ENGLISH = bridge.Lexicon.into_english
+FOREIGN = bridge.Lexicon.foreign
+_CHAINED: dict[tuple[int, str], dict] = {}
+
+
+def _into_russian(self, lang: str):
+    """`lang`'s table into English with each English stem's Russian translations beside it
+    (Mueller's dictionary): the "russian" mode's table, made once a lexicon and language."""
+    key = (id(self), lang)
+    if key not in _CHAINED:
+        _CHAINED[key] = {k: v.union(*(self.to_ru.get(e, ()) for e in v)) for k, v in FOREIGN(self, lang).items()}
+    return _CHAINED[key]
+COMPOUNDING = bridge.COMPOUNDING
 
 
 def _x_only(lexicon) -> None:
@@ -105,6 +127,9 @@ def set_mode(mode: str, lexicons=()) -> None:
     for name, fn in PRODUCT.items():
         setattr(B, name, fn)
     bridge.Lexicon.into_english = INTO_ENGLISH
+    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment") else frozenset()
+    bridge.BIDIRECTIONAL = mode == "segment"
+    bridge.Lexicon.foreign = _into_russian if mode == "russian" else FOREIGN
     if mode == "off":  # Russian and English only, in retrieval and in the quote (rag/evidence.py translator)
         bridge.Lexicon.into_english = lambda self, lang: None
     if mode in ("names", "cognates"):
@@ -117,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="de,el,ar,zh,hi,tr,es,ro,vi")
     ap.add_argument("--modes", default="off,on,names,cognates")
-    ap.add_argument("--base", default="off", choices=("off", "x-only"), help="the mode the others are paired against")
+    ap.add_argument("--base", default="off", choices=("off", "on", "compounds", "x-only"), help="the mode the others are paired against")
     ap.add_argument("--out", default="results/bridge_langs.json")
     a = ap.parse_args(argv)
     modes = [m for m in a.modes.split(",") if m != a.base]
@@ -146,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                     res["figures"][f"{mode} {lang}->{d} {part}"] = f
                     print(f"{mode} {lang}->{d} {part}: {f} ({time.perf_counter() - t0:.0f} s)", flush=True)
                 rows[(mode, lang, d)] = both
-    set_mode("on", lexicons)
+    set_mode("segment", lexicons)  # the product's code
     for (mode, lang, d), got in rows.items():
         if mode == a.base:
             continue

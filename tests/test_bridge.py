@@ -291,6 +291,43 @@ def test_a_german_question_is_translated_into_english(german):
     assert rows[0] == 5 and set(rows) == {5, 4, 3, 0}
 
 
+def test_a_german_compound_is_cut_into_the_words_its_dictionary_has():
+    from rag.retrieve.bridge import split_compound
+
+    table = {t: frozenset({"x"}) for w in ("getreide", "ernte", "dorf", "schule", "komplexität", "klasse", "eis")
+             for t in tokenize(w, "de")}
+    parts = split_compound("Getreideernten", "de", table)
+    assert [w for w, _t in parts] == ["getreide", "ernten"] and [t for _w, t in parts] == [
+        *tokenize("Getreide", "de"), *tokenize("Ernte", "de")]
+    # a linking "s", three parts, the fewest parts found
+    assert [t for _w, t in split_compound("Komplexitätsklassendorf", "de", table)] == [
+        *tokenize("Komplexität", "de"), *tokenize("Klasse", "de"), *tokenize("Dorf", "de")]
+    assert split_compound("Dorfschulen", "de", table)[-1][0] == "schulen"
+    # a known word, a name no cut explains, parts shorter than three letters: not split
+    assert split_compound("Schule", "de", table) == () and split_compound("Temüdschin", "de", table) == ()
+    assert split_compound("Eisen", "de", table) == ()  # "eis" + "en": a linking element is no part
+    assert split_compound("Getreideernten", "nl", table) == ()  # Dutch is not measured: not split
+
+
+def test_a_german_compound_question_word_is_translated_part_by_part(dict_prefix, tmp_path):
+    from helpers.dictd import GERMAN
+
+    from rag.retrieve.bridge import load_lexicon
+
+    write_dictd(dict_prefix.parent, {**GERMAN, "ernte": "Ernte <fem, n, sg>\nharvest <n>, crop\n"},
+                name="freedict-deu-eng")
+    lexicon = load_lexicon(str(dict_prefix))
+    br = BridgeRetriever(LexicalRetriever.build(GERMAN_TEXTS, langs=list(GERMAN_LANGS)), lexicon, GERMAN_LANGS)
+    vocab = {i: t for t, i in br.lexical.vocab.items()}
+    q = Query("Wann begann die Getreideernte?")
+    assert q.lang == "de"
+    assert [(w, {vocab[i] for i in ids}) for w, ids in br.terms(q.text, q.lang)] == [
+        ("Getreideernte", set(tokenize("grain")))]  # "harvest" is in no passage
+    assert [h.row for h in br.search(q, 3)] == [5]
+    assert lexicon.gloss("Wann begann die Getreideernte?", "de") == "Wann begann die grain harvest"
+    assert lexicon.gloss("Wann begann die Getreideernten?", "de") == "Wann begann die grain harvest"  # "ernten" -> "ernte"
+
+
 def test_without_a_dictionary_a_question_is_not_translated(dict_prefix):
     from rag.retrieve.bridge import load_lexicon
 
@@ -373,6 +410,21 @@ def test_a_chinese_question_is_cut_into_dictionary_words_and_its_numbers():
     # the longest word first ("交流电", not "交流"); "在哪一年了" holds no word of the table
     assert _segment("特斯拉在哪一年发明了交流电", "zh", table) == ["zh:特斯拉", "zh:发明", "zh:交流电"]
     assert _segment("1943年特斯拉", "zh", table) == ["1943", "zh:特斯拉"]
+
+
+def test_a_chinese_run_is_cut_from_both_ends_and_the_better_cut_kept():
+    from rag.retrieve.bridge import _segment
+
+    words = ("年华", "华沙", "居民", "中天", "主教", "天主教徒", "比例", "过多", "多少", "赢得")
+    table = {f"zh:{w}": frozenset({"x"}) for w in words}
+    # from the left: 年华 "years" and 沙 left over; from the right: 华沙 "Warsaw" (as many characters: the right's)
+    assert _segment("年华沙", "zh", table) == ["zh:华沙"]
+    # as many characters, fewer words: 天主教徒 "Catholics", not 中天 主教
+    assert _segment("居民中天主教徒的比例", "zh", table) == ["zh:居民", "zh:天主教徒", "zh:比例"]
+    assert _segment("赢得过多少", "zh", table) == ["zh:赢得", "zh:多少"]
+    # more characters covered wins over the direction: from the left 天主教 (3), from the right 教徒 (2)
+    table = {"zh:天主教": frozenset({"x"}), "zh:教徒": frozenset({"x"})}
+    assert _segment("天主教徒", "zh", table) == ["zh:天主教"]
 
 
 def test_a_chinese_question_finds_english_passages(dict_prefix, monkeypatch, tmp_path):

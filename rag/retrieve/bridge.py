@@ -37,7 +37,7 @@ from functools import lru_cache, partial
 
 import numpy as np
 
-from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze, tagged
+from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze, tagged, untagged
 from ..dictionary import (FREEDICT, Dictionary, DictionaryError, cedict_path, dictionary_stamp, freedict_into_english,
                           freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
@@ -68,6 +68,7 @@ class Lexicon:
         self._tables: dict[str, Table] = {}
         self._glossaries = dict(glossaries or {})
         self._glossed: dict[str, Glossary] = {}
+        self._split: dict[str, dict] = {}  # language -> split_compound's memo
 
     @classmethod
     def from_dictionary(cls, d: Dictionary) -> Lexicon:
@@ -130,7 +131,7 @@ class Lexicon:
         out, n = [], 0
         for w in _RUN.findall(text):
             if lang not in NGRAMS:
-                e = table.get(w.lower())
+                e = table.get(w.lower()) or self._gloss_parts(w, lang, table)
                 n += e is not None
                 out.append(e or w)
                 continue
@@ -140,6 +141,22 @@ class Lexicon:
                 if e is not None or tagged(t) is None:  # an unmatched character of its own is left out
                     out.append(e or t)
         return " ".join(out) if n else None
+
+    def _gloss_parts(self, word: str, lang: str, table: Glossary) -> str | None:
+        """A compound glossed part by part ("Amazonaswaldes" -> "Amazon forest"), a part that is
+        inflected as written by its bare form (LINKS: "waldes" -> "wald"); None where a part has no gloss."""
+        out = []
+        for part, _t in self.compound(word, lang):
+            e = next((table[k] for k in (part, *(part[: -len(x)] for x in LINKS if x and part.endswith(x)))
+                      if k in table), None)
+            if e is None:
+                return None
+            out.append(e)
+        return " ".join(out) or None
+
+    def compound(self, word: str, lang: str) -> tuple[tuple[str, str], ...]:
+        """`word`'s parts where it is a compound `lang`'s dictionary lacks (split_compound)."""
+        return split_compound(word, lang, self.foreign(lang), self._split.setdefault(lang, {}))
 
     def translate(self, stem: str) -> frozenset[str]:
         return (self.to_en if _CYR.search(stem) else self.to_ru).get(stem, frozenset())
@@ -263,14 +280,81 @@ BRIDGED = ("ru", "en", "und")  # translated into each other by Mueller's diction
 
 
 LONGEST = 8  # characters of the longest word _segment looks for
+# Languages that write a compound as one word ("Komplexitätsklassen"): a question word its dictionary
+# lacks is cut into words it has (python -m research.bridge_langs --modes compounds). German alone is
+# measured (XQuAD); Dutch and the Scandinavian languages compound alike but are not.
+COMPOUNDING = frozenset({"de"})
+MIN_PART = 3  # characters of a compound's shortest part ("Eis", "Amt")
+LINKS = ("", "s", "es", "n", "en", "e")  # linking elements between parts ("Komplexität-s-klassen")
+
+
+def _rank(parts: tuple[tuple[str, str], ...]) -> tuple[int, int, int]:
+    """split_compound's order: fewer parts, a longer last part, fewer letters left to links."""
+    return len(parts), -len(parts[-1][0]), -sum(len(w) for w, _t in parts)
+
+
+def split_compound(word: str, lang: str, table: Table, memo: dict | None = None) -> tuple[tuple[str, str], ...]:
+    """The parts (as written, token) of a compound its dictionary lacks, cut into the fewest parts
+    it knows ("amazonaswaldes" -> ("amazonas", "de:amazonas"), ("waldes", "de:wald")), ties broken
+    by the longest last part (the head, which a compound is a kind of), then by the shortest links; () for a known word, a word
+    of a language that does not compound, or one no cut explains (a name: "Temüdschin"). Koehn &
+    Knight (2003) split so, with corpus frequencies where this has none. `memo`: the tails tried."""
+    if lang not in COMPOUNDING or not table:
+        return ()
+    memo = {} if memo is None else memo
+
+    def best(w: str) -> tuple[tuple[str, str], ...] | None:
+        if w in memo:
+            return memo[w]
+        toks = analyze(w, lang)
+        out = ((w, toks[0]),) if len(toks) == 1 and toks[0] in table else None
+        for i in range(MIN_PART, len(w) - MIN_PART + 1) if out is None else ():
+            head = analyze(w[:i], lang)
+            if len(head) != 1 or head[0] not in table:
+                continue
+            for link in LINKS:
+                rest = w[i + len(link):]
+                if not w.startswith(link, i) or len(rest) < MIN_PART:
+                    continue
+                tail = best(rest)
+                cand = None if tail is None else ((w[:i], head[0]), *tail)
+                if cand is not None and (out is None or _rank(cand) < _rank(out)):
+                    out = cand
+        memo[w] = out
+        return out
+
+    parts = best(word.lower())
+    return parts if parts is not None and len(parts) > 1 else ()
 _NUMBER_OR_NOT = re.compile(r"\d+|\D+")
 
 
+def _matched(piece: str, lang: str, table: Table, backward: bool) -> list[str]:
+    """`piece` cut into `table`'s words, the longest first, from the left or from the right; a
+    character no word of two or more starts (ends) with is skipped."""
+    out: list[str] = []
+    i, j = 0, len(piece)  # what is left to cut: piece[i:j]
+    while i < j:
+        for n in range(min(LONGEST, j - i), 1, -1):
+            w = piece[j - n : j] if backward else piece[i : i + n]
+            if f"{lang}:{w}" in table:
+                out.append(f"{lang}:{w}")
+                j, i = (j - n, i) if backward else (j, i + n)
+                break
+        else:
+            j, i = (j - 1, i) if backward else (j, i + 1)
+    return out[::-1] if backward else out
+
+
+BIDIRECTIONAL = True  # both directions, the better cut kept (research.bridge_langs --modes segment)
+
+
 def _segment(run: str, lang: str, table: Table) -> list[str]:
-    """A run of a language written without spaces cut into its dictionary's words, the longest
-    first from the left (maximum matching, the classical segmenter; a character no word of two or
-    more starts with is skipped); its numbers as they are ("1943年" -> "1943", as an English
-    passage has it), and what is not in its script analysed as usual."""
+    """A run of a language written without spaces cut into its dictionary's words: maximum
+    matching, the classical segmenter, from the left and from the right, the cut that covers
+    more characters kept, then the one of fewer words, then the one from the right (bidirectional
+    maximum matching: "1901 年华沙" is 华沙 "Warsaw", not 年华 "years"; 居民中天主教徒 ends in
+    天主教徒 "Catholics", not 中天 主教); its numbers as they are ("1943年" -> "1943", as an
+    English passage has it), and what is not in its script analysed as usual."""
     out: list[str] = []
     for part in _NUMBER_OR_NOT.findall(run):
         if part[0].isdigit():
@@ -281,15 +365,8 @@ def _segment(run: str, lang: str, table: Table) -> list[str]:
             if not toks or tagged(toks[0]) != lang:
                 out += toks
                 continue
-            i = 0
-            while i < len(piece):
-                for n in range(min(LONGEST, len(piece) - i), 1, -1):
-                    if f"{lang}:{piece[i : i + n]}" in table:
-                        out.append(f"{lang}:{piece[i : i + n]}")
-                        i += n
-                        break
-                else:
-                    i += 1
+            cuts = [_matched(piece, lang, table, backward=b) for b in ((True, False) if BIDIRECTIONAL else (False,))]
+            out += min(cuts, key=lambda c: (-sum(len(untagged(t)) for t in c), len(c)))
     return out
 
 
@@ -358,7 +435,10 @@ class BridgeRetriever(Retriever):
         English, an untagged one (a number, a Latin word in a Greek question) as it is."""
         vocab, table, out, seen = self.lexical.vocab, self.lexicon.foreign(lang), [], set()
         for w in _RUN.findall(text):
-            for t in (_segment(w, lang, table) if lang in NGRAMS else analyze(w, lang)):
+            toks = _segment(w, lang, table) if lang in NGRAMS else analyze(w, lang)
+            if len(toks) == 1 and toks[0] not in table:  # a compound: its parts ("Amazonas" "Wald")
+                toks = [t for _part, t in self.lexicon.compound(w, lang)] or toks
+            for t in toks:
                 if t in seen:
                     continue
                 seen.add(t)
