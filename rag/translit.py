@@ -33,3 +33,33 @@ def name_key(stem: str) -> str:
     for pat, rep in _FOLD:
         k = pat.sub(rep, k)
     return k
+
+
+# Sound keys: a name in any script against its spelling in the passages' (research/bridge_langs.py
+# --modes sounds). anyascii romanises every script ("ब्रोंकोस" -> "bromkos", "Μπρόνκος" ->
+# "Mpronkos", "特斯拉" -> "TeSiLa"); the key is what is left of the consonants once the letters that
+# the scripts write for one sound are merged (p/b, f/v, k/g/c/q, s/z, t/d; Greek "mp" is b, "nt" d),
+# the vowels and the letters that stand for them (h, w, y) dropped, doubles and a final s too:
+# "Broncos", "ब्रोंकोस", "البرونكوس", "Μπρόνκος" are all "brnk".
+_SOUND_PAIRS = (("ph", "f"), ("ck", "k"), ("x", "ks"), ("th", "t"), ("sh", "s"), ("ch", "k"), ("dj", "j"),
+                ("mp", "b"), ("nt", "d"), ("gk", "g"), ("ng", "n"))
+_SOUND_MERGE = str.maketrans("pvgcqzd", "bfkkkst")
+_NASAL_M = re.compile(r"m(?=[^aeiouywhbpm])")  # Hindi's anusvara romanised as m before a consonant
+_NOT_CONSONANT = re.compile(r"[^a-z]|[aeiouyhw]")
+_DOUBLE = re.compile(r"(.)\1+")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_ARABIC_VOWELS = str.maketrans({"و": "u", "ي": "i", "ى": "a", "ة": "a"})  # long vowels written as letters
+_ARABIC_ARTICLE = re.compile(r"^(?:[وفبلك]?ال|لل)(?=\w{3})")  # al-, wa-l-, bi-l-, li-l-
+
+
+def sound_key(word: str) -> str:
+    """`word`'s consonants as they sound, in Latin letters, whatever its script."""
+    from anyascii import anyascii
+
+    if _ARABIC.search(word):
+        word = _ARABIC_ARTICLE.sub("", word).translate(_ARABIC_VOWELS)
+    k = _NASAL_M.sub("n", anyascii(word).lower())
+    for a, b in _SOUND_PAIRS:
+        k = k.replace(a, b)
+    k = _DOUBLE.sub(r"\1", _NOT_CONSONANT.sub("", k.translate(_SOUND_MERGE)))
+    return k.removesuffix("s")

@@ -1,6 +1,6 @@
 """Dictionaries into English for the other languages' questions (issue 30): FreeDict in the bridge.
 
-    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment]
+    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment,sounds]
                                     [--out results/bridge_langs.json]
 
 Until 2026-12-03 the bridge (rag/retrieve/bridge.py) translated Russian and English questions
@@ -29,6 +29,9 @@ articles and the held-out ones (24-31) apart (calibration paragraphs left out), 
   - segment:  compounds, and a Chinese question cut into CC-CEDICT's words from both ends, the
               better cut kept (bidirectional maximum matching, rag/retrieve/bridge.py _segment;
               the modes before cut from the left only);
+  - sounds:   segment, and a Hindi, Arabic or Greek question word its dictionary lacks (a name)
+              looked up by its sound among the passages' words (rag/translit.py sound_key:
+              "ब्रोंकोस", "البرونكوس", "Μπρόνκος" and "Broncos" are all "brnk");
   - x-only:   on, but a language with an X -> English dictionary leaves its English -> X one
               unread (`--base x-only` measures "on" against it: what the English -> X
               dictionaries add, e.g. after `apt-get install dict-freedict-eng-deu`).
@@ -101,6 +104,7 @@ def _into_russian(self, lang: str):
         _CHAINED[key] = {k: v.union(*(self.to_ru.get(e, ()) for e in v)) for k, v in FOREIGN(self, lang).items()}
     return _CHAINED[key]
 COMPOUNDING = bridge.COMPOUNDING
+SOUNDED = bridge.SOUNDED
 
 
 def _x_only(lexicon) -> None:
@@ -127,8 +131,9 @@ def set_mode(mode: str, lexicons=()) -> None:
     for name, fn in PRODUCT.items():
         setattr(B, name, fn)
     bridge.Lexicon.into_english = INTO_ENGLISH
-    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment") else frozenset()
-    bridge.BIDIRECTIONAL = mode == "segment"
+    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment", "sounds") else frozenset()
+    bridge.BIDIRECTIONAL = mode in ("segment", "sounds")
+    bridge.SOUNDED = SOUNDED if mode == "sounds" else frozenset()
     bridge.Lexicon.foreign = _into_russian if mode == "russian" else FOREIGN
     if mode == "off":  # Russian and English only, in retrieval and in the quote (rag/evidence.py translator)
         bridge.Lexicon.into_english = lambda self, lang: None
@@ -142,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="de,el,ar,zh,hi,tr,es,ro,vi")
     ap.add_argument("--modes", default="off,on,names,cognates")
-    ap.add_argument("--base", default="off", choices=("off", "on", "compounds", "x-only"), help="the mode the others are paired against")
+    ap.add_argument("--base", default="off", choices=("off", "on", "compounds", "segment", "x-only"), help="the mode the others are paired against")
     ap.add_argument("--out", default="results/bridge_langs.json")
     a = ap.parse_args(argv)
     modes = [m for m in a.modes.split(",") if m != a.base]
@@ -171,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                     res["figures"][f"{mode} {lang}->{d} {part}"] = f
                     print(f"{mode} {lang}->{d} {part}: {f} ({time.perf_counter() - t0:.0f} s)", flush=True)
                 rows[(mode, lang, d)] = both
-    set_mode("segment", lexicons)  # the product's code
+    set_mode("sounds", lexicons)  # the product's code
     for (mode, lang, d), got in rows.items():
         if mode == a.base:
             continue

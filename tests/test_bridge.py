@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from rag.analyze import _CYR
 import pytest
 from helpers.dictd import ENTRIES, b64, write_dictd
 from helpers.fakes import FakeEmbedder
@@ -326,6 +328,46 @@ def test_a_german_compound_question_word_is_translated_part_by_part(dict_prefix,
     assert [h.row for h in br.search(q, 3)] == [5]
     assert lexicon.gloss("Wann begann die Getreideernte?", "de") == "Wann begann die grain harvest"
     assert lexicon.gloss("Wann begann die Getreideernten?", "de") == "Wann begann die grain harvest"  # "ernten" -> "ernte"
+
+
+@pytest.mark.parametrize("words", [
+    ("Broncos", "bronco", "ब्रोंकोस", "البرونكوس", "Μπρόνκος", "บรองโกส"),
+    ("Pittsburgh", "पिट्सबर्ग", "بيتسبرغ", "Πίτσμπουργκ"),
+    ("Harvard", "हार्वर्ड", "هارفارد"),
+    ("Tesla", "टेस्ला", "Τέσλα", "تسلا", "特斯拉"),
+    ("Shatunovskaya", "Шатуновск"),
+])
+def test_a_name_has_one_sound_key_in_every_script(words):
+    from rag.translit import sound_key
+
+    assert len({sound_key(w) for w in words}) == 1 and len(sound_key(words[0])) >= 3
+
+
+def test_sound_keys_keep_different_names_apart():
+    from rag.translit import sound_key
+
+    names = ("Broncos", "Pittsburgh", "Harvard", "Tesla", "Panthers", "Denver", "Carolina", "Manning", "Newton")
+    assert len({sound_key(w) for w in names}) == len(names)
+
+
+def test_a_hindi_name_the_dictionary_lacks_finds_the_english_passage_by_its_sound(dict_prefix):
+    from rag.retrieve.bridge import load_lexicon
+
+    write_dictd(dict_prefix.parent, {"गांव": "गांव\n1. village\n"}, name="freedict-hin-eng")
+    texts = [*TEXTS, "The Broncos beat the Panthers.", "Pittsburgh lies on three rivers."]
+    langs = np.array([*LANGS, "en", "en"])
+    br = BridgeRetriever(LexicalRetriever.build(texts, langs=list(langs)), load_lexicon(str(dict_prefix)), langs)
+    vocab = {i: t for t, i in br.lexical.vocab.items()}
+    q = Query("ब्रोंकोस ने किसे हराया?")  # "Whom did the Broncos beat?"
+    assert q.lang == "hi"
+    assert [(w, {vocab[i] for i in ids}) for w, ids in br.terms(q.text, q.lang)] == [("ब्रोंकोस", {"bronco"})]
+    assert [h.row for h in br.search(q, 3)] == [6]
+    # English words only: a Russian one's sound is not looked up ("Шатуновская" is found by name_key)
+    from rag.translit import sound_key
+
+    assert br.lexical.vocab["bronco"] in br.sound_ids[sound_key("bronco")]
+    ru = {i for t, i in br.lexical.vocab.items() if _CYR.search(t)}
+    assert ru and not ru & {i for ids in br.sound_ids.values() for i in ids}
 
 
 def test_without_a_dictionary_a_question_is_not_translated(dict_prefix):
