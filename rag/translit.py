@@ -41,6 +41,7 @@ def name_key(stem: str) -> str:
 # the scripts write for one sound are merged (p/b, f/v, k/g/c/q, s/z, t/d; Greek "mp" is b, "nt" d),
 # the vowels and the letters that stand for them (h, w, y) dropped, doubles and a final s too:
 # "Broncos", "ब्रोंकोस", "البرونكوس", "Μπρόνκος" are all "brnk".
+MIN_SOUND = 3  # consonants of a key a name is looked up by ("tsl": Tesla; "jn", John, would find "join")
 _SOUND_PAIRS = (("ph", "f"), ("ck", "k"), ("x", "ks"), ("th", "t"), ("sh", "s"), ("ch", "k"), ("dj", "j"),
                 ("mp", "b"), ("nt", "d"), ("gk", "g"), ("ng", "n"))
 _SOUND_MERGE = str.maketrans("pvgcqzd", "bfkkkst")

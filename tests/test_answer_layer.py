@@ -467,6 +467,16 @@ def test_names_held_across_scripts_through_their_keys():
     assert held(analyse("Кто сменил М. Чугунова?"), Words.of("M. Chugai was replaced")) == ["Чугунова"]
 
 
+
+def test_a_greek_name_is_held_by_its_sound_in_an_english_sentence():
+    q = analyse("Ποιον νίκησαν οι Μπρόνκος στο Πίτσμπουργκ;", "el")  # "Whom did the Broncos beat in Pittsburgh?"
+    assert set(q.shown_names) == {"Μπρόνκος", "Πίτσμπουργκ"}
+    assert held(q, Words.of("The Broncos beat the Steelers in Pittsburgh.", "en")) == []
+    assert held(q, Words.of("The Broncos beat the Steelers at home.", "en")) == ["Πίτσμπουργκ"]
+    # a Russian name keeps its own key: its sound alone does not hold it ("Говард" is not "Gavrilov")
+    assert held(analyse("Что Сталин сказал Рою Говарду?"), Words.of("Stalin told Roy Gavrilov")) == ["Говарду"]
+
+
 @pytest.mark.parametrize("question, lang, sentence", [
     ("Πώς η Κένυα εμποδίζει τη διαφθορά;", "el", "Η διαφθορά της Κένυας είναι υψηλή."),
     ("¿Cuántos linajes de cloroplastos hay?", "es", "Hay tres linajes principales de cloroplastos."),

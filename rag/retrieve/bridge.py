@@ -41,14 +41,13 @@ from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze
 from ..dictionary import (FREEDICT, Dictionary, DictionaryError, cedict_path, dictionary_stamp, freedict_into_english,
                           freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
-from ..translit import name_key, sound_key
+from ..translit import MIN_SOUND, name_key, sound_key
 from .base import Query, Retriever, Scored
 from .lexical import LexicalRetriever, idf, tokenize
 
 _DIGIT = re.compile(r"\d")
 _LATIN_WORD = re.compile(r"[a-z]+")
 MIN_NAME = 4  # shorter words transliterate to keys that collide with common words
-MIN_SOUND = 3  # consonants of a sound key a name is looked up by ("tsl": Tesla; "jn", John, would find "join")
 # Languages whose question words the dictionary lacks are looked up by their sound (names written in
 # another script than the passages'), chosen on XQuAD's training articles (research/bridge_langs.py
 # --modes sounds, r@1 into English / into English + Russian): Hindi 0.903 -> 0.917 / 0.892 -> 0.901,
