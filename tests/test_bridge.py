@@ -502,7 +502,8 @@ def test_rag_dictionaries_says_what_the_bridge_translates(german, tmp_path, caps
     monkeypatch.setattr("rag.retrieve.bridge.cedict_path", lambda: None)
     assert main(["dictionaries", "--dictionary", str(german)]) == 0
     out = capsys.readouterr().out
-    assert "Russian <-> English" in out and "into English: de (4 words)" in out  # the phrase entry is no word
+    # the phrase entry is no word; German's compounds are cut into its words
+    assert "Russian <-> English" in out and "into English: de (4 words; compounds split)" in out
     assert main(["dictionaries", "--dictionary", str(tmp_path / "missing")]) == 0
     assert "the cross-lingual bridge is off" in capsys.readouterr().out
 

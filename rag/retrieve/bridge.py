@@ -539,7 +539,11 @@ def describe(prefix: str) -> str:
         return f"{e}: the cross-lingual bridge is off"
     for lang in lexicon.languages:
         lexicon.glossary(lang)  # cached now, as the tables are below
-    used = [f"{lang} ({len(lexicon.foreign(lang))} words)" for lang in sorted(lexicon.languages)
-            if lexicon.into_english(lang) is not None]
+    def how(lang: str) -> str:
+        extra = [what for what, langs in (("compounds split", COMPOUNDING), ("names by their sound", SOUNDED))
+                 if lang in langs]
+        return f"{lang} ({len(lexicon.foreign(lang))} words{''.join(f'; {e}' for e in extra)})"
+
+    used = [how(lang) for lang in sorted(lexicon.languages) if lexicon.into_english(lang) is not None]
     return (f"Russian <-> English ({len(lexicon.to_ru)} / {len(lexicon.to_en)} words); into English: "
             f"{', '.join(used) or 'none'}")
