@@ -22,7 +22,7 @@ import regex
 from .analyze import UNTAGGED, _stem, analyze, untagged
 from .question import _NOUNS_CAPITALISED, Question, dates, number_key, spelled_numbers
 from .span import Common, typed
-from .translit import MIN_SOUND, name_key, sound_key
+from .translit import latin_sound, name_key, name_sound
 
 FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
 # What found-or-not weighs (rag/answer.py found_by): the best margin over a language pair's
@@ -31,7 +31,6 @@ FOUND = ("margin", "score", "z", "overlap", "constraints", "type_fit")
 _H = re.compile(r"(?<![sczt])h")
 _OV = re.compile(r"(?<=...)ov$")
 _NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
-_LATIN_WORD = re.compile(r"[a-z]{3,}")
 # a name written in a script that is neither Latin nor Cyrillic (Cyrillic ones have rag/translit.py's
 # name key): Greek, Armenian, Georgian, Devanagari, Arabic... held by its sound in a Latin sentence
 _SOUNDED_SCRIPT = regex.compile(r"[^\p{Latin}\p{Cyrillic}\P{L}]")
@@ -60,7 +59,7 @@ class Words:
     def sounds(self) -> frozenset[str]:
         """Sound keys of its Latin-script words (rag/translit.py sound_key), made when a name in
         another script is looked for."""
-        return frozenset(sound_key(s) for s in self.stems if _LATIN_WORD.fullmatch(s))
+        return frozenset(k for s in self.stems if (k := latin_sound(s)) is not None)
 
     @classmethod
     @lru_cache(maxsize=20_000)  # a corpus's sentences come back question after question
@@ -116,7 +115,7 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
             continue  # a common word: not a constraint
         if translate is not None and (name.isupper() or not translate(stem).isdisjoint(nw.stems)):
             continue
-        if _SOUNDED_SCRIPT.match(name) and (k := sound_key(name)) and len(k) >= MIN_SOUND and k in nw.sounds:
+        if _SOUNDED_SCRIPT.match(name) and (k := name_sound(name)) and k in nw.sounds:
             continue  # a Greek name in an English sentence, by its sound ("Μπρόνκος": "Broncos")
         missing.append(name)
     # the counted noun: "сколько колхозов" is not answered by a number of "хозяйств"

@@ -64,3 +64,18 @@ def sound_key(word: str) -> str:
         k = k.replace(a, b)
     k = _DOUBLE.sub(r"\1", _NOT_CONSONANT.sub("", k.translate(_SOUND_MERGE)))
     return k.removesuffix("s")
+
+
+_LATIN_WORD = re.compile(r"[a-z]{3,}")
+
+
+def name_sound(word: str) -> str | None:
+    """`word`'s sound key where it holds MIN_SOUND consonants or more (enough to name), else None."""
+    k = sound_key(word)
+    return k if len(k) >= MIN_SOUND else None
+
+
+def latin_sound(token: str) -> str | None:
+    """A lowercased Latin-script word's sound key (what a name in another script is compared
+    with: the bridge's passages, the partial-match line's sentences), None for anything else."""
+    return sound_key(token) if _LATIN_WORD.fullmatch(token) else None

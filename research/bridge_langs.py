@@ -103,8 +103,17 @@ def _into_russian(self, lang: str):
     if key not in _CHAINED:
         _CHAINED[key] = {k: v.union(*(self.to_ru.get(e, ()) for e in v)) for k, v in FOREIGN(self, lang).items()}
     return _CHAINED[key]
+
+
 COMPOUNDING = bridge.COMPOUNDING
-SOUNDED = bridge.SOUNDED
+PRODUCT_SOUNDED = bridge.SOUNDED
+SOUNDED = frozenset({"hi", "ar", "el"})  # the languages tried (the product keeps hi and el: bridge.SOUNDED)
+MATCHED = bridge._matched
+
+
+def _from_the_left(piece, lang, table, backward):
+    """bridge._matched cutting from the left whichever end it is asked for (the modes before `segment`)."""
+    return MATCHED(piece, lang, table, backward=False)
 
 
 def _x_only(lexicon) -> None:
@@ -132,7 +141,7 @@ def set_mode(mode: str, lexicons=()) -> None:
         setattr(B, name, fn)
     bridge.Lexicon.into_english = INTO_ENGLISH
     bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment", "sounds") else frozenset()
-    bridge.BIDIRECTIONAL = mode in ("segment", "sounds")
+    bridge._matched = MATCHED if mode in ("segment", "sounds") else _from_the_left
     bridge.SOUNDED = SOUNDED if mode == "sounds" else frozenset()
     bridge.Lexicon.foreign = _into_russian if mode == "russian" else FOREIGN
     if mode == "off":  # Russian and English only, in retrieval and in the quote (rag/evidence.py translator)
@@ -176,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                     res["figures"][f"{mode} {lang}->{d} {part}"] = f
                     print(f"{mode} {lang}->{d} {part}: {f} ({time.perf_counter() - t0:.0f} s)", flush=True)
                 rows[(mode, lang, d)] = both
-    set_mode("sounds", lexicons)  # the product's code
+    set_mode("sounds", lexicons)  # the product's code, with its own languages
+    bridge.SOUNDED = PRODUCT_SOUNDED
     for (mode, lang, d), got in rows.items():
         if mode == a.base:
             continue

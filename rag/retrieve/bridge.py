@@ -41,12 +41,11 @@ from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze
 from ..dictionary import (FREEDICT, Dictionary, DictionaryError, cedict_path, dictionary_stamp, freedict_into_english,
                           freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
-from ..translit import MIN_SOUND, name_key, sound_key
+from ..translit import latin_sound, name_key, name_sound
 from .base import Query, Retriever, Scored
 from .lexical import LexicalRetriever, idf, tokenize
 
 _DIGIT = re.compile(r"\d")
-_LATIN_WORD = re.compile(r"[a-z]+")
 MIN_NAME = 4  # shorter words transliterate to keys that collide with common words
 # Languages whose question words the dictionary lacks are looked up by their sound (names written in
 # another script than the passages'), chosen on XQuAD's training articles (research/bridge_langs.py
@@ -292,6 +291,7 @@ LONGEST = 8  # characters of the longest word _segment looks for
 # measured (XQuAD); Dutch and the Scandinavian languages compound alike but are not.
 COMPOUNDING = frozenset({"de"})
 MIN_PART = 3  # characters of a compound's shortest part ("Eis", "Amt")
+MEMO_MAX = 100_000  # tails split_compound remembers a language
 LINKS = ("", "s", "es", "n", "en", "e")  # linking elements between parts ("Komplexität-s-klassen")
 
 
@@ -309,6 +309,8 @@ def split_compound(word: str, lang: str, table: Table, memo: dict | None = None)
     if lang not in COMPOUNDING or not table:
         return ()
     memo = {} if memo is None else memo
+    if len(memo) > MEMO_MAX:  # a server's questions would grow it without end
+        memo.clear()
 
     def best(w: str) -> tuple[tuple[str, str], ...] | None:
         if w in memo:
@@ -352,9 +354,6 @@ def _matched(piece: str, lang: str, table: Table, backward: bool) -> list[str]:
     return out[::-1] if backward else out
 
 
-BIDIRECTIONAL = True  # both directions, the better cut kept (research.bridge_langs --modes segment)
-
-
 def _segment(run: str, lang: str, table: Table) -> list[str]:
     """A run of a language written without spaces cut into its dictionary's words: maximum
     matching, the classical segmenter, from the left and from the right, the cut that covers
@@ -372,7 +371,7 @@ def _segment(run: str, lang: str, table: Table) -> list[str]:
             if not toks or tagged(toks[0]) != lang:
                 out += toks
                 continue
-            cuts = [_matched(piece, lang, table, backward=b) for b in ((True, False) if BIDIRECTIONAL else (False,))]
+            cuts = [_matched(piece, lang, table, backward=b) for b in (True, False)]
             out += min(cuts, key=lambda c: (-sum(len(untagged(t)) for t in c), len(c)))
     return out
 
@@ -440,8 +439,8 @@ class BridgeRetriever(Retriever):
     def _sounds(self, word: str) -> set[int]:
         """A name written in the question's script: the passages' words with its sound key
         ("ब्रोंकोस" finds "broncos"), where the key holds MIN_SOUND consonants or more."""
-        key = sound_key(word)
-        return set(self.sound_ids.get(key, ())) if len(key) >= MIN_SOUND else set()
+        key = name_sound(word)
+        return set(self.sound_ids.get(key, ())) if key else set()
 
     @cached_property
     def sound_ids(self) -> dict[str, tuple[int, ...]]:
@@ -452,8 +451,8 @@ class BridgeRetriever(Retriever):
         over the en + ru passages)."""
         out: dict[str, list[int]] = {}
         for tok, i in self.lexical.vocab.items():
-            if len(tok) >= 3 and _LATIN_WORD.fullmatch(tok):
-                out.setdefault(sound_key(tok), []).append(i)
+            if (key := latin_sound(tok)) is not None:
+                out.setdefault(key, []).append(i)
         return {k: tuple(v) for k, v in out.items()}
 
     def _foreign_terms(self, text: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
