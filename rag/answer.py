@@ -10,11 +10,13 @@ gives the text around a passage or quote, for reading it in place.
 """
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 import numpy as np
 
 from .evidence import kind_of
+from .ingest import page_at
 from .store import ChunkRecord, SentenceSpan, source_offset
 from .types import Answer, Hit, Span
 
@@ -76,6 +78,83 @@ def as_quote(c: Candidate, score: float) -> Hit:
 def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, margin: float) -> list[Hit]:
     """The quotes of quote_rows, as hits."""
     return [as_quote(cands[i], scores[i]) for i in quote_rows(cands, scores, max_quotes, margin)]
+
+
+# A sentence that opens by pointing back ("It states that…", "Эти устройства…", "Dazu gehören…")
+# means little alone, and the thing it points to is often what was asked ("Which conjecture
+# states…?": the name is in the sentence before). Such a quote carries the sentence before it
+# (research/antecedents.py). Third-person pronouns and demonstratives, as the first word or
+# after one conjunction or preposition ("К ним относятся", "And this"); Vietnamese puts its
+# demonstrative after the noun ("Những phỏng đoán này"), so any of its first four words.
+POINTING_BACK = {
+    "en": "he she it they his her its their him them this these that those such",
+    "ru": "он она оно они его её ее их ему ей им ими нему ней ним них нем этот эта это эти этого этой этих "
+          "этим этими этом эту такой такая такое такие таких тот та те того той тех",
+    "uk": "він вона воно вони його її їх йому їй їм цей ця це ці цього цієї цих цим цими такий така таке такі",
+    "de": "er sie es ihr ihm ihn ihnen sein seine seiner seinem seinen seines ihre ihrer ihrem ihren dies diese "
+          "dieser dieses diesem diesen solche solcher solches dazu dabei damit davon darauf darin dadurch dafür "
+          "dagegen danach daraus deren dessen",
+    "es": "él ella ello ellos ellas su sus este esta esto estos estas ese esa eso esos esas dicho dicha dichos "
+          "dichas tal tales",
+    "ro": "el ea ei ele acesta aceasta acestea aceștia acest această aceste acești acel acea aceea acela său sa "
+          "săi sale lor",
+    "tr": "bu bunlar bunu bunun buna bunda bundan o onlar onu onun ona onda ondan şu böyle söz",
+    "el": "αυτός αυτή αυτό αυτοί αυτές αυτά αυτού αυτής αυτών αυτήν αυτόν αυτούς τέτοιος τέτοια ίδιος ίδια",
+    "vi": "ông bà nó họ này đó ấy",
+    "hi": "वह वे यह ये उसने उन्होंने इसने इन्होंने इस उस इन उन इसे उसे इन्हें उन्हें इसका उसका उनका इनका इसकी "
+          "उसकी उनकी इनकी इसके उसके उनके इनके ऐसे ऐसा ऐसी",
+    "ar": "هو هي هم هن هما هذا هذه ذلك تلك هؤلاء أولئك",
+}
+POINTING_BACK_AFTER = {  # a conjunction or preposition the pointing word may follow
+    "en": "and but also in of to for with by from at on as",
+    "ru": "и но а к в во на с со из о об по у от для при также",
+    "uk": "і й та але а до в у на з із про по від для при також",
+    "de": "und aber auch in zu mit von bei für an auf",
+    "es": "y pero también en de a con por para",
+    "ro": "și dar de în la cu pe din pentru",
+    "tr": "ve ama ancak", "el": "και αλλά σε με από για", "hi": "और लेकिन",
+}
+_BACK = {k: frozenset(v.split()) for k, v in POINTING_BACK.items()}
+_BACK_AFTER = {k: frozenset(v.split()) for k, v in POINTING_BACK_AFTER.items()}
+# Chinese and Thai write no spaces: a sentence's first characters. A Thai "sentence" is a piece
+# cut by length (rag/chunk.py THAI_MAX), so one opening with a word that continues a clause
+# (ซึ่ง which, และ and, โดย by, ที่ that, แต่ but) is the end of the piece before it.
+_BACK_PREFIX = {"zh": tuple("他她它这此该其那"),
+                "th": ("เขา", "มัน", "พวกเขา", "ซึ่ง", "และ", "โดย", "ที่", "แต่", "ทั้งนี้", "นอกจากนี้")}
+_WORD = re.compile(r"\w+")
+
+
+def points_back(text: str, lang: str) -> bool:
+    """The sentence opens by pointing back to the one before (POINTING_BACK)."""
+    text = text.lstrip(" \t\"'«“„(")
+    if lang in _BACK_PREFIX:
+        return text.startswith(_BACK_PREFIX[lang])
+    back = _BACK.get(lang)
+    if back is None:
+        return False
+    words = [w.casefold() for w in _WORD.findall(text[:120])[:4]]
+    if lang == "ar":  # "وهو", "وهذا": and + the pronoun, written as one word
+        words = [w[1:] if w.startswith("و") and w[1:] in back else w for w in words]
+    if lang == "vi":
+        return any(w in back for w in words)
+    return bool(words) and (words[0] in back or (len(words) > 1 and words[0] in _BACK_AFTER.get(lang, ())
+                                                  and words[1] in back))
+
+
+def with_antecedent(c: Candidate, chunk: ChunkRecord, page_starts=None) -> Candidate:
+    """`c` (a sentence of `chunk`) with the sentence before it joined on, when it points back
+    (points_back) and that sentence is of the same paragraph in the same passage; else `c`."""
+    if not points_back(c.text, c.lang):
+        return c
+    k = next((i for i, sent in enumerate(chunk.sents) if sent.row == c.row), 0)
+    if k == 0:
+        return c
+    prev, sent = chunk.sents[k - 1], chunk.sents[k]
+    if "\n" in chunk.text[prev.text_end : sent.text_start]:  # a paragraph break (rag/clean.py)
+        return c
+    both = SentenceSpan(prev.text_start, sent.text_end, prev.start, sent.end, sent.row)
+    return c._replace(text=chunk.text[prev.text_start : sent.text_end], start=prev.start,
+                      page=page_at(page_starts, prev.start), shifts=sentence_shifts(chunk, both))
 
 
 def lead(question, rows: list[int], missing_of, kinds: tuple[str, ...]) -> tuple[list[int], tuple]:

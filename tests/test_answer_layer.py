@@ -716,3 +716,73 @@ def test_the_questions_own_name_behind_a_title_is_no_answer():
 ])
 def test_the_question_picks_its_answer_out_of_the_sentence(question, sentence, answer, lang):
     assert point(sentence, analyse(question, lang)).text == answer
+
+
+@pytest.mark.parametrize("text, lang, back", [
+    ("It states that for every positive integer n there are infinitely many pairs.", "en", True),
+    ("These include abortion and broadcasting policy.", "en", True),
+    ("And they returned in 1754.", "en", True),
+    ("Polignac's conjecture strengthens it.", "en", False),
+    ("The conjecture states that for every n there are infinitely many pairs.", "en", False),
+    ("Она утверждает, что для каждого целого числа n таких пар бесконечно много.", "ru", True),
+    ("К ним относятся аборты и политика вещания.", "ru", True),
+    ("«Эти устройства применяются редко.", "ru", True),
+    ("Гипотеза Полиньяка укрепляет её.", "ru", False),
+    ("Dazu gehören Abtreibung und Rundfunkpolitik.", "de", True),
+    ("Estas conjeturas son casos especiales.", "es", True),
+    ("他也以 39 岁高龄参加超级碗。", "zh", True),
+    ("陈氏家族的祖地在福建。", "zh", False),
+    ("وهو كذلك الظهير الرباعي الأكبر سنا.", "ar", True),
+    ("Những phỏng đoán này là trường hợp đặc biệt.", "vi", True),
+    ("ซึ่งเป็นผู้เล่นที่อายุมากที่สุด", "th", True),
+    ("It is a sentence in a language without a list.", "ja", False),
+])
+def test_a_sentence_that_points_back(text, lang, back):
+    from rag.answer import points_back
+
+    assert points_back(text, lang) is back
+
+
+def test_a_quote_that_points_back_carries_the_sentence_before_it():
+    from rag.answer import with_antecedent
+
+    raw = ("Polignac's conjecture strengthens the twin prime conjecture. It states that for every positive "
+           "integer n there are infinitely many pairs of primes that differ by 2n.\n\n"
+           "It is still open.\n")
+    doc = Document("x.txt", "x.txt", raw, "0" * 64, "utf-8")
+    chunk = process(doc, Settings()).chunks[0]
+    first, second, third = chunk.sents
+
+    def cand(sent):
+        text = chunk.text[sent.text_start : sent.text_end]
+        hit = Hit(text=chunk.text, source="x.txt", start=chunk.start, end=chunk.end, page=None, lang="en",
+                  score=1.0, chunk_id=chunk.id)
+        return Candidate(hit, 0, sent.row, text, sent.start, sent.end, None, "en", 1.0, 0.9, 0.8,
+                         sentence_shifts(chunk, sent))
+
+    joined = with_antecedent(cand(second), chunk)
+    assert joined.text.startswith("Polignac's conjecture") and joined.text.endswith("by 2n.")
+    assert (joined.start, joined.end) == (first.start, second.end)
+    assert raw[joined.start : joined.end] == joined.text  # still the document's own characters
+    s, e = source_span(joined, 0, len("Polignac's conjecture"))
+    assert raw[s:e] == "Polignac's conjecture"  # an answer inside the sentence before has exact offsets
+    assert with_antecedent(cand(first), chunk) == cand(first)  # it points nowhere
+    assert with_antecedent(cand(third), chunk) == cand(third)  # a paragraph break: "It" is not that sentence's
+
+
+def test_ask_quotes_a_sentence_that_points_back_with_the_one_before(tmp_path, fake_embedder):
+    import rag
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "primes.txt").write_text(
+        "Many questions about prime numbers remain open. Polignac's conjecture strengthens the twin prime "
+        "conjecture. It states that for every positive integer n there are infinitely many pairs of "
+        "consecutive primes that differ by 2n. Goldbach's conjecture is about even numbers.\n", encoding="utf-8")
+    idx = rag.build([docs], tmp_path / "index", model=fake_embedder)
+    a = idx.ask("Which conjecture states that for every positive integer n there are infinitely many pairs "
+                "of consecutive primes that differ by 2n?")
+    q = a.quotes[0]
+    assert q.text.startswith("Polignac's conjecture strengthens") and q.text.endswith("differ by 2n.")
+    raw = (docs / "primes.txt").read_text(encoding="utf-8")
+    assert raw[q.start : q.end] == q.text
