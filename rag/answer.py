@@ -83,7 +83,7 @@ def quotes_from(cands: list[Candidate], scores: np.ndarray, max_quotes: int, mar
 # A sentence that opens by pointing back ("It states that…", "Эти устройства…", "Dazu gehören…")
 # means little alone, and the thing it points to is often what was asked ("Which conjecture
 # states…?": the name is in the sentence before). Such a quote carries the sentence before it
-# (research/antecedents.py). Third-person pronouns and demonstratives, as the first word or
+# (research/quote_widen.py). Third-person pronouns and demonstratives, as the first word or
 # after one conjunction or preposition ("К ним относятся", "And this"); Vietnamese puts its
 # demonstrative after the noun ("Những phỏng đoán này"), so any of its first four words.
 POINTING_BACK = {
@@ -141,20 +141,42 @@ def points_back(text: str, lang: str) -> bool:
                                                   and words[1] in back))
 
 
-def with_antecedent(c: Candidate, chunk: ChunkRecord, page_starts=None) -> Candidate:
-    """`c` (a sentence of `chunk`) with the sentence before it joined on, when it points back
-    (points_back) and that sentence is of the same paragraph in the same passage; else `c`."""
-    if not points_back(c.text, c.lang):
+def widen(c: Candidate, chunk: ChunkRecord, near: set[int] | frozenset[int] = frozenset(),
+          page_starts=None) -> Candidate:
+    """What the user reads of quote `c` (a sentence of `chunk`): the sentence with its neighbours
+    whose rows are in `near` (scored within the quote margin of the best: worth quoting
+    themselves, and only one quote is made per passage), and the sentence before the first of
+    them when that one points back (points_back). Only inside one paragraph (rag/clean.py ends a
+    paragraph with a line break). The choice of sentence, found-or-not and the answer pointed out
+    stay the chosen sentence's."""
+    sents, text = chunk.sents, chunk.text
+    k = next((i for i, sent in enumerate(sents) if sent.row == c.row), None)
+    if k is None:
         return c
-    k = next((i for i, sent in enumerate(chunk.sents) if sent.row == c.row), 0)
-    if k == 0:
+    joins = lambda a: "\n" not in text[sents[a].text_end : sents[a + 1].text_start]  # noqa: E731
+    lo = hi = k
+    while lo > 0 and sents[lo - 1].row in near and joins(lo - 1):
+        lo -= 1
+    while hi + 1 < len(sents) and sents[hi + 1].row in near and joins(hi):
+        hi += 1
+    if lo > 0 and joins(lo - 1) and points_back(text[sents[lo].text_start : sents[lo].text_end], c.lang):
+        lo -= 1
+    if lo == hi == k:
         return c
-    prev, sent = chunk.sents[k - 1], chunk.sents[k]
-    if "\n" in chunk.text[prev.text_end : sent.text_start]:  # a paragraph break (rag/clean.py)
-        return c
-    both = SentenceSpan(prev.text_start, sent.text_end, prev.start, sent.end, sent.row)
-    return c._replace(text=chunk.text[prev.text_start : sent.text_end], start=prev.start,
-                      page=page_at(page_starts, prev.start), shifts=sentence_shifts(chunk, both))
+    first, last = sents[lo], sents[hi]
+    both = SentenceSpan(first.text_start, last.text_end, first.start, last.end, c.row)
+    return c._replace(text=text[first.text_start : last.text_end], start=first.start, end=last.end,
+                      page=page_at(page_starts, first.start), shifts=sentence_shifts(chunk, both))
+
+
+def distinct(quotes: list[Hit]) -> list[Hit]:
+    """The quotes in order, less any that overlaps one before it: overlapping passages share
+    sentences, and a widened quote (widen) may take in another's."""
+    out: list[Hit] = []
+    for q in quotes:
+        if not any(q.source == o.source and q.start < o.end and o.start < q.end for o in out):
+            out.append(q)
+    return out
 
 
 def lead(question, rows: list[int], missing_of, kinds: tuple[str, ...]) -> tuple[list[int], tuple]:

@@ -11,8 +11,8 @@ import functools
 
 import numpy as np
 
-from .answer import (Candidate, as_quote, context, decide, found_by, lead, make_answer, quote_rows, sentence_shifts,
-                     source_span, with_antecedent)
+from .answer import (Candidate, as_quote, context, decide, distinct, found_by, lead, make_answer, quote_rows, sentence_shifts,
+                     source_span, widen)
 from .dictionary import DictionaryError
 from .evidence import Words, candidate_features, common_word, found_features, held, idf_of, kind_of, translator
 from .embed import Embedder
@@ -214,16 +214,13 @@ class Searcher:
         st = self.settings
         feats, scores = self.quote_scores(q, question, cands)
         rows = quote_rows(cands, scores, st.max_quotes, st.quote_margin)
-        quoted = {i: self.with_antecedent(cands[i]) for i in rows}  # what the user reads of each
         span, missing, close = None, (), False
         if rows:
-            rows, missing = lead(question, rows, lambda i: tuple(self.missing(question, q.lang, quoted[i])),
+            rows, missing = lead(question, rows, lambda i: tuple(self.missing(question, q.lang, cands[i])),
                                  st.lead_missing)
-            # the answer is pointed out inside the sentence chosen: read with the one before, a second
-            # date or name there made it unsure or wrong more often than it found one (research/antecedents.py)
             span = self.point(question, q.lang, cands[rows[0]])
             close = found_by(st.found_weights, found_features(cands, feats, scores))
-        quotes = [as_quote(quoted[i], scores[i]) for i in rows]
+        quotes = distinct([as_quote(self.widen(cands, scores, i), scores[i]) for i in rows])  # as the user reads them
         declined = junk or any(kind_of(question, m) in st.decline_missing for m in missing)
         return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined, close)
 
@@ -260,11 +257,14 @@ class Searcher:
                                      cross_t if cross else same_t, sentence_shifts(c, sent)))
         return out
 
-    def with_antecedent(self, c: Candidate) -> Candidate:
-        """The quote with the sentence before it when it opens by pointing back (rag/answer.py)."""
-        chunks = self.payload.chunks  # its passage among its file's chunks (a book has hundreds, not the index's)
-        chunk = next(chunks[i] for i in self.rows_by_source[c.passage.source] if chunks[i].id == c.passage.chunk_id)
-        return with_antecedent(c, chunk, self.payload.manifest.files.get(chunk.source, {}).get("page_starts"))
+    def widen(self, cands: list[Candidate], scores: np.ndarray, i: int) -> Candidate:
+        """Candidate i as quoted: with its passage's neighbours within the quote margin of the
+        best score, and the sentence a first one points back to (rag/answer.py widen)."""
+        c, chunks = cands[i], self.payload.chunks  # its passage among its file's chunks, not the whole index's
+        chunk = next(chunks[j] for j in self.rows_by_source[c.passage.source] if chunks[j].id == c.passage.chunk_id)
+        floor = float(np.max(scores)) - self.settings.quote_margin
+        near = {x.row for x, s in zip(cands, scores) if x.passage.chunk_id == c.passage.chunk_id and s >= floor}
+        return widen(c, chunk, near, self.payload.manifest.files.get(chunk.source, {}).get("page_starts"))
 
     def missing(self, question: Question, q_lang: str, quote: Candidate) -> list[str]:
         """The question's constraints not found near the quote: in the document text

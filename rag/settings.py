@@ -117,7 +117,8 @@ class Settings:
     # passages is scored by these weights over evidence.FEATURES (z, margin to its own
     # threshold, idf-weighted word overlap, the question's constraints held, answer-type
     # fit, passage rank, the previous sentence's overlap); fitted by `python -m eval.quotes fit`
-    # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin.
+    # on XQuAD's training articles and eval/questions. Further quotes: within quote_margin of the
+    # best, one a passage; a neighbour of a quoted sentence within it joins that quote (rag/answer.py widen).
     quote_weights: tuple[float, ...] = (1.01, 0.079, 1.641, 0.139, 0.961, 1.859, 0.644)
     # ... and these where the index keeps its sentences' token codes (rag/tokens.py): the same
     # features and the token head's score last, fitted together by `python -m eval.quotes fit`

@@ -743,8 +743,8 @@ def test_a_sentence_that_points_back(text, lang, back):
     assert points_back(text, lang) is back
 
 
-def test_a_quote_that_points_back_carries_the_sentence_before_it():
-    from rag.answer import with_antecedent
+def test_a_quote_is_widened_by_the_sentence_it_points_back_to_and_by_its_near_neighbours():
+    from rag.answer import widen
 
     raw = ("Polignac's conjecture strengthens the twin prime conjecture. It states that for every positive "
            "integer n there are infinitely many pairs of primes that differ by 2n.\n\n"
@@ -760,14 +760,19 @@ def test_a_quote_that_points_back_carries_the_sentence_before_it():
         return Candidate(hit, 0, sent.row, text, sent.start, sent.end, None, "en", 1.0, 0.9, 0.8,
                          sentence_shifts(chunk, sent))
 
-    joined = with_antecedent(cand(second), chunk)
+    joined = widen(cand(second), chunk)
     assert joined.text.startswith("Polignac's conjecture") and joined.text.endswith("by 2n.")
     assert (joined.start, joined.end) == (first.start, second.end)
     assert raw[joined.start : joined.end] == joined.text  # still the document's own characters
     s, e = source_span(joined, 0, len("Polignac's conjecture"))
     assert raw[s:e] == "Polignac's conjecture"  # an answer inside the sentence before has exact offsets
-    assert with_antecedent(cand(first), chunk) == cand(first)  # it points nowhere
-    assert with_antecedent(cand(third), chunk) == cand(third)  # a paragraph break: "It" is not that sentence's
+    assert widen(cand(first), chunk) == cand(first)  # it points nowhere, and no neighbour is near
+    assert widen(cand(third), chunk) == cand(third)  # a paragraph break: "It" is not that sentence's
+    # a neighbour scored near the best joins the quote (one quote a passage), inside its paragraph only
+    both = widen(cand(first), chunk, near={second.row})
+    assert (both.start, both.end) == (first.start, second.end) and both.text == raw[first.start : second.end]
+    assert widen(cand(second), chunk, near={first.row, third.row}) == joined
+    assert widen(cand(third), chunk, near={second.row}) == cand(third)
 
 
 def test_ask_quotes_a_sentence_that_points_back_with_the_one_before(tmp_path, fake_embedder):
@@ -786,3 +791,14 @@ def test_ask_quotes_a_sentence_that_points_back_with_the_one_before(tmp_path, fa
     assert q.text.startswith("Polignac's conjecture strengthens") and q.text.endswith("differ by 2n.")
     raw = (docs / "primes.txt").read_text(encoding="utf-8")
     assert raw[q.start : q.end] == q.text
+
+
+def test_quotes_that_overlap_an_earlier_one_are_left_out():
+    from rag.answer import distinct
+
+    def q(source, start, end):
+        return Hit(text="x" * (end - start), source=source, start=start, end=end, page=None, lang="en", score=1.0)
+
+    first, inside, after, other = q("a.txt", 10, 80), q("a.txt", 40, 60), q("a.txt", 80, 90), q("b.txt", 10, 80)
+    assert distinct([first, inside, after, other]) == [first, after, other]
+    assert distinct([inside, first]) == [inside]
