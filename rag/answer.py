@@ -1,8 +1,10 @@
 """Extractive answers (stage 7): quote the best sentences, or abstain.
 
 No text is generated: a quote is a sentence of a retrieved passage, with its
-own source span. The sentences of the top passages are Candidates, ordered by
-their weighted evidence (rag/evidence.py); `found` is False when no candidate's
+own source span, shown with the neighbours that score near it and the sentence it
+points back to ("It states that…"; `widen`). The sentences of the top passages are
+Candidates, ordered by their weighted evidence (rag/evidence.py); `found` is False
+when no candidate's
 cosine clears the calibrated threshold of its own language pair with the
 question (eval/calibrate.py), or when a year or number the question names is
 not near the first quote (rag/searcher.py, Settings.decline_missing). `context`
