@@ -59,8 +59,8 @@ hash=$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f ".venv/.installed-$hash-all" ] && [ ! -f ".venv/.installed-$hash-$extras" ]; then
   python -m pip install -q --upgrade pip
   # --no-compile: Python compiles a module when it is first imported, so pip need not compile
-  # every file of every package now; the newcomer's install goes from 127 s to 48 s (torch and
-  # the app's packages, measured in a fresh clone, 2026-12-06)
+  # every file of every package now: a newcomer's first answer came 145 s -> 97 s after the
+  # command (scripts/first_start.py, bench/REPORT.md section 6)
   # torch first, pinned: this machine's CPU build (a bare 'torch' pulls CUDA)
   python -m pip install -q --no-compile torch==2.13.0
   python -m pip install -q --no-compile -e "$spec"
