@@ -12,11 +12,11 @@ gives the text around a passage or quote, for reading it in place.
 """
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 import numpy as np
 
+from .analyze import _TOKEN
 from .evidence import kind_of
 from .ingest import page_at
 from .store import ChunkRecord, SentenceSpan, source_offset
@@ -123,7 +123,6 @@ _BACK_AFTER = {k: frozenset(v.split()) for k, v in POINTING_BACK_AFTER.items()}
 # (ซึ่ง which, และ and, โดย by, ที่ that, แต่ but) is the end of the piece before it.
 _BACK_PREFIX = {"zh": tuple("他她它这此该其那"),
                 "th": ("เขา", "มัน", "พวกเขา", "ซึ่ง", "และ", "โดย", "ที่", "แต่", "ทั้งนี้", "นอกจากนี้")}
-_WORD = re.compile(r"\w+")
 
 
 def points_back(text: str, lang: str) -> bool:
@@ -134,7 +133,7 @@ def points_back(text: str, lang: str) -> bool:
     back = _BACK.get(lang)
     if back is None:
         return False
-    words = [w.casefold() for w in _WORD.findall(text[:120])[:4]]
+    words = [w.casefold() for w in _TOKEN.findall(text[:120])[:4]]
     if lang == "ar":  # "وهو", "وهذا": and + the pronoun, written as one word
         words = [w[1:] if w.startswith("و") and w[1:] in back else w for w in words]
     if lang == "vi":
@@ -152,9 +151,7 @@ def widen(c: Candidate, chunk: ChunkRecord, near: set[int] | frozenset[int] = fr
     paragraph with a line break). The choice of sentence, found-or-not and the answer pointed out
     stay the chosen sentence's."""
     sents, text = chunk.sents, chunk.text
-    k = next((i for i, sent in enumerate(sents) if sent.row == c.row), None)
-    if k is None:
-        return c
+    k = next(i for i, sent in enumerate(sents) if sent.row == c.row)
     joins = lambda a: "\n" not in text[sents[a].text_end : sents[a + 1].text_start]  # noqa: E731
     lo = hi = k
     while lo > 0 and sents[lo - 1].row in near and joins(lo - 1):

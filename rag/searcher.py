@@ -220,7 +220,7 @@ class Searcher:
                                  st.lead_missing)
             span = self.point(question, q.lang, cands[rows[0]])
             close = found_by(st.found_weights, found_features(cands, feats, scores))
-        quotes = distinct([as_quote(self.widen(cands, scores, i), scores[i]) for i in rows])  # as the user reads them
+        quotes = distinct([as_quote(self.widen(cands, scores, i, scored), scores[i]) for i in rows])  # as read
         declined = junk or any(kind_of(question, m) in st.decline_missing for m in missing)
         return make_answer(hits, quotes, decide(cands), q.lang, q.text, span, missing, declined, close)
 
@@ -257,11 +257,11 @@ class Searcher:
                                      cross_t if cross else same_t, sentence_shifts(c, sent)))
         return out
 
-    def widen(self, cands: list[Candidate], scores: np.ndarray, i: int) -> Candidate:
+    def widen(self, cands: list[Candidate], scores: np.ndarray, i: int, scored) -> Candidate:
         """Candidate i as quoted: with its passage's neighbours within the quote margin of the
         best score, and the sentence a first one points back to (rag/answer.py widen)."""
-        c, chunks = cands[i], self.payload.chunks  # its passage among its file's chunks, not the whole index's
-        chunk = next(chunks[j] for j in self.rows_by_source[c.passage.source] if chunks[j].id == c.passage.chunk_id)
+        c = cands[i]
+        chunk = self.payload.chunks[scored[c.rank].row]  # its passage: the hit of its rank (candidates())
         floor = float(np.max(scores)) - self.settings.quote_margin
         near = {x.row for x, s in zip(cands, scores) if x.passage.chunk_id == c.passage.chunk_id and s >= floor}
         return widen(c, chunk, near, self.payload.manifest.files.get(chunk.source, {}).get("page_starts"))
