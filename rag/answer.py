@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .analyze import _TOKEN
+from .chunk import cut_by_length
 from .evidence import kind_of
 from .ingest import page_at
 from .store import ChunkRecord, SentenceSpan, source_offset
@@ -146,8 +147,9 @@ def widen(c: Candidate, chunk: ChunkRecord, near: set[int] | frozenset[int] = fr
           page_starts=None) -> Candidate:
     """What the user reads of quote `c` (a sentence of `chunk`): the sentence with its neighbours
     whose rows are in `near` (scored within the quote margin of the best: worth quoting
-    themselves, and only one quote is made per passage), and the sentence before the first of
-    them when that one points back (points_back). Only inside one paragraph (rag/clean.py ends a
+    themselves, and only one quote is made per passage), the piece after the last of them where
+    that one was cut by length (Thai), and the sentence before the first of them when that one
+    points back (points_back). Only inside one paragraph (rag/clean.py ends a
     paragraph with a line break). The choice of sentence, found-or-not and the answer pointed out
     stay the chosen sentence's."""
     sents, text = chunk.sents, chunk.text
@@ -157,6 +159,11 @@ def widen(c: Candidate, chunk: ChunkRecord, near: set[int] | frozenset[int] = fr
     while lo > 0 and sents[lo - 1].row in near and joins(lo - 1):
         lo -= 1
     while hi + 1 < len(sents) and sents[hi + 1].row in near and joins(hi):
+        hi += 1
+    # a Thai or Lao piece is cut by length, not at a sentence end (rag/chunk.py THAI_MAX): the
+    # question's words open a sentence and its answer follows them, in the piece after
+    # (research/quote_widen.py `reads_on`)
+    if hi + 1 < len(sents) and joins(hi) and cut_by_length(text, sents[hi].text_start, sents[hi].text_end):
         hi += 1
     if lo > 0 and joins(lo - 1) and points_back(text[sents[lo].text_start : sents[lo].text_end], c.lang):
         lo -= 1

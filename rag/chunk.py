@@ -243,12 +243,28 @@ def _thai_gap_penalty(text: str, a: int, b: int, held) -> int:
     return penalty
 
 
+def _mostly_thai(text: str, start: int, end: int) -> bool:
+    """text[start:end] is mostly Thai or Lao letters."""
+    if not _THAI.search(text, start, end):
+        return False
+    letters = _LETTER.findall(text, start, end)
+    return 2 * sum(1 for ch in letters if "\u0e00" <= ch <= "\u0eff") >= len(letters)
+
+
+_ENDED = re.compile(rf"[!?๚๛{_ENDS}][{re.escape(_CLOSERS)}]*\s*$")
+
+
+def cut_by_length(text: str, start: int, end: int) -> bool:
+    """text[start:end], a sentence, may stop mid-sentence: a Thai or Lao piece that ends in no
+    sentence mark, i.e. one _split_thai cut from a longer run by length (the quote reads on into
+    the piece after it: rag/answer.py widen). A full stop is no mark here: Thai writes it only in
+    abbreviations ("กม.", "ค.ศ.")."""
+    return _mostly_thai(text, start, end) and not _ENDED.search(text, start, end)
+
+
 def _split_thai(text: str, s: Sentence) -> list[Sentence]:
     """`s` cut at spaces into pieces of at most THAI_MAX characters when it is mostly Thai or Lao."""
-    if s.end - s.start <= THAI_MAX or not _THAI.search(text, s.start, s.end):
-        return [s]
-    letters = _LETTER.findall(text, s.start, s.end)
-    if 2 * sum(1 for ch in letters if "\u0e00" <= ch <= "\u0eff") < len(letters):
+    if s.end - s.start <= THAI_MAX or not _mostly_thai(text, s.start, s.end):
         return [s]
     held = _holder(text, s.start, s.end)
     # (gap start, gap end, penalty in characters of distance from the ideal cut)

@@ -1,7 +1,7 @@
 """What the user reads of a quote: the sentence chosen, widened (issue 27's first quote, issue 30's
 every language).
 
-    python -m research.quote_widen [--langs all] [--variants antecedent,widen] [--cache /tmp/xquad-quotes] [--out results/quote_widen.json]
+    python -m research.quote_widen [--langs all] [--variants antecedent,widen,reads_on] [--cache /tmp/xquad-quotes] [--out results/quote_widen.json]
 
 The quote is one sentence. When it misses the answer, the sentence before holds it for 2–7 % of
 XQuAD's questions (more in Arabic, Hindi and Thai), and the one after as often. Two reasons, two
@@ -12,7 +12,10 @@ rules (rag/answer.py widen):
               continues a clause, its pieces being cut by length) is quoted with the sentence before;
   widen:      that, and a neighbour of the quoted sentence scored within the quote margin of the best
               (Settings.quote_margin, the margin within which further quotes are made: only one is
-              made per passage, so a near neighbour was shown nowhere) joins it (the product).
+              made per passage, so a near neighbour was shown nowhere) joins it;
+  reads_on:   that, and a Thai or Lao piece cut by length (rag/chunk.py cut_by_length: Thai writes
+              no sentence marks, rag/chunk.py THAI_MAX) reads on into the piece after it, where a
+              missed answer mostly is (the product).
 Both only inside one paragraph of one passage. Each language's questions over its own paragraphs
 (eval.quotes' monolingual index), ask() at the defaults; the first quote recorded as shown and as
 the chosen sentence alone (the product's widen patched to remember what it widened). Per language,
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import rag.answer as answer_mod
 import rag.searcher as searcher_mod
 from eval.paired import mcnemar
 from eval.quotes import ALL_LANGS, CACHE, normal, paragraphs, typed_gold, xquad_index
@@ -36,6 +40,7 @@ from rag.question import analyse
 from research.common import write_json
 
 _WIDEN = searcher_mod.widen
+_CUT = answer_mod.cut_by_length
 
 
 def measure(data: Path, lang: str, cache: Path, variant: str) -> dict:
@@ -43,11 +48,13 @@ def measure(data: Path, lang: str, cache: Path, variant: str) -> dict:
     seen: dict[tuple[str, int, int], tuple] = {}
 
     def remembering(c, chunk, near=frozenset(), pages=None):
-        out = _WIDEN(c, chunk, near if variant == "widen" else frozenset(), pages)
+        out = _WIDEN(c, chunk, near if variant != "antecedent" else frozenset(), pages)
         seen[(out.passage.source, out.start, out.end)] = c, out
         return out
 
     searcher_mod.widen = remembering
+    if variant != "reads_on":
+        answer_mod.cut_by_length = lambda text, a, b: False
     rows = []
     try:
         for i, p in enumerate(paragraphs(data, lang)):
@@ -78,7 +85,7 @@ def measure(data: Path, lang: str, cache: Path, variant: str) -> dict:
                             r["span"] = None if sp is None else normal(sp.text) in golds(answers)
                 rows.append(r)
     finally:
-        searcher_mod.widen = _WIDEN
+        searcher_mod.widen, answer_mod.cut_by_length = _WIDEN, _CUT
     return summarise(rows)
 
 
@@ -113,7 +120,7 @@ def summarise(rows: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m research.quote_widen", description=__doc__.splitlines()[0])
     ap.add_argument("--langs", default="all")
-    ap.add_argument("--variants", default="antecedent,widen")
+    ap.add_argument("--variants", default="antecedent,widen,reads_on")
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--out", default="results/quote_widen.json")

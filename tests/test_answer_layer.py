@@ -775,6 +775,38 @@ def test_a_quote_is_widened_by_the_sentence_it_points_back_to_and_by_its_near_ne
     assert widen(cand(third), chunk, near={second.row}) == cand(third)
 
 
+def test_a_thai_quote_reads_on_into_the_piece_cut_from_it():
+    from rag.answer import widen
+    from rag.chunk import THAI_MAX
+
+    # Thai has no sentence marks: a long run is cut by length into pieces, and the piece after
+    # the chosen one goes on with its sentence ("...the record was held by" | "John Elway at 38")
+    words = ("เพย์ตัน แมนนิง กลายเป็นควอเตอร์แบ็กที่อายุมากที่สุดที่เคยเล่นในซูเปอร์โบว์ลอีกด้วย โดยมีอายุ 39 ปี "
+             "สถิติเดิมเป็นของ จอห์น เอลเวย์ ซึ่งนำทีม บรอนคอส ไปสู่ชัยชนะในการแข่งขัน ซูเปอร์โบว์ลครั้งที่ 33 "
+             "เมื่ออายุ 38 ปี และปัจจุบันเขาคือ รองประธานผู้บริหาร")
+    raw = words + " " + words + "\n"
+    doc = Document("t.txt", "t.txt", raw, "0" * 64, "utf-8")
+    chunk = process(doc, Settings()).chunks[0]
+    pieces = chunk.sents
+    assert len(raw) > 2 * THAI_MAX and len(pieces) == 3
+
+    def cand(sent):
+        hit = Hit(text=chunk.text, source="t.txt", start=chunk.start, end=chunk.end, page=None, lang="th",
+                  score=1.0, chunk_id=chunk.id)
+        return Candidate(hit, 0, sent.row, chunk.text[sent.text_start : sent.text_end], sent.start, sent.end,
+                         None, "th", 1.0, 0.9, 0.8, sentence_shifts(chunk, sent))
+
+    first, second, third = pieces
+    read = widen(cand(first), chunk)
+    assert (read.start, read.end) == (first.start, second.end)  # the next piece, one only
+    assert raw[read.start : read.end] == read.text
+    read = widen(cand(second), chunk)
+    assert (read.start, read.end) == (second.start, third.end)
+    assert widen(cand(third), chunk).end == third.end  # nothing after the run's last piece
+    assert cand(first).text in widen(cand(first), chunk, near={second.row}).text  # near and read on: once
+    assert widen(cand(first), chunk, near={second.row}).end == third.end
+
+
 def test_ask_quotes_a_sentence_that_points_back_with_the_one_before(tmp_path, fake_embedder):
     import rag
 

@@ -235,6 +235,21 @@ def test_thai_prefers_a_double_space_and_keeps_short_text_whole():
     assert split(text) == [a, b]
 
 
+def test_a_thai_piece_cut_by_length_is_told_from_a_sentence_end():
+    from rag.chunk import cut_by_length
+
+    text = thai_text(300)
+    got = sentences(text)
+    # every piece but the last was cut from the run by length; the last ends where the text does,
+    # but it too ends in no mark: only a mark says a sentence ended
+    assert all(cut_by_length(text, s.start, s.end) for s in got)
+    assert not cut_by_length(text + "?", got[-1].start, len(text) + 1)
+    assert not cut_by_length(text + "๚", got[-1].start, len(text) + 1)
+    assert cut_by_length("ระยะทางประมาณ 9 กม.", 0, len("ระยะทางประมาณ 9 กม."))  # an abbreviation's dot
+    english = "It states that for every positive integer n there are infinitely many pairs"
+    assert not cut_by_length(english, 0, len(english))  # a Latin sentence is never a Thai piece
+
+
 def test_mostly_latin_text_with_a_thai_word_is_not_cut():
     text = " ".join(["word"] * 80) + " ภาษาไทย " + " ".join(["word"] * 80)
     assert split(text) == [text]
