@@ -20,7 +20,7 @@ import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
 
-from .clean import clean
+from .clean import SENTENCE_MARKS, clean
 from .ingest import Document
 from .lang import TITLES, detect
 from .settings import Settings
@@ -140,7 +140,7 @@ def _last_end(text: str, s: Sentence) -> int:
 # Ends in cased scripts (Greek, Armenian) split only before a space and a non-lowercase
 # letter, as razdel does for '.'.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f"
-_ENDS = "。｡！？‼⁇⁈⁉؟۔।॥።፧፨։။។៕\u037e"
+_ENDS = SENTENCE_MARKS
 _CLOSERS = "\"'”’»)]}）］｝」』】〕〗〙〛〉》"
 _CASED_ENDS = "\u037e։:"
 _END = re.compile(
@@ -173,6 +173,7 @@ THAI_MAX = 200
 _THAI = re.compile(r"[\u0e00-\u0eff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _SPACES = re.compile(r"\s+")
+_PARAGRAPH_END = re.compile(r"\s*\n\s*")
 _THAI_CHAR = re.compile("[\u0e01-\u0e5b\u0e81-\u0edf]")
 
 
@@ -263,8 +264,21 @@ def cut_by_length(text: str, start: int, end: int) -> bool:
 
 
 def _split_thai(text: str, s: Sentence) -> list[Sentence]:
-    """`s` cut at spaces into pieces of at most THAI_MAX characters when it is mostly Thai or Lao."""
-    if s.end - s.start <= THAI_MAX or not _mostly_thai(text, s.start, s.end):
+    """`s`, when it is mostly Thai or Lao, cut at its paragraph ends (razdel's sentence runs over
+    them, Thai marking no sentence end; rag/clean.py keeps a line break only where a paragraph
+    ends), then each paragraph at spaces into pieces of at most THAI_MAX characters."""
+    if not _mostly_thai(text, s.start, s.end):
+        return [s]
+    out, start = [], s.start
+    for m in _PARAGRAPH_END.finditer(text, s.start, s.end):
+        out += _cut_thai(text, Sentence(start, m.start()))
+        start = m.end()
+    return out + _cut_thai(text, Sentence(start, s.end))
+
+
+def _cut_thai(text: str, s: Sentence) -> list[Sentence]:
+    """`s` cut at spaces into near-equal pieces of at most THAI_MAX characters."""
+    if s.end - s.start <= THAI_MAX:
         return [s]
     held = _holder(text, s.start, s.end)
     # (gap start, gap end, penalty in characters of distance from the ideal cut)

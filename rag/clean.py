@@ -35,7 +35,15 @@ _FOOTNOTE = re.compile(
     r"[А-ЯЁA-Z][а-яёa-z]+,\s+[А-ЯЁA-Z]\.)"
 )
 _TABLE_CAPTION = re.compile(r"^\s*(?:Таблица|Табл\.|Table)\s*\d+", re.IGNORECASE)
-_TERMINAL = ".!?…:;»\"'”)"
+# The sentence ends of scripts razdel does not know (Chinese and Japanese, Arabic, the Indic
+# danda, Ethiopic, Armenian, Myanmar, Khmer, Greek's question mark); rag/chunk.py splits at them.
+SENTENCE_MARKS = "。｡！？‼⁇⁈⁉؟۔।॥።፧፨։။។៕\u037e"
+# A line ending in one of these, then a blank line or an indent, ends a paragraph; any other
+# line runs on into the next (a PDF's line or page break inside a sentence)...
+_TERMINAL = ".!?…:;»\"'”)" + SENTENCE_MARKS + "」』）"
+# ... and so does a line ending in a letter of a script that writes no sentence marks (Thai,
+# Lao): there a blank line is the only sign a paragraph ended
+_UNMARKED = re.compile("[\u0e00-\u0eff]")
 # Hyphenated compounds whose first part is never a word-break fragment.
 _COMPOUND_PREFIXES = {
     "северо", "юго", "кое", "военно", "социал", "историко", "научно", "общественно",
@@ -154,7 +162,7 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
     else:
         indented = cs > s
         para = gap or indented
-        sep = "\n" if (last in _TERMINAL and para) else " "
+        sep = "\n" if para and last and (last in _TERMINAL or _UNMARKED.match(last)) else " "
         body.sep(sep, prev_end)
         body.add(raw[cs:ce], cs)
 

@@ -250,6 +250,18 @@ def test_a_thai_piece_cut_by_length_is_told_from_a_sentence_end():
     assert not cut_by_length(english, 0, len(english))  # a Latin sentence is never a Thai piece
 
 
+def test_thai_sentences_end_at_a_paragraph_end():
+    # Thai marks no sentence end, so razdel's sentence runs over a paragraph break (the one line
+    # break rag/clean.py keeps): the pieces are cut there first, short or long
+    a, b = thai_text(8, 3), thai_text(8, 4)
+    assert len(a + b) < THAI_MAX
+    assert split(f"{a}\n{b}") == [a, b]
+    long_a, long_b = thai_text(60, 5), thai_text(60, 6)
+    got = split(f"{long_a}\n{long_b}")
+    assert all("\n" not in s and len(s) <= THAI_MAX for s in got)
+    assert " ".join(got) == f"{long_a} {long_b}"  # every character kept, the break between two pieces
+
+
 def test_mostly_latin_text_with_a_thai_word_is_not_cut():
     text = " ".join(["word"] * 80) + " ภาษาไทย " + " ".join(["word"] * 80)
     assert split(text) == [text]

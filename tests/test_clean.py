@@ -105,6 +105,26 @@ def test_blank_line_after_sentence_end_starts_new_line():
     assert body_text("Конец абзаца.\nНовый абзац здесь.") == "Конец абзаца. Новый абзац здесь."
 
 
+@pytest.mark.parametrize("first, second", [
+    ("第一段到此结束。", "第二段从这里开始。"),  # Chinese
+    ("「引用の文です。」", "次の段落です。"),  # Japanese, the mark inside a closing quote
+    ("انتهت الفقرة الأولى؟", "تبدأ الفقرة الثانية."),  # Arabic
+    ("पहला अनुच्छेद यहाँ समाप्त होता है।", "दूसरा अनुच्छेद।"),  # Hindi's danda
+    ("ย่อหน้าแรกจบลงตรงนี้", "ย่อหน้าที่สองเริ่มต้น"),  # Thai marks no sentence end at all
+])
+def test_a_paragraph_ends_in_every_script(first, second):
+    assert body_text(f"{first}\n\n{second}") == f"{first}\n{second}"
+    assert body_text(f"{first}\n    {second}") == f"{first}\n{second}"  # an indent, too
+    # a line break alone is a wrapped line, in these scripts as in any other
+    assert body_text(f"{first}\n{second}") == f"{first} {second}"
+
+
+def test_a_line_ending_in_a_letter_runs_on_across_a_blank_line():
+    # a heading or a page break inside a sentence: only scripts without sentence marks end there
+    assert body_text("A heading without a mark\n\nThe body.") == "A heading without a mark The body."
+    assert body_text("第一段没有句号\n\n第二段。") == "第一段没有句号 第二段。"
+
+
 def test_page_number_lines_dropped():
     for num in ("12", "- 12 -", "  7  "):
         raw = f"Первая строка текста\n{num}\nпродолжение текста."
