@@ -14,7 +14,8 @@ and for Chinese and Thai, in place of their n-grams:
   unigrams+bigrams, jieba (zh; `pip install jieba==0.42.1`), bigrams and trigrams (th; trigrams
   adopted);
 and for Arabic the usual IR normalisation before it (alef and hamza forms to bare alef, ta
-marbuta to ha, alef maqsura to ya, tatweel and diacritics dropped; not adopted);
+marbuta to ha, alef maqsura to ya, tatweel and diacritics dropped; not adopted), and Larkey's
+light10 stemmer in place of Snowball or beside it (2026-12-06; not adopted);
 and, for the languages whose monolingual r@1 stayed under 0.95 (2026-12-03), besides
 rag/analyze.py's tokens: word bigrams within a clause (Vietnamese writes a word's syllables
 apart), words cut to 5 letters in place of Snowball (the classic for Turkish), Greek with its
@@ -89,6 +90,45 @@ def arabic_normalised(text: str, lang: str) -> list[str]:
     from rag.analyze import analyze
 
     return analyze(text.translate(_AR_NORM), lang)
+
+
+_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_AR_SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+_RUN = re.compile(r"[^\W_]+")
+
+
+def light10(word: str) -> str:
+    """Larkey's light10 Arabic stemmer: normalised, "and" dropped, one article (with its
+    preposition), then each suffix once. Snowball's Arabic stems "برلمان" to "رلم" but
+    "البرلمان" to "برلم"; light10 both to "برلم"."""
+    w = word.translate(_AR_NORM)
+    if len(w) > 3 and w.startswith("و"):
+        w = w[1:]
+    for p in _AR_PREFIXES:
+        if w.startswith(p) and len(w) - len(p) > 1:
+            w = w[len(p):]
+            break
+    for s in _AR_SUFFIXES:
+        if w.endswith(s) and len(w) - len(s) > 1:
+            w = w[: -len(s)]
+    return w
+
+
+def arabic_light(text: str, lang: str, keep_snowball: bool = False) -> list[str]:
+    """rag/analyze.py's tokens with each Arabic word's light10 stem in place of Snowball's
+    (or beside it: `keep_snowball`)."""
+    from rag.analyze import analyze
+
+    out: list[str] = []
+    for w in _RUN.findall(text.lower()):
+        toks = analyze(w, lang)
+        light = [f"ar~{light10(w)}" for t in toks if t.startswith("ar:")]
+        out += (toks + light) if keep_snowball else [t for t in toks if not t.startswith("ar:")] + light
+    return out
+
+
+def arabic_both(text: str, lang: str) -> list[str]:
+    return arabic_light(text, lang, keep_snowball=True)
 
 
 _HI_NASAL = re.compile("[\u0919\u091e\u0923\u0928\u092e]\u094d(?=[\u0915-\u0939])")  # a nasal + virama before a consonant
@@ -196,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
             variants["trigrams"] = grams(3, 3)
         if lang == "ar":
             variants["normalised"] = arabic_normalised
+            variants["light10"] = arabic_light
+            variants["snowball+light10"] = arabic_both
         if lang in ("vi", "el", "tr", "ar", "de", "es", "ro", "hi"):
             variants["word bigrams"] = word_bigrams
         if lang in ("tr", "el", "ar"):
