@@ -293,6 +293,22 @@ def test_a_german_question_is_translated_into_english(german):
     assert rows[0] == 5 and set(rows) == {5, 4, 3, 0}
 
 
+def test_an_acronym_the_dictionary_lacks_is_looked_for_as_an_english_word(german):
+    from rag.retrieve.bridge import load_lexicon
+
+    texts = [*GERMAN_TEXTS, "TUMAS is led by its president, Bishop Gerhard.", "The president of the party spoke."]
+    langs = np.array([*GERMAN_LANGS, "en", "en"])
+    br = BridgeRetriever(LexicalRetriever.build(texts, langs=list(langs)), load_lexicon(str(german)), langs)
+    vocab = {i: t for t, i in br.lexical.vocab.items()}
+    q = Query("Wer ist der Präsident von TUMAS?")
+    assert q.lang == "de"
+    terms = dict(br.terms(q.text, q.lang))
+    assert {vocab[i] for i in terms["TUMAS"]} == set(tokenize("TUMAS"))  # in capitals: the same in English
+    assert br.search(q, 1)[0].row == 7
+    # a capitalised word that is not an acronym stays the dictionary's to translate, or nothing
+    assert "Tumas" not in dict(br.terms("Wer ist der Präsident von Tumas?", "de"))
+
+
 def test_a_german_compound_is_cut_into_the_words_its_dictionary_has():
     from rag.retrieve.bridge import split_compound
 
