@@ -104,10 +104,13 @@ class _Builder:
         return self.chars[-1] if self.chars else ""
 
     def block(self) -> Block | None:
+        """The block, without whitespace at either end: a line's content starts and ends on a
+        non-space, but a soft hyphen dropped there leaves the space beside it ("\u00ad 1924")."""
         text = "".join(self.chars)
-        if not text.strip():
+        a, b = len(text) - len(text.lstrip()), len(text.rstrip())
+        if a >= b:
             return None
-        return Block(text, np.asarray(self.origin, dtype=np.int64), self.kind)
+        return Block(text[a:b], np.asarray(self.origin[a:b], dtype=np.int64), self.kind)
 
 
 def _keep_hyphen(left: str, right: str, vocab: set[str], hyphenated: set[str]) -> bool:

@@ -88,6 +88,13 @@ def test_soft_hyphen_at_line_end_joins_word():
     assert body_text("Слово мяг\u00ad\nкий знак.") == "Слово мягкий знак."
 
 
+def test_a_soft_hyphen_at_a_line_end_or_start_leaves_no_space_at_the_block_ends():
+    for raw in (" \u00ad 1924 год", "1924 год \u00ad", "\u00ad\n 1924 год"):
+        blocks = clean(raw)
+        assert [b.text for b in blocks] == ["1924 год"], raw
+        assert_origin_maps(raw, blocks)
+
+
 def test_soft_hyphen_never_survives():
     for raw in ("Слово мяг\u00adкий знак.", "Слово мяг\u00ad\nкий знак.", "\u00adСлово знак\u00ad."):
         assert all("\u00ad" not in b.text for b in clean(raw))
