@@ -20,7 +20,7 @@ import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
 
-from .clean import SENTENCE_MARKS, clean
+from .clean import SENTENCE_MARKS, UNMARKED, clean
 from .ingest import Document
 from .lang import TITLES, detect
 from .settings import Settings
@@ -170,7 +170,7 @@ _QUOTATIVE = "とっ"
 # 0.972 of the time at 7.1 sentences a paragraph (this rule: 0.978 at 4.6, 0.967 at 6.3 with
 # THAI_MAX 150), and it cuts mid-clause too ("ถึงแม้ แมนนิง | จะมีปัญหา"): not worth it.
 THAI_MAX = 200
-_THAI = re.compile(r"[\u0e00-\u0eff]")
+_THAI = UNMARKED  # Thai and Lao
 _LETTER = re.compile(r"[^\W\d_]")
 _SPACES = re.compile(r"\s+")
 _PARAGRAPH_END = re.compile(r"\s*\n\s*")

@@ -43,7 +43,7 @@ SENTENCE_MARKS = "。｡！？‼⁇⁈⁉؟۔।॥።፧፨։။។៕\u037e"
 _TERMINAL = ".!?…:;»\"'”)" + SENTENCE_MARKS + "」』）"
 # ... and so does a line ending in a letter of a script that writes no sentence marks (Thai,
 # Lao): there a blank line is the only sign a paragraph ended
-_UNMARKED = re.compile("[\u0e00-\u0eff]")
+UNMARKED = re.compile("[\u0e00-\u0eff]")  # rag/chunk.py cuts these scripts' text by length
 # Hyphenated compounds whose first part is never a word-break fragment.
 _COMPOUND_PREFIXES = {
     "северо", "юго", "кое", "военно", "социал", "историко", "научно", "общественно",
@@ -165,7 +165,7 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
     else:
         indented = cs > s
         para = gap or indented
-        sep = "\n" if para and last and (last in _TERMINAL or _UNMARKED.match(last)) else " "
+        sep = "\n" if para and last and (last in _TERMINAL or UNMARKED.match(last)) else " "
         body.sep(sep, prev_end)
         body.add(raw[cs:ce], cs)
 
