@@ -170,3 +170,35 @@ def test_the_same_texts_write_the_same_bm25_files_whatever_the_hash_seed(tmp_pat
     lex = LexicalRetriever.build(TEXTS)
     tokens = list(lex.vocab)
     assert tokens[:-1] == sorted(tokens[:-1]) and tokens[-1] == ""  # bm25s adds its empty token last
+
+
+SPELLED = ["Mahatma Gandhi led the salt march to Dandi", "The river flows north past the old mill",
+           "A tassel hung from the curtain", "Judge Robert Bork was not confirmed"]
+
+
+@pytest.mark.parametrize("question, expect", [
+    ("Who was Ghandi?", 0),       # a name written another way: the index's "gandhi"
+    ("Who was Tesla?", None),     # sounds like "tassel" (t-s-l) but is spelled far from it
+    ("Who was Brk?", None),       # "bork" is near, but under SPELLING_LETTERS letters a word stays exact
+    ("who was ghandi?", None),    # a lowercase word in a script with capitals is no name: left exact
+])
+def test_a_word_the_index_lacks_is_looked_up_by_its_spelling_variants(question, expect):
+    lex = LexicalRetriever.build(SPELLED)
+    hits = lex.search(Query(question), 3)
+    assert [h.row for h in hits][:1] == ([] if expect is None else [expect])
+    if expect is not None:
+        assert 0 < hits[0].score <= lex.max_score(Query(question))
+
+
+def test_a_word_the_index_has_is_not_respelled():
+    lex = LexicalRetriever.build(SPELLED + ["Ghandi is a town"])
+    hits = lex.search(Query("Who was Ghandi?"), 5)
+    assert [h.row for h in hits] == [4]  # "ghandi" is in the index: "gandhi" is not added
+
+
+def test_spelling_variants_stay_in_the_word_s_language():
+    lex = LexicalRetriever.build(["Der Khan Temudjin regierte lange", "The khan Temudjin ruled long"],
+                                 langs=["de", "en"])
+    assert {"de:temudjin", "temudjin"} <= set(lex.vocab)
+    assert lex._spelled_like("temujin", "de:temujin") == ["de:temudjin"]  # a German word: German spellings only
+    assert lex._spelled_like("temujin", "temujin") == ["temudjin"]
