@@ -135,7 +135,15 @@ class LexicalRetriever(Retriever):
         nearest spelled if near enough."""
         tag, forms = tagged(token), {word, untagged(token)}
         cands = {c for f in forms if (k := name_sound(f)) for c in self.spelling_ids.get((tag, k), ())}
-        near = {c: max(SequenceMatcher(None, untagged(c), f).ratio() for f in forms) for c in cands}
+        near: dict[str, float] = {}
+        for f in forms:
+            m = SequenceMatcher(None, "", f)
+            for c in cands:
+                m.set_seq1(untagged(c))
+                # difflib's cheap upper bounds first, as get_close_matches does: a short sound
+                # key in a large index has many words, and few come near
+                if m.real_quick_ratio() >= SPELLING_RATIO and m.quick_ratio() >= SPELLING_RATIO:
+                    near[c] = max(near.get(c, 0.0), m.ratio())
         best = max(near.values(), default=0.0)
         return sorted(c for c, r in near.items() if r == best) if best >= SPELLING_RATIO else []
 
