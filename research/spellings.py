@@ -1,6 +1,6 @@
 """A question word the index never saw, looked up by its spelling variants (issue 30, rag/retrieve/lexical.py).
 
-    python -m research.spellings [--langs all] [--candidates sound|fuzzy] [--out results/spellings.json]
+    python -m research.spellings [--langs all] [--candidates sound|fuzzy|skeleton] [--out results/spellings.json]
 
 A translator writes a foreign name as they hear it: XQuAD's Arabic question asks of "جيجن" (Gegeen)
 where the paragraph writes "جيجين", its Spanish one of "Ghandi" where the paragraph has "Gandhi".
@@ -14,7 +14,10 @@ with, training articles (0-23) and held-out ones (24-31) apart, calibration para
 (i % 10 == 0) left out, and the questions each gains or loses. `--candidates fuzzy` looks
 beyond the sound key: every index word of the language with the same first letter and a length
 within 3 is a candidate ("अयूबारवाड़ा" for "अयुरबरवाड़ा", a letter dropped that the key keeps):
-no better on the training articles, so not adopted (research/README.md).
+no better on the training articles, so not adopted (research/README.md). `--candidates skeleton`
+keys the words by a sound key that keeps a consonant repeated across a vowel ("جيجين" and
+"Gegeen" key to "jn" and "kn", under the 3 consonants a key needs; kept, "jjn" and "kkn"):
+the training articles exactly as the sound key, so not adopted either.
 """
 from __future__ import annotations
 
@@ -47,6 +50,21 @@ def fuzzy_like(self, word: str, token: str) -> list[str]:
             near[c] = max(SequenceMatcher(None, u, f).ratio() for f in forms)
     best = max(near.values(), default=0.0)
     return sorted(c for c, r in near.items() if r == best) if best >= lexical.SPELLING_RATIO else []
+
+
+def skeleton(word: str) -> str | None:
+    """rag/translit.py name_sound with doubled letters merged before the vowels go, not after."""
+    from anyascii import anyascii
+
+    from rag import translit as t
+
+    if t._ARABIC.search(word):
+        word = t._ARABIC_ARTICLE.sub("", word).translate(t._ARABIC_VOWELS)
+    k = t._NASAL_M.sub("n", anyascii(word).lower())
+    for a, b in t._SOUND_PAIRS:
+        k = k.replace(a, b)
+    k = t._NOT_CONSONANT.sub("", t._DOUBLE.sub(r"\1", k.translate(t._SOUND_MERGE))).removesuffix("s")
+    return k if len(k) >= t.MIN_SOUND else None
 
 
 def outcomes(idx, data: Path, lang: str, mixed: bool) -> dict[str, tuple[bool, bool, str]]:
@@ -82,11 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="all")
-    ap.add_argument("--candidates", choices=("sound", "fuzzy"), default="sound")
+    ap.add_argument("--candidates", choices=("sound", "fuzzy", "skeleton"), default="sound")
     ap.add_argument("--out", default="results/spellings.json")
     a = ap.parse_args(argv)
     if a.candidates == "fuzzy":
         lexical.LexicalRetriever._spelled_like = fuzzy_like
+    if a.candidates == "skeleton":
+        lexical.name_sound = skeleton
     langs = LANGS if a.langs == "all" else tuple(a.langs.split(","))
     where = current(CACHE)
     res: dict = {}
