@@ -61,11 +61,12 @@ def _stem(word: str) -> str:
 
 def analyze(text: str, lang: str | None = None) -> list[str]:
     """BM25 tokens of `text` in language `lang` (None, "und": by script alone)."""
-    out: list[str] = []
-    for run in _RUN.findall(text.lower()):
-        for piece in _pieces(run):
-            out.extend(_word(piece, lang))
-    return out
+    return [t for w in words(text.lower()) for t in _word(w, lang)]
+
+
+def words(text: str) -> list[str]:
+    """The words `analyze` reads, in one script each, as written (case kept)."""
+    return [piece for run in _RUN.findall(text) for piece in _pieces(run)]
 
 
 def _pieces(run: str) -> list[str]:
