@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--nce", type=float, default=1.0, help="weight of the InfoNCE term beside the cosine")
     p.add_argument("--langs", default="", help="train on these languages only (default: all 11)")
+    p.add_argument("--cedict", type=int, default=0,
+                   help="also N CC-CEDICT words and their first English gloss as Chinese pairs (research/dict_map.py pairs)")
     p.add_argument("--save", type=Path, default=None, help="write the adapter's weight changes here (.safetensors)")
     p.add_argument("--out", type=Path, default=None, help="write the figures here (JSON)")
     a = p.parse_args(argv)
@@ -197,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     data = pairs(a.data, set(HELD_OUT))
     if a.langs:
         data = [r for r in data if r[0] in a.langs.split(",")]
+    if a.cedict:
+        from research.dict_map import pairs as dictionary_pairs
+
+        data += [("zh", w, e) for w, e in dictionary_pairs(a.cedict)]
     print(f"{len(data)} training pairs", file=sys.stderr)
     loaded = {lang: load_lang(a.index, a.data, lang) for lang in LANGS}
     art = loaded["en"][4]
