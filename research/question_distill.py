@@ -17,7 +17,7 @@ paired with English. Questions are short (~20 tokens), so back-propagation on 2 
 Figures: raw-cosine r@1 over each language's 240 paragraphs (held-out questions, i % 10 != 0,
 as research/query_adapter.py measures them): mono, ->en, ->mixed (en + ru), before and after.
 
-    python -m research.question_distill --minutes 20 --lr 2e-4 [--rank 16] [--save FILE] [--out FILE]
+    python -m research.question_distill --minutes 20 --lr 2e-4 [--rank 16] [--langs zh] [--cedict N] [--save FILE] [--out FILE]
 
 Result (research/retrieval.md): rejected; the student learns the training articles, not the languages.
 """
