@@ -75,7 +75,12 @@ def name_sound(word: str) -> str | None:
     return k if len(k) >= MIN_SOUND else None
 
 
+def latin_word(token: str) -> bool:
+    """A lowercased Latin-script word of 3 letters or more (what a name in another script is
+    compared with: the bridge's passages, the partial-match line's sentences)."""
+    return _LATIN_WORD.fullmatch(token) is not None
+
+
 def latin_sound(token: str) -> str | None:
-    """A lowercased Latin-script word's sound key (what a name in another script is compared
-    with: the bridge's passages, the partial-match line's sentences), None for anything else."""
-    return sound_key(token) if _LATIN_WORD.fullmatch(token) else None
+    """A latin_word's sound key, None for anything else."""
+    return sound_key(token) if latin_word(token) else None

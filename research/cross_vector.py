@@ -21,7 +21,6 @@ first quote, training and held-out articles apart:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import numpy as np
 
 from eval.quotes import paragraphs
 from eval.xquad import DEFAULT_DATA, HELD_OUT
+from research.common import write_json
 
 LANG = "zh"
 
@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 res[f"{variant} {d} {part}"] = {k: f[k] for k in ("n", "r@1", "r@5", "quote")}
                 print(variant, d, part, res[f"{variant} {d} {part}"], flush=True)
     patch("e5", a.data)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(res, indent=1), encoding="utf-8")
+    write_json(res, a.out)
     return 0
 
 

@@ -41,7 +41,7 @@ from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze
 from ..dictionary import (FREEDICT, Dictionary, DictionaryError, cedict_path, dictionary_stamp, freedict_into_english,
                           freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
-from ..translit import _LATIN_WORD, name_key, name_sound
+from ..translit import latin_word, name_key, name_sound
 from .base import Query, Retriever, Scored
 from .lexical import LexicalRetriever, idf, tokenize
 
@@ -449,14 +449,15 @@ class BridgeRetriever(Retriever):
 
     @cached_property
     def sound_ids(self) -> dict[str, tuple[int, ...]]:
-        """Sound key -> ids of the passages' Latin-script words ("bronco", "pittsburgh"): the
-        lexical side's map of keys (LexicalRetriever.spelling_ids), untagged words only. Common English words stay in: leaving out those the English-Russian dictionary
-        has loses names that stem like words ("manning" -> "man"; Hindi into English r@1 on the
+        """Sound key -> ids of the passages' Latin-script words ("bronco", "pittsburgh"), read
+        from the lexical side's map (LexicalRetriever.spelling_tokens), untagged words only.
+        Common English words stay in: leaving out those the English-Russian dictionary has loses
+        names that stem like words ("manning" -> "man"; Hindi into English r@1 on the
         training articles 0.917 -> 0.910); Russian words are left out (they only added noise
         over the en + ru passages)."""
         vocab = self.lexical.vocab
-        return {key: ids for (tag, key), toks in self.lexical.spelling_ids.items()
-                if tag is None and (ids := tuple(vocab[t] for t in toks if _LATIN_WORD.fullmatch(t)))}
+        return {key: ids for (tag, key), toks in self.lexical.spelling_tokens.items()
+                if tag is None and (ids := tuple(vocab[t] for t in toks if latin_word(t)))}
 
     def _foreign_terms(self, text: str, lang: str) -> list[tuple[str, tuple[int, ...]]]:
         """A question in another language: each of its tagged tokens through its dictionary into

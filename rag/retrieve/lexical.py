@@ -132,7 +132,7 @@ class LexicalRetriever(Retriever):
         """Vocabulary tokens of `token`'s language that sound like `word` or its stem, the
         nearest spelled if near enough."""
         tag, forms = tagged(token), {word, untagged(token)}
-        cands = {c for f in forms if (k := name_sound(f)) for c in self.spelling_ids.get((tag, k), ())}
+        cands = {c for f in forms if (k := name_sound(f)) for c in self.spelling_tokens.get((tag, k), ())}
         near: dict[str, float] = {}
         for f in forms:
             m = SequenceMatcher(None, "", f)
@@ -146,7 +146,7 @@ class LexicalRetriever(Retriever):
         return sorted(c for c, r in near.items() if r == best) if best >= SPELLING_RATIO else []
 
     @cached_property
-    def spelling_ids(self) -> dict[tuple[str | None, str], tuple[str, ...]]:
+    def spelling_tokens(self) -> dict[tuple[str | None, str], tuple[str, ...]]:
         """(language tag, sound key) -> the vocabulary's tokens with them, built on first use (one
         pass over the vocabulary; the bridge's names by their sound read it too)."""
         out: dict[tuple[str | None, str], list[str]] = {}
