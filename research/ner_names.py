@@ -13,7 +13,8 @@ person question keeps only PER spans where the tagger found any.
 Measured: XQuAD's Russian typed questions (eval.quotes.typed_gold), every article, training
 and held-out ones apart: spans shown and exact (casefolded, punctuation dropped); and the
 bundled corpus's typed questions (eval/questions): spans shown and inside the evidence. Every
-span that changes is printed.
+span that changes is printed, and (`gold forms`) how the Russian golds write a year and a
+qualifier, which the span rules can follow only one way.
 
     python -m research.ner_names [--modes off,on,strict,per] [--out results/ner_names.json]
 
@@ -110,6 +111,28 @@ def corpus_rows() -> list[dict]:
     return rows
 
 
+_YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})\b")
+_YEAR_WORD = re.compile(r"(?<!\w)год")
+_QUALIFIER = re.compile(r"^(?:начале|середине|конце|около|более|менее|свыше|почти|примерно|порядка|не менее|не более"
+                        r"|до|после|старше|младше|летом|зимой|весной|осенью)\b", re.IGNORECASE)
+
+
+def gold_forms(xq: list[dict]) -> dict:
+    """How XQuAD's Russian answers write what a span could keep or leave: a year with or without
+    "года" / "году" (the first gold answer holding a year), and a qualifier in front ("начале",
+    "около") kept by the gold, or kept by the span shown and not by the gold."""
+    out = {}
+    for part, held in (("training", False), ("held out", True)):
+        rs = [r for r in xq if r["held"] == held]
+        years = [g for g in (r["gold"][0] for r in rs) if _YEAR.search(g)]
+        out[part] = {"year bare": sum(bool(re.fullmatch(r"\d{4}", g.strip())) for g in years),
+                     "year with its word": sum(bool(_YEAR_WORD.search(g)) for g in years),
+                     "qualifier in the gold": sum(any(_QUALIFIER.search(g) for g in r["gold"]) for r in rs),
+                     "qualifier in the span alone": sum(bool(r["span"] and _QUALIFIER.search(r["span"]))
+                                                        and not any(_QUALIFIER.search(g) for g in r["gold"]) for r in rs)}
+    return out
+
+
 def figures(xq: list[dict], corpus: list[dict]) -> dict:
     out = {}
     for part, held in (("training", False), ("held out", True)):
@@ -135,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         print(mode, res[mode], flush=True)
     patch("off")
     base = runs.get("off")
+    if base is not None:
+        res["gold forms"] = gold_forms(base[0])
+        print("gold forms", res["gold forms"], flush=True)
     changed = {}
     for mode, (xq, corpus) in runs.items():
         if base is None or mode == "off":
