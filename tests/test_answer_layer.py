@@ -441,9 +441,10 @@ def test_overlap_counts_translations_and_names():
 def test_held_lists_what_the_evidence_lacks():
     q = analyse("What was the turnout in Siberia in 1928?")
     assert held(q, Words.of("In Siberia the turnout in 1927 was 40 %.")) == ["1928"]
-    ru = Words.of("В Сибири явка в 1928 году")
-    assert held(q, ru) == ["Siberia"]  # an exonym: its key is not the Russian word's
-    assert held(q, ru, translate=lambda s: frozenset({"сибир"}) if s == "siberia" else frozenset()) == []
+    ru = Words.of("В Москве явка в 1928 году")
+    q = analyse("What was the turnout in Moscow in 1928?")
+    assert held(q, ru) == ["Moscow"]  # an exonym: neither its key nor its sound is the Russian word's
+    assert held(q, ru, translate=lambda s: frozenset({"москв"}) if s == "moscow" else frozenset()) == []
     # a transliterated name needs no dictionary
     assert held(analyse("What did Shatunovskaya say?"), Words.of("по словам Шатуновской")) == []
 
@@ -473,8 +474,21 @@ def test_a_greek_name_is_held_by_its_sound_in_an_english_sentence():
     assert set(q.shown_names) == {"Μπρόνκος", "Πίτσμπουργκ"}
     assert held(q, Words.of("The Broncos beat the Steelers in Pittsburgh.", "en")) == []
     assert held(q, Words.of("The Broncos beat the Steelers at home.", "en")) == ["Πίτσμπουργκ"]
-    # a Russian name keeps its own key: its sound alone does not hold it ("Говард" is not "Gavrilov")
+    # a Russian name's sound is its consonants, not any word's: "Говард" is not "Gavrilov"
     assert held(analyse("Что Сталин сказал Рою Говарду?"), Words.of("Stalin told Roy Gavrilov")) == ["Говарду"]
+
+
+@pytest.mark.parametrize("question, sentence", [
+    ("Кого победил Бронкос в игре?", "The Broncos beat the Patriots."),  # c / k: the name keys differ
+    ("Что Лютер говорил монахам?", "Luther told monks and nuns that their vows were not binding."),  # th
+    ("Какая была явка в Сибири в 1928 году?", "In Siberia the turnout in 1928 was 40 %."),  # an exonym
+    ("What did the Broncos score?", "Бронкосы набрали 24 очка."),  # and back: a Latin name, a Russian sentence
+    ("What did Luther tell the monks?", "Лютер говорил монахам, что их обеты не обязательны."),
+])
+def test_a_name_is_held_by_its_sound_across_cyrillic_and_latin(question, sentence):
+    q = analyse(question)
+    assert held(q, Words.of(sentence)) == []
+    assert held(q, Words.of("Nothing of the kind here, nor в этом предложении.")) != []
 
 
 @pytest.mark.parametrize("question, lang, sentence", [
