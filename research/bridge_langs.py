@@ -1,6 +1,6 @@
 """Dictionaries into English for the other languages' questions (issue 30): FreeDict in the bridge.
 
-    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment,sounds]
+    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment,sounds,unknown]
                                     [--out results/bridge_langs.json]
 
 Until 2026-12-03 the bridge (rag/retrieve/bridge.py) translated Russian and English questions
@@ -32,6 +32,10 @@ articles and the held-out ones (24-31) apart (calibration paragraphs left out), 
   - sounds:   segment, and a Hindi, Arabic or Greek question word its dictionary lacks (a name)
               looked up by its sound among the passages' words (rag/translit.py sound_key:
               "ब्रोंकोस", "البرونكوس", "Μπρόνκος" and "Broncos" are all "brnk");
+  - unknown:  sounds (the product's code), and a Latin-script question word its dictionary lacks,
+              not a stop word, looked up as the English word it is spelled as and as a Russian
+              name by its key ("Stalin" in a German question: "stalin", "Сталин"); `names`
+              narrowed to the words no dictionary knows (`--base sounds`);
   - x-only:   on, but a language with an X -> English dictionary leaves its English -> X one
               unread (`--base x-only` measures "on" against it: what the English -> X
               dictionaries add, e.g. after `apt-get install dict-freedict-eng-deu`).
@@ -89,6 +93,26 @@ def _variant_terms(cognates: bool):
     return terms
 
 
+def _unknown_terms(self, text: str, lang: str):
+    """The product's terms, and a Latin-script question word its dictionary lacks (not a stop
+    word) looked up as the English word it is spelled as, and as a Russian name by its key
+    ("Stalin" in a German question: "stalin", "Сталин")."""
+    out = PRODUCT["_foreign_terms"](self, text, lang)
+    if script_of(lang) != "latin":
+        return out
+    vocab, table, have = self.lexical.vocab, self.lexicon.foreign(lang), {w for w, _ in out}
+    for w in bridge._RUN.findall(text):
+        toks = analyze(w, lang)
+        if w in have or len(w) < bridge.MIN_NAME or not toks or any(t in table or tagged(t) is None for t in toks):
+            continue
+        e = _stem(w.lower())
+        ids = ({vocab[e]} if e in vocab else set()) | self._names(e)
+        if ids:
+            out.append((w, tuple(sorted(ids))))
+            have.add(w)
+    return out
+
+
 ORIGINAL: dict[int, dict] = {}  # a lexicon's own loaders, kept across modes
 PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged")}
 INTO_ENGLISH = bridge.Lexicon.into_english
@@ -140,12 +164,14 @@ def set_mode(mode: str, lexicons=()) -> None:
     for name, fn in PRODUCT.items():
         setattr(B, name, fn)
     bridge.Lexicon.into_english = INTO_ENGLISH
-    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment", "sounds") else frozenset()
-    bridge._matched = MATCHED if mode in ("segment", "sounds") else _from_the_left
-    bridge.SOUNDED = SOUNDED if mode == "sounds" else frozenset()
+    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment", "sounds", "unknown") else frozenset()
+    bridge._matched = MATCHED if mode in ("segment", "sounds", "unknown") else _from_the_left
+    bridge.SOUNDED = SOUNDED if mode in ("sounds", "unknown") else frozenset()
     bridge.Lexicon.foreign = _into_russian if mode == "russian" else FOREIGN
     if mode == "off":  # Russian and English only, in retrieval and in the quote (rag/evidence.py translator)
         bridge.Lexicon.into_english = lambda self, lang: None
+    if mode == "unknown":
+        B._foreign_terms = _unknown_terms
     if mode in ("names", "cognates"):
         B._foreign_terms = _variant_terms(mode == "cognates")
         B.bridged = lambda self, lang: PRODUCT["bridged"](self, lang) or script_of(lang) == "latin"
@@ -156,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=Path(DEFAULT_DATA))
     ap.add_argument("--langs", default="de,el,ar,zh,hi,tr,es,ro,vi")
     ap.add_argument("--modes", default="off,on,names,cognates")
-    ap.add_argument("--base", default="off", choices=("off", "on", "compounds", "segment", "x-only"), help="the mode the others are paired against")
+    ap.add_argument("--base", default="off", choices=("off", "on", "compounds", "segment", "sounds", "x-only"), help="the mode the others are paired against")
     ap.add_argument("--out", default="results/bridge_langs.json")
     a = ap.parse_args(argv)
     modes = [m for m in a.modes.split(",") if m != a.base]
