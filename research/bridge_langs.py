@@ -1,6 +1,6 @@
 """Dictionaries into English for the other languages' questions (issue 30): FreeDict in the bridge.
 
-    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment,sounds,unknown]
+    python -m research.bridge_langs [--langs de,el,ar,zh,hi,tr,es,ro,vi] [--modes off,on,names,cognates,compounds,russian,segment,sounds,unknown,ru-sounds]
                                     [--out results/bridge_langs.json]
 
 Until 2026-12-03 the bridge (rag/retrieve/bridge.py) translated Russian and English questions
@@ -36,6 +36,11 @@ articles and the held-out ones (24-31) apart (calibration paragraphs left out), 
               not a stop word, looked up as the English word it is spelled as and as a Russian
               name by its key ("Stalin" in a German question: "stalin", "Сталин"); `names`
               narrowed to the words no dictionary knows (`--base sounds`);
+  - ru-sounds: sounds (the product's code), and a capitalised Russian question word no English
+              word meets by its name key and the English-Russian dictionary lacks looked up by
+              its sound among the English words ("Бронкос": key "bronkos", sound "brnk" as
+              "Broncos"; `--base sounds --langs ru`; DICTIONARY_WORDS_TOO = True: the first run,
+              dictionary words too);
   - x-only:   on, but a language with an X -> English dictionary leaves its English -> X one
               unread (`--base x-only` measures "on" against it: what the English -> X
               dictionaries add, e.g. after `apt-get install dict-freedict-eng-deu`).
@@ -113,8 +118,30 @@ def _unknown_terms(self, text: str, lang: str):
     return out
 
 
+DICTIONARY_WORDS_TOO = False  # True: the first run, any capitalised word ("Сколько" sounds like "school")
+
+
+def _russian_sound_terms(self, text: str, lang: str = "en"):
+    """The product's terms, and a capitalised Russian question word of MIN_NAME letters or more
+    that no English word meets by its name key also looked up by its sound ("Бронкос": the key
+    "bronkos" misses "broncos", the sound "brnk" does not)."""
+    out = PRODUCT["terms"](self, text, lang)
+    if lang != "ru":
+        return out
+    got = dict(out)
+    for w in bridge._TOKEN.findall(text):
+        if len(w) < bridge.MIN_NAME or not w[0].isupper() or not bridge._CYR.search(w) or w.lower() in bridge._STOP:
+            continue
+        if self._names(_stem(w.lower())) or (DICTIONARY_WORDS_TOO is False and self.lexicon.translate(_stem(w.lower()))):
+            continue
+        ids = self._sounds(w) | self._sounds(_stem(w.lower()))
+        if ids:
+            got[w] = tuple(sorted(set(got.get(w, ())) | ids))
+    return list(got.items())
+
+
 ORIGINAL: dict[int, dict] = {}  # a lexicon's own loaders, kept across modes
-PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged")}
+PRODUCT = {name: getattr(bridge.BridgeRetriever, name) for name in ("_foreign_terms", "bridged", "terms")}
 INTO_ENGLISH = bridge.Lexicon.into_english
 FOREIGN = bridge.Lexicon.foreign
 _CHAINED: dict[tuple[int, str], dict] = {}
@@ -164,14 +191,16 @@ def set_mode(mode: str, lexicons=()) -> None:
     for name, fn in PRODUCT.items():
         setattr(B, name, fn)
     bridge.Lexicon.into_english = INTO_ENGLISH
-    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment", "sounds", "unknown") else frozenset()
-    bridge._matched = MATCHED if mode in ("segment", "sounds", "unknown") else _from_the_left
-    bridge.SOUNDED = SOUNDED if mode in ("sounds", "unknown") else frozenset()
+    bridge.COMPOUNDING = COMPOUNDING if mode in ("compounds", "russian", "segment", "sounds", "unknown", "ru-sounds") else frozenset()
+    bridge._matched = MATCHED if mode in ("segment", "sounds", "unknown", "ru-sounds") else _from_the_left
+    bridge.SOUNDED = SOUNDED if mode in ("sounds", "unknown", "ru-sounds") else frozenset()
     bridge.Lexicon.foreign = _into_russian if mode == "russian" else FOREIGN
     if mode == "off":  # Russian and English only, in retrieval and in the quote (rag/evidence.py translator)
         bridge.Lexicon.into_english = lambda self, lang: None
     if mode == "unknown":
         B._foreign_terms = _unknown_terms
+    if mode == "ru-sounds":
+        B.terms = _russian_sound_terms
     if mode in ("names", "cognates"):
         B._foreign_terms = _variant_terms(mode == "cognates")
         B.bridged = lambda self, lang: PRODUCT["bridged"](self, lang) or script_of(lang) == "latin"
