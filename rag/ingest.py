@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
+import logging
 import os
 import re
 from bisect import bisect_right
@@ -116,6 +117,13 @@ def _looks_binary(text: str) -> bool:
 
 
 # ---------------------------------------------------------------------- PDF
+# pypdf logs what it repairs or gives up on ("invalid pdf header", "EOF marker not found"); with
+# no logging set up Python prints that to stderr, in the middle of the build's progress bars,
+# and the file's reason is said once in the build's report anyway. A NullHandler keeps it off
+# stderr; an application that sets up logging still receives it.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
+
+
 def _read_pdf(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tuple[str, ...]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError

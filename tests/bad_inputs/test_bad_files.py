@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -207,3 +209,15 @@ def test_file_deleted_while_indexing_is_skipped_others_indexed(docs, tmp_path, m
     idx = rag.build(docs, tmp_path / "idx", model=FakeEmbedder(), settings=SMALL)
     assert dict(idx.last_report.skipped) == {"b.md": "not a regular file"}
     assert {d.source for d in idx.documents()} == {"a.txt", "c.txt"}
+
+
+def test_an_unreadable_pdf_is_said_once_not_logged_on_stderr(tmp_path):
+    """pypdf's own warnings ("invalid pdf header") went to stderr between the progress bars when
+    no logging was set up (a fresh process, as the CLI is); the build's report names the file."""
+    f = tmp_path / "noise.pdf"
+    f.write_bytes(bytes((i * 7919) % 251 for i in range(5000)))
+    code = ("import sys; from rag.ingest import IngestError, read_document\n"
+            "try:\n    read_document(sys.argv[1])\nexcept IngestError as e:\n    print(e)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(f)], capture_output=True, text=True, timeout=60)
+    assert "unreadable PDF" in run.stdout
+    assert run.stderr == ""
