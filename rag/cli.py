@@ -167,7 +167,7 @@ def cmd_ask(a) -> int:
     if ans.searched_as != a.query:
         print(f"(a follow-up: searched as «{ans.searched_as}»)")
     if not ans.found:
-        print("Not in the documents. Nearest passages:")
+        print("Not in the documents." + (" Nearest passages:" if ans.hits else ""))
         for h in ans.hits[:3]:
             print(f"  - {_where(h)}: {h.text[:200]}")
         return 0

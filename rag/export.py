@@ -92,7 +92,7 @@ def to_markdown(turns: list[Turn], title: str = "Questions to the documents") ->
             for q in a.quotes:
                 out += [f"> «{md_inline(q.text)}»  ", f"> — {md_inline(citation(q))}", ""]
         else:
-            out += ["**Not in the documents.** The nearest passages:", ""]
+            out += ["**Not in the documents.**" + (" The nearest passages:" if a.hits else ""), ""]
             out += [f"- {md_inline(citation(h))}: {md_inline(h.text[:300])}" for h in a.hits[:3]]
             out.append("")
     return "\n".join(out)

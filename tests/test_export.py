@@ -70,3 +70,17 @@ def test_cli_ask_and_search_json(idx, monkeypatch, capsys):
     assert main(["search", "выборы", "--index", str(idx.folder), "--json", "-k", "3"]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert [Hit(**h) for h in hits] == idx.search("выборы", k=3)
+
+
+def test_nothing_to_search_offers_no_nearest_passages(idx, monkeypatch, capsys):
+    """"???" asks nothing (no words): "Not in the documents.", with no "nearest passages" after
+    it that never come, in the CLI and the export; an unanswered question still offers them."""
+    from rag.cli import main
+
+    monkeypatch.setattr("rag.index.load_embedder", lambda model=None, **kw: FakeEmbedder())
+    blank, far = idx.ask("???"), idx.ask("Как испечь ржаной хлеб на закваске?")
+    assert not blank.found and not blank.hits and not far.found and far.hits
+    assert main(["ask", "???", "--index", str(idx.folder)]) == 0
+    assert capsys.readouterr().out == "Not in the documents.\n"
+    md = to_markdown([Turn("???", blank), Turn("Как испечь хлеб?", far)])
+    assert md.count("**Not in the documents.**") == 2 and md.count("nearest passages") == 1

@@ -85,11 +85,16 @@ def show_quote(index: rag.Index, folders: Folders, ans: rag.Answer, q: rag.Hit, 
 
 
 def show_nearest(ans: rag.Answer, show_scores: bool, part: bool) -> None:
-    """No answer in the documents: said plainly, the nearest passages folded away."""
+    """No answer in the documents: said plainly, the nearest passages folded away (none are
+    offered for a question with nothing to search, "???")."""
     if ans.missing:  # declined: the question names what the best passage lacks
-        st.markdown(t("not_found_missing", items=md_inline(", ".join(ans.missing))))
+        said = t("not_found_missing", items=md_inline(", ".join(ans.missing)))
     else:
-        st.markdown(t("not_found_partial") if part else t("not_found"))
+        said = t("not_found_partial") if part else t("not_found")
+    if not ans.hits:
+        st.markdown(said)
+        return
+    st.markdown(f"{said} {t('nearest_intro')}")
     with st.expander(t("nearest"), expanded=False):
         for h in ans.hits[:3]:
             st.caption(passage_line(h, show_scores, lang()))

@@ -47,6 +47,13 @@ def test_not_found_is_said_plainly(app):
     assert nearest and not nearest[0].proto.expanded
 
 
+def test_nothing_to_search_is_said_without_nearest_passages(app):
+    ask(app, "???")
+    said = [m.value for m in app.markdown if "Not in the documents" in m.value]
+    assert said and "nearest" not in said[-1]
+    assert not [e for e in app.expander if e.label == "Nearest passages"]
+
+
 def test_document_markup_is_escaped(app):
     ask(app, "How much did the bridge cost?")
     shown = " ".join(m.value for m in app.markdown)
