@@ -243,9 +243,11 @@ def _said(q: Question) -> frozenset[str]:
     return frozenset(_stem(w) for w in _WORD.findall(q.text.lower()))
 
 
-def _in_question(c: Candidate, q: Question) -> bool:
+def _in_question(c: Candidate, q: Question, across: frozenset[str] = frozenset()) -> bool:
     """The candidate repeats the question: its numbers, years or names, or its number in
-    words ("the three big networks" asked of, "three" is no answer)."""
+    words ("the three big networks" asked of, "three" is no answer); `across`: the question's
+    words translated, when the sentence is in another language ("General Secretary" asked
+    "Кто был первым генеральным секретарём?")."""
     if c.kind in ("date", "number"):
         nums = {number_key(n) for n in re.findall(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?", c.text)}
         if not nums:
@@ -253,7 +255,7 @@ def _in_question(c: Candidate, q: Question) -> bool:
         return nums <= set(q.years) | set(q.numbers)
     words = [w for w in _WORD.findall(c.text) if len(w) >= 3 and w.lower() not in _STOP]
     asked = _question_keys(q)
-    return bool(words) and all(_keys(w, q) & asked for w in words)
+    return bool(words) and all(_keys(w, q) & asked or _stem(w.lower()) in across for w in words)
 
 
 _YEAR_Q = re.compile(r"(?i)\b(?:what|which|in what|in which) year\b|(?<!\w)(?:в каком году|какого года|какой год)(?!\w)"
@@ -350,10 +352,12 @@ def _possessor(sentence: str, c: Candidate) -> Candidate:
     return Candidate(c.start, c.start + m.start(), sentence[c.start : c.start + m.start()], c.kind)
 
 
-def typed(sentence: str, q: Question, common=None) -> list[Candidate]:
-    """Candidates of the question's type that the question does not already hold."""
+def typed(sentence: str, q: Question, common=None, translate=None) -> list[Candidate]:
+    """Candidates of the question's type that the question does not already hold (`translate`:
+    see _anchors(); its words in the sentence's language count as the question's)."""
     year_only = q.kind == "date" and bool(_YEAR_Q.search(q.text))
-    out = [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q)]
+    across = frozenset().union(*(translate(x) for x in q.stems)) if translate is not None else frozenset()
+    out = [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q, across)]
     if q.kind == "number":
         if _PERCENT_Q.search(q.text):
             out = [c for c in out if _PERCENT.search(c.text)]
@@ -490,7 +494,7 @@ def pull(sentence: str, c: Candidate, q: Question, anchors: list[int],
 def point(sentence: str, q: Question, min_margin: float = 0.2, common=None, translate=None) -> Pointed | None:
     """The candidate to point out, or None: no candidate, or two too close to call.
     `common`: see candidates(); `translate`: see _anchors()."""
-    cands = typed(sentence, q, common)
+    cands = typed(sentence, q, common, translate)
     if not cands:
         return None
     if len(cands) == 1:

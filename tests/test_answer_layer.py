@@ -315,6 +315,16 @@ def test_point_picks_the_candidate_nearest_the_question_words():
     assert point("Votes: 5 or 6 against Stalin.", q) is None
 
 
+def test_a_name_made_of_the_questions_words_in_the_other_language_is_no_answer():
+    q = analyse("Кто стал генеральным секретарём ЦК?")
+    s = "The plenum elected Stalin to the post of General Secretary."
+    words = {"генеральн": {"general"}, "секретар": {"secretari"}}
+    translate = lambda stem: frozenset(words.get(stem, ()))  # noqa: E731 (the bridge's ru -> en, two words of it)
+    assert [c.text for c in typed(s, q, translate=translate)] == ["Stalin"]
+    assert point(s, q, translate=translate).text == "Stalin"
+    assert "General Secretary" in [c.text for c in typed(s, q)]  # without the translation it looks like a name
+
+
 def test_point_weighs_every_shared_word_and_names_too():
     # no counted noun: the words the question shares pull the number next to them
     q = analyse("What percentage of the vote was in favour of a Scottish Assembly?")
