@@ -21,6 +21,7 @@ import regex
 
 from .analyze import UNTAGGED, _stem, analyze, untagged
 from .question import _NOUNS_CAPITALISED, Question, dates, number_key, spelled_numbers
+from .places import places
 from .span import Common, typed
 from .translit import latin_sound, name_key, name_sound
 
@@ -64,6 +65,11 @@ class Words:
     def cyrillic_sounds(self) -> frozenset[str]:
         """Sound keys of its Cyrillic words, made when a Latin-script name is looked for."""
         return frozenset(k for s in self.stems if _CYRILLIC_WORD.fullmatch(s) and (k := name_sound(s)))
+
+    @cached_property
+    def places(self) -> frozenset[str]:
+        """The places its words name (rag/places.py), made when a place name is looked for."""
+        return places(self.stems)
 
     @classmethod
     @lru_cache(maxsize=20_000)  # a corpus's sentences come back question after question
@@ -120,6 +126,8 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
             continue  # a common word: not a constraint
         if translate is not None and (name.isupper() or not translate(stem).isdisjoint(nw.stems)):
             continue
+        if _placed(name, stem, q.lang, nw):
+            continue  # a place by its name in the sentence's language ("Варшаве" / "Warsaw")
         if _sounded(name, stem, nw):
             continue  # a name in another script than the sentence's, by its sound ("Μπρόνκος", "Бронкосу": "Broncos")
         missing.append(name)
@@ -128,6 +136,12 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
                              for c in q.counted):
         missing.append(q.counted_word)
     return missing
+
+
+def _placed(name: str, stem: str, lang: str | None, w: Words) -> bool:
+    """A country or city named in the sentence in its own language (rag/places.py, CLDR)."""
+    found = places((stem, *analyze(name, lang)))
+    return bool(found) and not found.isdisjoint(w.places)
 
 
 def _sounded(name: str, stem: str, w: Words) -> bool:

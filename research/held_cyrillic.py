@@ -7,8 +7,10 @@ not found near the quote: …"). Across Russian and English a name was held by i
 (rag/translit.py: "Шатуновской" / "Shatunovskaya") or a dictionary translation; the key misses
 what the scripts spell apart (c / k "Бронкос" / "Broncos", th "Лютера" / "Luther", exonyms
 "Сибири" / "Siberia"), and a correct quote about the Broncos was shown as a partial match.
-`on` (the product since 2026-12-06) also holds a Cyrillic name by a Latin word with its sound
-key, and a Latin name by a Cyrillic word (rag/evidence.py _sounded); `off` patches that out.
+`sounds` (the product since 2026-12-06) also holds a Cyrillic name by a Latin word with its
+sound key, and a Latin name by a Cyrillic word (rag/evidence.py _sounded); `on` (the product
+since later that day) also holds a country or city by its name in the sentence's language
+(rag/places.py, CLDR: "Варшаве" / "Warsaw"); `off` patches both out.
 
 Measured on eval.xquad_langs' monolingual indexes: XQuAD's Russian questions over the English
 paragraphs and the English questions over the Russian ones (calibration paragraphs left out),
@@ -29,11 +31,13 @@ from eval.xquad_langs import current, language_index
 from research.common import write_json
 
 DIRECTIONS = (("ru", "en"), ("en", "ru"))
-SOUNDED = evidence._sounded
+MODES = ("off", "sounds", "on")
+SOUNDED, PLACED = evidence._sounded, evidence._placed
 
 
 def set_mode(mode: str) -> None:
-    evidence._sounded = SOUNDED if mode == "on" else (lambda name, stem, w: False)
+    evidence._sounded = SOUNDED if mode != "off" else (lambda name, stem, w: False)
+    evidence._placed = PLACED if mode == "on" else (lambda name, stem, lang, w: False)
     evidence.Words.of.cache_clear()
 
 
@@ -75,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     corpus = open_index("index", Path(DEFAULT_CORPUS))
     res, runs = {}, {}
-    for mode in ("off", "on"):
+    for mode in MODES:
         set_mode(mode)
         res[mode] = {"corpus near misses": near_misses(corpus)}
         for q_lang, p_lang in DIRECTIONS:
@@ -83,14 +87,13 @@ def main(argv: list[str] | None = None) -> int:
             res[mode][f"{q_lang}->{p_lang}"] = figures(runs[(mode, q_lang)])
         print(mode, res[mode], flush=True)
     set_mode("on")
-    res["names no longer flagged"] = sorted({m for q_lang, _ in DIRECTIONS
-                                             for x, y in zip(runs[("off", q_lang)], runs[("on", q_lang)])
-                                             for m in set(x["missing"]) - set(y["missing"])})
-    res["names newly flagged"] = sorted({m for q_lang, _ in DIRECTIONS
-                                         for x, y in zip(runs[("off", q_lang)], runs[("on", q_lang)])
-                                         for m in set(y["missing"]) - set(x["missing"])})
-    print("no longer flagged:", ", ".join(res["names no longer flagged"]))
-    print("newly flagged:", ", ".join(res["names newly flagged"]) or "none")
+    for a_, b_ in zip(MODES, MODES[1:]):
+        pairs = [(x, y) for q_lang, _ in DIRECTIONS for x, y in zip(runs[(a_, q_lang)], runs[(b_, q_lang)])]
+        step = res[f"{a_} -> {b_}"] = {
+            "names no longer flagged": sorted({m for x, y in pairs for m in set(x["missing"]) - set(y["missing"])}),
+            "names newly flagged": sorted({m for x, y in pairs for m in set(y["missing"]) - set(x["missing"])})}
+        print(f"{a_} -> {b_}, no longer flagged:", ", ".join(step["names no longer flagged"]))
+        print(f"{a_} -> {b_}, newly flagged:", ", ".join(step["names newly flagged"]) or "none")
     write_json(res, a.out)
     return 0
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from eval.quotes import CACHE, normal, paragraphs, typed_gold, xquad_index
 from eval.xquad import DEFAULT_DATA, HELD_OUT
-from research.common import write_json
+from research.common import corpus_rows, write_json
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
@@ -93,21 +93,6 @@ def xquad_rows(data: Path) -> list[dict]:
                 rows.append({"q": q, "gold": answers, "held": p["article"] in HELD_OUT,
                              "span": a.span.text if a.span else None,
                              "exact": a.span is not None and normal(a.span.text) in {normal(x) for x in answers}})
-    return rows
-
-
-def corpus_rows() -> list[dict]:
-    from eval.run import DEFAULT_CORPUS, DEFAULT_QUESTIONS, TYPED, load_questions, open_index
-
-    index = open_index("index", Path(DEFAULT_CORPUS))
-    rows = []
-    for it in load_questions(DEFAULT_QUESTIONS):
-        if it.answerable and it.kind in TYPED:
-            a = index.ask(it.question)
-            sp = a.span
-            rows.append({"q": it.question, "span": sp.text if sp else None,
-                         "inside": sp is not None and sp.source == it.source and it.span[0] <= sp.start
-                         and sp.end <= it.span[1]})
     return rows
 
 

@@ -24,8 +24,7 @@ import rag.span as span
 from eval.quotes import normal, paragraphs, typed_gold
 from eval.xquad import DEFAULT_DATA, HELD_OUT
 from eval.xquad_langs import current, language_index
-from research.common import write_json
-from research.ner_names import corpus_rows
+from research.common import corpus_rows, write_json
 
 DIRECTIONS = (("ru", "en"), ("en", "ru"))
 TYPED = span.typed
