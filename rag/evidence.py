@@ -105,9 +105,10 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
     alone does not hold it. `with_dates=False`: without dates, as the quote's constraint
     share was fitted (rag/settings.py quote_weights).
     A name is held by its stem, its script-neutral key ("Шатуновской" / "Shatunovskaya"),
-    its sound in the other script (_sounded: "Бронкосу" / "Broncos") or, for exonyms both
-    miss ("Moscow" / "Москве"), a translation (`translate`: set when `w` is in the other
-    language). A capitalised dictionary word ("Party",
+    a translation (`translate`: set when `w` is in the other language), a country's or city's
+    name in the sentence's language (_placed: "Варшаве" / "Warsaw") or its sound in the other
+    script (_sounded: "Бронкосу" / "Broncos"); "Кавказ" / "Caucasus" by none of them.
+    A capitalised dictionary word ("Party",
     "Central Committee") is no name (`lexicon` knows the headwords), and an acronym
     is only compared within its script (РКП is RCP in English)."""
     missing = [y for y in q.years if y not in w.numbers]
