@@ -4,7 +4,8 @@
 A bilingual dictionary lacks proper names, and a transliteration key or a sound key misses an
 exonym: "Варшаве" is "Warsaw", "Польше" is "Poland", "Βαρσοβία" is "Warsaw" too. Each name
 is analysed as BM25 analyses its language (rag/analyze.py), so an inflected form meets its
-stem; names the analyzer makes more than one token of ("Los Angeles") are left out.
+stem; names the analyzer makes more than one token of ("Los Angeles") are left out. Read by
+the partial-match line (rag/evidence.py held) and the bridge (rag/retrieve/bridge.py).
 """
 from __future__ import annotations
 
@@ -28,6 +29,23 @@ def _by_token() -> dict[str, frozenset[str]]:
             if len(tokens) == 1:
                 out.setdefault(tokens[0], set()).add(place)
     return {t: frozenset(p) for t, p in out.items()}
+
+
+@lru_cache(maxsize=1)
+def _tokens_of() -> dict[str, frozenset[str]]:
+    """Place -> the analysed tokens that name it, in every language of the table."""
+    out: dict[str, set[str]] = {}
+    for token, found in _by_token().items():
+        for place in found:
+            out.setdefault(place, set()).add(token)
+    return {p: frozenset(t) for p, t in out.items()}
+
+
+def same_places(token: str) -> frozenset[str]:
+    """The tokens that name what `token` names, in any language ("варшав" -> "warsaw",
+    "de:warschau"...); empty for a token that names no place."""
+    names = _tokens_of()
+    return frozenset().union(*(names[p] for p in _by_token().get(token, ())))
 
 
 def places(tokens) -> frozenset[str]:

@@ -595,3 +595,14 @@ def test_passages_in_other_languages_are_read_with_the_glossed_vector(german, tm
     idx.reconfigure(gloss_langs=["zh"])
     q = idx.searcher.query(plain.text)
     assert q.cross_vector is q.vector  # German not glossed
+
+
+def test_a_country_or_city_is_translated_by_its_cldr_names(dict_prefix):
+    """Mueller's dictionary has no proper names: "Варшаве" / "Warsaw", "Poland" / "Польше" come
+    from rag/places.py, both ways, and in a German question too."""
+    texts = ["Выборы в Польше прошли в 1989 году.", "Warsaw was rebuilt after the war.", "The grain was collected."]
+    br = _bridge(dict_prefix, texts, np.array(["ru", "en", "en"]))
+    vocab = {i: t for t, i in br.lexical.vocab.items()}
+    assert "warsaw" in {vocab[i] for i in dict(br.terms("Когда отстроили Варшаву?", "ru"))["Варшаву"]}
+    assert [h.row for h in br.search(Query("Когда отстроили Варшаву?"), 3)] == [1]
+    assert [h.row for h in br.search(Query("When did Poland vote?"), 3)] == [0]

@@ -41,6 +41,7 @@ from ..analyze import _CYR, _RUN, _STOP, _TOKEN, NGRAMS, _pieces, _stem, analyze
 from ..dictionary import (FREEDICT, Dictionary, DictionaryError, cedict_path, dictionary_stamp, freedict_into_english,
                           freedict_prefixes, load_dictionary, read_cedict)
 from ..files import cache_dir
+from ..places import same_places
 from ..translit import latin_word, name_key, name_sound
 from .base import Query, Retriever, Scored
 from .lexical import LexicalRetriever, idf, tokenize
@@ -416,7 +417,7 @@ class BridgeRetriever(Retriever):
             if _DIGIT.search(s):  # numbers and years are spelled alike
                 ids = {vocab[s]} if s in vocab else set()
             else:
-                ids = {vocab[t] for t in self.lexicon.translate(s) if t in vocab}
+                ids = {vocab[t] for t in self.lexicon.translate(s) | same_places(s) if t in vocab}
                 if len(lw) >= MIN_NAME and (w[0].isupper() or not ids):
                     ids |= self._names(s)
             if ids:
@@ -472,7 +473,7 @@ class BridgeRetriever(Retriever):
                 if t in seen:
                     continue
                 seen.add(t)
-                found = table.get(t, ()) if tagged(t) is not None else (t,)
+                found = table.get(t, frozenset()) | same_places(t) if tagged(t) is not None else (t,)
                 ids = {vocab[e] for e in found if e in vocab}
                 if not ids and _ACRONYM.fullmatch(w):
                     ids = {vocab[e] for e in analyze(w, "en") if e in vocab}
