@@ -356,7 +356,7 @@ def typed(sentence: str, q: Question, common=None, translate=None) -> list[Candi
     """Candidates of the question's type that the question does not already hold (`translate`:
     see _anchors(); its words in the sentence's language count as the question's)."""
     year_only = q.kind == "date" and bool(_YEAR_Q.search(q.text))
-    across = frozenset().union(*(translate(x) for x in q.stems)) if translate is not None else frozenset()
+    across = _translated(q, translate)
     out = [c for c in candidates(sentence, q.kind, year_only, common) if not _in_question(c, q, across)]
     if q.kind == "number":
         if _PERCENT_Q.search(q.text):
@@ -378,14 +378,17 @@ def typed(sentence: str, q: Question, common=None, translate=None) -> list[Candi
     return _joined(sentence, out, q.kind, ratio)
 
 
+def _translated(q: Question, translate=None) -> frozenset[str]:
+    """The question's stems in the sentence's language (`translate`: the bridge's stem
+    translation, set when the sentence is in the other language; None: none)."""
+    return frozenset().union(*(translate(s) for s in q.stems)) if translate is not None else frozenset()
+
+
 def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
     """Offsets of the sentence's words that the question shares (stems, name keys, or
     translations of its words when `translate` is given: the sentence is in the other language)."""
     names = set(q.names)
-    stems = set(q.stems)
-    if translate is not None:
-        for s in q.stems:
-            stems |= translate(s)
+    stems = set(q.stems) | _translated(q, translate)
     own = _own(q)
     out = []
     for m in _TOKEN.finditer(sentence):
