@@ -20,7 +20,7 @@ import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
 
-from .clean import SENTENCE_MARKS, UNMARKED, clean
+from .clean import SENTENCE_MARKS, UNMARKED, clean, heading
 from .ingest import Document
 from .lang import TITLES, detect
 from .settings import Settings
@@ -84,8 +84,37 @@ def sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     for s in _razdel_sentences(text):
         if s.start < s.end:
-            out += _split_scripts(text, s)
+            for piece in _split_headings(text, s):
+                for t in _split_scripts(text, piece):
+                    if out and _NUMBERING.fullmatch(text, out[-1].start, out[-1].end) and (
+                            "\n" not in text[out[-1].end : t.start]):
+                        t = Sentence(out.pop().start, t.end)  # "1." of "1. HISTORIOGRAPHICAL SITUATION"
+                    out.append(t)
     return out
+
+
+# a section's or a list item's number, which razdel leaves as a sentence of its own
+_NUMBERING = re.compile(r"(?:\d{1,3}|[IVXLC]{1,6})\.")
+
+
+def _split_headings(text: str, s: Sentence) -> list[Sentence]:
+    """`s` cut at its line breaks before and after a heading line (rag/clean.py `heading`: the
+    cleaner ends a heading's paragraph, razdel reads on over a line break without a full stop)."""
+    out, start = [], s.start
+    for m in re.finditer("\n", text[s.start : s.end]):
+        at = s.start + m.start()
+        after = text.find("\n", at + 1)
+        if not (heading(text[text.rfind("\n", 0, at) + 1 : at]) or heading(text[at + 1 : after if after >= 0 else len(text)])):
+            continue
+        end = at
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        out.append(Sentence(start, end))
+        start = at + 1
+        while start < s.end and text[start].isspace():
+            start += 1
+    out.append(Sentence(start, s.end))
+    return [x for x in out if x.start < x.end]
 
 
 def _razdel_sentences(text: str) -> list[Sentence]:

@@ -44,6 +44,32 @@ _TERMINAL = ".!?…:;»\"'”)" + SENTENCE_MARKS + "」』）"
 # ... and so does a line ending in a letter of a script that writes no sentence marks (Thai,
 # Lao): there a blank line is the only sign a paragraph ended
 UNMARKED = re.compile("[\u0e00-\u0eff]")  # rag/chunk.py cuts these scripts' text by length
+# A heading: a short line in capitals ("1. HISTORIOGRAPHICAL SITUATION", "И. В. ПАВЛОВА",
+# "CHAPTER II") or a section's name ("Abstract", "Введение", "Chapter 3"). Set apart by a blank
+# line it ends its paragraph though it has no full stop, so its words do not run into the first
+# sentence of the text under it (a quote "СОЦИАЛИЗМА Abstract This book is ..."); rag/chunk.py
+# ends a sentence at the line break before and after it.
+_SECTION = re.compile(
+    r"(?i)(?:abstract|annotation|аннотация|introduction|введение|conclusions?|заключение|summary|резюме"
+    r"|keywords|key words|ключевые слова|references|bibliography|литература|список литературы|notes|примечания"
+    r"|contents|содержание|оглавление|acknowledge?ments|благодарности"
+    r"|(?:chapter|part|section|appendix|глава|часть|раздел|приложение)\s+(?:\d+|[ivxlc]+|[а-я]))[.:]?")
+_CASED = re.compile(r"[^\W\d_]")
+
+
+def heading(line: str) -> bool:
+    """A line that is a heading (see _SECTION)."""
+    line = line.strip()
+    if not 2 <= len(line) <= 200:  # a title of a few lines, joined
+        return False
+    if _SECTION.fullmatch(line):
+        return True
+    # in capitals, and words more than numbers: a table's row "ЗКО 610 16437 6,4" is no heading
+    cased = [c for c in _CASED.findall(line) if c.lower() != c.upper()]
+    digits = sum(c.isdigit() for c in line)
+    return len(cased) >= 3 and digits < len(cased) and all(c.isupper() for c in cased)
+
+
 # Hyphenated compounds whose first part is never a word-break fragment.
 _COMPOUND_PREFIXES = {
     "северо", "юго", "кое", "военно", "социал", "историко", "научно", "общественно",
@@ -165,7 +191,11 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
     else:
         indented = cs > s
         para = gap or indented
-        sep = "\n" if para and last and (last in _TERMINAL or UNMARKED.match(last)) else " "
+        ends = last and (last in _TERMINAL or UNMARKED.match(last))
+        if para and last and not ends and not raw[cs].islower():  # a heading before or here ends it too
+            line_start = max(raw.rfind("\n", 0, prev_end), raw.rfind("\f", 0, prev_end)) + 1
+            ends = heading(raw[line_start:prev_end]) or heading(raw[cs:ce])
+        sep = "\n" if para and ends else " "
         body.sep(sep, prev_end)
         body.add(raw[cs:ce], cs)
 

@@ -21,7 +21,7 @@ import regex
 
 from .question import _NOUNS_CAPITALISED, NUMBER_WORDS, Question, number_key
 from .analyze import _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
-from .lang import TITLES
+from .lang import TITLES, char_script
 from .translit import name_key
 
 _MONTHS_EN = (r"January|February|March|April|May|June|July|August|September|October|November|December"
@@ -56,7 +56,8 @@ _DATE = re.compile(
     rf"|{_YEAR}\s?年代|{_YEAR}\s?年(?:\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?日)?)?|\d{{1,2}}\s?月\s?\d{{1,2}}\s?日"
     rf"|{_YEAR}(?: (?:г\.|года?|году))?"
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!{_W})")
-_YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"  # whole words: "1891 году", never "1891 год"+"у"
+_YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"
+_IN_YEAR = re.compile(r"(?i)(?<!\w)(?:in|during|since|until|till|im|seit|durante|desde|hasta|à partir de)\s$")  # whole words: "1891 году", never "1891 год"+"у"
 _SCALE = r"(?:thousand|million|billion|trillion|hundred|mil millones|millones|millón|Millionen|Milliarden|Million|Milliarde|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?|千万|百万|万|亿)"
 _UNIT = (r"(?:%|％|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?"
          # areas before lengths: "8,646 sq mi", "5.5 million square kilometres", "2,4 кв. км"
@@ -169,6 +170,20 @@ def _unnouned(sentence: str, start: int, end: int, common) -> list[tuple[int, in
     return [(a, b) for a, b in out]
 
 
+def _one_script(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A capitalised run cut where the script changes: no name is written half in Cyrillic, half
+    in Latin ("СОЦИАЛИЗМА Abstract This" is a heading run into its text)."""
+    out, last = [], None
+    for w in re.finditer(r"\S+", sentence[start:end]):
+        sc = next((x for x in map(char_script, w.group()) if x), None)
+        if out and sc == last:
+            out[-1][1] = start + w.end()
+        else:
+            out.append([start + w.start(), start + w.end()])
+        last = sc
+    return [(a, b) for a, b in out]
+
+
 def _qualified(sentence: str, start: int, end: int, kind: str) -> Candidate:
     """The phrase from start to end, with the qualifier just before it when there is one."""
     q = _QUALIFIER[kind].search(sentence, max(0, start - 24), start)
@@ -196,7 +211,10 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
                 out.append(_qualified(sentence, m.start(), m.end(), "date"))
         return out
     if kind == "number":
-        dates = [(m.start(), m.end()) for m in _DATE.finditer(sentence) if not re.fullmatch(r"\d{4}", m.group())]
+        # a bare year is a count too ("1500 soldiers"), but not after "in" / "during" ("During
+        # 1935, ... were restored" asked "how many") nor with a year word ("в 1935 году")
+        dates = [(m.start(), m.end()) for m in _DATE.finditer(sentence)
+                 if not re.fullmatch(r"\d{4}", m.group()) or _IN_YEAR.search(sentence, 0, m.start())]
         return [_qualified(sentence, m.start(), m.start() + len(m.group().rstrip()), "number")
                 for m in _NUM.finditer(sentence) if not any(a <= m.start() < b for a, b in dates)]
     if kind in ("person", "place"):
@@ -204,7 +222,8 @@ def candidates(sentence: str, kind: str, year_only: bool = False, common=None) -
         for m in _NAME.finditer(sentence):
             if all(w.lower() in _STOP for w in m.group().split()):
                 continue
-            for a, b in _unnouned(sentence, m.start(), m.end(), common):
+            for a, b in (u for r in _one_script(sentence, m.start(), m.end())
+                         for u in _unnouned(sentence, *r, common)):
                 first = a == 0 or (a == m.start() and sentence[:a].rstrip()[-1:] in ".!?\"«“(")
                 if first and len(sentence[a:b].split()) == 1:
                     # a capital at the start of a sentence is no sign of a name ("Im" of "Im

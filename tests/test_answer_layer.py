@@ -2,6 +2,8 @@
 features, and found-or-not judged sentence by sentence (issue 27)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -130,6 +132,20 @@ def test_typed_candidates_leave_out_what_the_question_holds():
     texts = [c.text for c in typed(s, q)]
     assert "292 votes" in texts or "292" in " ".join(texts)
     assert not any("1934" in t for t in texts)
+
+
+def test_a_year_after_in_or_during_is_no_count():
+    q = analyse("How many kulaks were restored?")
+    s = "During 1935, under the aegis of Andrei Vyshinski, many citizens were restored."
+    assert typed(s, q) == []
+    assert [c.text for c in candidates("In 1935 an army of 1500 soldiers came.", "number")] == ["1500"]
+
+
+def test_a_name_is_written_in_one_script():
+    # a heading in capitals run into the English text under it
+    got = [c.text for c in candidates("СТАЛИНСКОГО СОЦИАЛИЗМА Abstract Pavlova wrote it, with Пан Ги Мун.", "person")]
+    assert not any(re.search("[А-Я]", t) and re.search("[A-Z]", t) for t in got)
+    assert "Пан Ги Мун" in got
 
 
 def test_dates_and_names_are_found():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.clean import Block, clean
+from rag.clean import Block, clean, heading
 
 
 def body_text(raw: str) -> str:
@@ -130,6 +130,23 @@ def test_a_line_ending_in_a_letter_runs_on_across_a_blank_line():
     # a heading or a page break inside a sentence: only scripts without sentence marks end there
     assert body_text("A heading without a mark\n\nThe body.") == "A heading without a mark The body."
     assert body_text("第一段没有句号\n\n第二段。") == "第一段没有句号 第二段。"
+
+
+@pytest.mark.parametrize("head", ["И. В. ПАВЛОВА", "1. HISTORIOGRAPHICAL SITUATION", "Abstract", "Введение",
+                                  "Chapter III", "CHAPTER II"])
+def test_a_heading_set_apart_by_a_blank_line_ends_its_paragraph(head):
+    assert body_text(f"{head}\n\nThe body begins here.") == f"{head}\nThe body begins here."
+    # the text before it ends there too, and a heading's own wrapped lines run on
+    assert body_text(f"the last line of a page\n\n{head}\n\nThe body.") == f"the last line of a page\n{head}\nThe body."
+    assert body_text(f"{head}\nTHE SECOND LINE\n\nThe body.") == f"{head} THE SECOND LINE\nThe body."
+
+
+def test_a_line_break_inside_a_sentence_is_no_heading():
+    # a PDF's blank line between wrapped lines, a capital after it: a name, a short line, a table's row
+    assert body_text("депутатов Мажилиса\n\nПарламента РК и маслихатов.") == "депутатов Мажилиса Парламента РК и маслихатов."
+    assert body_text("Personally “To Comrade\n\nStalin. Copy.") == "Personally “To Comrade Stalin. Copy."
+    assert body_text("A HEADING\n\nlowercase goes on.") == "A HEADING lowercase goes on."
+    assert not heading("ЗКО 610 16437 6,4") and heading("2. SECRET STATE PARTY REFORM 1922 - 1923")
 
 
 def test_page_number_lines_dropped():
