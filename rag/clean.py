@@ -55,6 +55,16 @@ _SECTION = re.compile(
     r"|contents|содержание|оглавление|acknowledge?ments|благодарности"
     r"|(?:chapter|part|section|appendix|глава|часть|раздел|приложение)\s+(?:\d+|[ivxlc]+|[а-я]))[.:]?")
 _CASED = re.compile(r"[^\W\d_]")
+# Markdown's heading, which rag/ingest.py also writes for a .docx's heading styles and HTML's
+# <h1>-<h6>: a heading whatever its case, and one even without a blank line after it
+MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
+
+
+# A list item's marker at a line's start. A bullet ends the paragraph before it ("Нарушения:
+# • подкуп • угрозы" is two items, not one sentence); a hyphen, asterisk or plus only after a line
+# ending a sentence or a colon, or after another item's first line with the same marker, as a
+# Markdown list: a PDF's wrapped line may start with a dash inside a sentence.
+BULLET = re.compile(r"[•◦▪▫●■□➢✓\uf0b7\uf0a7](?=\s)|[-*+](?=[ \t]+\S)")
 
 
 def heading(line: str) -> bool:
@@ -62,7 +72,7 @@ def heading(line: str) -> bool:
     line = line.strip()
     if not 2 <= len(line) <= 200:  # a title of a few lines, joined
         return False
-    if _SECTION.fullmatch(line):
+    if _SECTION.fullmatch(line) or MARKDOWN_HEADING.match(line):
         return True
     # in capitals, and words more than numbers: a table's row "ЗКО 610 16437 6,4" is no heading
     cased = [c for c in _CASED.findall(line) if c.lower() != c.upper()]
@@ -113,6 +123,7 @@ class _Builder:
         self.kind = kind
         self.chars: list[str] = []
         self.origin: list[int] = []
+        self.item = ""  # the list marker the paragraph being built opened with (BULLET), if any
 
     def add(self, text: str, start: int) -> None:
         for k, ch in enumerate(text):
@@ -189,15 +200,33 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
             body.origin.pop()
         body.add(raw[cs:ce], cs)
     else:
-        indented = cs > s
-        para = gap or indented
-        ends = last and (last in _TERMINAL or UNMARKED.match(last))
-        if para and last and not ends and not raw[cs].islower():  # a heading before or here ends it too
-            line_start = max(raw.rfind("\n", 0, prev_end), raw.rfind("\f", 0, prev_end)) + 1
-            ends = heading(raw[line_start:prev_end]) or heading(raw[cs:ce])
-        sep = "\n" if para and ends else " "
-        body.sep(sep, prev_end)
+        line_start = max(raw.rfind("\n", 0, prev_end), raw.rfind("\f", 0, prev_end)) + 1
+        new = _ends_paragraph(raw[line_start:prev_end], raw[cs:ce], gap or cs > s, body.item) if last else True
+        if new:
+            item = BULLET.match(raw, cs)
+            body.item = item.group() if item else ""
+        body.sep("\n" if new else " ", prev_end)
         body.add(raw[cs:ce], cs)
+
+
+def _ends_paragraph(before: str, line: str, para: bool, item: str = "") -> bool:
+    """Does the body line `before` end its paragraph, `line` coming next? `para`: a blank line
+    or an indent between them; `item`: the list marker the paragraph opened with, if any.
+
+    A line ends in a sentence mark (or in a script that writes none) and a blank line or indent
+    follows; a heading (before or next) is set apart by one; a Markdown heading's line always
+    ends; a list's next item starts a line of its own, as do the items after a colon."""
+    last = before[-1]
+    if para and (last in _TERMINAL or UNMARKED.match(last)):
+        return True
+    if MARKDOWN_HEADING.match(before) or MARKDOWN_HEADING.match(line):
+        return True
+    marker = BULLET.match(line)
+    if marker and (marker.group() not in "-*+" or last in ".!?:;" or marker.group() == item):
+        return True
+    # after a blank line, a capital ends a heading (not a list's last item: a PDF puts blank
+    # lines inside a sentence, "(Канада, Колумбия, Чили, / Камбоджа, Кипр)")
+    return para and not line[0].islower() and (heading(before) or heading(line))
 
 
 def clean(raw: str) -> list[Block]:

@@ -316,6 +316,15 @@ def _member(f, info, budget: int):
         raise IngestError(f"corrupt .docx (bad CRC-32 for {name})")
 
 
+def _docx_heading(p) -> str:
+    """Markdown's "# " for a paragraph in a heading style ("Heading 2": "## ", "Title": "# "), so
+    that rag/clean.py ends its paragraph: a heading has no full stop, and would run into the text
+    under it."""
+    name = (p.style.name if p.style is not None else "") or ""
+    m = re.fullmatch(r"(?:Heading|heading)\s*([1-6])", name)
+    return "#" * int(m.group(1)) + " " if m else "# " if name == "Title" else ""
+
+
 def _read_docx(path: Path) -> tuple[str, str, None]:
     import zipfile
 
@@ -334,13 +343,14 @@ def _read_docx(path: Path) -> tuple[str, str, None]:
         raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
     except Exception as e:
         raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
-    blocks = [p.text for p in d.paragraphs]
+    blocks = [_docx_heading(p) + p.text for p in d.paragraphs]
     for t in d.tables:
         blocks.append("\n".join(" | ".join(c.text.strip() for c in row.cells) for row in t.rows))
     return "\n\n".join(b for b in blocks if b.strip()), "docx", None
 
 
 # --------------------------------------------------------------------- HTML
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP = {"script", "style", "nav", "header", "footer", "noscript", "template", "svg", "head"}
 _BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section", "article",
           "blockquote", "pre", "table", "ul", "ol", "dd", "dt"}
@@ -368,7 +378,7 @@ def html_to_text(html: str) -> str:
             if tag in _SKIP:
                 skip += 1
             elif tag in _BLOCK and not skip:
-                out.append("\n\n")
+                out.append("\n\n" + ("#" * int(tag[1]) + " " if tag in _HEADINGS else ""))  # as a .docx's (_docx_heading)
             if tag is not None and not skip and el.text:
                 out.append(el.text)
         else:

@@ -172,7 +172,8 @@ def dates(text: str, yearless: bool = False) -> list[tuple[str, tuple[int, int, 
 # a day of the month is part of a date, not a quantity the evidence must repeat
 _MONTH = re.compile(rf"(?i)(?<!\w)(?:{'|'.join(_MONTHS)})(?!\w)")
 _CYR_WORD = re.compile(r"[\u0400-\u04FF]")  # Russian counts with one noun ("сколько колхозов")
-_ROMAN = re.compile(r"^[IVXLCDM]+$")
+# a roman numeral, with French's ordinal ending ("XIXe siècle", "François Ier")
+_ROMAN = re.compile(r"^(?:[IVXLCDM]+|[IVXLCDM]{2,}(?:e|ème|eme)|Ier)$")
 _YEAR = re.compile(r"(?<!\d)(1[0-9]{3}|20[0-9]{2})(?:\s*[/–-]\s*(\d{2,4}))?(?!\d)")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?(?![\w])")
 # the noun a "how many" question counts: "сколько колхозов", "how many farms"

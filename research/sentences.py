@@ -15,7 +15,8 @@ sentence, so an answer cut in two can never be quoted whole).
 
 --check compares before and after on every block of the bundled corpus (data/corpus) and
 on XQuAD's en, ru, de and es paragraphs: every one must split identically, but for the
-sentences beside a heading line (rag/clean.py `heading`, which is a sentence of its own).
+sentences beside a heading line or a list's item (rag/clean.py `heading`, BULLET: each is a
+sentence of its own).
 
 --thai runs the length rule at several maxima on XQuAD's Thai paragraphs.
 """
@@ -26,7 +27,7 @@ import json
 from pathlib import Path
 
 from rag import chunk
-from rag.clean import clean, heading
+from rag.clean import BULLET, clean, heading
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = "ar de el en es hi ro ru th tr vi zh".split()
@@ -86,9 +87,9 @@ def check(data: Path) -> bool:
     same = changed = 0
     for name, raw in texts.items():
         for b in clean(raw):
-            # a heading line is a sentence of its own since 2026-12-06 (rag/clean.py heading)
+            # a heading line and a list's item are sentences of their own since 2026-12-06 (rag/clean.py)
             ours, razdels = chunk.sentences(b.text), set(chunk._razdel_sentences(b.text))
-            if all(s in razdels or any(heading(b.text[x.start : x.end]) for x in ours[max(i - 1, 0) : i + 2])
+            if all(s in razdels or any(heading(t := b.text[x.start : x.end]) or BULLET.match(t) for x in ours[max(i - 1, 0) : i + 2])
                    for i, s in enumerate(ours)):
                 same += 1
             else:

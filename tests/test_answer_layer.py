@@ -119,6 +119,11 @@ def test_constraints_of_a_question():
     assert analyse("Сколько колхозов было создано?").counted == tuple(analyse("колхозов").stems)
     assert analyse("Сколько взималось в 1923 г.?").counted == ()
     assert analyse("How many public trials were held?").counted_word == "public trials"
+    # a roman numeral is an ordinal, no name, with French's ordinal ending too
+    for question in ("Combien de voix contre Staline au XVIIe congrès?", "Qui régnait au XIXe siècle?",
+                     "Сколько голосов было на XVII съезде?"):
+        assert not any(n.startswith(("XVII", "XIX")) for n in analyse(question).shown_names), question
+    assert "Staline" in analyse("Combien de voix contre Staline au XVIIe congrès?").shown_names
 
 
 def test_number_key_folds_spellings():

@@ -7,7 +7,7 @@ import pytest
 from helpers.checks import check_chunks
 
 from rag.chunk import THAI_MAX, SentenceSplitter, _razdel_sentences, sentences
-from rag.clean import clean, heading
+from rag.clean import BULLET, clean, heading
 
 
 def split(text: str) -> list[str]:
@@ -269,14 +269,15 @@ def test_mostly_latin_text_with_a_thai_word_is_not_cut():
 
 def test_corpus_splits_as_razdel_did_but_at_headings(corpus_dir):
     # issue 30's second pass must leave Russian and English alone (research/sentences.py --check
-    # also runs XQuAD's en, ru, de and es paragraphs); a heading line is a sentence of its own
+    # also runs XQuAD's en, ru, de and es paragraphs); a heading line is a sentence of its own,
+    # and so is a list's item
     cut = 0
     for text in corpus_blocks(corpus_dir):
         ours, razdels = sentences(text), set(_razdel_sentences(text))
         for i, s in enumerate(ours):
             if s not in razdels:
                 near = ours[max(i - 1, 0) : i + 2]
-                assert any(heading(text[x.start : x.end]) for x in near), text[s.start : s.end]
+                assert any(heading(t := text[x.start : x.end]) or BULLET.match(t) for x in near), text[s.start : s.end]
                 cut += 1
     assert cut >= 20  # the book's chapter and section headings
 
@@ -285,6 +286,9 @@ def test_a_heading_line_is_a_sentence_with_its_number():
     text = "INTRODUCTION\n1. HISTORIOGRAPHICAL SITUATION\nThe reforms were many. They failed.\nAbstract\nThis book is new."
     assert split(text) == ["INTRODUCTION", "1. HISTORIOGRAPHICAL SITUATION", "The reforms were many.", "They failed.",
                            "Abstract", "This book is new."]
+    # a list's items are sentences of their own, the line before them too
+    assert split("Нарушения были такие:\n• подкуп избирателей\n• угрозы и давление") == [
+        "Нарушения были такие:", "• подкуп избирателей", "• угрозы и давление"]
     # a line break without a heading beside it ends nothing razdel did not end
     assert split("Первая строка\nвторая строка. Третья.") == ["Первая строка\nвторая строка.", "Третья."]
 

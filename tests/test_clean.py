@@ -141,6 +141,19 @@ def test_a_heading_set_apart_by_a_blank_line_ends_its_paragraph(head):
     assert body_text(f"{head}\nTHE SECOND LINE\n\nThe body.") == f"{head} THE SECOND LINE\nThe body."
 
 
+def test_a_markdown_heading_ends_its_line_in_any_case():
+    assert body_text("## Turnout in the villages\nIt was low.") == "## Turnout in the villages\nIt was low."
+    assert body_text("Some text without a stop\n# Next part\n\nmore") == "Some text without a stop\n# Next part\nmore"
+
+
+def test_a_list_s_items_start_lines_of_their_own():
+    assert body_text("Нарушения были такие:\n• подкуп\n• угрозы и\nдавление") == "Нарушения были такие:\n• подкуп\n• угрозы и давление"
+    assert body_text("We need:\n\n- a long item about\nLenin\n- the next one") == "We need:\n- a long item about Lenin\n- the next one"
+    # a hyphen at a line's start inside a sentence is a dash, a blank line before it or not
+    assert body_text("Москва\n- столица России.") == "Москва - столица России."
+    assert body_text("Москва\n\n- столица России.") == "Москва - столица России."
+
+
 def test_a_line_break_inside_a_sentence_is_no_heading():
     # a PDF's blank line between wrapped lines, a capital after it: a name, a short line, a table's row
     assert body_text("депутатов Мажилиса\n\nПарламента РК и маслихатов.") == "депутатов Мажилиса Парламента РК и маслихатов."

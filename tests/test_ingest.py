@@ -82,7 +82,8 @@ def test_html_text_without_scripts_and_navigation(tmp_path):
         encoding="utf-8",
     )
     doc = read_document(f)
-    assert doc.text == "Выборы\n\nВыборы прошли в 1924\u00a0г.\n\nSecond & last"
+    # a heading written as Markdown's, so that the cleaner ends its paragraph (rag/clean.py heading)
+    assert doc.text == "# Выборы\n\nВыборы прошли в 1924\u00a0г.\n\nSecond & last"
     assert doc.encoding == "utf-8"
 
 
@@ -108,6 +109,25 @@ def test_docx_paragraphs_and_table(tmp_path):
     assert doc.text == ("Первый абзац о выборах 1924 года.\n\nSecond paragraph in English."
                         "\n\nРегион | Голоса\nОмск | 100")
     assert doc.encoding == "docx" and doc.page_starts is None
+
+
+def test_a_docx_or_html_heading_is_a_sentence_of_its_own(tmp_path):
+    import docx
+
+    from rag.chunk import sentences
+    from rag.clean import clean
+
+    d = docx.Document()
+    d.add_heading("Report on the elections", level=0)
+    d.add_heading("Turnout in the villages", level=2)
+    d.add_paragraph("It was 40 % in 1924.")
+    d.save(tmp_path / "report.docx")
+    (tmp_path / "page.html").write_text("<h3>Turnout in the villages</h3><p>It was 40 % in 1924.</p>", encoding="utf-8")
+    for name, want in (("report.docx", ["# Report on the elections", "## Turnout in the villages"]),
+                       ("page.html", ["### Turnout in the villages"])):
+        doc = read_document(tmp_path / name)
+        got = [b.text[s.start : s.end] for b in clean(doc.text) for s in sentences(b.text)]
+        assert got == [*want, "It was 40 % in 1924."]
 
 
 def test_pdf_text_and_pages(tmp_path):
