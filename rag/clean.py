@@ -89,7 +89,7 @@ _COMPOUND_PREFIXES = {
 }
 _WORD = re.compile(r"\w+", re.UNICODE)
 _HYPHENS = "-\u2010\u00ad"
-_TOC_RUN = 8  # this many list items in a row is a navigation list, not prose
+_TOC_RUN = 8  # this many list items in a row, half of them links, is a navigation list, not prose
 
 
 def _lines(raw: str) -> list[tuple[int, int]]:
@@ -103,7 +103,8 @@ def _lines(raw: str) -> list[tuple[int, int]]:
 
 
 def _junk_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
-    junk = {i for i, (s, e) in enumerate(lines) if _NAV_LINK.match(raw[s:e])}
+    links = {i for i, (s, e) in enumerate(lines) if _NAV_LINK.match(raw[s:e])}
+    junk = set(links)
     run: list[int] = []
     for i, (s, e) in enumerate(lines + [(0, 0)]):
         line = raw[s:e]
@@ -112,7 +113,8 @@ def _junk_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
         if i < len(lines) and (_LIST_ITEM.match(line) or i in junk) and len(line) < 160:
             run.append(i)
             continue
-        if len(run) >= _TOC_RUN:
+        # navigation is links: a list of plain items, however long, is the document's own text
+        if len(run) >= _TOC_RUN and 2 * sum(r in links for r in run) >= len(run):
             junk.update(run)
         run = []
     return junk
@@ -224,9 +226,11 @@ def _ends_paragraph(before: str, line: str, para: bool, item: str = "") -> bool:
     marker = BULLET.match(line)
     if marker and (marker.group() not in "-*+" or last in ".!?:;" or marker.group() == item):
         return True
-    # after a blank line, a capital ends a heading (not a list's last item: a PDF puts blank
-    # lines inside a sentence, "(Канада, Колумбия, Чили, / Камбоджа, Кипр)")
-    return para and not line[0].islower() and (heading(before) or heading(line))
+    # after a blank line, a capital ends a heading, and a bulleted item not cut at a comma or
+    # a bracket (a PDF puts blank lines inside a sentence: "(Канада, Колумбия, Чили, / Камбоджа,
+    # Кипр)"; a hyphen's item is too unsure a list to end so)
+    return para and not line[0].islower() and (
+        heading(before) or heading(line) or (item not in ("", "-", "*", "+") and last.isalnum()))
 
 
 def clean(raw: str) -> list[Block]:

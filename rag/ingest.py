@@ -316,13 +316,17 @@ def _member(f, info, budget: int):
         raise IngestError(f"corrupt .docx (bad CRC-32 for {name})")
 
 
-def _docx_heading(p) -> str:
-    """Markdown's "# " for a paragraph in a heading style ("Heading 2": "## ", "Title": "# "), so
-    that rag/clean.py ends its paragraph: a heading has no full stop, and would run into the text
-    under it."""
+def _docx_mark(p) -> str:
+    """Markdown's "# " for a paragraph in a heading style ("Heading 2": "## ", "Title": "# "),
+    and a bullet "• " for a list's item ("List Bullet", "List Number 2": Word numbers them, the
+    text holds no number), so that rag/clean.py ends their paragraphs: a heading or an item has
+    no full stop, and would run into the text after it (a bullet, unlike "- ", is an item
+    wherever it stands: rag/clean.py BULLET)."""
     name = (p.style.name if p.style is not None else "") or ""
     m = re.fullmatch(r"(?:Heading|heading)\s*([1-6])", name)
-    return "#" * int(m.group(1)) + " " if m else "# " if name == "Title" else ""
+    if m:
+        return "#" * int(m.group(1)) + " "
+    return "# " if name == "Title" else "• " if name.startswith("List ") else ""
 
 
 def _read_docx(path: Path) -> tuple[str, str, None]:
@@ -343,7 +347,7 @@ def _read_docx(path: Path) -> tuple[str, str, None]:
         raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
     except Exception as e:
         raise IngestError(f"corrupt .docx ({type(e).__name__}: {e})") from e
-    blocks = [_docx_heading(p) + p.text for p in d.paragraphs]
+    blocks = [_docx_mark(p) + p.text for p in d.paragraphs]
     for t in d.tables:
         blocks.append("\n".join(" | ".join(c.text.strip() for c in row.cells) for row in t.rows))
     return "\n\n".join(b for b in blocks if b.strip()), "docx", None
@@ -378,7 +382,8 @@ def html_to_text(html: str) -> str:
             if tag in _SKIP:
                 skip += 1
             elif tag in _BLOCK and not skip:
-                out.append("\n\n" + ("#" * int(tag[1]) + " " if tag in _HEADINGS else ""))  # as a .docx's (_docx_heading)
+                # a heading and a list's item marked as a .docx's are (_docx_mark)
+                out.append("\n\n" + ("#" * int(tag[1]) + " " if tag in _HEADINGS else "• " if tag == "li" else ""))
             if tag is not None and not skip and el.text:
                 out.append(el.text)
         else:

@@ -149,6 +149,10 @@ def test_a_markdown_heading_ends_its_line_in_any_case():
 def test_a_list_s_items_start_lines_of_their_own():
     assert body_text("Нарушения были такие:\n• подкуп\n• угрозы и\nдавление") == "Нарушения были такие:\n• подкуп\n• угрозы и давление"
     assert body_text("We need:\n\n- a long item about\nLenin\n- the next one") == "We need:\n- a long item about Lenin\n- the next one"
+    # a blank line and a capital end a bulleted list's last item, unless the item broke at a comma
+    assert body_text("• подкуп\n\nПосле выборов.") == "• подкуп\nПосле выборов."
+    assert body_text("• голосуют против всех (Канада, Чили,\n\nКамбоджа, Кипр).") == (
+        "• голосуют против всех (Канада, Чили, Камбоджа, Кипр).")
     # a hyphen at a line's start inside a sentence is a dash, a blank line before it or not
     assert body_text("Москва\n- столица России.") == "Москва - столица России."
     assert body_text("Москва\n\n- столица России.") == "Москва - столица России."
@@ -184,6 +188,15 @@ def test_short_bullet_list_is_not_navigation():
     text = body_text(raw)
     for w in ("голод", "налоги", "репрессии"):
         assert w in text
+
+
+def test_a_long_list_of_plain_items_is_kept():
+    items = [f"cause {n}: grain requisitions in district {n}" for n in range(12)]
+    text = body_text("Causes of the famine:\n" + "".join(f"- {i}\n" for i in items) + "\nThe end.")
+    assert all(i in text for i in items)
+    # a menu of links among them is still navigation
+    nav = "".join(f"- [{n}](#)\n" for n in range(10))
+    assert "](#)" not in body_text("Text one.\n" + nav + "- Chapter one\n- Chapter two\nText two.")
 
 
 def test_corpus_navigation_junk_removed(corpus_dir):

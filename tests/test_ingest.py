@@ -111,7 +111,7 @@ def test_docx_paragraphs_and_table(tmp_path):
     assert doc.encoding == "docx" and doc.page_starts is None
 
 
-def test_a_docx_or_html_heading_is_a_sentence_of_its_own(tmp_path):
+def test_a_docx_or_html_heading_or_list_item_is_a_sentence_of_its_own(tmp_path):
     import docx
 
     from rag.chunk import sentences
@@ -121,13 +121,19 @@ def test_a_docx_or_html_heading_is_a_sentence_of_its_own(tmp_path):
     d.add_heading("Report on the elections", level=0)
     d.add_heading("Turnout in the villages", level=2)
     d.add_paragraph("It was 40 % in 1924.")
+    d.add_paragraph("Violations found:")
+    d.add_paragraph("pressure on voters", style="List Bullet")
+    d.add_paragraph("falsified protocols", style="List Number")
     d.save(tmp_path / "report.docx")
-    (tmp_path / "page.html").write_text("<h3>Turnout in the villages</h3><p>It was 40 % in 1924.</p>", encoding="utf-8")
+    (tmp_path / "page.html").write_text("<h3>Turnout in the villages</h3><p>It was 40 % in 1924.</p><p>Violations "
+                                        "found:</p><ul><li>pressure on voters</li><li>falsified protocols</li></ul>",
+                                        encoding="utf-8")
+    items = ["It was 40 % in 1924.", "Violations found:", "• pressure on voters", "• falsified protocols"]
     for name, want in (("report.docx", ["# Report on the elections", "## Turnout in the villages"]),
                        ("page.html", ["### Turnout in the villages"])):
         doc = read_document(tmp_path / name)
         got = [b.text[s.start : s.end] for b in clean(doc.text) for s in sentences(b.text)]
-        assert got == [*want, "It was 40 % in 1924."]
+        assert got == [*want, *items]
 
 
 def test_pdf_text_and_pages(tmp_path):
