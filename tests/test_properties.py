@@ -56,7 +56,10 @@ piece = st.one_of(
                      ". ", ", ", "! ", "? ", "; ", ": ", "«", "»", "(", ")", "[", "]", "— ",
                      "-", "-\n", "\u00ad", "\u00ad\n", "\u2010\n", "т. е. ", "С. 11", "1924 г. ",
                      "\n12\n", "\n- [ссылка](#a)\n", "\n- пункт\n", "\n    ", "\n1 См. там же.\n",
-                     "\nТаблица 1\n", "\u2028", "\x85", "\u200b"]),
+                     "\nТаблица 1\n", "\u2028", "\x85", "\u200b",
+                     # headings and lists (rag/clean.py heading, BULLET)
+                     "\n\nГЛАВА II\n\n", "\n\n1. INTRODUCTION\n", "\nAbstract\n\n", "\n## Итоги\n", "\n# \n",
+                     "\n• ", "\n\uf0b7 ", "\n* ", "\n\n- ", ":\n- ", "\n+ "]),
     st.text(max_size=3),  # anything at all, surrogates excluded by hypothesis
 )
 raw_text = st.lists(piece, min_size=40, max_size=300).map("".join)
