@@ -50,7 +50,7 @@ UNMARKED = re.compile("[\u0e00-\u0eff]")  # rag/chunk.py cuts these scripts' tex
 # sentence of the text under it (a quote "СОЦИАЛИЗМА Abstract This book is ..."); rag/chunk.py
 # ends a sentence at the line break before and after it.
 _SECTION = re.compile(
-    r"(?i)(?:abstract|annotation|аннотация|introduction|введение|conclusions?|заключение|summary|резюме"
+    r"(?i)(?:(?:\d{1,2}\.){0,2}\d{1,2}\.?\s+)?(?:abstract|annotation|аннотация|introduction|введение|conclusions?|заключение|summary|резюме"
     r"|keywords|key words|ключевые слова|references|bibliography|литература|список литературы|notes|примечания"
     r"|contents|содержание|оглавление|acknowledge?ments|благодарности"
     r"|(?:chapter|part|section|appendix|глава|часть|раздел|приложение)\s+(?:\d+|[ivxlc]+|[а-я]))[.:]?")

@@ -137,7 +137,7 @@ def _read_pdf(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tupl
                 raise IngestError(f"encrypted PDF ({e})") from e
             if not ok:
                 raise IngestError("encrypted PDF (password required)")
-        pages = [p.extract_text() or "" for p in reader.pages]
+        pages = [_with_gaps(p) for p in reader.pages]
     except IngestError:
         raise
     except (PdfReadError, ValueError, OSError, KeyError, TypeError) as e:
@@ -147,6 +147,32 @@ def _read_pdf(path: Path, on_page=None) -> tuple[str, str, tuple[int, ...], tupl
     if blank:
         pages, enc, warnings = _ocr_pdf(path, pages, blank, on_page)
     return _join_pages(pages), enc, _page_starts(pages), warnings
+
+
+def _with_gaps(page) -> str:
+    """A page's text (pypdf's plain extraction, in its reading order), with a blank line after
+    each line that stands apart from the next on the page: pypdf's plain text has none, so a
+    heading ran into the paragraph under it ("ELECTIONS OF 1924 1. Introduction The turnout…").
+    Where the vertical gaps are is read from pypdf's layout mode, and only where its lines are
+    the plain text's, word for word (two columns, which it lays side by side, keep the plain
+    text as it is); rag/clean.py reads the blank lines as it reads a text file's."""
+    plain = page.extract_text() or ""
+    try:
+        layout = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode fails on pages plain mode reads: the plain text stands
+        return plain
+    words = [" ".join(line.split()) for line in layout.split("\n")]
+    last = max((i for i, w in enumerate(words) if w), default=-1)  # a gap only before more text
+    out, j = [], 0
+    for line in plain.split("\n"):
+        if line.strip():
+            while j < len(words) and not words[j]:
+                j += 1
+            if j == len(words) or words[j] != " ".join(line.split()):
+                return plain
+            j += 1
+        out.append(line + ("\n" if line.strip() and j <= last and not words[j] else ""))
+    return plain if j <= last else "\n".join(out)
 
 
 def _ocr_pdf(path: Path, pages: list[str], blank: list[int], on_page=None) -> tuple[list[str], str, tuple[str, ...]]:

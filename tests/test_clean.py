@@ -133,7 +133,7 @@ def test_a_line_ending_in_a_letter_runs_on_across_a_blank_line():
 
 
 @pytest.mark.parametrize("head", ["И. В. ПАВЛОВА", "1. HISTORIOGRAPHICAL SITUATION", "Abstract", "Введение",
-                                  "Chapter III", "CHAPTER II"])
+                                  "Chapter III", "CHAPTER II", "1 Introduction", "4.2. Заключение"])
 def test_a_heading_set_apart_by_a_blank_line_ends_its_paragraph(head):
     assert body_text(f"{head}\n\nThe body begins here.") == f"{head}\nThe body begins here."
     # the text before it ends there too, and a heading's own wrapped lines run on

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers.docs import corrupt_docx, make_pdf
+from helpers.docs import corrupt_docx, make_pdf, make_pdf_lines
 
 from rag.ingest import Document, IngestError, detect_encoding, discover, read_document
 
@@ -109,6 +109,42 @@ def test_docx_paragraphs_and_table(tmp_path):
     assert doc.text == ("Первый абзац о выборах 1924 года.\n\nSecond paragraph in English."
                         "\n\nРегион | Голоса\nОмск | 100")
     assert doc.encoding == "docx" and doc.page_starts is None
+
+
+def test_a_pdf_s_vertical_gaps_become_blank_lines_and_end_its_headings(tmp_path):
+    from rag.chunk import sentences
+    from rag.clean import clean
+
+    f = tmp_path / "report.pdf"
+    f.write_bytes(make_pdf_lines([(18, 720, "ELECTIONS OF 1924"), (14, 680, "1. Introduction"),
+                                  (11, 650, "The turnout in the village elections was low"),
+                                  (11, 636, "and the results were annulled."), (11, 600, "A new campaign followed.")]))
+    doc = read_document(f)
+    assert doc.text == ("ELECTIONS OF 1924\n\n1. Introduction\n\nThe turnout in the village elections was low\n"
+                        "and the results were annulled.\n\nA new campaign followed.")
+    got = [b.text[s.start : s.end] for b in clean(doc.text) for s in sentences(b.text)]
+    assert got == ["ELECTIONS OF 1924", "1. Introduction",
+                   "The turnout in the village elections was low and the results were annulled.", "A new campaign followed."]
+
+
+class _Page:
+    def __init__(self, plain, layout):
+        self.texts = {"plain": plain, "layout": layout}
+
+    def extract_text(self, extraction_mode="plain"):
+        if isinstance(self.texts[extraction_mode], Exception):
+            raise self.texts[extraction_mode]
+        return self.texts[extraction_mode]
+
+
+def test_a_pdf_page_keeps_its_plain_text_where_the_layout_reads_otherwise():
+    from rag.ingest import _with_gaps
+
+    assert _with_gaps(_Page("Title\nBody one.", "  Title\n\n   Body   one.\n")) == "Title\n\nBody one."
+    # two columns laid side by side, a layout mode that fails: the plain text as it was
+    plain = "Left column line\nRight column line"
+    assert _with_gaps(_Page(plain, "Left column line    Right column line\n\n")) == plain
+    assert _with_gaps(_Page(plain, ValueError("bad font"))) == plain
 
 
 def test_a_docx_or_html_heading_or_list_item_is_a_sentence_of_its_own(tmp_path):

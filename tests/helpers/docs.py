@@ -107,8 +107,15 @@ The chess tournament was won by a young player from Leningrad, who defeated the 
 
 
 # ------------------------------------------------- binary formats
-def make_pdf(pages: list[str]) -> bytes:
-    """A minimal valid PDF with a Helvetica text layer, one content stream per page."""
+def make_pdf_lines(lines: list[tuple[int, int, str]]) -> bytes:
+    """A one-page PDF of (font size, y, text) lines, each where y puts it: gaps as a layout has them."""
+    stream = " ".join(f"BT /F1 {size} Tf 72 {y} Td ({text}) Tj ET" for size, y, text in lines)
+    return make_pdf([stream], raw=True)
+
+
+def make_pdf(pages: list[str], raw: bool = False) -> bytes:
+    """A minimal valid PDF with a Helvetica text layer, one content stream per page (`raw`: the
+    pages are content streams already, not a line of text each)."""
     n = len(pages)
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(n))
     objs = [
@@ -117,7 +124,7 @@ def make_pdf(pages: list[str]) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     for i, text in enumerate(pages):
-        stream = f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET".encode("latin-1")
+        stream = (text if raw else f"BT /F1 12 Tf 72 700 Td ({text}) Tj ET").encode("latin-1")
         objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                     f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>".encode())
         objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
