@@ -94,7 +94,7 @@ def sentences(text: str) -> list[Sentence]:
 
 
 # a section's or a list item's number, which razdel leaves as a sentence of its own
-_NUMBERING = re.compile(r"(?:\d{1,3}|[IVXLC]{1,6})\.")
+_NUMBERING = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){0,3}|[IVXLC]{1,6})\.")
 
 
 def _split_headings(text: str, s: Sentence) -> list[Sentence]:

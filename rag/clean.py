@@ -55,6 +55,10 @@ _SECTION = re.compile(
     r"|contents|содержание|оглавление|acknowledge?ments|благодарности"
     r"|(?:chapter|part|section|appendix|глава|часть|раздел|приложение)\s+(?:\d+|[ivxlc]+|[а-я]))[.:]?")
 _CASED = re.compile(r"[^\W\d_]")
+# a numbered section's title, its number of two levels or more ("2.2. The source XML files",
+# "1.2. What is this spec?"): one level ("17. The work of the Political") is as often a list's
+# item broken by a blank line
+_SUBSECTION = re.compile(r"\d{1,2}(?:\.\d{1,2}){1,3}\.?[ \t]+[^\W\d_][^\n]{0,100}")
 # Markdown's heading, which rag/ingest.py also writes for a .docx's heading styles and HTML's
 # <h1>-<h6>: a heading whatever its case, and one even without a blank line after it
 MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -73,6 +77,8 @@ def heading(line: str) -> bool:
     if not 2 <= len(line) <= 200:  # a title of a few lines, joined
         return False
     if _SECTION.fullmatch(line) or MARKDOWN_HEADING.match(line):
+        return True
+    if _SUBSECTION.fullmatch(line) and line.split(None, 1)[1][0].isupper():
         return True
     # in capitals, and words more than numbers: a table's row "ЗКО 610 16437 6,4" is no heading
     cased = [c for c in _CASED.findall(line) if c.lower() != c.upper()]

@@ -286,6 +286,9 @@ def test_a_heading_line_is_a_sentence_with_its_number():
     text = "INTRODUCTION\n1. HISTORIOGRAPHICAL SITUATION\nThe reforms were many. They failed.\nAbstract\nThis book is new."
     assert split(text) == ["INTRODUCTION", "1. HISTORIOGRAPHICAL SITUATION", "The reforms were many.", "They failed.",
                            "Abstract", "This book is new."]
+    # a numbered subsection's title too, its number with it; one level of number may be a list's item
+    assert split("described above.\n2.2. The source XML files\nEach application provides one file.") == [
+        "described above.", "2.2. The source XML files", "Each application provides one file."]
     # a list's items are sentences of their own, the line before them too
     assert split("Нарушения были такие:\n• подкуп избирателей\n• угрозы и давление") == [
         "Нарушения были такие:", "• подкуп избирателей", "• угрозы и давление"]

@@ -164,6 +164,8 @@ def test_a_line_break_inside_a_sentence_is_no_heading():
     assert body_text("Personally “To Comrade\n\nStalin. Copy.") == "Personally “To Comrade Stalin. Copy."
     assert body_text("A HEADING\n\nlowercase goes on.") == "A HEADING lowercase goes on."
     assert not heading("ЗКО 610 16437 6,4") and heading("2. SECRET STATE PARTY REFORM 1922 - 1923")
+    assert heading("2.2. The source XML files") and heading("1.2. What is this spec?")
+    assert not heading("17. The work of the Political") and not heading("1.5 million people came")
 
 
 def test_page_number_lines_dropped():
