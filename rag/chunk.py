@@ -100,7 +100,7 @@ _NUMBERING = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){0,3}|[IVXLC]{1,6})\.")
 def _split_headings(text: str, s: Sentence) -> list[Sentence]:
     """`s` cut at its line breaks before and after a heading line (rag/clean.py `heading`: the
     cleaner ends a heading's paragraph, razdel reads on over a line break without a full stop),
-    and before and after a list's item (rag/clean.py BULLET: the cleaner starts a line there).""" 
+    and before and after a list's item (rag/clean.py BULLET: the cleaner starts a line there)."""
     out, start = [], s.start
     for m in re.finditer("\n", text[s.start : s.end]):
         at = s.start + m.start()

@@ -66,13 +66,14 @@ MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
 
 # A list item's marker at a line's start. A bullet ends the paragraph before it ("Нарушения:
 # • подкуп • угрозы" is two items, not one sentence); a hyphen, asterisk or plus only after a line
-# ending a sentence or a colon, or after another item's first line with the same marker, as a
-# Markdown list: a PDF's wrapped line may start with a dash inside a sentence.
+# ending a sentence or a colon, or inside a list its marker opened, as a Markdown list: a PDF's
+# wrapped line may start with a dash inside a sentence.
 BULLET = re.compile(r"[•◦▪▫●■□➢✓\uf0b7\uf0a7](?=\s)|[-*+](?=[ \t]+\S)")
 
 
 def heading(line: str) -> bool:
-    """A line that is a heading (see _SECTION)."""
+    """A line that is a heading: a section's name, a Markdown heading, a numbered subsection's
+    title, or a short line in capitals (the comments above)."""
     line = line.strip()
     if not 2 <= len(line) <= 200:  # a title of a few lines, joined
         return False
@@ -116,7 +117,7 @@ def _junk_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
         line = raw[s:e]
         if i < len(lines) and not line.strip():
             continue
-        if i < len(lines) and (_LIST_ITEM.match(line) or i in junk) and len(line) < 160:
+        if i < len(lines) and (_LIST_ITEM.match(line) or i in links) and len(line) < 160:
             run.append(i)
             continue
         # navigation is links: a list of plain items, however long, is the document's own text
@@ -236,7 +237,7 @@ def _ends_paragraph(before: str, line: str, para: bool, item: str = "") -> bool:
     # a bracket (a PDF puts blank lines inside a sentence: "(Канада, Колумбия, Чили, / Камбоджа,
     # Кипр)"; a hyphen's item is too unsure a list to end so)
     return para and not line[0].islower() and (
-        heading(before) or heading(line) or (item not in ("", "-", "*", "+") and last.isalnum()))
+        heading(before) or heading(line) or (bool(item) and item not in "-*+" and last.isalnum()))
 
 
 def clean(raw: str) -> list[Block]:

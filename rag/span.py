@@ -56,8 +56,8 @@ _DATE = re.compile(
     rf"|{_YEAR}\s?年代|{_YEAR}\s?年(?:\s?\d{{1,2}}\s?月(?:\s?\d{{1,2}}\s?日)?)?|\d{{1,2}}\s?月\s?\d{{1,2}}\s?日"
     rf"|{_YEAR}(?: (?:г\.|года?|году))?"
     rf"|\d{{1,2}}(?:st|nd|rd|th) century|[XVI]+ (?:в\.|век[ае]?))(?!{_W})")
-_YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"
-_IN_YEAR = re.compile(r"(?i)(?<!\w)(?:in|during|since|until|till|im|seit|durante|desde|hasta|à partir de)\s$")  # whole words: "1891 году", never "1891 год"+"у"
+_YEAR_WORD = r"(?: (?:г\.|года?|году)(?!\w))?"  # whole words: "1891 году", never "1891 год"+"у"
+_IN_YEAR = re.compile(r"(?i)(?<!\w)(?:in|during|since|until|till|im|seit|durante|desde|hasta|à partir de)\s$")
 _SCALE = r"(?:thousand|million|billion|trillion|hundred|mil millones|millones|millón|Millionen|Milliarden|Million|Milliarde|тыс\.|тысяч[аи]?|млн\.?|миллион(?:а|ов)?|млрд\.?|миллиард(?:а|ов)?|千万|百万|万|亿)"
 _UNIT = (r"(?:%|％|percent|per cent|процент(?:а|ов)?|years?|months?|weeks?|days?|hours?|minutes?|seconds?"
          # areas before lengths: "8,646 sq mi", "5.5 million square kilometres", "2,4 кв. км"
