@@ -73,7 +73,8 @@ def variants(idx, items) -> dict:
 
 
 def lexicon_figures(prefix: str) -> dict:
-    """The dictionary's size, and the bridge's load time parsed anew and read from its JSON cache."""
+    """The dictionary's size, and the bridge's load time parsed anew and opened from its cache
+    file (read a word at a time since 2026-12-06)."""
     from rag.dictionary import _load, load_dictionary
     from rag.retrieve.bridge import Lexicon, _lexicon, load_lexicon
 

@@ -5,9 +5,9 @@ or without Debian's mueller7-dict installed.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -60,18 +60,44 @@ def test_missing_dictionary_is_a_clear_error(tmp_path):
 
 def test_translation_tables_are_cached_and_rebuilt_when_unreadable(dict_prefix, tmp_path):
     from rag.retrieve.bridge import _lexicon, load_lexicon
+    from rag.retrieve.tables import StoredTable
 
     _lexicon.cache_clear()
     first = load_lexicon(dict_prefix)
-    (cached,) = (tmp_path / "cache").glob("bridge-lexicon-*.json")
+    (cached,) = (tmp_path / "cache").glob("bridge-lexicon-*.sqlite")
+    made = Lexicon.from_dictionary(load_dictionary(dict_prefix))
+    assert isinstance(first.to_en, StoredTable) and first.to_en == made.to_en and first.to_ru == made.to_ru
     _lexicon.cache_clear()
-    again = load_lexicon(dict_prefix)  # read back from the JSON file
+    again = load_lexicon(dict_prefix)  # read back from the file, a word at a time
     assert again is not first and (again.to_ru, again.to_en) == (first.to_ru, first.to_en)
     assert again.translate("elect") == frozenset(tokenize("выборы избрание предопределение"))
-    cached.write_text("{ truncated", encoding="utf-8")
+    assert again.translate("nosuchword") == frozenset()
+    cached.write_bytes(b"{ truncated")
     _lexicon.cache_clear()
-    assert load_lexicon(dict_prefix).to_en == first.to_en  # rebuilt from the dictionary
-    assert json.loads(cached.read_text(encoding="utf-8"))["to_en"]  # and written again
+    assert load_lexicon(dict_prefix).to_en == made.to_en  # rebuilt from the dictionary
+    assert StoredTable(cached, "to_en") == made.to_en  # and written again
+
+
+def test_stored_table_reads_as_the_table_it_was_made_from(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rag.retrieve.tables import StoredTable, write_tables
+
+    made = {"krieg": frozenset({"war"}), "bank": frozenset({"bank", "bench"}), "und": frozenset()}
+    write_tables(tmp_path / "t.sqlite", {"to_en": made, "gloss": {"krieg": frozenset({"war"})}})
+    t = StoredTable(tmp_path / "t.sqlite", "to_en")
+    assert t == made and len(t) == 3 and sorted(t) == sorted(made) and t and "bank" in t and 1 not in t
+    assert t["und"] == frozenset() and t.get("frieden") is None
+    with pytest.raises(KeyError):
+        t["frieden"]
+    gloss = StoredTable(tmp_path / "t.sqlite", "gloss", first=True)
+    assert dict(gloss) == {"krieg": "war"} and "bank" not in gloss
+    with ThreadPoolExecutor(4) as pool:  # one connection, shared by the chat's and the server's threads
+        assert set(pool.map(lambda w: t.get(w), ["bank"] * 50)) == {frozenset({"bank", "bench"})}
+    with pytest.raises(sqlite3.Error):
+        StoredTable(tmp_path / "t.sqlite", "to_ru")  # a side the file lacks: the caller builds it
+    with pytest.raises(sqlite3.Error):
+        StoredTable(tmp_path / "missing.sqlite", "to_en")
 
 
 # ------------------------------------------------------ query translation

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
+import sqlite3
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cached_property, lru_cache, partial
 
 import numpy as np
@@ -45,6 +45,7 @@ from ..places import same_places
 from ..translit import latin_word, name_key, name_sound
 from .base import Query, Retriever, Scored
 from .lexical import LexicalRetriever, idf, tokenize
+from .tables import StoredTable, write_tables
 
 _DIGIT = re.compile(r"\d")
 # An acronym in Latin capitals ("TUMAS", "NFL") is written alike in every Latin-script language:
@@ -61,8 +62,8 @@ MIN_NAME = 4  # shorter words transliterate to keys that collide with common wor
 SOUNDED = frozenset({"hi", "el"})
 
 
-Table = dict[str, frozenset[str]]
-Glossary = dict[str, str]  # a word (a tagged token where words are not spaced) -> its first translation
+Table = Mapping[str, frozenset[str]]
+Glossary = Mapping[str, str]  # a word (a tagged token where words are not spaced) -> its first translation
 
 
 class Lexicon:
@@ -183,32 +184,31 @@ FOREIGN_VERSION = 4  # the same for the other languages' tables
 GLOSS_VERSION = 1  # the same for their glossaries
 
 
-def _cached_tables(key_parts: list, sides: tuple[str, ...], make: Callable[[], tuple[Table, ...]]) -> tuple[Table, ...]:
-    """Tables read from their JSON in the cache folder, keyed by `key_parts` (the files' size and
-    time, the rules' version), else made by `make` and written there."""
+def _cached_tables(key_parts: list, sides: tuple[str, ...], make: Callable[[], tuple[Table, ...]],
+                   first: bool = False) -> tuple[Table, ...]:
+    """Tables read a word at a time from their SQLite file in the cache folder (rag/retrieve/tables.py),
+    keyed by `key_parts` (the files' size and time, the rules' version), else made by `make` and
+    written there; `first`: each word's first translation alone (a glossary)."""
     key = hashlib.sha256(json.dumps(key_parts).encode()).hexdigest()[:16]
-    path = cache_dir() / f"bridge-lexicon-{key}.json"
+    path = cache_dir() / f"bridge-lexicon-{key}.sqlite"
     try:
-        t = json.loads(path.read_text(encoding="utf-8"))
-        return tuple({k: frozenset(v) for k, v in t[side].items()} for side in sides)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return tuple(StoredTable(path, side, first) for side in sides)
+    except sqlite3.Error:
         pass  # not cached yet, or unreadable: build it
     tables = make()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        data = {side: {k: sorted(v) for k, v in table.items()} for side, table in zip(sides, tables)}
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)  # whole or not at all, for a concurrent reader
-    except OSError:
-        pass  # a read-only cache costs time on the next start, nothing else
-    return tables
+        write_tables(path, dict(zip(sides, tables)))
+        return tuple(StoredTable(path, side, first) for side in sides)
+    except (OSError, sqlite3.Error):
+        # a read-only cache costs time on the next start, nothing else
+        return tables if not first else tuple({k: next(iter(v)) for k, v in t.items()} for t in tables)
 
 
 @lru_cache(maxsize=4)
 def _lexicon(prefix: str, stamp: tuple) -> tuple[Table, Table]:
     """Parsing the dictionary and stemming its 116K pairs takes about 2 s; the tables are
-    kept as JSON in the cache folder (about 0.3 s to read; python -m eval.bridge), keyed by the files' size and time."""
+    kept in the cache folder, keyed by the files' size and time, and read from there a word at a time."""
     def make() -> tuple[Table, Table]:
         lex = Lexicon.from_dictionary(load_dictionary(prefix))
         return lex.to_ru, lex.to_en
@@ -219,7 +219,7 @@ def _lexicon(prefix: str, stamp: tuple) -> tuple[Table, Table]:
 @lru_cache(maxsize=32)
 def _foreign_table(prefixes: tuple[str, ...], lang: str, stamps: tuple) -> Table:
     """One language's FreeDict table into English (German's 337K headwords: about 15 s to parse
-    and stem once, then about 1 s to read from the cache)."""
+    and stem once, then read from the cache a word at a time)."""
     return _cached_tables([list(prefixes), lang, stamps, FOREIGN_VERSION], ("to_en",),
                           lambda: (Lexicon._table(freedict_into_english(prefixes), lang),))[0]
 
@@ -244,8 +244,7 @@ def _first(pairs: dict[str, tuple[str, ...]], lang: str) -> Glossary:
 
 
 def _glossary(key_parts: list, read: Callable[[], dict[str, tuple[str, ...]]], lang: str) -> Glossary:
-    table = _cached_tables([*key_parts, "gloss", GLOSS_VERSION], ("gloss",), lambda: (_first(read(), lang),))[0]
-    return {k: next(iter(v)) for k, v in table.items()}
+    return _cached_tables([*key_parts, "gloss", GLOSS_VERSION], ("gloss",), lambda: (_first(read(), lang),), first=True)[0]
 
 
 @lru_cache(maxsize=32)
