@@ -183,12 +183,13 @@ def _prose(line: str) -> bool:
 
 
 def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_end: int, gap: bool,
-                   words: tuple[set[str], set[str]]) -> None:
+                   words: tuple[set[str], set[str]], listed: bool = False) -> None:
     """Append a line of running text to `body`: joined to the previous line without a space
     where a word was broken across them, else after a space, or after a line break where a
     paragraph ends. `line`: (line start, content start, content end) in `raw`; `prev_end`:
     the previous body line's content end; `gap`: a blank or junk line came between them;
-    `words`: the document's words and hyphenated words (_keep_hyphen)."""
+    `words`: the document's words and hyphenated words (_keep_hyphen); `listed`: the line opens
+    a list (_listed)."""
     s, cs, ce = line
     last = body.last_char()
     if body.chars and raw[prev_end - 1] == "\u00ad" and raw[cs].isalnum():
@@ -210,7 +211,7 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
         body.add(raw[cs:ce], cs)
     else:
         line_start = max(raw.rfind("\n", 0, prev_end), raw.rfind("\f", 0, prev_end)) + 1
-        new = _ends_paragraph(raw[line_start:prev_end], raw[cs:ce], gap or cs > s, body.item) if last else True
+        new = _ends_paragraph(raw[line_start:prev_end], raw[cs:ce], gap or cs > s, body.item, listed) if last else True
         if new:
             item = BULLET.match(raw, cs)
             body.item = item.group() if item else ""
@@ -218,9 +219,26 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
         body.add(raw[cs:ce], cs)
 
 
-def _ends_paragraph(before: str, line: str, para: bool, item: str = "") -> bool:
+def _listed(raw: str, lines: list[tuple[int, int]], junk: set[int], ahead: int = 3) -> set[int]:
+    """The lines that open a list with a hyphen, asterisk or plus: the same marker opens one of
+    the `ahead` body lines after them (a Markdown list after a line that ends no sentence: "The
+    members\n\n- Lenin\n- Trotsky"; a PDF's lone dash at a line's start is no list)."""
+    marked = [(i, m.group()) for i, (s, e) in enumerate(lines) if i not in junk
+              and (m := BULLET.match(raw[s:e].lstrip())) is not None and m.group() in "-*+"]
+    body = [i for i, (s, e) in enumerate(lines) if i not in junk and raw[s:e].strip()]
+    at = {i: k for k, i in enumerate(body)}
+    out = set()
+    for i, mark in marked:
+        nxt = body[at[i] + 1 : at[i] + 1 + ahead]
+        if any((m := BULLET.match(raw[lines[j][0] : lines[j][1]].lstrip())) and m.group() == mark for j in nxt):
+            out.add(i)
+    return out
+
+
+def _ends_paragraph(before: str, line: str, para: bool, item: str = "", listed: bool = False) -> bool:
     """Does the body line `before` end its paragraph, `line` coming next? `para`: a blank line
-    or an indent between them; `item`: the list marker the paragraph opened with, if any.
+    or an indent between them; `item`: the list marker the paragraph opened with, if any;
+    `listed`: `line` opens a list (_listed).
 
     A line ends in a sentence mark (or in a script that writes none) and a blank line or indent
     follows; a heading (before or next) is set apart by one; a Markdown heading's line always
@@ -231,7 +249,7 @@ def _ends_paragraph(before: str, line: str, para: bool, item: str = "") -> bool:
     if MARKDOWN_HEADING.match(before) or MARKDOWN_HEADING.match(line):
         return True
     marker = BULLET.match(line)
-    if marker and (marker.group() not in "-*+" or last in ".!?:;" or marker.group() == item):
+    if marker and (marker.group() not in "-*+" or last in ".!?:;" or marker.group() == item or listed):
         return True
     # after a blank line, a capital ends a heading, and a bulleted item not cut at a comma or
     # a bracket (a PDF puts blank lines inside a sentence: "(Канада, Колумбия, Чили, / Камбоджа,
@@ -250,6 +268,7 @@ def clean(raw: str) -> list[Block]:
     # was tried from each of its letters (quadratic: 10 s for 64 KB in issue 15; now 1 MiB in 0.3 s,
     # python -m bench.hostile)
     hyphenated = {m.group(0).lower() for m in re.finditer(r"\b\w+-\w+", raw)}
+    listed = _listed(raw, lines, junk)
 
     blocks: list[Block] = []
     body = _Builder("body")
@@ -290,7 +309,7 @@ def clean(raw: str) -> list[Block]:
             flush(fb)
             continue
 
-        _add_body_line(body, raw, (s, cs, ce), prev_end, gap, (vocab, hyphenated))
+        _add_body_line(body, raw, (s, cs, ce), prev_end, gap, (vocab, hyphenated), i in listed)
         prev_end = ce
         gap = False
     flush(table)

@@ -156,6 +156,11 @@ def test_a_list_s_items_start_lines_of_their_own():
     # a hyphen at a line's start inside a sentence is a dash, a blank line before it or not
     assert body_text("Москва\n- столица России.") == "Москва - столица России."
     assert body_text("Москва\n\n- столица России.") == "Москва - столица России."
+    # but two items with the same marker are a list, after a line that ends no sentence too
+    assert body_text("The members of the bureau\n\n- Lenin, its chairman\n- Trotsky") == (
+        "The members of the bureau\n- Lenin, its chairman\n- Trotsky")
+    assert body_text("Состав бюро\n* Ленин, его\nпредседатель\n* Троцкий") == "Состав бюро\n* Ленин, его председатель\n* Троцкий"
+    assert body_text("Москва\n- столица,\n+ город.") == "Москва - столица, + город."  # markers that differ
 
 
 def test_a_line_break_inside_a_sentence_is_no_heading():
