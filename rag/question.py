@@ -55,6 +55,9 @@ _TYPES_RU_EN_WEST: dict[str, str] = {
               r"|население|тираж|размер|количество|соотношени[ея]м?)|каково (?:было )?соотношение"
               r"|какой (?:процент|тираж|размер|объ[её]м)|какая (?:доля|часть|сумма"
               r"|численность)|какое (?:количество|число)|каким тиражом|на сколько|во сколько|какую долю)(?!\w)"
+              # a share in any case ("Какому проценту населения", "Каким является процент", "Какова
+              # процентная доля"): XQuAD's training articles type 3 of 10 such questions otherwise
+              r"|(?<!\w)(?:как(?:ого|ому|им)|каков[аоы]?)(?: (?:является|был[аои]?))? (?:процент\w*|процентн\w+ дол\w+)"
               r"|\b(?:wie viel(?:e[nm]?)?|wieviele?|das wievielfache|wie (?:alt|lange|hoch|groß|weit|oft|schwer)"
               rf"|welche[mrsn]? (?:prozentsatz|anteil|anzahl|menge|mengen)|{_WAS_DE}(?:{_MEASURES_DE})"
               rf"|cuánt[oa]s?|qué (?:porcentaje|edad|cantidad|proporción)|con qué frecuencia|a qué distancia"

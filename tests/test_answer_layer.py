@@ -98,6 +98,12 @@ from rag.types import Hit
     ("¿Qué país firmó el tratado?", "place", "es"),
     ("¿Cuál es el nombre de la serie?", "other", "es"),
     ("What river is near the school?", "place", "en"),
+    # a share asked in any case
+    ("Какому проценту населения не удалось проголосовать?", "number", "ru"),
+    ("Каким процентом аудитории обладали три сети?", "number", "ru"),
+    ("Каким является процент приема абитуриентов?", "number", "ru"),
+    ("Какова процентная доля домохозяек?", "number", "ru"),
+    ("Каков был процесс голосования?", "other", "ru"),  # no share named
 ])
 def test_answer_type(text, kind, lang):
     assert analyse(text, lang).kind == kind
@@ -168,7 +174,12 @@ def test_dates_and_names_are_found():
 @pytest.mark.parametrize("sentence, kind, year_only, want", [
     ("The network carries over 37 million passengers a year.", "number", False, "over 37 million"),
     ("Up to 30% of girls were affected.", "number", False, "Up to 30%"),
-    ("Около 40% крестьян вступили.", "number", False, "Около 40%"),
+    ("Более 40% крестьян вступили.", "number", False, "Более 40%"),
+    # a bare approximation is not: it leaves the number's meaning as it is
+    ("Около 40% крестьян вступили.", "number", False, "40%"),
+    ("The network carries about 37 million passengers a year.", "number", False, "37 million"),
+    ("Das Netz befördert etwa 37 Millionen Fahrgäste.", "number", False, "37 Millionen"),
+    ("La red transporta alrededor de 37 millones de pasajeros.", "number", False, "37 millones"),
     ("In the summer of 1521, Luther widened his target.", "date", False, "summer of 1521"),
     ("It began in the mid-18th century.", "date", False, "mid-18th century"),
     ("Активисты протестовали в конце 1980-х годов.", "date", False, "конце 1980-х годов"),
@@ -205,7 +216,7 @@ def test_a_qualifier_is_part_of_the_answer(sentence, kind, year_only, want):
     ("在1970年代，网络转向彩色。", "date", False, ["1970年代"]),
     # a year question takes the year of a full date, with its 年 (as XQuAD's Chinese answers write it)
     ("特斯拉于1943 年 1 月 7 日在纽约去世。", "date", True, ["1943 年"]),
-    ("损失约2.3亿美元，森林减少了20％。", "number", False, ["约2.3亿美元", "20％"]),
+    ("损失约2.3亿美元，森林减少了20％。", "number", False, ["2.3亿美元", "20％"]),  # "约" (about) left out
     ("该市有超过3700万居民和711,988名学生。", "number", False, ["超过3700万", "711,988"]),
     # and Latin-script text is read as before: a number inside a word is none
     ("Model X5 costs 5 dollars.", "number", False, ["5 dollars"]),
@@ -734,6 +745,27 @@ def test_an_acronym_is_no_answer_to_who():
     assert [c.text for c in typed(s, q)] == ["Kazuo Ohyama"]
     # a place may well be one
     assert "USSR" in [c.text for c in typed("He was born in the USSR.", analyse("Where was he born?", "en"))]
+
+
+@pytest.mark.parametrize("sentence, want", [
+    ("Denver led 24 to 10 with 3 min 8 s on the clock.", ["24", "10", "3 min 8 s"]),
+    ("当比赛还剩 4 分 51 秒时，卡罗莱纳拿到了球。", ["4 分 51 秒"]),
+    ("До конца оставалось 2 часа 30 минут.", ["2 часа 30 минут"]),
+    ("They won by 11 分 with 3 分钟 left.", ["11", "3 分钟"]),  # "分" alone: a score's points
+])
+def test_a_duration_in_two_units_is_one_number(sentence, want):
+    assert [c.text for c in candidates(sentence, "number")] == want
+
+
+def test_the_questions_acronym_spelled_out_is_no_answer():
+    q = analyse("Кто был последним премьер-министром ГДР?", "ru")
+    s = "Последний премьер-министр Германской Демократической Республики, Лотар де Мезьер, из гугенотов."
+    assert [c.text for c in typed(s, q)] == ["Лотар де Мезьер"]
+    q = analyse("Who led the GDR in 1990?", "en")
+    s = "The last premier of the German Democratic Republic was Lothar de Maizière."
+    assert [c.text for c in typed(s, q)] == ["Lothar de Maizière"]
+    # a name that spells no acronym of the question stays
+    assert "Socialist Party" in [c.text for c in typed("The Socialist Party won.", analyse("Who won in the SU?", "en"))]
 
 
 def test_the_questions_own_name_behind_a_title_is_no_answer():
