@@ -63,8 +63,11 @@ def test_translation_tables_are_cached_and_rebuilt_when_unreadable(dict_prefix, 
     from rag.retrieve.tables import StoredTable
 
     _lexicon.cache_clear()
+    (tmp_path / "cache").mkdir(exist_ok=True)
+    (tmp_path / "cache" / "bridge-lexicon-0123456789abcdef.json").write_text("{}", encoding="utf-8")  # an old version's
     first = load_lexicon(dict_prefix)
     (cached,) = (tmp_path / "cache").glob("bridge-lexicon-*.sqlite")
+    assert not list((tmp_path / "cache").glob("bridge-lexicon-*.json"))  # written over by the SQLite file
     made = Lexicon.from_dictionary(load_dictionary(dict_prefix))
     assert isinstance(first.to_en, StoredTable) and first.to_en == made.to_en and first.to_ru == made.to_ru
     _lexicon.cache_clear()

@@ -199,6 +199,8 @@ def _cached_tables(key_parts: list, sides: tuple[str, ...], make: Callable[[], t
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_tables(path, dict(zip(sides, tables)))
+        for old in path.parent.glob("bridge-lexicon-*.json"):  # the JSON tables of before 2026-12-06
+            old.unlink(missing_ok=True)
         return tuple(StoredTable(path, side, first) for side in sides)
     except (OSError, sqlite3.Error):
         # a read-only cache costs time on the next start, nothing else
