@@ -223,16 +223,9 @@ def _listed(raw: str, lines: list[tuple[int, int]], junk: set[int], ahead: int =
     """The lines that open a list with a hyphen, asterisk or plus: the same marker opens one of
     the `ahead` body lines after them (a Markdown list after a line that ends no sentence: "The
     members\n\n- Lenin\n- Trotsky"; a PDF's lone dash at a line's start is no list)."""
-    marked = [(i, m.group()) for i, (s, e) in enumerate(lines) if i not in junk
-              and (m := BULLET.match(raw[s:e].lstrip())) is not None and m.group() in "-*+"]
     body = [i for i, (s, e) in enumerate(lines) if i not in junk and raw[s:e].strip()]
-    at = {i: k for k, i in enumerate(body)}
-    out = set()
-    for i, mark in marked:
-        nxt = body[at[i] + 1 : at[i] + 1 + ahead]
-        if any((m := BULLET.match(raw[lines[j][0] : lines[j][1]].lstrip())) and m.group() == mark for j in nxt):
-            out.add(i)
-    return out
+    marks = [m.group() if (m := BULLET.match(raw[lines[i][0] : lines[i][1]].lstrip())) else "" for i in body]
+    return {i for k, i in enumerate(body) if marks[k] in ("-", "*", "+") and marks[k] in marks[k + 1 : k + 1 + ahead]}
 
 
 def _ends_paragraph(before: str, line: str, para: bool, item: str = "", listed: bool = False) -> bool:

@@ -292,8 +292,8 @@ _ASKED_ACRONYM = re.compile(r"(?<!\w)[A-ZА-ЯЁ]{2,}(?!\w)")
 
 
 def _spelled_out(name: str) -> set[str]:
-    """The acronyms a name of several capitalised words spells: its initials, with and without
-    its lowercase words' ("Union of Soviet Socialist Republics": "USSR", "UOSSR")."""
+    """The acronyms a name of several words spells: its capitals' initials, and every word's
+    ("Германской Демократической Республики": "ГДР"; "Lothar de Maizière": "LM", "LDM")."""
     words = name.split()
     if len(words) < 2:
         return set()

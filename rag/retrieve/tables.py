@@ -41,12 +41,6 @@ class StoredTable(Mapping):
             raise KeyError(key)
         return self._value(row[0])
 
-    def __contains__(self, key) -> bool:
-        if not isinstance(key, str):
-            return False
-        with self._lock:
-            return self._con.execute("SELECT 1 FROM words WHERE side = ? AND k = ?", (self._side, key)).fetchone() is not None
-
     def __len__(self) -> int:
         with self._lock:
             return self._con.execute("SELECT count(*) FROM words WHERE side = ?", (self._side,)).fetchone()[0]
@@ -58,11 +52,6 @@ class StoredTable(Mapping):
         with self._lock:
             keys = [k for (k,) in self._con.execute("SELECT k FROM words WHERE side = ? ORDER BY k", (self._side,))]
         return iter(keys)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
-
-    __hash__ = None  # a mapping, compared by content
 
 
 def write_tables(path: str | Path, tables: dict[str, Mapping[str, frozenset[str]]]) -> None:
