@@ -183,6 +183,11 @@ def test_dates_and_names_are_found():
     ("In the summer of 1521, Luther widened his target.", "date", False, "summer of 1521"),
     ("It began in the mid-18th century.", "date", False, "mid-18th century"),
     ("Активисты протестовали в конце 1980-х годов.", "date", False, "конце 1980-х годов"),
+    # a period's start is not: "early 1970s" is asked and answered "1970s"
+    ("In the early 1970s, ABC completed its transition.", "date", False, "1970s"),
+    ("Англичане начали строить форт в начале 1754 года.", "date", False, "1754 года"),
+    ("Anfang 1954 wurde das Mausoleum zurückgegeben.", "date", False, "1954"),
+    ("A principios de 1954 fue devuelto.", "date", False, "1954"),
     # a year question keeps a decade whole, and "до" is no qualifier of a date
     ("It was created in the 1950s, when the decision was made.", "date", True, "the 1950s"),
     ("Так было до 1930 года.", "date", False, "1930 года"),
