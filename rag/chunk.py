@@ -20,7 +20,7 @@ import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter, TextSplitter
 from razdel import sentenize
 
-from .clean import BULLET, SENTENCE_MARKS, UNMARKED, clean, heading
+from .clean import BULLET, SENTENCE_MARKS, UNMARKED, clean, heading, numbered_title
 from .ingest import Document
 from .lang import TITLES, detect
 from .settings import Settings
@@ -100,13 +100,16 @@ _NUMBERING = re.compile(r"(?:\d{1,3}(?:\.\d{1,3}){0,3}|[IVXLC]{1,6})\.")
 def _split_headings(text: str, s: Sentence) -> list[Sentence]:
     """`s` cut at its line breaks before and after a heading line (rag/clean.py `heading`: the
     cleaner ends a heading's paragraph, razdel reads on over a line break without a full stop),
-    and before and after a list's item (rag/clean.py BULLET: the cleaner starts a line there)."""
+    a numbered section's title on a line of its own (rag/clean.py `numbered_title`: the cleaner
+    set it apart, or it would be no line of its own), and before and after a list's item
+    (rag/clean.py BULLET: the cleaner starts a line there)."""
     out, start = [], s.start
     for m in re.finditer("\n", text[s.start : s.end]):
         at = s.start + m.start()
         after = text.find("\n", at + 1)
         before, line = text[text.rfind("\n", 0, at) + 1 : at], text[at + 1 : after if after >= 0 else len(text)]
-        if not (heading(before) or heading(line) or BULLET.match(before.lstrip()) or BULLET.match(line.lstrip())):
+        if not (heading(before) or heading(line) or numbered_title(before) is not None
+                or numbered_title(line) is not None or BULLET.match(before.lstrip()) or BULLET.match(line.lstrip())):
             continue
         end = at
         while end > start and text[end - 1].isspace():

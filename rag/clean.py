@@ -59,6 +59,9 @@ _CASED = re.compile(r"[^\W\d_]")
 # "1.2. What is this spec?"): one level ("17. The work of the Political") is as often a list's
 # item broken by a blank line
 _SUBSECTION = re.compile(r"\d{1,2}(?:\.\d{1,2}){1,3}\.?[ \t]+[^\W\d_][^\n]{0,100}")
+# ... and one level too where a sibling shows a sequence of sections (_numbered): "2. Related
+# work" stands alone as "1. Introduction" and "3. Method" do, in a title's shape
+_NUMBERED = re.compile(r"(\d{1,2})\.?[ \t]+([^\W\d_][^\n]{0,100})")
 # Markdown's heading, which rag/ingest.py also writes for a .docx's heading styles and HTML's
 # <h1>-<h6>: a heading whatever its case, and one even without a blank line after it
 MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -183,13 +186,14 @@ def _prose(line: str) -> bool:
 
 
 def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_end: int, gap: bool,
-                   words: tuple[set[str], set[str]], listed: bool = False) -> None:
+                   words: tuple[set[str], set[str]], listed: bool = False, titled: bool = False) -> None:
     """Append a line of running text to `body`: joined to the previous line without a space
     where a word was broken across them, else after a space, or after a line break where a
     paragraph ends. `line`: (line start, content start, content end) in `raw`; `prev_end`:
     the previous body line's content end; `gap`: a blank or junk line came between them;
     `words`: the document's words and hyphenated words (_keep_hyphen); `listed`: the line opens
-    a list (_listed)."""
+    a list (_listed); `titled`: it or the body line before it is a numbered section's title
+    (_numbered)."""
     s, cs, ce = line
     last = body.last_char()
     if body.chars and raw[prev_end - 1] == "\u00ad" and raw[cs].isalnum():
@@ -211,7 +215,8 @@ def _add_body_line(body: _Builder, raw: str, line: tuple[int, int, int], prev_en
         body.add(raw[cs:ce], cs)
     else:
         line_start = max(raw.rfind("\n", 0, prev_end), raw.rfind("\f", 0, prev_end)) + 1
-        new = _ends_paragraph(raw[line_start:prev_end], raw[cs:ce], gap or cs > s, body.item, listed) if last else True
+        new = _ends_paragraph(raw[line_start:prev_end], raw[cs:ce], gap or cs > s, body.item, listed,
+                              titled) if last else True
         if new:
             item = BULLET.match(raw, cs)
             body.item = item.group() if item else ""
@@ -228,10 +233,36 @@ def _listed(raw: str, lines: list[tuple[int, int]], junk: set[int], ahead: int =
     return {i for k, i in enumerate(body) if marks[k] in ("-", "*", "+") and marks[k] in marks[k + 1 : k + 1 + ahead]}
 
 
-def _ends_paragraph(before: str, line: str, para: bool, item: str = "", listed: bool = False) -> bool:
+def _numbered(raw: str, lines: list[tuple[int, int]], junk: set[int]) -> set[int]:
+    """The lines that title a section numbered on one level ("2. Related work", "3 Method"): a
+    short line in a title's shape (a capital after the number, no sentence mark at its end)
+    whose number's neighbour titles another such line. A list item broken by a blank line ("17.
+    The work of the Political" / "Control.", between "16. Correspondence…" ending in a full
+    stop and "18." inside a line) has no such sibling."""
+    shaped: dict[int, set[int]] = {}
+    for i, (s, e) in enumerate(lines):
+        n = numbered_title(raw[s:e]) if i not in junk else None
+        if n is not None:
+            shaped.setdefault(n, set()).add(i)
+    return {i for n, found in shaped.items() if n - 1 in shaped or n + 1 in shaped for i in found}
+
+
+def numbered_title(line: str) -> int | None:
+    """The number of a line in the shape of a section's title numbered on one level ("2. Related
+    work": a capital after the number, at most 12 words, no sentence mark at its end), else
+    None. rag/chunk.py ends a sentence at such a line, which the cleaner set apart (_numbered)."""
+    m = _NUMBERED.fullmatch(line.strip())
+    if m is None or not m.group(2)[0].isupper() or m.group(2)[-1] in ".!?…:;," or len(m.group(2).split()) > 12:
+        return None
+    return int(m.group(1))
+
+
+def _ends_paragraph(before: str, line: str, para: bool, item: str = "", listed: bool = False,
+                    titled: bool = False) -> bool:
     """Does the body line `before` end its paragraph, `line` coming next? `para`: a blank line
     or an indent between them; `item`: the list marker the paragraph opened with, if any;
-    `listed`: `line` opens a list (_listed).
+    `listed`: `line` opens a list (_listed); `titled`: either line is a numbered section's
+    title (_numbered).
 
     A line ends in a sentence mark (or in a script that writes none) and a blank line or indent
     follows; a heading (before or next) is set apart by one; a Markdown heading's line always
@@ -248,7 +279,7 @@ def _ends_paragraph(before: str, line: str, para: bool, item: str = "", listed: 
     # a bracket (a PDF puts blank lines inside a sentence: "(Канада, Колумбия, Чили, / Камбоджа,
     # Кипр)"; a hyphen's item is too unsure a list to end so)
     return para and not line[0].islower() and (
-        heading(before) or heading(line) or (bool(item) and item not in "-*+" and last.isalnum()))
+        titled or heading(before) or heading(line) or (bool(item) and item not in "-*+" and last.isalnum()))
 
 
 def clean(raw: str) -> list[Block]:
@@ -262,12 +293,14 @@ def clean(raw: str) -> list[Block]:
     # python -m bench.hostile)
     hyphenated = {m.group(0).lower() for m in re.finditer(r"\b\w+-\w+", raw)}
     listed = _listed(raw, lines, junk)
+    numbered = _numbered(raw, lines, junk)
 
     blocks: list[Block] = []
     body = _Builder("body")
     table: _Builder | None = None
     gap = False  # blank or junk line since the last body line
     prev_end = 0  # source offset just after the last body line's content
+    prev = -1  # the last body line's index
 
     def flush(b: _Builder | None) -> None:
         if b is not None and (blk := b.block()) is not None:
@@ -302,8 +335,9 @@ def clean(raw: str) -> list[Block]:
             flush(fb)
             continue
 
-        _add_body_line(body, raw, (s, cs, ce), prev_end, gap, (vocab, hyphenated), i in listed)
-        prev_end = ce
+        _add_body_line(body, raw, (s, cs, ce), prev_end, gap, (vocab, hyphenated), i in listed,
+                       i in numbered or prev in numbered)
+        prev_end, prev = ce, i
         gap = False
     flush(table)
     flush(body)

@@ -173,6 +173,25 @@ def test_a_line_break_inside_a_sentence_is_no_heading():
     assert not heading("17. The work of the Political") and not heading("1.5 million people came")
 
 
+def test_sections_numbered_on_one_level_end_their_paragraphs():
+    # a paper's "2. Related work": one level, in a title's shape, beside its siblings
+    paper = ("Some paper title\n\n1. Introduction\n\nWe propose a method.\n\n2. Related work\n\nPrior methods were slow."
+             "\n\n3 Results\n\nThe results show gains.")
+    assert body_text(paper) == ("Some paper title\n1. Introduction\nWe propose a method.\n2. Related work\n"
+                                "Prior methods were slow.\n3 Results\nThe results show gains.")
+    # alone, such a line is as often a list's item broken by a blank line, and runs on as before
+    assert body_text("Intro.\n\n2. Related work\n\nPrior methods were slow.") == (
+        "Intro.\n2. Related work Prior methods were slow.")
+    # the corpus's case: 16 ends a sentence and 18 stands inside a line, so 17 has no sibling
+    listing = ("16. Correspondence about malfeasance.\n\n17. The work of the Political\n\n"
+               "Control. 18. Correspondence about former white officers.")
+    assert body_text(listing) == ("16. Correspondence about malfeasance.\n17. The work of the Political "
+                                  "Control. 18. Correspondence about former white officers.")
+    # a numbered list's wrapped items go on in lower case: still one item each
+    wrapped = "1. Collect the data from\n\nthe sources.\n\n2. Clean the data and\n\nremove duplicates."
+    assert body_text(wrapped) == "1. Collect the data from the sources.\n2. Clean the data and remove duplicates."
+
+
 def test_page_number_lines_dropped():
     for num in ("12", "- 12 -", "  7  "):
         raw = f"Первая строка текста\n{num}\nпродолжение текста."

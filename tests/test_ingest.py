@@ -127,6 +127,19 @@ def test_a_pdf_s_vertical_gaps_become_blank_lines_and_end_its_headings(tmp_path)
                    "The turnout in the village elections was low and the results were annulled.", "A new campaign followed."]
 
 
+def test_a_pdf_paper_s_numbered_sections_are_sentences_of_their_own(tmp_path):
+    from rag.chunk import sentences
+    from rag.clean import clean
+
+    f = tmp_path / "paper.pdf"
+    f.write_bytes(make_pdf_lines([(14, 700, "1. Introduction"), (11, 670, "Dense retrieval is popular."),
+                                  (14, 630, "2. Related work"), (11, 600, "Sparse retrieval came first."),
+                                  (14, 560, "3. Method"), (11, 530, "We read questions and sentences together.")]))
+    got = [b.text[s.start : s.end] for b in clean(read_document(f).text) for s in sentences(b.text)]
+    assert got == ["1. Introduction", "Dense retrieval is popular.", "2. Related work", "Sparse retrieval came first.",
+                   "3. Method", "We read questions and sentences together."]
+
+
 class _Page:
     def __init__(self, plain, layout):
         self.texts = {"plain": plain, "layout": layout}
