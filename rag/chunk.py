@@ -108,8 +108,8 @@ def _split_headings(text: str, s: Sentence) -> list[Sentence]:
         at = s.start + m.start()
         after = text.find("\n", at + 1)
         before, line = text[text.rfind("\n", 0, at) + 1 : at], text[at + 1 : after if after >= 0 else len(text)]
-        if not (heading(before) or heading(line) or numbered_title(before) is not None
-                or numbered_title(line) is not None or BULLET.match(before.lstrip()) or BULLET.match(line.lstrip())):
+        if not (heading(before) or heading(line) or numbered_title(before) or numbered_title(line)
+                or BULLET.match(before.lstrip()) or BULLET.match(line.lstrip())):
             continue
         end = at
         while end > start and text[end - 1].isspace():

@@ -60,8 +60,14 @@ _CASED = re.compile(r"[^\W\d_]")
 # item broken by a blank line
 _SUBSECTION = re.compile(r"\d{1,2}(?:\.\d{1,2}){1,3}\.?[ \t]+[^\W\d_][^\n]{0,100}")
 # ... and one level too where a sibling shows a sequence of sections (_numbered): "2. Related
-# work" stands alone as "1. Introduction" and "3. Method" do, in a title's shape
-_NUMBERED = re.compile(r"(\d{1,2})\.?[ \t]+([^\W\d_][^\n]{0,100})")
+# work" stands alone as "1. Introduction" and "3. Method" do, in a title's shape; so do "II.
+# Related Work" and "B. Sparse retrieval" (a paper's Roman and lettered sections, their dot
+# required: "I went" is no section)
+_NUMBERED = re.compile(r"(\d{1,2}\.?|[IVXLC]{1,6}\.|[A-ZА-ЯЁ]\.)[ \t]+([^\W\d_][^\n]{0,100})")
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+# A figure's caption ("Fig. 2. Architecture of the system", "Рис. 3 – Схема"), set apart by a
+# blank line, is a heading too: its words do not run into the text under it
+_CAPTION = re.compile(r"(?i)(?:fig\.|figure|рис\.|рисунок|abb\.|abbildung)\s?\d{1,3}[a-z]?\b[^\n]{0,180}")
 # Markdown's heading, which rag/ingest.py also writes for a .docx's heading styles and HTML's
 # <h1>-<h6>: a heading whatever its case, and one even without a blank line after it
 MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -81,6 +87,8 @@ def heading(line: str) -> bool:
     if not 2 <= len(line) <= 200:  # a title of a few lines, joined
         return False
     if _SECTION.fullmatch(line) or MARKDOWN_HEADING.match(line):
+        return True
+    if _CAPTION.fullmatch(line) and line[-1] not in ".!?…:;,":
         return True
     if _SUBSECTION.fullmatch(line) and line.split(None, 1)[1][0].isupper():
         return True
@@ -239,22 +247,36 @@ def _numbered(raw: str, lines: list[tuple[int, int]], junk: set[int]) -> set[int
     whose number's neighbour titles another such line. A list item broken by a blank line ("17.
     The work of the Political" / "Control.", between "16. Correspondence…" ending in a full
     stop and "18." inside a line) has no such sibling."""
-    shaped: dict[int, set[int]] = {}
+    shaped: dict[tuple[str, int], set[int]] = {}
     for i, (s, e) in enumerate(lines):
-        n = numbered_title(raw[s:e]) if i not in junk else None
-        if n is not None:
-            shaped.setdefault(n, set()).add(i)
-    return {i for n, found in shaped.items() if n - 1 in shaped or n + 1 in shaped for i in found}
+        for key in numbered_title(raw[s:e]) if i not in junk else ():
+            shaped.setdefault(key, set()).add(i)
+    return {i for (kind, n), found in shaped.items() if (kind, n - 1) in shaped or (kind, n + 1) in shaped
+            for i in found}
 
 
-def numbered_title(line: str) -> int | None:
-    """The number of a line in the shape of a section's title numbered on one level ("2. Related
-    work": a capital after the number, at most 12 words, no sentence mark at its end), else
-    None. rag/chunk.py ends a sentence at such a line, which the cleaner set apart (_numbered)."""
+def _roman(text: str) -> int | None:
+    values = [_ROMAN[c] for c in text]
+    n = sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
+    return n if 0 < n <= 40 else None
+
+
+def numbered_title(line: str) -> tuple[tuple[str, int], ...]:
+    """What numbers a line in the shape of a section's title numbered on one level ("2. Related
+    work", "II. Related Work", "B. Sparse retrieval": a capital after the number, at most 12 words,
+    no sentence mark at its end), as (kind, ordinal) keys: "I." is a Roman one and a letter;
+    empty for any other line. rag/chunk.py ends a sentence at such a line, which the cleaner set
+    apart (_numbered)."""
     m = _NUMBERED.fullmatch(line.strip())
     if m is None or not m.group(2)[0].isupper() or m.group(2)[-1] in ".!?…:;," or len(m.group(2).split()) > 12:
-        return None
-    return int(m.group(1))
+        return ()
+    mark = m.group(1).rstrip(".")
+    if mark.isdigit():
+        return (("arabic", int(mark)),)
+    keys = [("roman", n)] if set(mark) <= set(_ROMAN) and (n := _roman(mark)) else []
+    if len(mark) == 1:
+        keys.append(("cyrillic" if "\u0400" <= mark <= "\u04ff" else "latin", ord(mark)))
+    return tuple(keys)
 
 
 def _ends_paragraph(before: str, line: str, para: bool, item: str = "", listed: bool = False,

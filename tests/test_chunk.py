@@ -292,6 +292,12 @@ def test_a_heading_line_is_a_sentence_with_its_number():
     # a list's items are sentences of their own, the line before them too
     assert split("Нарушения были такие:\n• подкуп избирателей\n• угрозы и давление") == [
         "Нарушения были такие:", "• подкуп избирателей", "• угрозы и давление"]
+    # a section's title numbered on one level, as the cleaner sets it on its own line (Roman and
+    # lettered too), and a figure's caption
+    assert split("Intro text.\nII. Related Work\nA. Dense retrieval\nWe use two encoders.") == [
+        "Intro text.", "II. Related Work", "A. Dense retrieval", "We use two encoders."]
+    assert split("Fig. 2. Architecture of the system\nThe system has two parts.") == [
+        "Fig. 2. Architecture of the system", "The system has two parts."]
     # a line break without a heading beside it ends nothing razdel did not end
     assert split("Первая строка\nвторая строка. Третья.") == ["Первая строка\nвторая строка.", "Третья."]
 

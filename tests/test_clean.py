@@ -133,7 +133,8 @@ def test_a_line_ending_in_a_letter_runs_on_across_a_blank_line():
 
 
 @pytest.mark.parametrize("head", ["И. В. ПАВЛОВА", "1. HISTORIOGRAPHICAL SITUATION", "Abstract", "Введение",
-                                  "Chapter III", "CHAPTER II", "1 Introduction", "4.2. Заключение"])
+                                  "Chapter III", "CHAPTER II", "1 Introduction", "4.2. Заключение",
+                                  "Fig. 2. Architecture of the system", "Рис. 3 – Схема выборов"])
 def test_a_heading_set_apart_by_a_blank_line_ends_its_paragraph(head):
     assert body_text(f"{head}\n\nThe body begins here.") == f"{head}\nThe body begins here."
     # the text before it ends there too, and a heading's own wrapped lines run on
@@ -190,6 +191,16 @@ def test_sections_numbered_on_one_level_end_their_paragraphs():
     # a numbered list's wrapped items go on in lower case: still one item each
     wrapped = "1. Collect the data from\n\nthe sources.\n\n2. Clean the data and\n\nremove duplicates."
     assert body_text(wrapped) == "1. Collect the data from the sources.\n2. Clean the data and remove duplicates."
+    # Roman and lettered sections, as a paper numbers them; "I." is a Roman one and a letter
+    paper = ("I. Introduction\n\nWe propose a method.\n\nII. Related Work\n\nA. Dense retrieval\n\nDual encoders."
+             "\n\nB. Sparse retrieval\n\nBM25 is strong.")
+    assert body_text(paper) == ("I. Introduction\nWe propose a method.\nII. Related Work\nA. Dense retrieval\n"
+                                "Dual encoders.\nB. Sparse retrieval\nBM25 is strong.")
+    assert body_text("В. Методы\n\nМы читали.\n\nГ. Итоги\n\nВсё верно.") == "В. Методы\nМы читали.\nГ. Итоги\nВсё верно."
+    # a letter alone is as often an initial ("A. Jones" on a line of its own): it runs on as before
+    assert body_text("Written by\n\nA. Jones\n\nThe text begins.") == "Written by A. Jones The text begins."
+    # a Roman numeral's dot is required: "I went" opens no section
+    assert body_text("I went home\n\nII went too\n\nThe end.") == "I went home II went too The end."
 
 
 def test_page_number_lines_dropped():
