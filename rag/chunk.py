@@ -30,6 +30,8 @@ _ABBREV = re.compile(
     r"(?:\b(?:[А-ЯЁA-Z]|т\.\s?е|т\.\s?д|т\.\s?п|др|см|ср|г|гг|в|вв|им|ст|стр|рис|табл|С|Л|Ф|Оп|Д|Т|Вып|"
     r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|" + TITLES + "|"
     r"cf|vol|Vol|p|pp|No|no|ed|eds|etc|e\.g|i\.e|"
+    # a paper's references and cross-references ("In Proc. ACL", "Fig. A1", "Trans. ACM")
+    r"Proc|Trans|Fig|Figs|Eq|Eqs|Sec|Ch|Dept|"
     # German "z. B." and "bzw.", Spanish and Italian titles, Spanish "EE. UU." (never sentence ends)
     r"z|bzw|Sr|Sra|Srta|Dra|Dña|Gral|EE|Sig|Dott|"
     r"ibid|Ibid|op|cit)\.)\s*$"

@@ -41,6 +41,9 @@ def split(text: str) -> list[str]:
     ("Es gibt z. B. viele Städte. Das ist gut.", ["Es gibt z. B. viele Städte.", "Das ist gut."]),
     ("El Sr. García llegó a EE. UU. en 1990. Luego se fue.", ["El Sr. García llegó a EE. UU. en 1990.", "Luego se fue."]),
     ("Vino a EE. UU. Luego se fue.", ["Vino a EE. UU.", "Luego se fue."]),
+    # a paper's references and cross-references end none either
+    ("It appeared in Proc. ACL 2020. Next.", ["It appeared in Proc. ACL 2020.", "Next."]),
+    ("As Fig. A1 and Trans. ACM show. Next.", ["As Fig. A1 and Trans. ACM show.", "Next."]),
     # an initial in Hindi (a Latin letter's name) or Arabic (one letter) ends no sentence; a
     # Hindi sentence still ends at its danda, a Marathi one at '.' after a short word, an
     # Arabic one at a two-letter word
