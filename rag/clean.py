@@ -242,9 +242,9 @@ def _listed(raw: str, lines: list[tuple[int, int]], junk: set[int], ahead: int =
 
 
 def _numbered(raw: str, lines: list[tuple[int, int]], junk: set[int]) -> set[int]:
-    """The lines that title a section numbered on one level ("2. Related work", "3 Method"): a
-    short line in a title's shape (a capital after the number, no sentence mark at its end)
-    whose number's neighbour titles another such line. A list item broken by a blank line ("17.
+    """The lines that title a section numbered on one level ("2. Related work", "3 Method", "II.
+    Related Work", "B. Sparse retrieval"): a short line in a title's shape (numbered_title) whose
+    number's neighbour, of the same kind, titles another such line. A list item broken by a blank line ("17.
     The work of the Political" / "Control.", between "16. Correspondence…" ending in a full
     stop and "18." inside a line) has no such sibling."""
     shaped: dict[tuple[str, int], set[int]] = {}
