@@ -138,6 +138,35 @@ def _junk_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
     return junk
 
 
+# A PDF's running head or foot ("Shared MIME-info Database" atop every page, "Chapter 2: ASN.1
+# structure handling 3"): a short line, the same but for its numbers, ending no sentence, first
+# or last on this many pages after the first (a page number's own line aside). Left in, it ran into the sentence
+# a page break cut ("…the information found in Shared MIME-info Database directory is added…").
+_RUNNING_PAGES = 3
+
+
+def _running_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
+    """The lines of a paged text (form feeds between pages: rag/ingest.py) that are its running
+    heads and feet; the first page's are kept (its top line is often the title they repeat)."""
+    pages: list[list[int]] = [[]]
+    for i, (s, e) in enumerate(lines):
+        if raw[s:e].strip() and not _PAGE_NUMBER.match(raw[s:e]):
+            pages[-1].append(i)
+        if e < len(raw) and raw[e] == "\f":
+            pages.append([])
+    if len(pages) <= _RUNNING_PAGES:
+        return set()
+    key = lambda i: re.sub(r"\d+", "#", " ".join(raw[lines[i][0] : lines[i][1]].split()).lower())  # noqa: E731
+    edges = [{p[0], p[-1]} for p in pages[1:] if p]
+    seen: dict[str, int] = {}
+    for edge in edges:
+        for k in {key(i) for i in edge if len(raw[lines[i][0] : lines[i][1]].strip()) <= 120}:
+            seen[k] = seen.get(k, 0) + 1
+    # a line that ends a sentence is the text's own, however often a page ends on one alike
+    running = {k for k, n in seen.items() if n >= _RUNNING_PAGES and _CASED.search(k) and k[-1] not in ".!?…"}
+    return {i for edge in edges for i in edge if key(i) in running}
+
+
 class _Builder:
     def __init__(self, kind: str):
         self.kind = kind
@@ -308,7 +337,7 @@ def clean(raw: str) -> list[Block]:
     """`raw` as blocks of body text, footnotes and tables, in order; navigation lists and page
     numbers dropped, lines joined (a word broken by a hyphen made whole again)."""
     lines = _lines(raw)
-    junk = _junk_lines(raw, lines)
+    junk = _junk_lines(raw, lines) | _running_lines(raw, lines)
     vocab = {w.lower() for w in _WORD.findall(raw)}
     # \b: a match may only start where a word starts; unanchored, a 64 KB word without a hyphen
     # was tried from each of its letters (quadratic: 10 s for 64 KB in issue 15; now 1 MiB in 0.3 s,

@@ -203,6 +203,30 @@ def test_sections_numbered_on_one_level_end_their_paragraphs():
     assert body_text("I went home\n\nII went too\n\nThe end.") == "I went home II went too The end."
 
 
+def test_a_pdf_s_running_heads_and_feet_are_dropped_from_the_second_page_on():
+    pages = ["Shared MIME-info Database\n\nThe database holds types.\n\nPage 1 of 5"]
+    pages += [f"Shared MIME-info Database\n\nThe information found in\nthe directory number {n} is added.\n\nPage {n} of 5"
+              for n in range(2, 6)]
+    raw = "\f".join(pages)
+    text = body_text(raw)
+    # the title on the first page stays; the head atop the others and the foot, its number aside, go
+    assert text.count("Shared MIME-info Database") == 1 and text.startswith("Shared MIME-info Database")
+    assert "Page 2" not in text and "Page 5" not in text
+    assert "The information found in the directory number 3 is added." in text
+    # and the offsets still point into the source
+    for b in clean(raw):
+        assert all(raw[o] == ch for o, ch in zip(b.origin, b.text) if not ch.isspace())
+
+
+def test_a_line_repeated_inside_pages_or_on_few_pages_is_kept():
+    # three pages are too few to tell a running head from a repeated line
+    few = "\f".join(f"Results\n\nTurnout was {n} %." for n in (30, 40, 50))
+    assert body_text(few).count("Results") == 3
+    # a line repeated in the middle of pages is the text's own
+    middle = "\f".join(f"First line {n}.\nSecond line.\nSee the table below.\nFourth line.\nLast line {n}." for n in range(6))
+    assert body_text(middle).count("See the table below.") == 6
+
+
 def test_page_number_lines_dropped():
     for num in ("12", "- 12 -", "  7  "):
         raw = f"Первая строка текста\n{num}\nпродолжение текста."

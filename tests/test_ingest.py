@@ -140,6 +140,22 @@ def test_a_pdf_paper_s_numbered_sections_are_sentences_of_their_own(tmp_path):
                    "3. Method", "We read questions and sentences together."]
 
 
+def test_a_pdf_s_running_head_stays_out_of_its_sentences(tmp_path):
+    from rag.clean import clean
+
+    def page(n: int) -> str:
+        lines = [(10, 760, "Journal of Village Elections"), (11, 700, f"The turnout of district {n} was"),
+                 (11, 686, "low that year."), (10, 60, str(n))]
+        return " ".join(f"BT /F1 {size} Tf 72 {y} Td ({text}) Tj ET" for size, y, text in lines)
+
+    f = tmp_path / "journal.pdf"
+    f.write_bytes(make_pdf([page(n) for n in range(1, 6)], raw=True))
+    text = "\n".join(b.text for b in clean(read_document(f).text))
+    assert text.count("Journal of Village Elections") == 1  # the first page's, as a title
+    # each page's sentence whole, and its last line, alike on every page, kept: it ends a sentence
+    assert all(f"The turnout of district {n} was low that year." in text for n in range(1, 6))
+
+
 class _Page:
     def __init__(self, plain, layout):
         self.texts = {"plain": plain, "layout": layout}
