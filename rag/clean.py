@@ -52,7 +52,7 @@ UNMARKED = re.compile("[\u0e00-\u0eff]")  # rag/chunk.py cuts these scripts' tex
 _SECTION = re.compile(
     r"(?i)(?:(?:\d{1,2}\.){0,2}\d{1,2}\.?\s+)?(?:abstract|annotation|аннотация|introduction|введение|conclusions?|заключение|summary|резюме"
     r"|keywords|key words|ключевые слова|references|bibliography|литература|список литературы|notes|примечания"
-    r"|contents|содержание|оглавление|acknowledge?ments|благодарности"
+    r"|(?:table of )?contents|содержание|оглавление|acknowledge?ments|благодарности"
     r"|(?:chapter|part|section|appendix|глава|часть|раздел|приложение)\s+(?:\d+|[ivxlc]+|[а-я]))[.:]?")
 _CASED = re.compile(r"[^\W\d_]")
 # a numbered section's title, its number of two levels or more ("2.2. The source XML files",
@@ -165,6 +165,22 @@ def _running_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
     # a line that ends a sentence is the text's own, however often a page ends on one alike
     running = {k for k, n in seen.items() if n >= _RUNNING_PAGES and _CASED.search(k) and k[-1] not in ".!?…"}
     return {i for edge in edges for i in edge if key(i) in running}
+
+
+# A table of contents' or an index's entry: a dot leader, then a page number ("4.2 ASN.1 field
+# functions ........ 8", "Porting . . . . . . 1"). Where a document has this many, they are its
+# navigation, not its text: left in, they made passages of section names that matched every
+# question about any of them.
+_LEADER = re.compile(r"(?:\.\s?){4,}|(?:…\s?){2,}")
+_PAGE_AT_END = re.compile(r"(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$")
+_LEADER_LINES = 3
+
+
+def _leader_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
+    """The lines of a table of contents or an index with dot leaders (_LEADER)."""
+    found = {i for i, (s, e) in enumerate(lines)
+             if e - s <= 300 and _LEADER.search(raw, s, e) and _PAGE_AT_END.search(raw[s:e])}
+    return found if len(found) >= _LEADER_LINES else set()
 
 
 class _Builder:
@@ -337,7 +353,7 @@ def clean(raw: str) -> list[Block]:
     """`raw` as blocks of body text, footnotes and tables, in order; navigation lists and page
     numbers dropped, lines joined (a word broken by a hyphen made whole again)."""
     lines = _lines(raw)
-    junk = _junk_lines(raw, lines) | _running_lines(raw, lines)
+    junk = _junk_lines(raw, lines) | _running_lines(raw, lines) | _leader_lines(raw, lines)
     vocab = {w.lower() for w in _WORD.findall(raw)}
     # \b: a match may only start where a word starts; unanchored, a 64 KB word without a hyphen
     # was tried from each of its letters (quadratic: 10 s for 64 KB in issue 15; now 1 MiB in 0.3 s,

@@ -227,6 +227,15 @@ def test_a_line_repeated_inside_pages_or_on_few_pages_is_kept():
     assert body_text(middle).count("See the table below.") == 6
 
 
+def test_a_table_of_contents_with_dot_leaders_is_dropped():
+    toc = ("Table of Contents\n1 Introduction ............ 1\n2 ASN.1 structure handling ....... 2\n"
+           "2.1 Naming . . . . . . . . . . 3\nAppendix A Copying ………… iv\n\nThe library parses ASN.1 syntax.")
+    assert body_text(toc) == "Table of Contents\nThe library parses ASN.1 syntax."
+    # an ellipsis or two in prose is no table of contents
+    prose = "He waited.... Then came 1924.\n\nShe said.... It was 12\n\nAnd more."
+    assert body_text(prose).count("....") == 2
+
+
 def test_page_number_lines_dropped():
     for num in ("12", "- 12 -", "  7  "):
         raw = f"Первая строка текста\n{num}\nпродолжение текста."
