@@ -10,6 +10,7 @@ came from, so anything cut from a block maps back to `raw[start:end]`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,7 @@ _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 # A figure's caption ("Fig. 2. Architecture of the system", "Рис. 3 – Схема"), set apart by a
 # blank line, is a heading too: its words do not run into the text under it
 _CAPTION = re.compile(r"(?i)(?:fig\.|figure|рис\.|рисунок|abb\.|abbildung)\s?\d{1,3}[a-z]?\b[^\n]{0,180}")
+_CLAUSE_END = ".!?…:;,"  # a title or a caption ends in none of these
 # Markdown's heading, which rag/ingest.py also writes for a .docx's heading styles and HTML's
 # <h1>-<h6>: a heading whatever its case, and one even without a blank line after it
 MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]+\S")
@@ -88,7 +90,7 @@ def heading(line: str) -> bool:
         return False
     if _SECTION.fullmatch(line) or MARKDOWN_HEADING.match(line):
         return True
-    if _CAPTION.fullmatch(line) and line[-1] not in ".!?…:;,":
+    if _CAPTION.fullmatch(line) and line[-1] not in _CLAUSE_END:
         return True
     if _SUBSECTION.fullmatch(line) and line.split(None, 1)[1][0].isupper():
         return True
@@ -156,15 +158,14 @@ def _running_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
             pages.append([])
     if len(pages) <= _RUNNING_PAGES:
         return set()
-    key = lambda i: re.sub(r"\d+", "#", " ".join(raw[lines[i][0] : lines[i][1]].split()).lower())  # noqa: E731
     edges = [{p[0], p[-1]} for p in pages[1:] if p]
-    seen: dict[str, int] = {}
-    for edge in edges:
-        for k in {key(i) for i in edge if len(raw[lines[i][0] : lines[i][1]].strip()) <= 120}:
-            seen[k] = seen.get(k, 0) + 1
+    # each short edge line (no head is long) as it is but for its numbers
+    key = {i: re.sub(r"\d+", "#", " ".join(raw[lines[i][0] : lines[i][1]].split()).lower())
+           for edge in edges for i in edge if len(raw[lines[i][0] : lines[i][1]].strip()) <= 120}
+    seen = Counter(k for edge in edges for k in {key[i] for i in edge if i in key})
     # a line that ends a sentence is the text's own, however often a page ends on one alike
     running = {k for k, n in seen.items() if n >= _RUNNING_PAGES and _CASED.search(k) and k[-1] not in ".!?…"}
-    return {i for edge in edges for i in edge if key(i) in running}
+    return {i for i, k in key.items() if k in running}
 
 
 # A table of contents' or an index's entry: a dot leader, then a page number ("4.2 ASN.1 field
@@ -313,7 +314,7 @@ def numbered_title(line: str) -> tuple[tuple[str, int], ...]:
     empty for any other line. rag/chunk.py ends a sentence at such a line, which the cleaner set
     apart (_numbered)."""
     m = _NUMBERED.fullmatch(line.strip())
-    if m is None or not m.group(2)[0].isupper() or m.group(2)[-1] in ".!?…:;," or len(m.group(2).split()) > 12:
+    if m is None or not m.group(2)[0].isupper() or m.group(2)[-1] in _CLAUSE_END or len(m.group(2).split()) > 12:
         return ()
     mark = m.group(1).rstrip(".")
     if mark.isdigit():
