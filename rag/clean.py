@@ -173,7 +173,8 @@ def _running_lines(raw: str, lines: list[tuple[int, int]]) -> set[int]:
 # navigation, not its text: left in, they made passages of section names that matched every
 # question about any of them.
 _LEADER = re.compile(r"(?:\.\s?){4,}|(?:…\s?){2,}")
-_PAGE_AT_END = re.compile(r"(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$")
+# a page number standing alone at the line's end: "… 12", "… iv", never a word's last letters ("… the final")
+_PAGE_AT_END = re.compile(r"(?<!\w)(?:\d{1,4}|[ivxlcIVXLC]{1,6})\s*$")
 _LEADER_LINES = 3
 
 

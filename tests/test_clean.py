@@ -234,6 +234,9 @@ def test_a_table_of_contents_with_dot_leaders_is_dropped():
     # an ellipsis or two in prose is no table of contents
     prose = "He waited.... Then came 1924.\n\nShe said.... It was 12\n\nAnd more."
     assert body_text(prose).count("....") == 2
+    # nor lines of dots ending in a word whose last letters read as a Roman numeral
+    trailing = "".join(f"And so it went .... to the {w}\n" for w in ("final", "basic", "civic", "mix"))
+    assert all(f"to the {w}" in body_text(trailing) for w in ("final", "basic", "civic", "mix"))
 
 
 def test_page_number_lines_dropped():
