@@ -23,7 +23,7 @@ from .analyze import UNTAGGED, _stem, analyze, untagged
 from .question import _NOUNS_CAPITALISED, Question, dates, number_key, spelled_numbers
 from .places import places
 from .span import Common, typed
-from .translit import latin_sound, name_key, name_sound
+from .translit import _DOUBLE, latin_sound, name_key, name_sound
 
 FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
 # What found-or-not weighs (rag/answer.py found_by): the best margin over a language pair's
@@ -42,8 +42,10 @@ def key(stem: str) -> str:
     stay as they are): "ю" is "iu" there, English writes "u" (Политбюро / Politburo); Russian
     writes an English "h" as "г" (Говард / Howard, Гитлер / Hitler), and "х" is "h" there
     already, so one h/g folds all three (not inside "sh", "ch", "zh", "th"); Russian stems
-    drop a surname's "-ов" that English keeps (Чугунов "чугун" / Chugunov)."""
-    return _OV.sub("", _H.sub("g", name_key(stem).replace("iu", "u")))
+    drop a surname's "-ов" that English keeps (Чугунов "чугун" / Chugunov); a doubled letter
+    is one, as Russian often writes it (Рассел / Russell) and as the adjective's folding leaves
+    it (Кузбасс, "кузбасск" with its "-sk" cut / Кузбасского)."""
+    return _OV.sub("", _DOUBLE.sub(r"\1", _H.sub("g", name_key(stem).replace("iu", "u"))))
 
 
 @dataclass(frozen=True)

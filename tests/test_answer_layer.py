@@ -513,6 +513,10 @@ def test_names_held_across_scripts_through_their_keys():
     assert held(analyse("Кто сменил М. Чугунова?"), Words.of("M. Chugunov was replaced")) == []
     assert held(analyse("What did Khlevniuk write?"), Words.of("по данным Хлевнюка")) == []
     assert held(analyse("Кто сменил М. Чугунова?"), Words.of("M. Chugai was replaced")) == ["Чугунова"]
+    # a place's adjective holds it, a doubled letter and all ("Кузбасса" / "Кузбасского")
+    q = analyse("Какой процент дворов Кузбасса обобществили?")
+    assert held(q, Words.of("Для Кузбасского региона было определено до 25%", "ru")) == []
+    assert held(q, Words.of("Для Кузнецкого округа было определено до 25%", "ru")) == ["Кузбасса"]
 
 
 
