@@ -11,12 +11,15 @@ first quote, training and held-out articles apart:
   - `oracle` / `oracle0.5`: the same question's English original (XQuAD is parallel) encoded,
     in place of the cross vector or mixed half and half: what a perfect translation gives, the
     ceiling of any question-side change;
+  - `shift:q` / `shift:p` (`@A` its weight, 0.5 unless given): today's cross vector moved by
+    the mean difference between English and Chinese e5 vectors of the training articles'
+    questions (`q`) or paragraphs (`p`), as questions: one language offset, no map;
   - `student:FILE`: a question student's vector (research/question_distill.py --save: the
     weight changes of a LoRA student of e5, taught the English question's vector) with the
     gloss mixed in as today. A student trained on XQuAD's training articles makes their
     figures meaningless: judge it held out.
 
-    python -m research.cross_vector [--variants e5,oracle,oracle0.5,student:FILE] [--directions en,mixed]
+    python -m research.cross_vector [--variants e5,oracle,oracle0.5,shift:p,student:FILE] [--directions en,mixed]
 """
 from __future__ import annotations
 
@@ -59,6 +62,20 @@ def student_encoder(deltas: Path):
     return vector
 
 
+def language_shift(data: Path, kind: str) -> np.ndarray:
+    """Mean English e5 vector less the mean Chinese one, over the training articles' questions
+    (`q`) or paragraphs (`p`), each encoded as a question."""
+    from rag.embed import load_embedder
+
+    emb, means = load_embedder(), []
+    for lang in ("en", LANG):
+        texts = [t for para in paragraphs(data, lang) if para["article"] not in HELD_OUT
+                 for t in ([q for _, q, _ in para["qas"]] if kind == "q" else [para["context"]])]
+        v = emb.embed_queries(texts)
+        means.append((v / np.linalg.norm(v, axis=1, keepdims=True)).mean(0))
+    return means[0] - means[1]
+
+
 def patch(variant: str, data: Path) -> None:
     """rag.searcher.cross_vector for Chinese questions as `variant` makes it."""
     import rag.searcher as searcher
@@ -71,11 +88,16 @@ def patch(variant: str, data: Path) -> None:
     english = {qx: qe for pe, px in zip(paragraphs(data, "en"), paragraphs(data, LANG))
                for (_, qe, _), (_, qx, _) in zip(pe["qas"], px["qas"])}
     student = student_encoder(Path(variant.split(":", 1)[1])) if variant.startswith("student:") else None
+    if variant.startswith("shift:"):
+        kind, _, weight = variant.split(":", 1)[1].partition("@")
+        shift, weight = language_shift(data, kind), float(weight or 0.5)
 
     def cross(q, lexicon, settings):
         if q.lang != LANG or q.text not in english:
             return today(q, lexicon, settings)
-        if variant.startswith("oracle"):
+        if variant.startswith("shift:"):
+            v = _unit(today(q, lexicon, settings)) + weight * shift
+        elif variant.startswith("oracle"):
             w = float(variant[len("oracle"):] or 1)
             v = (1 - w) * _unit(today(q, lexicon, settings)) + w * _unit(q.embed(english[q.text]))
         else:

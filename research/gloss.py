@@ -12,9 +12,12 @@ training articles (0-23, where the languages and the weight are chosen) and the 
 →en (the English paragraphs' index) and →mixed (the en + ru one), with eval.xquad_langs's
 indexes and rows (calibration paragraphs left out).
 
-    python -m research.gloss [--langs zh,de,el,ar,tr,hi] [--weights 0,0.3] [--variant first] [--out results/gloss.json]
+    python -m research.gloss [--langs zh,de,el,ar,tr,hi] [--weights 0,0.3] [--bridge-weights 8] [--variant first] [--out results/gloss.json]
 
-`--variant` (the glosses tried and left out): `stems`, every English stem the bridge's table
+`--bridge-weights 4,8,12,16,24`: the bridge's BM25 weight across languages swept with it.
+
+`--variant` (the glosses tried and left out): `sense`, each Chinese word's CC-CEDICT sense
+(of its first four) nearest the question's e5 vector in place of the first; `stems`, every English stem the bridge's table
 gives a word (its Pirkola term) in place of the first translation; `keep`, a Chinese question's
 characters that no dictionary word matched kept, not left out; `mueller`, Russian questions
 glossed too, through Mueller's dictionary (a headword by its stem, its first translation; run
@@ -97,7 +100,48 @@ def mueller_gloss(lexicon, text: str, lang: str) -> str | None:
     return " ".join(out) if n else None
 
 
-VARIANTS = {"stems": stems_gloss, "keep": keep_gloss, "mueller": mueller_gloss}
+@functools.cache
+def _cedict_senses() -> dict[str, tuple[str, ...]]:
+    from rag.dictionary import cedict_path, read_cedict
+
+    return read_cedict(cedict_path())
+
+
+@functools.cache
+def _embedder():
+    from rag.embed import load_embedder
+
+    return load_embedder()
+
+
+@functools.cache
+def _query_vector(text: str):
+    return _embedder().embed_queries([text])[0]
+
+
+def sense_gloss(lexicon, text: str, lang: str, senses: int = 4) -> str | None:
+    """As Lexicon.gloss, but each Chinese word's translation the one of its first `senses`
+    CC-CEDICT senses whose e5 vector is nearest the whole question's (the question read as
+    the context that picks a sense: 问题 "question", not "problem")."""
+    from rag.analyze import _RUN, tagged
+    from rag.retrieve.bridge import Lexicon, _segment
+
+    if lang != "zh":
+        return Lexicon.gloss(lexicon, text, lang)
+    table, out, n, q = lexicon.glossary(lang), [], 0, _query_vector(text)
+    for w in _RUN.findall(text):
+        for t in _segment(w, lang, table):
+            e = table.get(t)
+            cands = _cedict_senses().get(t.split(":", 1)[-1], ())[:senses] if e is not None else ()
+            if len(cands) > 1:
+                e = max(cands, key=lambda c: float(_query_vector(c) @ q))
+            n += e is not None
+            if e is not None or tagged(t) is None:
+                out.append(e or t)
+    return " ".join(out) if n else None
+
+
+VARIANTS = {"stems": stems_gloss, "keep": keep_gloss, "mueller": mueller_gloss, "sense": sense_gloss}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default="zh,de,el,ar,tr,hi")
     ap.add_argument("--weights", default="0,0.3")
     ap.add_argument("--variant", default="first", choices=["first", *VARIANTS])
+    ap.add_argument("--bridge-weights", default="8", help="the bridge's BM25 weight(s) across languages "
+                    "(Settings.bridge_weight; 8 the product's)")
     ap.add_argument("--out", default="results/gloss.json")
     a = ap.parse_args(argv)
     if a.variant != "first":
@@ -119,12 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     res = {}
     for lang in langs:
         for d in ("en", "mixed"):
-            for w in (float(x) for x in a.weights.split(",")):
-                settings = {"gloss_weight": w, "gloss_langs": langs}
+            for w, bw in ((float(x), float(y)) for x in a.weights.split(",") for y in a.bridge_weights.split(",")):
+                settings = {"gloss_weight": w, "gloss_langs": langs, "bridge_weight": bw}
                 row = {part: figures(ask_rows(index[d](), a.data, lang, d, settings, articles))
                        for part, articles in (("training", TRAINING), ("held out", HELD_OUT))}
-                res[f"{lang} →{d} weight {w} {a.variant}"] = row
-                print(f"{lang} →{d} weight {w} {a.variant}: " + "; ".join(
+                name = f"{lang} →{d} weight {w} {a.variant}" + (f" bridge {bw}" if bw != 8 else "")
+                res[name] = row
+                print(f"{name}: " + "; ".join(
                     f"{part} r@1 {f['r@1']}, quote {f['quote']}, answered {f['answered']} (n {f['n']})"
                     for part, f in row.items()), flush=True)
     write_json(res, a.out)
