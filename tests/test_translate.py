@@ -197,7 +197,9 @@ def test_a_spanish_questions_names_and_counted_words_are_held_by_their_english(m
     translate._word_table.cache_clear()
     q = analyse("¿Cuántos votos hubo en el XVII Congreso según Shatunovskaya?", "es")
     quote = Words.of("At the congress, Shatunovskaya says, 292 votes were cast against Stalin.", "en")
-    assert set(held(q, quote)) >= {"Congreso"}  # untranslated, a Spanish word is not an English one
+    # untranslated, a Spanish word is not an English one ("Congreso" meets "congress" by its name
+    # key alone, its doubled letter as one)
+    assert held(q, quote) == ["votos"]
     assert held(q, quote, translate.word_translator(q, "es")) == []
     elsewhere = Words.of("At the conference 292 ballots were cast.", "en")
     assert set(held(q, elsewhere, translate.word_translator(q, "es"))) == {"Congreso", "Shatunovskaya", "votos"}
