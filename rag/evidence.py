@@ -127,6 +127,12 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
             continue
         if lexicon is not None and lexicon.translate(stem):
             continue  # a common word: not a constraint
+        if _own_word(name, q.lang, lexicon):
+            continue  # a common word of the question's own dictionary ("Εκκλησία", "Parlamentosu")
+        if q.lang == "vi" and not name.isascii():
+            # Vietnamese capitalises every syllable of a name and an institution's first ("Hốt
+            # Tất Liệt", "Quốc hội"): one such syllable is no name, and no other language writes it
+            continue
         if translate is not None and (name.isupper() or not translate(stem).isdisjoint(nw.stems)):
             continue
         if _placed(name, stem, q.lang, nw):
@@ -139,6 +145,17 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
                              for c in q.counted):
         missing.append(q.counted_word)
     return missing
+
+
+def _own_word(name: str, lang: str | None, lexicon) -> bool:
+    """A capitalised word its own language's dictionary into English holds (FreeDict's Greek or
+    Turkish: "Εκκλησία" church, "Parlamentosu" parliament, capitalised inside an institution's
+    name), unless it names a country or city ("Αγγλία" is checked as a place, _placed)."""
+    if lexicon is None or lang in UNTAGGED:
+        return False
+    table = lexicon.foreign(lang)
+    toks = analyze(name, lang)
+    return any(t in table for t in toks) and not places((_stem(name.lower()), *toks))
 
 
 def _placed(name: str, stem: str, lang: str | None, w: Words) -> bool:

@@ -520,6 +520,27 @@ def test_names_held_across_scripts_through_their_keys():
 
 
 
+def test_a_capitalised_word_of_the_questions_own_dictionary_is_no_name():
+    """"Εκκλησία" (church) capitalised in an institution's name is a word, not a name to check;
+    a place stays one; a Vietnamese syllable ("Liệt" of "Hốt Tất Liệt") is no name on its own."""
+    from rag.analyze import analyze
+
+    class Lexicon:  # the Greek FreeDict's one entry, nothing Russian-English
+        def translate(self, stem):
+            return frozenset()
+
+        def foreign(self, lang):
+            return {t: frozenset({"church"}) for t in analyze("Εκκλησία", "el")} if lang == "el" else {}
+
+    q = analyse("Τι δίδαξε η Εκκλησία της Αγγλίας;", "el")  # "What did the Church of England teach?"
+    w = Words.of("What did the Church teach?", "en")
+    assert held(q, w) == ["Εκκλησία", "Αγγλίας"]
+    assert held(q, w, None, Lexicon()) == ["Αγγλίας"]
+    v = analyse("Chính quyền của Hốt Tất Liệt có mấy phần ở Scotland?", "vi")
+    assert v.shown_names == ("Liệt", "Scotland")
+    assert held(v, Words.of("Kublai's government had three parts in Wales.", "en")) == ["Scotland"]
+
+
 def test_a_greek_name_is_held_by_its_sound_in_an_english_sentence():
     q = analyse("Ποιον νίκησαν οι Μπρόνκος στο Πίτσμπουργκ;", "el")  # "Whom did the Broncos beat in Pittsburgh?"
     assert set(q.shown_names) == {"Μπρόνκος", "Πίτσμπουργκ"}
