@@ -147,6 +147,7 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
     return missing
 
 
+@lru_cache(maxsize=20_000)  # held() asks it of every candidate sentence; it depends on the name alone
 def _own_word(name: str, lang: str | None, lexicon) -> bool:
     """A capitalised word its own language's dictionary into English holds (FreeDict's Greek or
     Turkish: "Εκκλησία" church, "Parlamentosu" parliament, capitalised inside an institution's

@@ -12,7 +12,7 @@ training articles (0-23, where the languages and the weight are chosen) and the 
 →en (the English paragraphs' index) and →mixed (the en + ru one), with eval.xquad_langs's
 indexes and rows (calibration paragraphs left out).
 
-    python -m research.gloss [--langs zh,de,el,ar,tr,hi] [--weights 0,0.3] [--bridge-weights 8] [--variant first] [--out results/gloss.json]
+    python -m research.gloss [--langs zh,de,el,ar,tr,hi] [--weights 0,0.3] [--bridge-weights 4,8,12] [--variant first] [--out results/gloss.json]
 
 `--bridge-weights 4,8,12,16,24`: the bridge's BM25 weight across languages swept with it.
 
@@ -150,14 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default="zh,de,el,ar,tr,hi")
     ap.add_argument("--weights", default="0,0.3")
     ap.add_argument("--variant", default="first", choices=["first", *VARIANTS])
-    ap.add_argument("--bridge-weights", default="8", help="the bridge's BM25 weight(s) across languages "
-                    "(Settings.bridge_weight; 8 the product's)")
+    ap.add_argument("--bridge-weights", default=None, help="the bridge's BM25 weight(s) across languages "
+                    "(Settings.bridge_weight; default the product's)")
     ap.add_argument("--out", default="results/gloss.json")
     a = ap.parse_args(argv)
     if a.variant != "first":
         from rag.retrieve.bridge import Lexicon
 
         Lexicon.gloss = VARIANTS[a.variant]  # this process only
+    from rag.settings import Settings
+
+    product = Settings().bridge_weight
+    bridge_weights = a.bridge_weights or str(product)
     where = current(CACHE)
     index = {"en": functools.cache(lambda: language_index(a.data, "en", where)),
              "mixed": functools.cache(lambda: variant_index(mixed_docs(a.data, where), where / "mixed", {}))}
@@ -165,11 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     res = {}
     for lang in langs:
         for d in ("en", "mixed"):
-            for w, bw in ((float(x), float(y)) for x in a.weights.split(",") for y in a.bridge_weights.split(",")):
+            for w, bw in ((float(x), float(y)) for x in a.weights.split(",") for y in bridge_weights.split(",")):
                 settings = {"gloss_weight": w, "gloss_langs": langs, "bridge_weight": bw}
                 row = {part: figures(ask_rows(index[d](), a.data, lang, d, settings, articles))
                        for part, articles in (("training", TRAINING), ("held out", HELD_OUT))}
-                name = f"{lang} →{d} weight {w} {a.variant}" + (f" bridge {bw}" if bw != 8 else "")
+                name = f"{lang} →{d} weight {w} {a.variant}" + (f" bridge {bw}" if bw != product else "")
                 res[name] = row
                 print(f"{name}: " + "; ".join(
                     f"{part} r@1 {f['r@1']}, quote {f['quote']}, answered {f['answered']} (n {f['n']})"
