@@ -86,7 +86,10 @@ _SHORTER = r"min|minutes?|minutos?|Minuten?|минут[аы]?|分钟?|s|sec|seco
 _NUM = re.compile(
     r"(?<![\w.,:])\d{1,2}:\d{2}(?::\d{2})?(?![\w:])"  # a clock reading is one number ("3:08 left"), not "3" and "08"
     rf"|(?<!{_W})(?<![.,])\d+\s?(?:{_LONGER})\.?,?\s?(?:(?:and|y|und|и)\s)?\d+\s?(?:{_SHORTER})(?!{_W})"
-    rf"|(?<!{_W})(?<![.,])(?:(?:US)?[$€£¥]\s?)?\d+(?:[.,\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:\s?{_SCALE})?(?:\s?{_UNIT})?(?!{_W})"
+    # a Russian number written with its case ending is one word ("139-е место", "24-ярдовой линии"),
+    # as XQuAD's Russian answers keep it (training articles: 4 of 4, "99-м шоссе")
+    rf"|(?<!{_W})(?<![.,])(?:(?:US)?[$€£¥]\s?)?\d+(?:[.,\u00a0 ]\d{{3}})*(?:[.,]\d+)?(?:-[а-яё]{{1,12}}(?![\w-]))?"
+    rf"(?:\s?{_SCALE})?(?:\s?{_UNIT})?(?!{_W})"
     rf"|\b(?:{_NUMWORD_EN}|{_NUMWORD_RU})(?:[- ](?:{_NUMWORD_EN}))?(?: {_SCALE})?(?: {_UNIT})?\b",
     re.IGNORECASE)
 # capitalised runs, in any script ("Ögedei Khan", "Émile Zola", "Łódź"), with initials
@@ -106,7 +109,7 @@ _CLAUSE = re.compile(r"[,;:()—]")
 # 3 of 3). Nor is a period's start ("early 1970s", "начале 1954", "Anfang 1954", "principios de
 # los años 70"): left out 9 of 9 times there (three questions, in four languages), where a
 # period's end is in ("late 1980s", "конце 1980-х", 2 of 2); seasons go either way (summer in 3
-# of 3, autumn out 3 of 3) and stay qualifiers.
+# of 3, autumn out 3 of 3) and stay qualifiers, Russian's too ("Летом 1521 года").
 _QUALIFIER = {
     "number": re.compile(r"(?<!\w)(?:(?:just |well )?(?:over|under)|more than|less than|fewer than|at least|at most"
                          r"|up to|nearly|almost|свыше|более|менее|почти"
@@ -114,7 +117,7 @@ _QUALIFIER = {
                          r"|(?:超过|将近|近|至少|多达|不到|逾)\s?$",  # Chinese writes them against the number
                          re.IGNORECASE),
     "date": re.compile(r"(?<!\w)(?:mid|late|(?:summer|spring|autumn|fall|winter|end|middle) of"
-                       r"|середине|конце|(?:finales|mediados) de(?: la)?"
+                       r"|середине|конце|летом|зимой|весной|осенью|(?:finales|mediados) de(?: la)?"
                        r"|(?:verano|invierno|primavera|otoño) de|Sommer|Winter|Frühjahr|Herbst|Mitte|Ende"
                        r"|after|before|после|nach|vor|después de|antes de)(?:\s|-)$", re.IGNORECASE),  # not its "in" / "в" / "a"
 }
@@ -430,6 +433,18 @@ def _translated(q: Question, translate=None) -> frozenset[str]:
     return frozenset().union(*(translate(s) for s in q.stems)) if translate is not None else frozenset()
 
 
+def _ending_e(stem: str, stems: set[str]) -> bool:
+    """A Russian stem that differs from one of `stems` by a final "е": Snowball reads
+    "ассамблею"'s "-ею" as an adjective's ending ("ассамбл"), "ассамблея"'s "-я" as a noun's
+    ("ассамбле"), so one noun has two stems."""
+    if len(stem) < 4 or not _CYRILLIC.match(stem):
+        return False
+    return stem + "е" in stems or (stem.endswith("е") and stem[:-1] in stems)
+
+
+_CYRILLIC = re.compile(r"[а-яё]")
+
+
 def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
     """Offsets of the sentence's words that the question shares (stems, name keys, or
     translations of its words when `translate` is given: the sentence is in the other language)."""
@@ -442,7 +457,7 @@ def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
         if w in _STOP:
             continue
         s = _stem(w)
-        if (s in stems or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers
+        if (s in stems or _ending_e(s, stems) or (len(w) >= 3 and name_key(s) in names) or w in q.years or w in q.numbers
                 or (own and any(x in stems for x in analyze(w, q.lang)))):
             out.append(m.start())
     return out

@@ -198,6 +198,10 @@ def test_dates_and_names_are_found():
     # and German its dates with a day's full stop, its seasons and qualifiers without a preposition
     ("Am 6. Oktober 1973 griff Syrien an.", "date", False, "6. Oktober 1973"),
     ("Im Sommer 1521 weitete Luther seine Angriffe aus.", "date", False, "Sommer 1521"),
+    # Russian says its season in the instrumental, with no preposition
+    ("Летом 1521 года Лютер расширил свою критику.", "date", False, "Летом 1521 года"),
+    # a Russian number written with its case ending is one word
+    ("Каролина начинала с 24-ярдовой линии.", "number", False, "24-ярдовой"),
     ("Das Netz befördert über 37 Millionen Fahrgäste.", "number", False, "über 37 Millionen"),
     # a unit stays with its number in Spanish and German too
     ("El bosque emite 1,5 gigatoneladas al año.", "number", False, "1,5 gigatoneladas"),
@@ -438,6 +442,11 @@ def test_point_joins_and_trims_like_a_reader(question, sentence, want):
     # hyphenated name asked of is the question's too
     ("Кто выиграл Суперкубок XLIX?", "Они обыграли чемпиона Суперкубка XLIX Нью-Ингленд Пэтриотс.",
      "Нью-Ингленд Пэтриотс"),
+    # and Snowball stems one noun two ways ("ассамблея" "ассамбле", "ассамблею" "ассамбл"): the
+    # question's word still stands next to its answer
+    ("Какой процент голосов получила Шотландская ассамблея?",
+     "Несмотря на то, что за Шотландскую ассамблею проголосовало 51,6 %, эта цифра не составила и 40% "
+     "от порога явки избирателей, так как 32,9 % населения не проголосовало.", "51,6 %"),
 ])
 def test_point_reads_the_question_like_a_reader(question, sentence, want):
     p = point(sentence, analyse(question))
