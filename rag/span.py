@@ -113,7 +113,8 @@ _CLAUSE = re.compile(r"[,;:()—]")
 _QUALIFIER = {
     "number": re.compile(r"(?<!\w)(?:(?:just |well )?(?:over|under)|more than|less than|fewer than|at least|at most"
                          r"|up to|nearly|almost|свыше|более|менее|почти"
-                         r"|не менее|не более|до|más de|menos de|casi|über|mehr als|weniger als|fast|knapp|bis zu)\s$"
+                         r"|не менее|не более|до|más de|menos de|casi|hasta(?: el| la| los| las)?"
+                         r"|über|mehr als|weniger als|fast|knapp|bis zu)\s$"
                          r"|(?:超过|将近|近|至少|多达|不到|逾)\s?$",  # Chinese writes them against the number
                          re.IGNORECASE),
     "date": re.compile(r"(?<!\w)(?:mid|late|(?:summer|spring|autumn|fall|winter|end|middle) of"
@@ -202,8 +203,8 @@ def _one_script(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
 def _qualified(sentence: str, start: int, end: int, kind: str) -> Candidate:
     """The phrase from start to end, with the qualifier just before it when there is one."""
     q = _QUALIFIER[kind].search(sentence, max(0, start - 24), start)
-    # "со 415 000 до 587 000": a range's second end, not "up to" (its "до" follows a number)
-    if q is not None and not (q.group().strip().lower() == "до" and re.search(r"\d\s*$", sentence[: q.start()])):
+    # "со 415 000 до 587 000", "de 10 hasta 20": a range's second end, not "up to" (it follows a number)
+    if q is not None and not (q.group().split()[0].lower() in ("до", "hasta") and re.search(r"\d\s*$", sentence[: q.start()])):
         start = q.start()
     return Candidate(start, end, sentence[start:end], kind)
 

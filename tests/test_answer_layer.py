@@ -195,6 +195,7 @@ def test_dates_and_names_are_found():
     ("Siria atacó el 6 de octubre de 1973.", "date", False, "6 de octubre de 1973"),
     ("Ocurrió a finales de la década de 1980.", "date", False, "finales de la década de 1980"),
     ("La red transporta más de 37 millones de pasajeros.", "number", False, "más de 37 millones"),
+    ("UNICEF estimó que hasta el 30 % de las niñas estaban afectadas.", "number", False, "hasta el 30 %"),
     # and German its dates with a day's full stop, its seasons and qualifiers without a preposition
     ("Am 6. Oktober 1973 griff Syrien an.", "date", False, "6. Oktober 1973"),
     ("Im Sommer 1521 weitete Luther seine Angriffe aus.", "date", False, "Sommer 1521"),
