@@ -18,12 +18,13 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 import regex
+from anyascii import anyascii
 
-from .analyze import UNTAGGED, _stem, analyze, untagged
+from .analyze import UNTAGGED, _stem, analyze, untagged, words
 from .question import _NOUNS_CAPITALISED, Question, dates, number_key, spelled_numbers
 from .places import places
 from .span import Common, typed
-from .translit import _DOUBLE, latin_sound, name_key, name_sound
+from .translit import _DOUBLE, latin_word, name_key, name_sound
 
 FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank", "neighbour")
 # What found-or-not weighs (rag/answer.py found_by): the best margin over a language pair's
@@ -31,9 +32,11 @@ FEATURES = ("z", "margin", "overlap", "constraints", "type_fit", "passage_rank",
 FOUND = ("margin", "score", "z", "overlap", "constraints", "type_fit")
 _H = re.compile(r"(?<![sczt])h")
 _OV = re.compile(r"(?<=...)ov$")
+_W = re.compile(r"^u(?=[aeio])")
 _NUM = re.compile(r"\d+(?:[.,\u00a0 ]\d{3})*(?:[.,]\d+)?")
 _CYRILLIC_WORD = regex.compile(r"\p{Cyrillic}{3,}")
 _LATIN = regex.compile(r"\p{Latin}")
+_LATIN_WORD = regex.compile(r"\p{Latin}{3,}")
 
 
 @lru_cache(maxsize=200_000)
@@ -44,8 +47,9 @@ def key(stem: str) -> str:
     already, so one h/g folds all three (not inside "sh", "ch", "zh", "th"); Russian stems
     drop a surname's "-ов" that English keeps (Чугунов "чугун" / Chugunov); a doubled letter
     is one, as Russian often writes it (Рассел / Russell) and as the adjective's folding leaves
-    it (Кузбасс, "кузбасск" with its "-sk" cut / Кузбасского)."""
-    return _OV.sub("", _DOUBLE.sub(r"\1", _H.sub("g", name_key(stem).replace("iu", "u"))))
+    it (Кузбасс, "кузбасск" with its "-sk" cut / Кузбасского); an initial "у" before a vowel is
+    the English "w" Russian writes so (Уэсли / Wesley, Уильям / William), which the key reads "v"."""
+    return _W.sub("v", _OV.sub("", _DOUBLE.sub(r"\1", _H.sub("g", name_key(stem).replace("iu", "u")))))
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,18 @@ class Words:
     names: frozenset[str]  # script-neutral keys of its words
     numbers: frozenset[str]  # number_key of every number, years included, and of the cardinals it spells
     dates: frozenset[tuple[int, int, int]] = frozenset()  # (y, m, d) and (y, m, 0) of its dates; y 0: no year
+    latin: frozenset[str] = frozenset()  # its Latin-script words as written, lowercased, in ASCII ("temujin")
 
     @cached_property
     def sounds(self) -> frozenset[str]:
-        """Sound keys of its Latin-script words (rag/translit.py sound_key), made when a name in
-        another script is looked for."""
-        return frozenset(k for s in self.stems if (k := latin_sound(s)) is not None)
+        """Sound keys of its Latin-script words (rag/translit.py sound_key), stemmed and as
+        written, made when a name in another script is looked for."""
+        return frozenset(k for s in self.stems | self.latin if latin_word(s) for k in _sounds(s))
 
     @cached_property
     def cyrillic_sounds(self) -> frozenset[str]:
         """Sound keys of its Cyrillic words, made when a Latin-script name is looked for."""
-        return frozenset(k for s in self.stems if _CYRILLIC_WORD.fullmatch(s) and (k := name_sound(s)))
+        return frozenset(k for s in self.stems if _CYRILLIC_WORD.fullmatch(s) for k in _sounds(s))
 
     @cached_property
     def places(self) -> frozenset[str]:
@@ -78,9 +83,14 @@ class Words:
     def of(cls, text: str, lang: str | None = None) -> Words:
         """`lang`: the sentence's language; its words as BM25 analyses that language."""
         stems = frozenset(analyze(text, lang))
-        return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit()),
+        # English stems cut names short ("Turing" "tur", "Manning" "man", "Angeles" "angel")
+        # where a Russian stem keeps them ("тьюринг"): a Latin word's key is compared as written too
+        latin = frozenset(a for x in words(text) if _LATIN_WORD.fullmatch(x) and latin_word(a := anyascii(x).lower()))
+        return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit())
+                   | frozenset(key(w) for w in latin),
                    frozenset([number_key(n) for n in _NUM.findall(text)] + spelled_numbers(text)),
-                   frozenset(k for _, (y, m, d) in dates(text, yearless=True) for k in ((y, m, d), (y, m, 0))))
+                   frozenset(k for _, (y, m, d) in dates(text, yearless=True) for k in ((y, m, d), (y, m, 0))),
+                   latin)
 
 
 def overlap(q: Question, w: Words, idf, translate=None) -> float:
@@ -123,7 +133,8 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
     for name in q.shown_names:
         stem = _stem(name.lower())
         # by its Russian or English stem, or as the question's language stems it ("Κένυα")
-        if stem in nw.stems or key(stem) in nw.names or not nw.names.isdisjoint(_own_keys(name, q.lang)):
+        if (stem in nw.stems or key(stem) in nw.names or key(name.lower()) in nw.names
+                or not nw.names.isdisjoint(_own_keys(name, q.lang))):
             continue
         if lexicon is not None and lexicon.translate(stem):
             continue  # a common word: not a constraint
@@ -142,9 +153,16 @@ def held(q: Question, w: Words, translate=None, lexicon=None, with_dates: bool =
         missing.append(name)
     # the counted noun: "сколько колхозов" is not answered by a number of "хозяйств"
     if q.counted and not any(c in w.stems or (translate is not None and not translate(c).isdisjoint(w.stems))
-                             for c in q.counted):
+                             for c in q.counted + tuple(x for c in q.counted for x in _PLURAL.get(c, ()))):
         missing.append(q.counted_word)
     return missing
+
+
+# a counted noun's other number where it is another word: "Сколько человек" counts "людей", and
+# the dictionary gives "people" for "люди" only; English stems keep "men", "children" apart
+_PLURAL = {"человек": ("люд",), "люд": ("человек",), "ребенк": ("дет",), "ребёнк": ("дет",), "дет": ("ребенк",),
+           "man": ("men",), "men": ("man",), "woman": ("women",), "women": ("woman",), "child": ("children",),
+           "children": ("child",), "person": ("peopl",), "peopl": ("person",)}
 
 
 @lru_cache(maxsize=20_000)  # held() asks it of every candidate sentence; it depends on the name alone
@@ -175,7 +193,20 @@ def _sounded(name: str, stem: str, w: Words) -> bool:
     (the paired rule, docs/adoption.md: Russian over English answered without a false
     partial-match line 0.786 -> 0.870 on XQuAD's held-out articles, no near miss less flagged)."""
     sounds = w.cyrillic_sounds if _LATIN.match(name) else w.sounds
-    return any((k := name_sound(x)) and k in sounds for x in (name.lower(), stem))
+    return any(k in sounds for x in (name.lower(), stem) for k in _sounds(x))
+
+
+_SOFT_G = re.compile(r"g(?=[eiy])")
+
+
+@lru_cache(maxsize=200_000)
+def _sounds(word: str) -> frozenset[str]:
+    """A word's sound keys (rag/translit.py name_sound): as sound_key reads it, and with the
+    sound Russian writes "дж" and English "j" or a "g" before e, i, y ("Анджелес" / "Angeles",
+    "Грейнджер" / "Grainger", "Тэмуджин" / "Temujin"); sound_key reads "дж" as "ts" and every
+    "g" as "k", which a name's other spelling misses."""
+    alt = anyascii(word).lower().replace("dzh", "j") if _CYRILLIC_WORD.match(word) else _SOFT_G.sub("j", word)
+    return frozenset(k for x in {word, alt} if (k := name_sound(x)))
 
 
 @lru_cache(maxsize=20_000)  # held() runs for every candidate sentence of a question
