@@ -133,6 +133,17 @@ def test_inflected_forms_translate_both_ways(dict_prefix):
     assert sorted(h.row for h in br.search(Query("When were the elections held?"), 3)) == [0, 2]
 
 
+def test_a_russian_form_without_its_fleeting_vowel_finds_its_headword():
+    from rag.analyze import _stem
+
+    lex = Lexicon({}, {_stem("церковь"): frozenset({"church"}), _stem("мешок"): frozenset({"bag"}),
+                       _stem("отец"): frozenset({"father"})})
+    assert lex.translate(_stem("церкви")) == {"church"}
+    assert lex.translate(_stem("мешков")) == {"bag"}
+    assert lex.translate(_stem("отца")) == {"father"}
+    assert lex.translate(_stem("кубка")) == frozenset()  # no headword with the vowel either
+
+
 def test_names_transliterate_and_numbers_stay(dict_prefix):
     br = _bridge(dict_prefix)
     hits = br.search(Query("What did Shatunovskaya write?"), 3)

@@ -48,6 +48,8 @@ from .lexical import LexicalRetriever, idf, tokenize
 from .tables import StoredTable, write_tables
 
 _DIGIT = re.compile(r"\d")
+# a Russian stem's last two consonants, where a fleeting vowel may stand between them
+_FLEETING_GAP = re.compile(r"(?<=[а-яё])[бвгджзклмнпрстфхцчшщ][бвгджзклмнпрстфхцчшщ]$")
 # An acronym in Latin capitals ("TUMAS", "NFL") is written alike in every Latin-script language:
 # one the question's dictionary lacks is looked for as an English word. Not any unknown word:
 # a German question's names and unknown words read as English lost (research/bridge_langs.py
@@ -172,7 +174,15 @@ class Lexicon:
         return split_compound(word, lang, self.foreign(lang), self._split.setdefault(lang, {}))
 
     def translate(self, stem: str) -> frozenset[str]:
-        return (self.to_en if _CYR.search(stem) else self.to_ru).get(stem, frozenset())
+        if not _CYR.search(stem):
+            return self.to_ru.get(stem, frozenset())
+        out = self.to_en.get(stem)
+        if out is None and (m := _FLEETING_GAP.search(stem)):
+            # Russian drops a vowel the headword has ("церкви" / "церковь", "мешка" / "мешок",
+            # "отца" / "отец"): a stem the dictionary lacks, ending in two consonants, is looked
+            # up with the vowel put back
+            out = next((t for v in "оеё" if (t := self.to_en.get(stem[: m.start() + 1] + v + stem[m.end() - 1 :]))), None)
+        return out or frozenset()
 
     def into_english(self, lang: str) -> Table | None:
         """`lang`'s table into English, None without its dictionary (or with an empty one)."""
