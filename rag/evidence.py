@@ -85,7 +85,10 @@ class Words:
         stems = frozenset(analyze(text, lang))
         # English stems cut names short ("Turing" "tur", "Manning" "man", "Angeles" "angel")
         # where a Russian stem keeps them ("тьюринг"): a Latin word's key is compared as written too
-        latin = frozenset(a for x in words(text) if _LATIN_WORD.fullmatch(x) and latin_word(a := anyascii(x).lower()))
+        ws = [anyascii(x) if _LATIN_WORD.fullmatch(x) else "" for x in words(text)]
+        # and two capitalised words as one, as Russian writes some names ("Genghis Khan" / "Чингисхан")
+        pairs = [a + b for a, b in zip(ws, ws[1:]) if a[:1].isupper() and b[:1].isupper()]
+        latin = frozenset(a for x in ws + pairs if latin_word(a := x.lower()))
         return cls(stems, frozenset(key(untagged(s)) for s in stems if len(untagged(s)) >= 3 and not s.isdigit())
                    | frozenset(key(w) for w in latin),
                    frozenset([number_key(n) for n in _NUM.findall(text)] + spelled_numbers(text)),
