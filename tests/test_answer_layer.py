@@ -579,6 +579,32 @@ def test_a_capitalised_word_of_the_questions_own_dictionary_is_no_name():
     assert held(v, Words.of("Kublai's government had three parts in Wales.", "en")) == ["Scotland"]
 
 
+def test_a_common_word_is_known_in_the_case_its_stemmer_stems_apart():
+    """Greek and Turkish Snowball stem a word's cases apart ("Κοινοβουλίου" "κοινοβουλ", the
+    headword "Κοινοβούλιο" "κοινοβουλι"; "Parlamentosu" "parlamentos", "Parlamento"
+    "parlamento"): a form a letter or two away is the dictionary's word. Turkish's capitalised
+    "Kim" (who) is a stop word, and its "İ" is an "i" ("İngiltere")."""
+    from rag.analyze import analyze
+
+    heads = {"el": "Κοινοβούλιο", "tr": "Parlamento"}
+
+    class Lexicon:  # one FreeDict entry a language, nothing Russian-English
+        def translate(self, stem):
+            return frozenset()
+
+        def foreign(self, lang):
+            return {t: frozenset({"parliament"}) for t in analyze(heads[lang], lang)} if lang in heads else {}
+
+    w = Words.of("What did the Parliament of England decide on Brexit?", "en")
+    q = analyse("Τι αποφάσισε η Βουλή του Κοινοβουλίου για το Brexit;", "el")
+    assert "Κοινοβουλίου" in held(q, w) and "Κοινοβουλίου" not in held(q, w, None, Lexicon())
+    t = analyse("Brexit hakkında Parlamentosu ne karar verdi?", "tr")
+    assert "Parlamentosu" in held(t, w) and "Parlamentosu" not in held(t, w, None, Lexicon())
+    k = analyse("Brexit için Kim ne karar verdi?", "tr")
+    assert "Kim" in k.shown_names and held(k, w) == []
+    assert held(analyse("Brexit İngiltere için ne demek?", "tr"), Words.of("What Brexit means for Ingiltere.", "en")) == []
+
+
 def test_a_greek_name_is_held_by_its_sound_in_an_english_sentence():
     q = analyse("Ποιον νίκησαν οι Μπρόνκος στο Πίτσμπουργκ;", "el")  # "Whom did the Broncos beat in Pittsburgh?"
     assert set(q.shown_names) == {"Μπρόνκος", "Πίτσμπουργκ"}
