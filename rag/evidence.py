@@ -227,12 +227,21 @@ _SOFT_G = re.compile(r"g(?=[eiy])")
 
 @lru_cache(maxsize=200_000)
 def _sounds(word: str) -> frozenset[str]:
-    """A word's sound keys (rag/translit.py name_sound): as sound_key reads it, and with the
-    sound Russian writes "дж" and English "j" or a "g" before e, i, y ("Анджелес" / "Angeles",
-    "Грейнджер" / "Grainger", "Тэмуджин" / "Temujin"); sound_key reads "дж" as "ts" and every
-    "g" as "k", which a name's other spelling misses."""
-    alt = anyascii(word).lower().replace("dzh", "j") if _CYRILLIC_WORD.match(word) else _SOFT_G.sub("j", word)
-    return frozenset(k for x in {word, alt} if (k := name_sound(x)))
+    """A word's sound keys (rag/translit.py name_sound): as sound_key reads it, and as the other
+    script may have written the name. English writes "j" or a "g" before e, i, y where Russian
+    writes "дж" and Greek "τζ" ("Анджелес" / "Angeles", "Грейнджер" / "Grainger", "Тэмуджин" /
+    "Temujin"), and an "h" where they write an initial "г", "х" or "χ" ("Гарвард", "Χάρβαρντ" /
+    "Harvard", "Хьюстон" / "Houston"); sound_key reads "дж" as "ts", every "g" as "k" and
+    drops "h", so the other spelling's key misses."""
+    if _LATIN.match(word):
+        alts = {_SOFT_G.sub("j", word)}
+    else:
+        j = anyascii(word).lower().replace("dzh", "j").replace("tz", "j")
+        alts = {j, _INITIAL_H.sub("", j)}
+    return frozenset(k for x in {word, *alts} if (k := name_sound(x)))
+
+
+_INITIAL_H = re.compile(r"^(?:kh|ch|g)(?=[aeiouy'])")
 
 
 @lru_cache(maxsize=20_000)  # held() runs for every candidate sentence of a question

@@ -610,6 +610,13 @@ def test_a_greek_name_is_held_by_its_sound_in_an_english_sentence():
     assert set(q.shown_names) == {"Μπρόνκος", "Πίτσμπουργκ"}
     assert held(q, Words.of("The Broncos beat the Steelers in Pittsburgh.", "en")) == []
     assert held(q, Words.of("The Broncos beat the Steelers at home.", "en")) == ["Πίτσμπουργκ"]
+    # an English "h" the Greek writes "χ", a "g" its "τζ"
+    q = analyse("Ποιος σπούδασε στο Χάρβαρντ το 1990;", "el")
+    assert held(q, Words.of("He studied at Harvard in 1990.", "en")) == []
+    assert held(q, Words.of("He studied at Carver in 1990.", "en")) == ["Χάρβαρντ"]
+    q = analyse("Πότε άνοιξε η αγορά του Γκρέιντζερ;", "el")
+    assert held(q, Words.of("Grainger Market opened in 1835.", "en")) == []
+    assert held(q, Words.of("Gardner Market opened in 1835.", "en")) == ["Γκρέιντζερ"]
     # a Russian name's sound is its consonants, not any word's: "Говард" is not "Gavrilov"
     assert held(analyse("Что Сталин сказал Рою Говарду?"), Words.of("Stalin told Roy Gavrilov")) == ["Говарду"]
 
