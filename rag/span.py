@@ -20,7 +20,7 @@ from functools import lru_cache
 import regex
 
 from .question import _NOUNS_CAPITALISED, NUMBER_WORDS, Question, number_key
-from .analyze import _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
+from .analyze import _CYR, _STOP, _TOKEN, UNTAGGED, _stem, analyze, untagged
 from .lang import TITLES, char_script
 from .translit import name_key
 
@@ -438,12 +438,10 @@ def _ending_e(stem: str, stems: set[str]) -> bool:
     """A Russian stem that differs from one of `stems` by a final "е": Snowball reads
     "ассамблею"'s "-ею" as an adjective's ending ("ассамбл"), "ассамблея"'s "-я" as a noun's
     ("ассамбле"), so one noun has two stems."""
-    if len(stem) < 4 or not _CYRILLIC.match(stem):
+    if len(stem) < 4 or not _CYR.match(stem):
         return False
     return stem + "е" in stems or (stem.endswith("е") and stem[:-1] in stems)
 
-
-_CYRILLIC = re.compile(r"[а-яё]")
 
 
 def _anchors(sentence: str, q: Question, translate=None) -> list[int]:
